@@ -1,0 +1,87 @@
+// swift-tools-version:6.1
+//
+// swift-go-runtime: Go's runtime (allocator, G-P-M scheduler, garbage collector) in Swift for Linux.
+// Module map (dependencies point downward only):
+//   gort ──► GoLayout, GoSched, GoAlloc
+//   GoMalloc (libGoMalloc.so) ──► GoAlloc ──► CGoRuntime
+//   GoSched ──► GoAlloc
+import PackageDescription
+
+/// Absolute path of the package root, so linker scripts resolve whatever the linker's working directory is.
+let packageRoot = String(#filePath.dropLast("Package.swift".count))
+
+/// The allocator and everything malloc can reach is always compiled optimized: `-Onone` code traps on
+/// checked arithmetic and costs 250+ ns per call (feasibility probe). Tests still run against this code.
+let runtimeSwiftSettings: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-enforce-exclusivity=unchecked"]),
+]
+
+let package = Package(
+    name: "swift-go-runtime",
+    products: [
+        .library(name: "GoAlloc", targets: ["GoAlloc"]),
+        // libGoMalloc.so: the drop-in malloc. Only this product links GoMallocExports (the C names).
+        .library(name: "GoMalloc", type: .dynamic, targets: ["GoMalloc"]),
+        .library(name: "GoLayout", targets: ["GoLayout"]),
+        .library(name: "GoSched", targets: ["GoSched"]),
+        .executable(name: "gort", targets: ["gort"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-syntax", from: "603.0.1"),
+    ],
+    targets: [
+        // Thread-local slot, futex, atomics and a few syscall shims: what Swift cannot spell. No logic.
+        .target(
+            name: "CGoRuntime",
+            cSettings: [.unsafeFlags(["-O2"])]
+        ),
+        .target(
+            name: "GoAlloc",
+            dependencies: ["CGoRuntime"],
+            swiftSettings: runtimeSwiftSettings
+        ),
+        // The C names (malloc, free, ...) forwarding to GoMalloc's Swift entry points. Compiled -fno-builtin
+        // so the compiler cannot turn our own calls back into calls to malloc.
+        .target(
+            name: "GoMallocExports",
+            cSettings: [.unsafeFlags(["-O2", "-fno-builtin"])]
+        ),
+        .target(
+            name: "GoMalloc",
+            dependencies: ["GoAlloc", "GoMallocExports"],
+            swiftSettings: runtimeSwiftSettings,
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)Sources/GoMalloc/exports.map"]),
+            ]
+        ),
+        .target(
+            name: "GoLayout",
+            dependencies: [
+                .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftParser", package: "swift-syntax"),
+            ]
+        ),
+        .target(
+            name: "GoSched",
+            dependencies: ["GoAlloc", "CGoRuntime"],
+            swiftSettings: runtimeSwiftSettings
+        ),
+        .executableTarget(
+            name: "gort",
+            dependencies: [
+                "GoAlloc", "GoLayout", "GoSched",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Benchmark programs (run by `gort bench ...`, never by the tests).
+        .executableTarget(name: "bench-swift-alloc", path: "Benchmarks/alloc/swift"),
+        .executableTarget(name: "bench-sched", dependencies: ["GoSched"], path: "Benchmarks/sched/swift",
+                          swiftSettings: [.unsafeFlags(["-O"])]),
+        .testTarget(name: "GoAllocTests", dependencies: ["GoAlloc"]),
+        .testTarget(name: "GoMallocTests", dependencies: ["GoAlloc"]),
+        .testTarget(name: "GoLayoutTests", dependencies: ["GoLayout"]),
+        .testTarget(name: "GoSchedTests", dependencies: ["GoSched"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

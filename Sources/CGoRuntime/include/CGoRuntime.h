@@ -1,0 +1,85 @@
+// CGoRuntime: the few things Swift cannot spell. No logic lives here, only one-line shims:
+//   - an initial-exec thread-local slot (the cheapest TLS: one %fs-relative load),
+//   - C11 atomics on raw words in mmap'd memory, with the memory ordering in the name,
+//   - futex wait/wake (a variadic syscall Swift cannot call),
+//   - a CPU pause hint for spin loops.
+#ifndef CGORUNTIME_H
+#define CGORUNTIME_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+// ---- thread-local slots -------------------------------------------------------------------------------
+// Slot 0: the current thread's MCache of the process-default heap (GoAlloc). Slot 1: the current M (GoSched).
+// initial-exec: valid for the executable and for libraries loaded at start-up (LD_PRELOAD, DT_NEEDED).
+extern __thread void *gort_tls_mcache __attribute__((tls_model("initial-exec")));
+extern __thread void *gort_tls_m __attribute__((tls_model("initial-exec")));
+
+static inline __attribute__((always_inline)) void *gort_tls_get_mcache(void) { return gort_tls_mcache; }
+static inline __attribute__((always_inline)) void gort_tls_set_mcache(void *c) { gort_tls_mcache = c; }
+static inline __attribute__((always_inline)) void *gort_tls_get_m(void) { return gort_tls_m; }
+static inline __attribute__((always_inline)) void gort_tls_set_m(void *m) { gort_tls_m = m; }
+
+// ---- atomics on 64-bit words --------------------------------------------------------------------------
+#define GORT_A static inline __attribute__((always_inline))
+GORT_A uint64_t gort_load_relaxed(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+GORT_A uint64_t gort_load_acquire(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+GORT_A void gort_store_relaxed(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+GORT_A void gort_store_release(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+GORT_A uint64_t gort_fetch_add_relaxed(uint64_t *p, uint64_t v) { return __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
+GORT_A uint64_t gort_fetch_add_acqrel(uint64_t *p, uint64_t v) { return __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL); }
+GORT_A uint64_t gort_fetch_sub_acqrel(uint64_t *p, uint64_t v) { return __atomic_fetch_sub(p, v, __ATOMIC_ACQ_REL); }
+GORT_A uint64_t gort_fetch_or_acqrel(uint64_t *p, uint64_t v) { return __atomic_fetch_or(p, v, __ATOMIC_ACQ_REL); }
+GORT_A uint64_t gort_fetch_and_acqrel(uint64_t *p, uint64_t v) { return __atomic_fetch_and(p, v, __ATOMIC_ACQ_REL); }
+GORT_A uint64_t gort_exchange_acqrel(uint64_t *p, uint64_t v) { return __atomic_exchange_n(p, v, __ATOMIC_ACQ_REL); }
+GORT_A uint64_t gort_exchange_acquire(uint64_t *p, uint64_t v) { return __atomic_exchange_n(p, v, __ATOMIC_ACQUIRE); }
+GORT_A uint64_t gort_exchange_release(uint64_t *p, uint64_t v) { return __atomic_exchange_n(p, v, __ATOMIC_RELEASE); }
+// Strong CAS; returns true on success. On failure *expected holds the current value.
+GORT_A bool gort_cas_acqrel(uint64_t *p, uint64_t *expected, uint64_t desired) {
+    return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+GORT_A bool gort_cas_acquire(uint64_t *p, uint64_t *expected, uint64_t desired) {
+    return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+GORT_A bool gort_cas_release(uint64_t *p, uint64_t *expected, uint64_t desired) {
+    return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+// 32-bit words (futex words must be 32-bit).
+GORT_A uint32_t gort_load32_relaxed(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+GORT_A uint32_t gort_load32_acquire(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+GORT_A void gort_store32_release(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+GORT_A uint32_t gort_exchange32_acquire(uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_ACQUIRE); }
+GORT_A uint32_t gort_exchange32_release(uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_RELEASE); }
+GORT_A uint32_t gort_exchange32_acqrel(uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_ACQ_REL); }
+GORT_A bool gort_cas32_acquire(uint32_t *p, uint32_t *expected, uint32_t desired) {
+    return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+GORT_A bool gort_cas32_acqrel(uint32_t *p, uint32_t *expected, uint32_t desired) {
+    return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+GORT_A uint32_t gort_fetch_add32_acqrel(uint32_t *p, uint32_t v) { return __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL); }
+GORT_A void gort_fence_seqcst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+
+// ---- futex --------------------------------------------------------------------------------------------
+// Sleep while *addr == val (or until woken / timeout). timeout_ns < 0: no timeout. Returns the raw result.
+int gort_futex_wait(uint32_t *addr, uint32_t val, int64_t timeout_ns);
+// Wake up to n waiters on addr.
+int gort_futex_wake(uint32_t *addr, int n);
+
+// ---- CPU ----------------------------------------------------------------------------------------------
+GORT_A void gort_cpu_relax(void) {
+#if defined(__x86_64__)
+    __asm__ __volatile__("pause" ::: "memory");
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+// ---- process ------------------------------------------------------------------------------------------
+// Thread id (gettid); used in messages and as a lock owner tag.
+int gort_gettid(void);
+// pthread_atfork with plain function pointers (Swift closures would need the Swift runtime).
+int gort_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+
+#endif

@@ -1,0 +1,31 @@
+// One-line shims declared in CGoRuntime.h. No logic here.
+#define _GNU_SOURCE
+#include "CGoRuntime.h"
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+__thread void *gort_tls_mcache __attribute__((tls_model("initial-exec"))) = 0;
+__thread void *gort_tls_m __attribute__((tls_model("initial-exec"))) = 0;
+
+int gort_futex_wait(uint32_t *addr, uint32_t val, int64_t timeout_ns) {
+    struct timespec ts, *tsp = 0;
+    if (timeout_ns >= 0) {
+        ts.tv_sec = timeout_ns / 1000000000;
+        ts.tv_nsec = timeout_ns % 1000000000;
+        tsp = &ts;
+    }
+    return (int)syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, tsp, 0, 0);
+}
+
+int gort_futex_wake(uint32_t *addr, int n) {
+    return (int)syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, 0, 0, 0);
+}
+
+int gort_gettid(void) { return (int)syscall(SYS_gettid); }
+
+int gort_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
+    return pthread_atfork(prepare, parent, child);
+}

@@ -1,0 +1,2 @@
+import CGoRuntime
+public enum GoAllocPlaceholder {}

@@ -1,0 +1,1 @@
+void gomalloc_placeholder(void);

@@ -1,0 +1,2 @@
+import XCTest
+final class GoSchedTestsPlaceholder: XCTestCase { func testBuilds() {} }
