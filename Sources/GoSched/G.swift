@@ -1,0 +1,43 @@
+import CGoRuntime
+
+// Go: runtime.g (runtime2.go). A G here is one run-queue entry, a tagged word:
+//   - bit 0 clear: a Swift job (the address of a swift::Job, i.e. an UnownedJob). Swift gives each job
+//     16 bytes of executor-private data at offset 16 (checked in tests against withUnsafeExecutorPrivateData);
+//     the first 8 are our intrusive `schedlink`, so queueing a job never allocates.
+//   - bit 0 set: a RawG, a closure-free unit of work ({ fn, ctx }) used by `go { }` and by the core stress
+//     tests. Its `schedlink` sits at the same offset 16, so every list code path is kind-agnostic.
+// A G is owned by exactly one queue (a P's ring, a runnext slot, the global list or a timer heap) at a time.
+
+/// A run-queue entry. Never 0 (0 means "none" in every slot).
+typealias GEntry = UInt
+
+/// Offset of the intrusive link word in both kinds of G (Swift: Job.SchedulerPrivate[0]).
+let gLinkOffset = 16
+
+/// Go: runtime.g, for plain function work. Lives in memory owned by its creator until it has run.
+public struct RawG {
+    /// The work. Called once, on an M holding a P, with the RawG's own address (bind it with assumingMemoryBound).
+    public var fn: @convention(c) (UnsafeMutableRawPointer) -> Void
+    /// Free for the creator (an argument, a boxed closure).
+    public var ctx: UnsafeMutableRawPointer?
+    /// schedlink: owned by whichever queue holds this G.
+    var link: UInt = 0
+    var spare: UInt = 0
+
+    public init(fn: @convention(c) (UnsafeMutableRawPointer) -> Void, ctx: UnsafeMutableRawPointer? = nil) {
+        self.fn = fn
+        self.ctx = ctx
+    }
+}
+
+@inline(__always)
+func gEntry(raw g: UnsafeMutablePointer<RawG>) -> GEntry { UInt(bitPattern: g) | 1 }
+
+@inline(__always)
+func gEntry(job: UnownedJob) -> GEntry { unsafeBitCast(job, to: UInt.self) }
+
+/// The link word of a G (valid while one queue owns it).
+@inline(__always)
+func gLink(_ g: GEntry) -> UnsafeMutablePointer<UInt> {
+    UnsafeMutablePointer<UInt>(bitPattern: (g & ~1) &+ UInt(gLinkOffset))!
+}

@@ -1,0 +1,31 @@
+// GoSched: Go's G-P-M scheduler as Swift concurrency's executor.
+//
+// Design (Go: runtime/proc.go; the seed's section 4):
+//   G  a unit of work: a Swift job (UnownedJob) or a RawG ({fn, ctx}, for `go { }`). A run-queue entry is the
+//      G's address; the intrusive link lives in the job's 16 bytes of executor-private data, so queueing
+//      never allocates (G.swift).
+//   P  a processor, GOMAXPROCS of them (Procs.swift: env, affinity mask, cgroup quota). Each has a 256-slot
+//      lock-free ring (owner pushes/pops, thieves take half with one CAS), a `runnext` slot (the G readied by
+//      the running job runs next, capped at 64 in a row), a ring for high-priority jobs that runs first, a timer
+//      heap, and a slot for its allocator cache (RunQueue.swift, Sched.swift, Timers.swift).
+//   M  an OS thread holding at most one P (Schedule.swift). Idle Ms park on a futex and use no CPU.
+//   sched  the global queue and idle lists under one futex lock; nmspinning / npidle atomics.
+//
+// Fast path, per job, on the M's own P: timer word check, tick%61 global check, high ring -> runnext -> ring,
+// run the job, two stores for sysmon. No lock, no ARC, no allocation. Enqueue from an M of this scheduler:
+// runnext + ring push + wakep (a fence and two loads unless an M must be woken). From other threads: the global
+// queue under the lock, then wakep.
+//
+// Slow path (findRunnable): global queue, then steal (at most GOMAXPROCS/2 spinning Ms, 4 passes in a random
+// coprime order, runnext stolen on the last pass, victims' due timers run), then give the P back and park;
+// the last spinner that finds work wakes one more (the spinning protocol is described in Schedule.swift).
+//
+// Blocking: Swift jobs cannot be descheduled, so sysmon lends *spare* Ps instead of taking a blocked M's P away
+// (Sysmon.swift says why). `blocking { }` marks a region that may block (Go: entersyscall/exitsyscall).
+//
+// Rejected: one MPMC queue (contention, no locality), Dispatch (what we replace), a lock per local queue (Go's
+// ring needs none), polling for idle (idle CPU must be ~0%).
+//
+// Swift integration: Scheduler is a TaskExecutor and SchedulingExecutor; GoSched.install() makes it the global
+// executor (Install.swift). Channels: Chan.swift, Select.swift, WaitGroup.swift. Observability: Stats.swift,
+// GODEBUG=schedtrace=N.

@@ -1,0 +1,33 @@
+@_spi(ExperimentalCustomExecutors) import _Concurrency
+
+/// The process-wide GoSched.
+public enum GoSched {
+    /// The scheduler installed by `install()`, nil before (or when opted out).
+    public nonisolated(unsafe) private(set) static var shared: Scheduler? = nil
+
+    /// Makes GoSched the global executor of this process: every `Task`, task-group child, `async let`, default
+    /// actor and `Task.sleep` then runs on it. The main actor stays on the platform's main executor.
+    ///
+    /// Opt in with one line, the first statement of `main.swift` (before anything is enqueued: Swift reads the
+    /// executor factory once, at the first enqueue):
+    ///
+    ///     GoSched.install()
+    ///
+    /// Opt out without rebuilding: `GOSCHED=off` (or `0`) in the environment leaves Swift's default executor.
+    /// GOMAXPROCS and GODEBUG=schedtrace=N are honoured. Returns the scheduler, or nil when opted out.
+    @discardableResult
+    public static func install(procs: Int? = nil) -> Scheduler? {
+        if let v = Procs.currentEnvironment()["GOSCHED"], v == "off" || v == "0" { return nil }
+        if let s = shared { return s }
+        let sched = Scheduler(procs: procs)
+        shared = sched
+        _createExecutors(factory: GoSchedExecutorFactory.self)
+        return sched
+    }
+}
+
+/// Handed to the Swift runtime by install(). Go: none (this is Swift's hook).
+struct GoSchedExecutorFactory: ExecutorFactory {
+    static var mainExecutor: any MainExecutor { PlatformExecutorFactory.mainExecutor }
+    static var defaultExecutor: any TaskExecutor { GoSched.shared! }
+}

@@ -1,0 +1,287 @@
+import CGoRuntime
+import Glibc
+
+// The scheduler's state: P (processor), M (machine = OS thread) and the shared `sched` block, all plain structs
+// in raw memory reached by pointer, so the run-queue paths touch no ARC and no existentials.
+// See GoSched.swift for the design note.
+
+/// P status values (P.status).
+enum PStatus {
+    /// On the idle list; no M. (Go: _Pidle)
+    static let idle: UInt64 = 0
+    /// Owned by an M that is scheduling (finding work). (Go: _Prunning)
+    static let running: UInt64 = 1
+    /// Owned by an M that is inside a job. sysmon watches how long it stays so.
+    static let inJob: UInt64 = 2
+    /// Owned by an M inside `blocking { }`. (Go: _Psyscall)
+    static let syscall: UInt64 = 3
+    /// A spare P not in use (see Sysmon.swift).
+    static let spare: UInt64 = 4
+}
+
+/// One timer: a G that becomes runnable at `when` (nanotime()).
+struct TimerEntry {
+    var when: UInt64
+    var g: GEntry
+}
+
+/// Go: runtime.p (runtime2.go). Allocated once per P, never freed while its scheduler lives.
+struct P {
+    /// Index in allp. Immutable.
+    let id: Int
+    /// True for the Ps beyond GOMAXPROCS that sysmon lends while a P is blocked. Immutable.
+    let isSpare: Bool
+    /// PStatus. Written by the owner M (release store) or under sched.lock for idle<->owned transitions; read by
+    /// sysmon and stats (acquire).
+    var status: UInt64 = PStatus.idle
+    /// Jobs started on this P. Owner writes (relaxed store), sysmon reads to see a P stuck in one job.
+    var schedtick: UInt64 = 0
+    /// Go: runnext. A G readied by the running job, run next (ping-pong locality). Owner exchanges; thieves CAS.
+    var runnext: UInt64 = 0
+    /// Consecutive Gs taken from runnext; capped so two G's handing off to each other can't starve the queue
+    /// (Go caps them with the time slice they inherit). Owner only.
+    var runnextStreak: Int = 0
+    /// High-priority jobs (priority > .medium): run before runnext and runq. Same contract as runq.
+    var high: RunQueue
+    /// Go: runq. 256-slot local run queue.
+    var runq: RunQueue
+    /// Link in sched.pidle / spare list. Under sched.lock.
+    var link: UnsafeMutablePointer<P>? = nil
+    /// Owned by this P; bound to GoAlloc's MCache in the allocator integration (not yet: GoAlloc is being
+    /// written concurrently). Only the owner M may touch what it points to.
+    var mcache: UnsafeMutableRawPointer? = nil
+
+    // Timers (Go: p.timers, p.timersLock, p.timer0When).
+    /// Guards timers/timerCount/timerCap.
+    var timerLock: UInt32 = 0
+    /// Earliest `when` in the heap, 0 if empty. Written under timerLock (release); read racily (acquire).
+    var timer0When: UInt64 = 0
+    var timers: UnsafeMutablePointer<TimerEntry>? = nil
+    var timerCount: Int = 0
+    var timerCap: Int = 0
+
+    // sysmon (Sysmon.swift).
+    /// 1 while sysmon has lent a spare P because this one is blocked. sysmon sets (CAS), owner clears (CAS).
+    var compensated: UInt64 = 0
+    /// sysmon's private memory of this P: the schedtick it last saw and when. sysmon only.
+    var sysmonTick: UInt64 = 0
+    var sysmonWhen: UInt64 = 0
+
+    // Statistics: owner writes with relaxed stores, readers load relaxed.
+    var jobsRun: UInt64 = 0
+    var stolen: UInt64 = 0
+
+    init(id: Int, isSpare: Bool, highRing: UnsafeMutablePointer<UInt64>, ring: UnsafeMutablePointer<UInt64>) {
+        self.id = id
+        self.isSpare = isSpare
+        self.status = isSpare ? PStatus.spare : PStatus.idle
+        high = RunQueue(ring: highRing)
+        runq = RunQueue(ring: ring)
+    }
+}
+
+/// Go: runtime.m (runtime2.go). One per OS thread the scheduler started; reachable through the TLS slot
+/// `gort_tls_m` from its own thread.
+struct M {
+    /// Immutable.
+    let id: Int
+    let sched: UnsafeMutablePointer<SchedState>
+    /// Go: m.park note. 0: not notified, 1: notified. The waker stores 1 (release) then futex-wakes; the M
+    /// sleeps while it reads 0, then resets it. Everything the waker wrote before (nextp, spinning) is visible.
+    var park: UInt32 = 0
+    /// The P this M holds. Owner thread only.
+    var p: UnsafeMutablePointer<P>? = nil
+    /// A P handed to this M while it sleeps. Written by the waker before the notify; read by this M after it.
+    var nextp: UnsafeMutablePointer<P>? = nil
+    /// Go: m.spinning. Owner thread; set by the waker before the notify for a parked M.
+    var spinning: Bool = false
+    /// Link in sched.midle. Under sched.lock.
+    var link: UnsafeMutablePointer<M>? = nil
+    /// Link in sched.allm. Written once under sched.lock before the M is published.
+    var allLink: UnsafeMutablePointer<M>? = nil
+    /// xorshift state for victim order. Owner only.
+    var rand: UInt64
+    var thread: pthread_t = pthread_t()
+    /// Nesting depth of blocking { } regions. Owner only.
+    var syscallDepth: Int = 0
+
+    init(id: Int, sched: UnsafeMutablePointer<SchedState>) {
+        self.id = id
+        self.sched = sched
+        self.rand = 0x9E37_79B9_7F4A_7C15 &* UInt64(id &+ 1)
+    }
+}
+
+/// Go: runtime.schedt (runtime2.go): the scheduler-wide state.
+struct SchedState {
+    /// Go: sched.lock. Guards the idle lists, the global run queue and M creation.
+    var lock: UInt32 = 0
+    /// GOMAXPROCS. Immutable after init.
+    var gomaxprocs: Int
+    /// Ps allocated (gomaxprocs plus spares lent so far). Grows under lock (release store); read with acquire.
+    var nallp: UInt64 = 0
+    /// allp[0..<capacity]. A slot is written once, under lock, before nallp covers it.
+    var allp: UnsafeMutablePointer<UnsafeMutablePointer<P>?>
+    var allpCapacity: Int
+    /// Go: sched.npidle. Written under lock (relaxed store), read racily (relaxed) by wakep.
+    var npidle: UInt64 = 0
+    /// Go: sched.nmspinning. Atomic RMW (acq_rel).
+    var nmspinning: UInt64 = 0
+    /// Go: sched.pidle. Under lock.
+    var pidle: UnsafeMutablePointer<P>? = nil
+    /// Spare Ps not lent out (Sysmon.swift). Under lock.
+    var pspare: UnsafeMutablePointer<P>? = nil
+    /// Spares lent and not yet returned / Ps compensated. Atomic (acq_rel).
+    var nspareLent: UInt64 = 0
+    var ncompensated: UInt64 = 0
+    /// Go: sched.midle, nmidle. Under lock.
+    var midle: UnsafeMutablePointer<M>? = nil
+    var nmidle: Int = 0
+    /// Threads created, and the list of all Ms. Under lock (mcount is also read racily for stats).
+    var mcount: Int = 0
+    var allm: UnsafeMutablePointer<M>? = nil
+    /// Go: sched.runq: global run queue, linked through the Gs' schedlink. Under lock. runqSize is also
+    /// stored relaxed so `findRunnable` can skip the lock when it is 0 (a stale read only delays work by one
+    /// pass; wakep covers the race, see findRunnable).
+    var runqHead: GEntry = 0
+    var runqTail: GEntry = 0
+    var runqSize: UInt64 = 0
+    /// Set once by shutdown() (release); Ms check it (acquire) and exit.
+    var stopping: UInt64 = 0
+    /// The executor jobs run on. Set at init, before any M starts.
+    var executor: UnownedTaskExecutor? = nil
+    /// Numbers coprime with gomaxprocs, for random victim order (Go: randomOrder). Immutable.
+    var coprimes: UnsafeMutablePointer<Int>
+    var ncoprimes: Int
+    /// Earliest deadline a timed-sleeping M waits for, 0 if none. Atomic; see parkM.
+    var sleepUntil: UInt64 = 0
+    /// Options (GODEBUG, tests). Immutable after init.
+    var runnextCap: Int = 64
+    /// Go: sched.procresizetime-like start time, for schedtrace.
+    var startTime: UInt64 = 0
+    /// Total jobs pushed to the global queue (stats; under lock).
+    var globalPuts: UInt64 = 0
+
+    init(gomaxprocs: Int, allp: UnsafeMutablePointer<UnsafeMutablePointer<P>?>, capacity: Int,
+         coprimes: UnsafeMutablePointer<Int>, ncoprimes: Int) {
+        self.gomaxprocs = gomaxprocs
+        self.allp = allp
+        self.allpCapacity = capacity
+        self.coprimes = coprimes
+        self.ncoprimes = ncoprimes
+    }
+}
+
+@inline(__always)
+func nanotime() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+}
+
+/// Allocates a P with its two rings (cache-line aligned).
+func allocP(id: Int, isSpare: Bool) -> UnsafeMutablePointer<P> {
+    let ringBytes = Int(runqSize) * 8
+    let rings = UnsafeMutableRawPointer.allocate(byteCount: 2 * ringBytes, alignment: 128)
+    let hr = rings.bindMemory(to: UInt64.self, capacity: 2 * Int(runqSize))
+    hr.initialize(repeating: 0, count: 2 * Int(runqSize))
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<P>.stride, alignment: 128)
+    let pp = raw.bindMemory(to: P.self, capacity: 1)
+    pp.initialize(to: P(id: id, isSpare: isSpare, highRing: hr, ring: hr + Int(runqSize)))
+    return pp
+}
+
+extension UnsafeMutablePointer where Pointee == SchedState {
+    @inline(__always) func lock() { lockKey(&pointee.lock) }
+    @inline(__always) func unlock() { unlockKey(&pointee.lock) }
+
+    @inline(__always) var allpCount: Int { Int(gort_load_acquire(&pointee.nallp)) }
+
+    // ---- idle P list (Go: pidleput / pidleget) -- caller holds lock ----
+    func pidleput(_ pp: UnsafeMutablePointer<P>) {
+        gort_store_release(&pp.pointee.status, PStatus.idle)
+        pp.pointee.link = pointee.pidle
+        pointee.pidle = pp
+        gort_store_relaxed(&pointee.npidle, gort_load_relaxed(&pointee.npidle) &+ 1)
+    }
+
+    func pidleget() -> UnsafeMutablePointer<P>? {
+        guard let pp = pointee.pidle else { return nil }
+        pointee.pidle = pp.pointee.link
+        pp.pointee.link = nil
+        gort_store_relaxed(&pointee.npidle, gort_load_relaxed(&pointee.npidle) &- 1)
+        gort_store_release(&pp.pointee.status, PStatus.running)
+        return pp
+    }
+
+    // ---- idle M list (Go: mput / mget) -- caller holds lock ----
+    func mput(_ mp: UnsafeMutablePointer<M>) {
+        mp.pointee.link = pointee.midle
+        pointee.midle = mp
+        pointee.nmidle += 1
+    }
+
+    func mget() -> UnsafeMutablePointer<M>? {
+        guard let mp = pointee.midle else { return nil }
+        pointee.midle = mp.pointee.link
+        mp.pointee.link = nil
+        pointee.nmidle -= 1
+        return mp
+    }
+
+    /// Removes mp from midle if it is there. Returns whether it was.
+    func mremove(_ mp: UnsafeMutablePointer<M>) -> Bool {
+        var prev: UnsafeMutablePointer<M>? = nil
+        var cur = pointee.midle
+        while let c = cur {
+            if c == mp {
+                if let pr = prev { pr.pointee.link = c.pointee.link } else { pointee.midle = c.pointee.link }
+                c.pointee.link = nil
+                pointee.nmidle -= 1
+                return true
+            }
+            prev = c
+            cur = c.pointee.link
+        }
+        return false
+    }
+
+    // ---- global run queue (Go: globrunqput / globrunqget) -- caller holds lock ----
+    func globrunqput(_ g: GEntry) {
+        gLink(g).pointee = 0
+        if pointee.runqTail != 0 { gLink(pointee.runqTail).pointee = g } else { pointee.runqHead = g }
+        pointee.runqTail = g
+        gort_store_relaxed(&pointee.runqSize, gort_load_relaxed(&pointee.runqSize) &+ 1)
+        pointee.globalPuts &+= 1
+    }
+
+    /// Appends a chain head...tail of n Gs already linked (tail's link is 0).
+    func globrunqputbatch(head: GEntry, tail: GEntry, count: UInt64) {
+        if pointee.runqTail != 0 { gLink(pointee.runqTail).pointee = head } else { pointee.runqHead = head }
+        pointee.runqTail = tail
+        gort_store_relaxed(&pointee.runqSize, gort_load_relaxed(&pointee.runqSize) &+ count)
+        pointee.globalPuts &+= count
+    }
+
+    /// Takes a fair share of the global queue: returns one G and moves up to `max - 1` more (0: no limit but
+    /// half a ring) into pp's local queue. pp must be owned by the caller.
+    func globrunqget(_ pp: UnsafeMutablePointer<P>, max: Int) -> GEntry {
+        let size = Int(gort_load_relaxed(&pointee.runqSize))
+        if size == 0 { return 0 }
+        var n = Swift.min(size, size / pointee.gomaxprocs + 1)
+        if max > 0 && n > max { n = max }
+        if n > Int(runqSize) / 2 { n = Int(runqSize) / 2 }
+        gort_store_relaxed(&pointee.runqSize, UInt64(size - n))
+        let g = pointee.runqHead
+        pointee.runqHead = gLink(g).pointee
+        n -= 1
+        while n > 0 {
+            let g1 = pointee.runqHead
+            pointee.runqHead = gLink(g1).pointee
+            if !qpush(&pp.pointee.runq, g1) { globrunqput(g1) }
+            n -= 1
+        }
+        if pointee.runqHead == 0 { pointee.runqTail = 0 }
+        return g
+    }
+}

@@ -1,0 +1,471 @@
+import CGoRuntime
+import Glibc
+
+// Go: proc.go's schedule / findRunnable / stealWork / wakep / startm / stopm, for Swift jobs.
+//
+// Fast path (per job, on the M's own P, no lock, no allocation): check the P's earliest timer word, every 61st
+// tick look at the global queue, then high-priority ring -> runnext -> ring. Slow path (@inline(never)):
+// global queue, stealing half a victim's ring in random order (at most GOMAXPROCS/2 Ms spin), then giving the
+// P back and parking the M on its futex.
+//
+// The spinning protocol (Go's "delicate dance") that keeps work from being stranded while Ms park:
+//   producer: publish the G (ring tail or global list), then `wakep`: if some P is idle and no M spins, start
+//             one spinning M.
+//   consumer: put its P on the idle list (npidle++), then stop spinning (nmspinning--), a full fence, then look
+//             at every queue again. Either the producer sees nmspinning == 0 with npidle > 0 and wakes an M, or
+//             the consumer sees the G. The last spinner that finds work calls wakep for the next one.
+
+// MARK: - run queue put / get (owner P)
+
+/// Go: runqput. Owner only. `next`: the G goes to runnext and the previous runnext to the ring.
+@inline(__always)
+func runqput(_ pp: UnsafeMutablePointer<P>, _ g: GEntry, next: Bool) {
+    var g = g
+    if next {
+        // acq_rel: the G's memory is published to a thief that CASes it out of runnext.
+        let old = gort_exchange_acqrel(&pp.pointee.runnext, UInt64(g))
+        if old == 0 { return }
+        g = GEntry(old)
+    }
+    if qpush(&pp.pointee.runq, g) { return }
+    runqputSlow(pp, g)
+}
+
+/// Go: runqputslow. The ring is full: move half of it plus g to the global queue in one locked splice.
+@inline(never)
+func runqputSlow(_ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
+    let batch = UnsafeMutablePointer<UInt64>.allocate(capacity: Int(runqSize) / 2 + 1)
+    defer { batch.deallocate() }
+    while true {
+        let n = qgrabHalf(&pp.pointee.runq, into: batch)
+        if n == 0 {
+            if qpush(&pp.pointee.runq, g) { return }  // thieves made room
+            continue
+        }
+        batch[n] = UInt64(g)
+        for i in 0..<n { gLink(GEntry(batch[i])).pointee = GEntry(batch[i + 1]) }
+        gLink(g).pointee = 0
+        let sched = currentSchedOf(pp)
+        sched.lock()
+        sched.globrunqputbatch(head: GEntry(batch[0]), tail: g, count: UInt64(n + 1))
+        sched.unlock()
+        return
+    }
+}
+
+/// Go: runqget. Owner only. High ring, then runnext (capped streak), then the ring.
+@inline(__always)
+func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
+    let h = qpop(&pp.pointee.high)
+    if h != 0 { return h }
+    let next = gort_load_relaxed(&pp.pointee.runnext)
+    if next != 0 && pp.pointee.runnextStreak < cap {
+        var expected = next
+        // acquire: pairs with the producer's exchange; a thief may have taken it (CAS fails).
+        if gort_cas_acquire(&pp.pointee.runnext, &expected, 0) {
+            pp.pointee.runnextStreak += 1
+            return GEntry(next)
+        }
+    }
+    pp.pointee.runnextStreak = 0
+    let g = qpop(&pp.pointee.runq)
+    if g != 0 { return g }
+    // Ring empty: runnext even past the cap.
+    let n2 = gort_load_relaxed(&pp.pointee.runnext)
+    if n2 != 0 {
+        var expected = n2
+        if gort_cas_acquire(&pp.pointee.runnext, &expected, 0) { return GEntry(n2) }
+    }
+    return 0
+}
+
+/// The scheduler a P belongs to: its owner M's (the caller is always that M).
+@inline(__always)
+func currentSchedOf(_ pp: UnsafeMutablePointer<P>) -> UnsafeMutablePointer<SchedState> {
+    currentM()!.pointee.sched
+}
+
+@inline(__always)
+func currentM() -> UnsafeMutablePointer<M>? {
+    gort_tls_get_m()?.assumingMemoryBound(to: M.self)
+}
+
+@inline(__always)
+func pHasWork(_ pp: UnsafeMutablePointer<P>) -> Bool {
+    !qempty(&pp.pointee.high) || !qempty(&pp.pointee.runq) || gort_load_relaxed(&pp.pointee.runnext) != 0
+}
+
+// MARK: - waking Ms
+
+/// Go: wakep. Called after making a G runnable: if a P is idle and no M spins, start one spinning M.
+@inline(__always)
+func wakep(_ sched: UnsafeMutablePointer<SchedState>) {
+    // seq_cst fence: our G publication must be ordered before reading nmspinning/npidle (see the protocol).
+    gort_fence_seqcst()
+    if gort_load_relaxed(&sched.pointee.npidle) == 0 { return }
+    if gort_load_relaxed(&sched.pointee.nmspinning) != 0 { return }
+    wakepSlow(sched)
+}
+
+@inline(never)
+func wakepSlow(_ sched: UnsafeMutablePointer<SchedState>) {
+    var zero: UInt64 = 0
+    // acq_rel: only one waker wins the right to start the spinning M.
+    if !gort_cas_acqrel(&sched.pointee.nmspinning, &zero, 1) { return }
+    startm(sched, nil, spinning: true)
+}
+
+/// Go: startm. Runs an M with pp (or an idle P if nil). If spinning, the caller already counted it in
+/// nmspinning; we undo that if there is no P.
+func startm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>?, spinning: Bool) {
+    sched.lock()
+    var pp = pp
+    if pp == nil {
+        pp = sched.pidleget()
+        if pp == nil {
+            sched.unlock()
+            if spinning { _ = gort_fetch_sub_acqrel(&sched.pointee.nmspinning, 1) }
+            return
+        }
+    }
+    if let mp = sched.mget() {
+        sched.unlock()
+        mp.pointee.spinning = spinning
+        mp.pointee.nextp = pp
+        notewakeup(mp)
+        return
+    }
+    let mp = newm(sched, pp!, spinning: spinning)  // still under lock: registers in allm
+    sched.unlock()
+    startThread(mp)
+}
+
+/// Go: notewakeup(&mp.park).
+@inline(__always)
+func notewakeup(_ mp: UnsafeMutablePointer<M>) {
+    gort_store32_release(&mp.pointee.park, 1)  // release: nextp/spinning written before are visible
+    _ = gort_futex_wake(&mp.pointee.park, 1)
+}
+
+/// Sleeps until notified or until `deadline` (nanotime; 0 = none). Returns true if notified. Does not reset.
+func notesleep(_ mp: UnsafeMutablePointer<M>, deadline: UInt64) -> Bool {
+    while gort_load32_acquire(&mp.pointee.park) == 0 {
+        if deadline == 0 {
+            _ = gort_futex_wait(&mp.pointee.park, 0, -1)
+        } else {
+            let now = nanotime()
+            if now >= deadline { return gort_load32_acquire(&mp.pointee.park) != 0 }
+            _ = gort_futex_wait(&mp.pointee.park, 0, Int64(deadline - now))
+        }
+    }
+    return true
+}
+
+/// Go: newm/allocm. Caller holds sched.lock.
+func newm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, spinning: Bool)
+    -> UnsafeMutablePointer<M>
+{
+    let mp = UnsafeMutablePointer<M>.allocate(capacity: 1)
+    mp.initialize(to: M(id: sched.pointee.mcount, sched: sched))
+    sched.pointee.mcount += 1
+    mp.pointee.nextp = pp
+    mp.pointee.spinning = spinning
+    mp.pointee.allLink = sched.pointee.allm
+    sched.pointee.allm = mp
+    return mp
+}
+
+func startThread(_ mp: UnsafeMutablePointer<M>) {
+    var attr = pthread_attr_t()
+    pthread_attr_init(&attr)
+    pthread_attr_setstacksize(&attr, 8 << 20)
+    let rc = pthread_create(&mp.pointee.thread, &attr, { arg in
+        mstart(arg!.assumingMemoryBound(to: M.self))
+        return nil
+    }, UnsafeMutableRawPointer(mp))
+    pthread_attr_destroy(&attr)
+    if rc != 0 { fatal("GoSched: pthread_create failed") }
+}
+
+@inline(never)
+func fatal(_ message: StaticString) -> Never {
+    message.withUTF8Buffer { b in _ = write(2, b.baseAddress, b.count) }
+    _ = write(2, "\n", 1)
+    abort()
+}
+
+// MARK: - the M loop
+
+/// Go: mstart -> schedule loop. Runs until the scheduler stops.
+func mstart(_ mp: UnsafeMutablePointer<M>) {
+    gort_tls_set_m(UnsafeMutableRawPointer(mp))
+    let sched = mp.pointee.sched
+    if let pp = mp.pointee.nextp {
+        mp.pointee.nextp = nil
+        mp.pointee.p = pp
+        gort_store_release(&pp.pointee.status, PStatus.running)
+    }
+    let exec = sched.pointee.executor!
+    let cap = sched.pointee.runnextCap
+    while true {
+        let g = schedule(mp, cap: cap)
+        if g == 0 { break }
+        execute(mp, g, exec)
+    }
+    gort_tls_set_m(nil)
+}
+
+/// Go: schedule's fast path. Returns the next G, or 0 when the scheduler stops.
+@inline(__always)
+func schedule(_ mp: UnsafeMutablePointer<M>, cap: Int) -> GEntry {
+    if let pp = mp.pointee.p, !pp.pointee.isSpare, gort_load_relaxed(&pp.pointee.timer0When) == 0,
+       pp.pointee.schedtick % 61 != 0 || gort_load_relaxed(&mp.pointee.sched.pointee.runqSize) == 0
+    {
+        let g = runqget(pp, cap: cap)
+        if g != 0 {
+            if mp.pointee.spinning { resetspinning(mp) }
+            return g
+        }
+    }
+    let g = findRunnable(mp)
+    if g != 0 && mp.pointee.spinning { resetspinning(mp) }
+    return g
+}
+
+/// Runs one G on mp's P. The P's status and tick let sysmon see a job that blocks its thread.
+@inline(__always)
+func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExecutor) {
+    let pp = mp.pointee.p.unsafelyUnwrapped
+    let tick = pp.pointee.schedtick &+ 1
+    gort_store_relaxed(&pp.pointee.schedtick, tick)  // relaxed: sysmon only compares successive values
+    gort_store_release(&pp.pointee.status, PStatus.inJob)
+    gort_store_relaxed(&pp.pointee.jobsRun, gort_load_relaxed(&pp.pointee.jobsRun) &+ 1)
+    if g & 1 == 0 {
+        unsafeBitCast(g, to: UnownedJob.self).runSynchronously(on: exec)
+    } else {
+        let rg = UnsafeMutablePointer<RawG>(bitPattern: g & ~1).unsafelyUnwrapped
+        rg.pointee.fn(UnsafeMutableRawPointer(rg))
+    }
+    gort_store_release(&pp.pointee.status, PStatus.running)
+    if gort_load_relaxed(&pp.pointee.compensated) != 0 { uncompensate(mp.pointee.sched, pp) }
+}
+
+/// Go: resetspinning. The last spinner that found work wakes another to keep looking.
+@inline(never)
+func resetspinning(_ mp: UnsafeMutablePointer<M>) {
+    mp.pointee.spinning = false
+    let sched = mp.pointee.sched
+    let before = gort_fetch_sub_acqrel(&sched.pointee.nmspinning, 1)
+    if before == 1 { wakep(sched) }
+}
+
+/// Go: findRunnable. Blocks until a G is found (returns it) or the scheduler stops (returns 0).
+@inline(never)
+func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
+    let sched = mp.pointee.sched
+    let cap = sched.pointee.runnextCap
+    top: while true {
+        if gort_load_acquire(&sched.pointee.stopping) != 0 { return 0 }
+        guard let pp = mp.pointee.p else { fatal("GoSched: findRunnable without a P") }
+        // A spare P goes back as soon as the blocked P it stands in for is running again (Sysmon.swift).
+        if pp.pointee.isSpare && shouldReturnSpare(sched) {
+            returnSpare(mp, pp)
+            continue top
+        }
+        // Timers due on this P become runnable here.
+        if gort_load_relaxed(&pp.pointee.timer0When) != 0 { _ = runTimers(pp, into: pp, now: nanotime()) }
+        // Fairness: every 61 ticks, the global queue first (Go: schedtick%61).
+        if pp.pointee.schedtick % 61 == 0 && gort_load_relaxed(&sched.pointee.runqSize) != 0 {
+            sched.lock()
+            let g = sched.globrunqget(pp, max: 1)
+            sched.unlock()
+            if g != 0 { return g }
+        }
+        var g = runqget(pp, cap: cap)
+        if g != 0 { return g }
+        if gort_load_relaxed(&sched.pointee.runqSize) != 0 {
+            sched.lock()
+            g = sched.globrunqget(pp, max: 0)
+            sched.unlock()
+            if g != 0 { return g }
+        }
+        // Steal. Limit spinners to half the busy Ps (Go: 2*nmspinning < gomaxprocs-npidle).
+        let busy = UInt64(sched.pointee.gomaxprocs) &- gort_load_relaxed(&sched.pointee.npidle)
+        if mp.pointee.spinning || 2 &* gort_load_relaxed(&sched.pointee.nmspinning) < busy {
+            if !mp.pointee.spinning {
+                mp.pointee.spinning = true
+                _ = gort_fetch_add_acqrel(&sched.pointee.nmspinning, 1)
+            }
+            g = stealWork(mp, pp)
+            if g != 0 { return g }
+        }
+        // Nothing: give the P back (Go: releasep + pidleput), under the lock after a last look at the global queue.
+        sched.lock()
+        if gort_load_relaxed(&sched.pointee.runqSize) != 0 {
+            g = sched.globrunqget(pp, max: 0)
+            sched.unlock()
+            return g
+        }
+        mp.pointee.p = nil
+        if gort_load_relaxed(&pp.pointee.compensated) != 0 { uncompensate(sched, pp) }
+        if pp.pointee.isSpare {
+            returnSpareLocked(sched, pp)
+        } else {
+            sched.pidleput(pp)
+        }
+        sched.unlock()
+        let wasSpinning = mp.pointee.spinning
+        if wasSpinning {
+            mp.pointee.spinning = false
+            _ = gort_fetch_sub_acqrel(&sched.pointee.nmspinning, 1)
+        }
+        // seq_cst fence: pairs with wakep's. Look again at every queue now that we are not counted as spinning.
+        gort_fence_seqcst()
+        if anyWork(sched) {
+            sched.lock()
+            let p2 = sched.pidleget()
+            sched.unlock()
+            if let p2 {
+                acquirep(mp, p2)
+                // Spin again so that finding the work wakes the next M (resetspinning).
+                mp.pointee.spinning = true
+                _ = gort_fetch_add_acqrel(&sched.pointee.nmspinning, 1)
+                continue top
+            }
+        }
+        // Park. If timers are pending anywhere, sleep no longer than the earliest.
+        stopm(mp, deadline: earliestTimer(sched))
+        if gort_load_acquire(&sched.pointee.stopping) != 0 { return 0 }
+    }
+}
+
+@inline(__always)
+func acquirep(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
+    mp.pointee.p = pp
+    gort_store_release(&pp.pointee.status, PStatus.running)
+}
+
+/// Any runnable G in any queue, or a timer already due?
+func anyWork(_ sched: UnsafeMutablePointer<SchedState>) -> Bool {
+    if gort_load_relaxed(&sched.pointee.runqSize) != 0 { return true }
+    let n = sched.allpCount
+    let now = nanotime()
+    for i in 0..<n {
+        let p = sched.pointee.allp[i].unsafelyUnwrapped
+        if pHasWork(p) { return true }
+        let w = gort_load_acquire(&p.pointee.timer0When)
+        if w != 0 && w <= now { return true }
+    }
+    return false
+}
+
+/// Go: stopm. Parks mp on the idle list until startm hands it a P (or the deadline passes and it finds an
+/// idle P to run the due timers with). Returns with mp.p set, or when stopping.
+func stopm(_ mp: UnsafeMutablePointer<M>, deadline: UInt64) {
+    let sched = mp.pointee.sched
+    var deadline = deadline
+    sched.lock()
+    sched.mput(mp)
+    sched.unlock()
+    while true {
+        if notesleep(mp, deadline: deadline) { break }
+        // Timed out: take ourselves off the idle list unless a waker already did.
+        sched.lock()
+        if gort_load32_acquire(&mp.pointee.park) != 0 { sched.unlock(); break }
+        _ = sched.mremove(mp)
+        if let pp = sched.pidleget() {
+            sched.unlock()
+            acquirep(mp, pp)
+            return
+        }
+        sched.mput(mp)
+        sched.unlock()
+        deadline = 0  // every P is busy: their Ms run the timers
+    }
+    gort_store32_release(&mp.pointee.park, 0)
+    if gort_load_acquire(&sched.pointee.stopping) != 0 && mp.pointee.nextp == nil { return }
+    if let pp = mp.pointee.nextp {
+        mp.pointee.nextp = nil
+        acquirep(mp, pp)
+    }
+}
+
+// MARK: - stealing
+
+/// Go: stealWork. Four passes over all Ps in a random order; runs due timers of victims; steals half a ring
+/// (high ring first), and on the last pass also a victim's runnext.
+@inline(never)
+func stealWork(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) -> GEntry {
+    let sched = mp.pointee.sched
+    let n = sched.allpCount
+    if n <= 1 { return 0 }
+    let now = nanotime()
+    for pass in 0..<4 {
+        let stealRunNext = pass == 3
+        var r = mp.pointee.rand
+        r ^= r << 13; r ^= r >> 7; r ^= r << 17
+        mp.pointee.rand = r
+        // Random order: start anywhere, step by a number coprime with n (Go: randomOrder).
+        let start = Int(r % UInt64(n))
+        let step = coprimeStep(sched, n: n, r: r >> 32)
+        var pos = start
+        for _ in 0..<n {
+            let victim = sched.pointee.allp[pos].unsafelyUnwrapped
+            pos = (pos + step) % n
+            if victim == pp { continue }
+            if gort_load_relaxed(&victim.pointee.timer0When) != 0 {
+                if runTimers(victim, into: pp, now: now) {
+                    let g = runqget(pp, cap: sched.pointee.runnextCap)
+                    if g != 0 { return g }
+                }
+            }
+            let g = runqsteal(pp, victim, stealRunNext: stealRunNext)
+            if g != 0 {
+                gort_store_relaxed(&pp.pointee.stolen, gort_load_relaxed(&pp.pointee.stolen) &+ 1)
+                return g
+            }
+        }
+    }
+    return 0
+}
+
+@inline(__always)
+func coprimeStep(_ sched: UnsafeMutablePointer<SchedState>, n: Int, r: UInt64) -> Int {
+    if n == sched.pointee.gomaxprocs {
+        return sched.pointee.coprimes[Int(r % UInt64(sched.pointee.ncoprimes))]
+    }
+    return 1  // spares in use: a plain walk (rare)
+}
+
+/// Go: runqsteal. Moves half of victim's ring into pp's ring and returns one G.
+func runqsteal(_ pp: UnsafeMutablePointer<P>, _ victim: UnsafeMutablePointer<P>, stealRunNext: Bool) -> GEntry {
+    for q in 0..<2 {
+        let src: UnsafeMutablePointer<RunQueue>
+        let dst: UnsafeMutablePointer<RunQueue>
+        if q == 0 {
+            src = UnsafeMutableRawPointer(victim).advanced(by: pHighOffset).assumingMemoryBound(to: RunQueue.self)
+            dst = UnsafeMutableRawPointer(pp).advanced(by: pHighOffset).assumingMemoryBound(to: RunQueue.self)
+        } else {
+            src = UnsafeMutableRawPointer(victim).advanced(by: pRunqOffset).assumingMemoryBound(to: RunQueue.self)
+            dst = UnsafeMutableRawPointer(pp).advanced(by: pRunqOffset).assumingMemoryBound(to: RunQueue.self)
+        }
+        var n = qgrab(src, into: dst)
+        if n == 0 { continue }
+        n -= 1
+        let t = gort_load_relaxed(&dst.pointee.tail)
+        let g = GEntry(gort_load_relaxed(dst.pointee.ring + Int((t &+ n) % runqSize)))
+        if n != 0 { gort_store_release(&dst.pointee.tail, t &+ n) }
+        return g
+    }
+    if stealRunNext {
+        let next = gort_load_relaxed(&victim.pointee.runnext)
+        if next != 0 {
+            var expected = next
+            if gort_cas_acqrel(&victim.pointee.runnext, &expected, 0) { return GEntry(next) }
+        }
+    }
+    return 0
+}
+
+let pHighOffset = MemoryLayout<P>.offset(of: \P.high)!
+let pRunqOffset = MemoryLayout<P>.offset(of: \P.runq)!

@@ -1,2 +1,0 @@
-import XCTest
-final class GoSchedTestsPlaceholder: XCTestCase { func testBuilds() {} }
