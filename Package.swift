@@ -50,6 +50,7 @@ let package = Package(
         .target(
             name: "GoMalloc",
             dependencies: ["GoAlloc", "GoMallocExports"],
+            exclude: ["exports.map"],
             swiftSettings: runtimeSwiftSettings,
             linkerSettings: [
                 .unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)Sources/GoMalloc/exports.map"]),

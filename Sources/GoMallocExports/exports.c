@@ -1,1 +1,26 @@
+// libGoMalloc.so's C allocation ABI. Each name forwards to a Swift function (a tail call at -O2). The names live
+// in C because Swift cannot define `malloc` cleanly: @_cdecl("malloc") is a reserved-name warning, and Swift's
+// public symbols are ELF-protected, which breaks interposition in hosts such as `swift --version`.
+// Compiled -fno-builtin so the compiler cannot turn these bodies into calls to the builtins they define.
+// Only these names (and gomalloc_*) are exported: see Sources/GoMalloc/exports.map.
 #include "GoMallocExports.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+EXPORT void *malloc(size_t size) { return gomalloc_malloc(size); }
+EXPORT void free(void *p) { gomalloc_free(p); }
+EXPORT void cfree(void *p) { gomalloc_free(p); }
+EXPORT void *calloc(size_t n, size_t size) { return gomalloc_calloc(n, size); }
+EXPORT void *realloc(void *p, size_t size) { return gomalloc_realloc(p, size); }
+EXPORT void *reallocarray(void *p, size_t n, size_t size) { return gomalloc_reallocarray(p, n, size); }
+EXPORT int posix_memalign(void **out, size_t align, size_t size) { return gomalloc_posix_memalign(out, align, size); }
+EXPORT void *aligned_alloc(size_t align, size_t size) { return gomalloc_aligned_alloc(align, size); }
+EXPORT void *memalign(size_t align, size_t size) { return gomalloc_memalign(align, size); }
+EXPORT void *valloc(size_t size) { return gomalloc_valloc(size); }
+EXPORT void *pvalloc(size_t size) { return gomalloc_pvalloc(size); }
+EXPORT size_t malloc_usable_size(void *p) { return gomalloc_malloc_usable_size(p); }
+EXPORT int malloc_trim(size_t pad) { return gomalloc_malloc_trim(pad); }
+
+// At exit: the MemStats report and heap dump, when GOMALLOC_STATS / GOMALLOC_HEAPDUMP ask for them.
+// A destructor, not a constructor: the heap itself starts lazily on the first malloc.
+__attribute__((destructor)) static void gomalloc_at_exit(void) { gomalloc_exit_report(); }

@@ -1,0 +1,149 @@
+// The C allocation ABI over the default heap: malloc, free, calloc, realloc, reallocarray, posix_memalign,
+// aligned_alloc, memalign, valloc, pvalloc, malloc_usable_size. libGoMalloc.so's C names (GoMallocExports)
+// forward here. These live in GoAlloc, not GoMalloc, so the fast paths inline into them (Swift inlines across
+// modules only for @inlinable code).
+//
+// C semantics: 16-byte alignment for requests of 16 bytes or more (8 below); malloc(0) returns a unique
+// pointer; failure returns NULL with errno = ENOMEM; calloc checks n * size for overflow; posix_memalign returns
+// EINVAL for an alignment that is not a power of two multiple of sizeof(void *); free(NULL) does nothing;
+// realloc(p, 0) frees p and returns NULL (glibc's behaviour). Invalid and double frees abort with one line
+// naming the call and the pointer (Free.swift).
+#if canImport(Glibc)
+import Glibc
+#endif
+import CGoRuntime
+
+@inline(__always)
+func cMalloc(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
+    if let c = currentThreadCache() {
+        let v = c.pointee.heap.malloc(c, size, align: align, noscan: true, cAligned: true, zero: zero)
+        if v != 0 { return UnsafeMutableRawPointer(bitPattern: v) }
+    }
+    return cMallocSlow(size, align: align, zero: zero)
+}
+
+@inline(never)
+func cMallocSlow(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
+    if currentThreadCache() == nil {
+        guard let c = makeThreadCache() else { errno = ENOMEM; return nil }
+        let v = c.pointee.heap.malloc(c, size, align: align, noscan: true, cAligned: true, zero: zero)
+        if v != 0 { return UnsafeMutableRawPointer(bitPattern: v) }
+    }
+    errno = ENOMEM
+    return nil
+}
+
+@inline(__always)
+func cFree(_ p: UnsafeMutableRawPointer?, call: StaticString) {
+    guard let p = p else { return }
+    let c = currentThreadCache()
+    guard let h = c?.pointee.heap ?? asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self),
+          UInt(bitPattern: h) > 1 else {
+        fatal("pointer not allocated by this heap (no heap yet)", call: call, pointer: UInt(bitPattern: p))
+    }
+    h.free(c, UInt(bitPattern: p), call: call)
+}
+
+@_cdecl("gomalloc_malloc")
+public func gomalloc_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    cMalloc(UInt(bitPattern: size), align: 16, zero: false)
+}
+
+@_cdecl("gomalloc_free")
+public func gomalloc_free(_ p: UnsafeMutableRawPointer?) {
+    cFree(p, call: "free")
+}
+
+@_cdecl("gomalloc_calloc")
+public func gomalloc_calloc(_ n: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    let (total, overflow) = UInt(bitPattern: n).multipliedReportingOverflow(by: UInt(bitPattern: size))
+    if overflow { errno = ENOMEM; return nil }
+    return cMalloc(total, align: 16, zero: true)
+}
+
+@_cdecl("gomalloc_realloc")
+public func gomalloc_realloc(_ p: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+    cRealloc(p, UInt(bitPattern: size), call: "realloc")
+}
+
+@_cdecl("gomalloc_reallocarray")
+public func gomalloc_reallocarray(_ p: UnsafeMutableRawPointer?, _ n: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    let (total, overflow) = UInt(bitPattern: n).multipliedReportingOverflow(by: UInt(bitPattern: size))
+    if overflow { errno = ENOMEM; return nil }
+    return cRealloc(p, total, call: "reallocarray")
+}
+
+func cRealloc(_ p: UnsafeMutableRawPointer?, _ size: UInt, call: StaticString) -> UnsafeMutableRawPointer? {
+    guard let p = p else { return cMalloc(size, align: 16, zero: false) }
+    let c = currentThreadCache()
+    guard let h = c?.pointee.heap ?? asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self),
+          UInt(bitPattern: h) > 1 else {
+        fatal("pointer not allocated by this heap (no heap yet)", call: call, pointer: UInt(bitPattern: p))
+    }
+    if size == 0 {
+        h.free(c, UInt(bitPattern: p), call: call)
+        return nil
+    }
+    let old = h.usableSize(UInt(bitPattern: p), call: call)
+    // Stay in place if the object still fits and would not waste more than half of it.
+    if size <= old && (size >= old / 2 || old <= 16) { return p }
+    guard let q = cMalloc(size, align: 16, zero: false) else { return nil }
+    q.copyMemory(from: p, byteCount: Int(min(old, size)))
+    h.free(currentThreadCache(), UInt(bitPattern: p), call: call)
+    return q
+}
+
+@inline(__always) func isPowerOfTwo(_ x: UInt) -> Bool { x != 0 && x & (x - 1) == 0 }
+
+@_cdecl("gomalloc_posix_memalign")
+public func gomalloc_posix_memalign(_ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ align: Int, _ size: Int) -> Int32 {
+    let a = UInt(bitPattern: align)
+    if !isPowerOfTwo(a) || a % UInt(MemoryLayout<UnsafeRawPointer>.size) != 0 { return EINVAL }
+    guard let p = cMalloc(UInt(bitPattern: size), align: max(a, 16), zero: false) else { return ENOMEM }
+    out.pointee = p
+    return 0
+}
+
+@_cdecl("gomalloc_aligned_alloc")
+public func gomalloc_aligned_alloc(_ align: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    let a = UInt(bitPattern: align)
+    if !isPowerOfTwo(a) { errno = EINVAL; return nil }
+    return cMalloc(UInt(bitPattern: size), align: max(a, 16), zero: false)
+}
+
+@_cdecl("gomalloc_memalign")
+public func gomalloc_memalign(_ align: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    var a = UInt(bitPattern: max(align, 16))
+    if a > UInt(1) << 40 { errno = EINVAL; return nil }
+    if !isPowerOfTwo(a) { a = UInt(1) << UInt(64 - (a - 1).leadingZeroBitCount) }  // glibc rounds up
+    return cMalloc(UInt(bitPattern: size), align: a, zero: false)
+}
+
+/// valloc and pvalloc align to the OS page (4 KiB), not the heap's 8 KiB page.
+let osPageSize: UInt = 4096
+
+@_cdecl("gomalloc_valloc")
+public func gomalloc_valloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    cMalloc(UInt(bitPattern: size), align: osPageSize, zero: false)
+}
+
+@_cdecl("gomalloc_pvalloc")
+public func gomalloc_pvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    let s = UInt(bitPattern: size)
+    if s > UInt.max - osPageSize { errno = ENOMEM; return nil }
+    return cMalloc(max(osPageSize, (s + osPageSize - 1) & ~(osPageSize - 1)), align: osPageSize, zero: false)
+}
+
+@_cdecl("gomalloc_malloc_usable_size")
+public func gomalloc_malloc_usable_size(_ p: UnsafeMutableRawPointer?) -> Int {
+    guard let p = p, let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1
+    else { return 0 }
+    return Int(h.usableSize(UInt(bitPattern: p), call: "malloc_usable_size"))
+}
+
+/// glibc's malloc_trim: return free memory to the OS. Returns 1 if any was released.
+@_cdecl("gomalloc_malloc_trim")
+public func gomalloc_malloc_trim(_ pad: Int) -> Int32 {
+    guard let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1 else { return 0 }
+    return h.releaseMemory() > 0 ? 1 : 0
+}

@@ -1,0 +1,53 @@
+// A free-list allocator for fixed-size runtime metadata. Go: fixalloc (mfixalloc.go).
+//
+// MSpans, MCaches, span bitmaps and heap bookkeeping come from here, never from the Swift heap or malloc, so the
+// allocator never calls itself. Memory comes from the OS in chunks and is never returned: freed objects go on a
+// free list threaded through their first word and are reused.
+
+/// Go: fixalloc. Not thread-safe: every FixAlloc is guarded by its owner's lock (MHeap.lock for all in MHeap).
+struct FixAlloc {
+    /// Object size in bytes (at least one word, a multiple of 16).
+    var size: Int = 0
+    /// Free list, linked through each free object's first word.
+    var list: UnsafeMutableRawPointer? = nil
+    /// Current chunk and the bytes still unused in it.
+    var chunk: UnsafeMutableRawPointer? = nil
+    var nchunk: Int = 0
+    /// Bytes handed out and not freed; bytes obtained from the OS.
+    var inuse: Int = 0
+    var sys: Int = 0
+
+    static let chunkBytes = 64 << 10
+
+    init(size: Int) {
+        self.size = (max(size, 16) + 15) & ~15
+    }
+
+    /// A zeroed object, or nil when the OS refuses memory.
+    mutating func alloc() -> UnsafeMutableRawPointer? {
+        if let p = list {
+            list = p.load(as: UnsafeMutableRawPointer?.self)
+            inuse += size
+            p.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+            return p
+        }
+        if nchunk < size {
+            let n = max(FixAlloc.chunkBytes, size)
+            guard let c = sysMap(n) else { return nil }
+            chunk = c
+            nchunk = n
+            sys += n
+        }
+        let p = chunk!
+        chunk = p + size
+        nchunk -= size
+        inuse += size
+        return p  // fresh mmap memory is zero
+    }
+
+    mutating func free(_ p: UnsafeMutableRawPointer) {
+        p.storeBytes(of: list, as: UnsafeMutableRawPointer?.self)
+        list = p
+        inuse -= size
+    }
+}

@@ -1,0 +1,92 @@
+// Explicit free, in Go's terms. Go has no free: its sweeper rebuilds each span's allocBits from the GC's mark
+// bits. GoAlloc keeps that structure and lets the program say what is dead instead of the marker:
+//
+//   1. Find the span: arena index (two loads) -> HeapArena.spans[page] -> MSpan. O(1). A pointer outside our
+//      arenas, on a free page, or not at the start of an object aborts, naming the pointer and the call.
+//   2. If the calling thread's MCache holds the span (span.owner == cache), the free is local: check the
+//      object's allocBits bit (clear means double free: abort), clear it, and, if the object lies ahead of the
+//      allocation cursor in the current word, set its bit in allocCache so the very next malloc reuses it.
+//      Objects behind the cursor are found when the cursor wraps (MCache.refill rewinds). No atomic RMW, no lock.
+//   3. Otherwise the free is remote: one fetch_or sets the object's bit in span.freeBits (a bit already set
+//      means double free: abort). No global lock; threads freeing into different spans touch different lines.
+//      The first remote free since the span's last sweep sets span.hasRemoteFrees and tells the MCentral
+//      (pendingFull for spans in a full set, pendingAny for the background sweeper).
+//   4. Sweeping (MSpan.sweepRemoteFrees) is done by whoever holds the span exclusively: the owning MCache when it
+//      runs out, MCentral.cacheSpan for spans it pops, the background sweeper. It merges freeBits into allocBits,
+//      like Go's sweep merging gcmarkBits. A full span that gained frees becomes allocatable again when its
+//      MCentral flips generations (full swept -> full unswept) and cacheSpan sweeps it; an empty span found by a
+//      sweep goes back to MHeap.
+//   5. Large objects are their own spans: freeing one returns the span to MHeap at once.
+import CGoRuntime
+
+extension UnsafeMutablePointer where Pointee == MHeap {
+    /// Frees `p`. `c` is the calling thread's cache (nil if it has none). `call` names the C or Swift entry
+    /// point for error messages.
+    @inline(__always)
+    func free(_ c: UnsafeMutablePointer<MCache>?, _ p: UInt, call: StaticString) {
+        guard let s = spanOf(p) else { badFree(p, call) }
+        let idx = s.objIndex(p)
+        let sc = s.pointee.spanclass.sizeclass
+        if s.pointee.startAddr &+ idx &* s.pointee.elemsize != p || sc == 0 || p >= s.pointee.limit {
+            freeSlow(c, s, p, call: call)
+            return
+        }
+        let w = Int(idx &>> 6)
+        let bit: UInt64 = 1 &<< UInt64(idx & 63)
+        if let c = c, s.pointee.owner == word(c) {
+            // Local free (holder). Both bitmaps are checked: a remote free of the same object may be pending.
+            let a = s.pointee.allocBits[w]
+            if a & bit == 0 || gort_load_relaxed(s.pointee.freeBits + w) & bit != 0 { doubleFree(p, call) }
+            gort_store_relaxed(s.pointee.allocBits + w, a & ~bit)
+            gort_store_relaxed(&s.pointee.allocCount, s.pointee.allocCount &- 1)
+            let fi = s.pointee.freeindex
+            if idx >= fi && idx &>> 6 == fi &>> 6 {
+                s.pointee.allocCache |= 1 &<< UInt64(idx &- fi)
+            }
+            c.countFree(sc)
+            return
+        }
+        freeRemote(c, s, p, idx: idx, sc: sc, call: call)
+    }
+
+    @inline(never)
+    func freeRemote(_ c: UnsafeMutablePointer<MCache>?, _ s: UnsafeMutablePointer<MSpan>, _ p: UInt, idx: UInt, sc: Int,
+                    call: StaticString) {
+        let w = Int(idx &>> 6)
+        let bit: UInt64 = 1 &<< UInt64(idx & 63)
+        if gort_load_relaxed(s.pointee.allocBits + w) & bit == 0 { doubleFree(p, call) }
+        if gort_fetch_or_acqrel(s.pointee.freeBits + w, bit) & bit != 0 { doubleFree(p, call) }
+        if gort_load_relaxed(&s.pointee.hasRemoteFrees) == 0 && gort_exchange_acqrel(&s.pointee.hasRemoteFrees, 1) == 0 {
+            let m = central(s.pointee.spanclass)
+            if s.pointee.inFull != 0 { gort_fetch_add_relaxed(&m.pointee.pendingFull, 1) }
+            gort_fetch_add_relaxed(&m.pointee.pendingAny, 1)
+            gort_store_relaxed(&pointee.scav.sweepPending, 1)
+        }
+        if let c = c { c.countFree(sc) } else { gort_fetch_add_relaxed(pointee.classCounts + 2 * sc + 1, 1) }
+    }
+
+    /// Large objects, and pointers that are not the start of a small object.
+    @inline(never)
+    func freeSlow(_ c: UnsafeMutablePointer<MCache>?, _ s: UnsafeMutablePointer<MSpan>, _ p: UInt, call: StaticString) {
+        if s.pointee.spanclass.sizeclass != 0 || p != s.pointee.startAddr {
+            if p >= s.pointee.startAddr && p < s.pointee.limit {
+                fatal("pointer is not the start of an allocated object", call: call, pointer: p)
+            }
+            badFree(p, call)
+        }
+        // A large object: its span goes back to the heap now. Claim it with its single alloc bit (atomic, so
+        // two racing frees of one large object cannot both get here).
+        if gort_fetch_and_acqrel(s.pointee.allocBits, ~UInt64(1)) & 1 == 0 { doubleFree(p, call) }
+        freeSpan(s)
+    }
+
+    @inline(never)
+    func badFree(_ p: UInt, _ call: StaticString) -> Never {
+        fatal("pointer not allocated by this heap (invalid or already freed)", call: call, pointer: p)
+    }
+
+    @inline(never)
+    func doubleFree(_ p: UInt, _ call: StaticString) -> Never {
+        fatal("double free", call: call, pointer: p)
+    }
+}

@@ -1,0 +1,109 @@
+// HeapArena: metadata for one 64 MiB arena, and the two-level arena index. Go: heapArena, mheap.arenas (mheap.go).
+//
+// Memory layout of one HeapArena mapping (its own mmap, never freed, lazily touched):
+//   header (this struct) | pageFree | pageScavenged | pageZeroed | pageOldFree | spans | bitmap
+// Page bitmaps: one bit per page (8192 bits = 128 words each), all guarded by MHeap.lock:
+//   pageFree       1 = the page belongs to no span (the page allocator's state; Go: pallocBits, inverted)
+//   pageScavenged  1 = the page was returned to the OS and not touched since (Go: scavenged bits)
+//   pageZeroed     1 = the page is known to read as zero (fresh, or released with MADV_DONTNEED)
+//   pageOldFree    1 = free and not yet released at the scavenger's previous pass (ages free pages)
+// spans[i]: the MSpan owning page i, or nil. Written under MHeap.lock with relaxed stores; read without a lock
+// (Go's rule: reads are only meaningful for pages known to belong to an in-use span, such as a live pointer's).
+// bitmap: one bit per heap word for the garbage collector's pointer maps (sized here; filled by GoGC).
+import CGoRuntime
+
+/// Go: heapArena.
+public struct HeapArena {
+    /// First byte of the arena (64 MiB aligned). Immutable.
+    public var base: UInt = 0
+    /// Free pages in the arena (MHeap.lock).
+    var freePages: Int = pagesPerArena
+    /// Longest run of free pages, kept exact after every change (MHeap.lock).
+    var maxRun: Int = pagesPerArena
+    /// Pages released to the OS (MHeap.lock).
+    var scavengedPages: Int = pagesPerArena
+
+    static let headerBytes = 64
+    static let pageBitsBytes = pageWordsPerArena * 8
+    static let spansOffset = headerBytes + 4 * pageBitsBytes
+    static let bitmapOffset = spansOffset + pagesPerArena * 8
+    /// Bytes of one HeapArena mapping.
+    static let mappedBytes = (bitmapOffset + heapArenaBitmapWords * 8 + pageSize - 1) & ~(pageSize - 1)
+}
+
+enum PageBits: Int {
+    case free = 0, scavenged = 1, zeroed = 2, oldFree = 3
+}
+
+extension UnsafeMutablePointer where Pointee == HeapArena {
+    @inline(__always) func pageBits(_ k: PageBits) -> UnsafeMutablePointer<UInt64> {
+        (UnsafeMutableRawPointer(self) + HeapArena.headerBytes + k.rawValue * HeapArena.pageBitsBytes)
+            .assumingMemoryBound(to: UInt64.self)
+    }
+    /// Go: heapArena.spans.
+    @inline(__always) var spans: UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?> {
+        (UnsafeMutableRawPointer(self) + HeapArena.spansOffset).assumingMemoryBound(to: UnsafeMutablePointer<MSpan>?.self)
+    }
+    /// Go: heapArena.bitmap. One bit per word of the arena; the GC's pointer bitmap.
+    public var bitmap: UnsafeMutablePointer<UInt64> {
+        (UnsafeMutableRawPointer(self) + HeapArena.bitmapOffset).assumingMemoryBound(to: UInt64.self)
+    }
+    @inline(__always) func pageIndex(_ p: UInt) -> Int { Int((p &>> UInt(pageShift)) & UInt(pagesPerArena - 1)) }
+
+    /// Checks the arena's page bookkeeping; returns the first violation, or nil. Caller holds MHeap.lock.
+    func checkInvariants() -> StaticString? {
+        let free = pageBits(.free)
+        var nfree = 0
+        for w in 0..<pageWordsPerArena {
+            nfree += free[w].nonzeroBitCount
+            if pageBits(.scavenged)[w] & ~free[w] != 0 { return "scavenged page not free" }
+        }
+        if nfree != pointee.freePages { return "arena freePages != popcount(pageFree)" }
+        if PageBitmap.longestRun(free) != pointee.maxRun { return "arena maxRun stale" }
+        for i in 0..<pagesPerArena {
+            let isFree = free[i >> 6] & (1 << UInt64(i & 63)) != 0
+            let s = gort_load_relaxed(UnsafeMutableRawPointer(spans + i).assumingMemoryBound(to: UInt64.self))
+            if isFree && s != 0 { return "free page has a span" }
+            if !isFree && s == 0 { return "allocated page has no span" }
+        }
+        return nil
+    }
+}
+
+/// Go: mheap.arenas, the two-level arena index `arenas[L1][L2]`: any address -> its arena's metadata in O(1).
+/// L1 has 64 entries (in MHeap); each L2 table (65536 entries, 512 KiB) is mapped when an arena first lands in
+/// its 2^42-byte range. Entries are written once, under MHeap.lock, with release stores, and never removed
+/// (arenas are never unmapped, as in Go), so lookups need no lock: an acquire load sees a complete arena.
+struct ArenaIndex {
+    var l1: UnsafeMutablePointer<UInt64>  // 1 << arenaL1Bits words: L2 table addresses
+
+    init?() {
+        guard let p = sysMap((1 << arenaL1Bits) * 8) else { return nil }
+        l1 = p.assumingMemoryBound(to: UInt64.self)
+    }
+
+    /// The arena holding `p`, or nil if `p` is not in any arena of this heap.
+    @inline(__always)
+    func arena(of p: UInt) -> UnsafeMutablePointer<HeapArena>? {
+        if p &>> UInt(heapAddrBits) != 0 { return nil }
+        let l2 = gort_load_acquire(l1 + Int(p &>> UInt(logHeapArenaBytes + arenaL2Bits)))
+        if l2 == 0 { return nil }
+        let slot = UnsafeMutablePointer<UInt64>(bitPattern: UInt(l2))! + Int((p &>> UInt(logHeapArenaBytes)) & UInt((1 << arenaL2Bits) - 1))
+        return asPointer(gort_load_acquire(slot), to: HeapArena.self)
+    }
+
+    /// Records an arena. Caller holds MHeap.lock. Returns false if the L2 table cannot be mapped.
+    func insert(_ a: UnsafeMutablePointer<HeapArena>) -> Bool {
+        let base = a.pointee.base
+        let i1 = Int(base >> UInt(logHeapArenaBytes + arenaL2Bits))
+        var l2 = gort_load_acquire(l1 + i1)
+        if l2 == 0 {
+            guard let t = sysMap((1 << arenaL2Bits) * 8) else { return false }
+            l2 = UInt64(UInt(bitPattern: t))
+            gort_store_release(l1 + i1, l2)
+        }
+        let slot = UnsafeMutablePointer<UInt64>(bitPattern: UInt(l2))! + Int((base >> UInt(logHeapArenaBytes)) & UInt((1 << arenaL2Bits) - 1))
+        gort_store_release(slot, word(a))
+        return true
+    }
+}

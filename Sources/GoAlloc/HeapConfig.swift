@@ -1,0 +1,74 @@
+// Options, read once when a heap is created. Go: the GODEBUG table (runtime/runtime1.go, dbgvars).
+//
+//   GODEBUG=madvdontneed=1    release free pages with MADV_DONTNEED (default, as Go 1.16+); 0: MADV_FREE
+//   GODEBUG=scavtrace=1       one line per background scavenger pass that released memory (Go's format)
+//   GODEBUG=allocchecks=1     check heap invariants on every slow path (refill, span alloc/free)
+//   GODEBUG=bgscavenge=0      no background scavenger thread (releaseMemory() still works)
+//   GODEBUG=hugepages=0       don't ask for transparent huge pages on new arenas
+// Parsing never allocates: it walks getenv's C string.
+
+/// Heap options. Go: dbgvars entries that concern the allocator.
+public struct HeapConfig: Sendable {
+    /// MADV_DONTNEED (true) or MADV_FREE (false) when returning pages. Go: debug.madvdontneed.
+    public var madvDontNeed = true
+    /// Start the background scavenger (and sweeper) thread once the heap has some size.
+    public var backgroundScavenger = true
+    /// How often the background scavenger runs, in milliseconds.
+    public var scavengePeriodMs = 100
+    /// Print a line per scavenger pass that released memory. Go: debug.scavtrace.
+    public var scavTrace = false
+    /// Check invariants on slow paths. Costs nothing when off: one predictable branch on slow paths only.
+    public var checkInvariants = false
+    /// MADV_HUGEPAGE on new arenas.
+    public var hugePages = true
+
+    public init() {}
+
+    /// The defaults, overridden by GODEBUG.
+    public static func fromEnvironment() -> HeapConfig {
+        var c = HeapConfig()
+        guard let env = getenvRaw("GODEBUG\0") else { return c }
+        GODEBUG.forEach(env) { key, value in
+            switch key {
+            case GODEBUG.key("madvdontneed"): c.madvDontNeed = value != 0
+            case GODEBUG.key("scavtrace"): c.scavTrace = value != 0
+            case GODEBUG.key("allocchecks"): c.checkInvariants = value != 0
+            case GODEBUG.key("bgscavenge"): c.backgroundScavenger = value != 0
+            case GODEBUG.key("hugepages"): c.hugePages = value != 0
+            default: break
+            }
+        }
+        return c
+    }
+}
+
+/// GODEBUG parsing: `name=value,name=value`. Keys are compared as 64-bit hashes so nothing is allocated.
+public enum GODEBUG {
+    /// FNV-1a of a key.
+    public static func key(_ s: StaticString) -> UInt64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        s.withUTF8Buffer { for b in $0 { h = (h ^ UInt64(b)) &* 0x100000001b3 } }
+        return h
+    }
+
+    /// Calls body(hash(key), integer value) for each `key=value` entry of a C string.
+    public static func forEach(_ s: UnsafePointer<CChar>, _ body: (UInt64, Int) -> Void) {
+        var i = 0
+        while true {
+            var h: UInt64 = 0xcbf29ce484222325
+            while s[i] != 0 && s[i] != 61 /* = */ && s[i] != 44 /* , */ {
+                h = (h ^ UInt64(UInt8(bitPattern: s[i]))) &* 0x100000001b3
+                i += 1
+            }
+            var value = 0
+            if s[i] == 61 {
+                i += 1
+                while s[i] >= 48 && s[i] <= 57 { value = value &* 10 &+ Int(s[i] - 48); i += 1 }
+                while s[i] != 0 && s[i] != 44 { i += 1 }
+            }
+            body(h, value)
+            if s[i] == 0 { return }
+            i += 1
+        }
+    }
+}

@@ -1,0 +1,42 @@
+// Whole-heap invariant checks (mimalloc's mi_assert_expensive level). Called by tests, and on slow paths under
+// GODEBUG=allocchecks=1. Never allocates; returns the first violation.
+import CGoRuntime
+
+extension UnsafeMutablePointer where Pointee == MHeap {
+    /// Checks arenas, page accounting and every in-use span. Caller: no other thread is using the heap.
+    func checkAllInvariants() -> StaticString? {
+        pointee.lock.lock()
+        defer { pointee.lock.unlock() }
+        return checkInvariantsLocked()
+    }
+
+    @discardableResult
+    func checkInvariantsLocked() -> StaticString? {
+        var free = 0, released = 0
+        for i in 0..<pointee.arenaCount {
+            let a = pointee.arenas[i]
+            if i > 0 && pointee.arenas[i - 1].pointee.base >= a.pointee.base { return report("arenas not sorted") }
+            if pointee.index.arena(of: a.pointee.base) != a { return report("arena index does not map arena") }
+            if let m = a.checkInvariants() { return report(m) }
+            free += a.pointee.freePages
+            released += a.pointee.scavengedPages
+        }
+        if released != pointee.stats.releasedPages { return report("released page count mismatch") }
+        if pointee.arenaCount * pagesPerArena - free != pointee.stats.inusePages { return report("in-use page count mismatch") }
+        var inuse = 0
+        for i in 0..<pointee.allspansCount {
+            let s = pointee.allspans[i]
+            if s.pointee.state != MSpanState.inUse.rawValue { continue }
+            inuse += 1
+            if spanOf(s.pointee.startAddr) != s { return report("span not mapped by its first page") }
+            if spanOf(s.pointee.startAddr + (s.pointee.npages - 1) * UInt(pageSize)) != s { return report("span not mapped by its last page") }
+        }
+        if inuse != pointee.stats.spansInUse { return report("spans in use mismatch") }
+        return nil
+    }
+
+    private func report(_ m: StaticString) -> StaticString {
+        if pointee.config.checkInvariants { fatal(m, call: "checkInvariants", pointer: UInt(bitPattern: self)) }
+        return m
+    }
+}

@@ -1,0 +1,150 @@
+// MCache: a per-thread (or per-P) cache of spans, one per span class. Go: mcache (mcache.go).
+//
+// Fast path (Malloc.swift): alloc[spanclass] -> MSpan.nextFreeFast: a count-trailing-zeros on the span's
+// allocCache, no lock, no atomic read-modify-write. When the span runs out, refill() first looks behind the
+// cursor (frees by this thread and swept remote frees make room there), then hands the span back to its
+// MCentral and takes another.
+//
+// Ownership: an MCache is used by exactly one thread at a time (its owner thread, or the P that owns it in
+// GoSched). Every field is owner-only except the counters, which the owner writes with relaxed stores and
+// ReadMemStats reads with relaxed loads, and nextCache/prevCache, which are under MHeap.lock.
+//
+// Memory: MCache header | alloc[numSpanClasses] span pointers | mallocs[numSizeClasses] | frees[numSizeClasses],
+// in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
+import CGoRuntime
+
+/// Go: mcache.
+public struct MCache {
+    /// The heap this cache draws from. Immutable.
+    var heap: UnsafeMutablePointer<MHeap>
+    /// Go: tiny, tinyoffset. The current 16-byte tiny block and the offset of its first free byte.
+    var tiny: UInt = 0
+    var tinyoffset: UInt = 0
+    /// Go: tinyAllocs. Objects allocated from tiny blocks (they are not counted as separate mallocs).
+    var tinyAllocs: UInt64 = 0
+    /// Links in MHeap.caches (MHeap.lock).
+    var nextCache: UnsafeMutablePointer<MCache>? = nil
+    var prevCache: UnsafeMutablePointer<MCache>? = nil
+    /// Owner thread id, for messages and assertions (0 for caches owned by a P).
+    var ownerTid: Int32 = 0
+
+    init(heap: UnsafeMutablePointer<MHeap>) { self.heap = heap }
+
+    static let headerBytes = 64
+    static let totalBytes = headerBytes + numSpanClasses * 8 + numSizeClasses * 16
+}
+
+extension UnsafeMutablePointer where Pointee == MCache {
+    /// Go: mcache.alloc[spc].
+    @inline(__always) func allocSlot(_ spc: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<MSpan>> {
+        (UnsafeMutableRawPointer(self) + MCache.headerBytes + spc &* 8)
+            .assumingMemoryBound(to: UnsafeMutablePointer<MSpan>.self)
+    }
+    @inline(__always) var mallocCountsBase: UnsafeMutablePointer<UInt64> {
+        (UnsafeMutableRawPointer(self) + MCache.headerBytes + numSpanClasses * 8).assumingMemoryBound(to: UInt64.self)
+    }
+    @inline(__always) var freeCountsBase: UnsafeMutablePointer<UInt64> { mallocCountsBase + numSizeClasses }
+
+    /// Counts one malloc of size class `sc` (owner only; relaxed store so ReadMemStats may read it).
+    @inline(__always) func countMalloc(_ sc: Int) {
+        let p = mallocCountsBase + sc
+        gort_store_relaxed(p, p.pointee &+ 1)
+    }
+    @inline(__always) func countFree(_ sc: Int) {
+        let p = freeCountsBase + sc
+        gort_store_relaxed(p, p.pointee &+ 1)
+    }
+    var mallocCounts: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: mallocCountsBase, count: numSizeClasses) }
+    var freeCounts: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: freeCountsBase, count: numSizeClasses) }
+
+    /// Go: mallocgc's small-object path. An object of size class `sc` (1...67). 0 when out of memory.
+    @inline(__always)
+    func allocSmall(_ sc: Int, noscan: Bool) -> UInt {
+        let spc = sc &<< 1 | (noscan ? 1 : 0)
+        let s = allocSlot(spc).pointee
+        var v = s.nextFreeFast()
+        if v == 0 { v = nextFree(spc) }
+        if v != 0 { countMalloc(sc) }
+        return v
+    }
+
+    /// Go: mcache.nextFree. Slow path: the next object of the cached span, or a refill.
+    @inline(never)
+    func nextFree(_ spc: Int) -> UInt {
+        let s = allocSlot(spc).pointee
+        let v = s.nextFreeSlow()
+        if v != 0 { return v }
+        guard let t = refill(spc) else { return 0 }
+        let w = t.nextFreeFast()
+        return w != 0 ? w : t.nextFreeSlow()
+    }
+
+    /// Go: mcache.refill. Makes alloc[spc] a span with a free object; nil when out of memory.
+    @inline(never)
+    func refill(_ spc: Int) -> UnsafeMutablePointer<MSpan>? {
+        let h = pointee.heap
+        let s = allocSlot(spc).pointee
+        if s != h.pointee.emptySpan {
+            // Room behind the cursor? Frees by this thread cleared allocBits there; remote frees wait in
+            // freeBits until swept. Reuse the span if at least 1/8 of it is free: rescanning costs
+            // nelems/64 words, so that bounds the scan cost per object found.
+            if gort_load_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
+            let free = UInt64(s.pointee.nelems) &- s.pointee.allocCount
+            if free > 0 && free &* 8 >= UInt64(s.pointee.nelems) {
+                s.rewind()
+                return s
+            }
+            h.central(SpanClass(UInt8(spc))).uncacheSpan(h, s)
+            allocSlot(spc).pointee = h.pointee.emptySpan
+        }
+        guard let t = h.central(SpanClass(UInt8(spc))).cacheSpan(h, spanclass: SpanClass(UInt8(spc))) else { return nil }
+        t.rewindIfNeeded()
+        gort_store_relaxed(&t.pointee.owner, word(self))
+        allocSlot(spc).pointee = t
+        if h.pointee.config.checkInvariants, let msg = t.checkInvariants() { fatal(msg, call: "refill", pointer: t.pointee.startAddr) }
+        return t
+    }
+
+    /// Go: mcache.releaseAll. Hands every cached span back to its MCentral (thread exit, P destruction, tests).
+    func releaseAll() {
+        let h = pointee.heap
+        for spc in 0..<numSpanClasses {
+            let s = allocSlot(spc).pointee
+            if s == h.pointee.emptySpan { continue }
+            allocSlot(spc).pointee = h.pointee.emptySpan
+            h.central(SpanClass(UInt8(spc))).uncacheSpan(h, s)
+        }
+        pointee.tiny = 0
+        pointee.tinyoffset = 0
+    }
+
+    /// Go: the tiny allocator in mallocgc. Packs pointer-free objects smaller than 16 bytes into 16-byte blocks.
+    /// A tiny object can never be freed on its own (the block is shared): this is for garbage-collected,
+    /// pointer-free data (GoGC), which the collector frees a whole block at a time. 0 when out of memory.
+    func allocTiny(_ size: UInt) -> UInt {
+        var off = pointee.tinyoffset
+        // Align like Go: 8 for multiples of 8, 4 for multiples of 4, 2 for even sizes.
+        if size & 7 == 0 { off = (off + 7) & ~7 } else if size & 3 == 0 { off = (off + 3) & ~3 } else if size & 1 == 0 { off = (off + 1) & ~1 }
+        if off + size <= UInt(tinySize) && pointee.tiny != 0 {
+            pointee.tinyoffset = off + size
+            pointee.tinyAllocs &+= 1
+            return pointee.tiny + off
+        }
+        let v = allocSmall(2, noscan: true)  // size class 2 is 16 bytes
+        if v == 0 { return 0 }
+        UnsafeMutableRawPointer(bitPattern: v)!.initializeMemory(as: UInt64.self, repeating: 0, count: 2)
+        // Keep whichever block has more room left, as Go does.
+        if size < pointee.tinyoffset || pointee.tiny == 0 {
+            pointee.tiny = v
+            pointee.tinyoffset = size
+        }
+        return v
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == MSpan {
+    /// After cacheSpan: point the cursor at the first free object if the span was used before.
+    func rewindIfNeeded() {
+        if pointee.freeindex != 0 || pointee.allocCount != 0 { rewind() }
+    }
+}

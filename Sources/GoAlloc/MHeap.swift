@@ -1,0 +1,366 @@
+// MHeap: the page heap. Go: mheap (mheap.go), pageAlloc (mpagealloc.go).
+//
+// MHeap owns the arenas, the page allocator, the MCentrals and all metadata allocators. It hands out spans
+// (runs of pages) to MCentral.grow and to large objects, and takes them back when they are empty.
+//
+// Page allocator: each arena keeps a free-page bitmap plus its longest free run; a request for n pages scans
+// arenas in address order (first fit, so the heap stays compact and high arenas drain), skipping any whose
+// longest run is too short, and finds the run with word-at-a-time bit scans. Freeing sets the bits back, which
+// coalesces with free neighbours for free. Requests larger than an arena take whole free arenas that are
+// adjacent in memory, or new contiguous arenas. The heap grows by whole 64 MiB arenas, mapped at increasing
+// hint addresses (Go's 0x00c0 << 32 on amd64) so arenas tend to be contiguous.
+//
+// Locking: `lock` guards the page allocator, arena list, allspans, dead-span list, the FixAllocs, the cache
+// list and the large-object statistics. Fast paths never take it; MCentral is lock-free above it.
+import CGoRuntime
+
+/// Go: mheap.
+public struct MHeap {
+    /// Guards everything below that does not say otherwise.
+    var lock = RuntimeLock()
+    /// Go: mheap.arenas. Lock-free reads (see ArenaIndex).
+    var index: ArenaIndex
+    /// Every arena, in address order (Go: mheap.allArenas). `arenaCount` written under lock.
+    var arenas: UnsafeMutablePointer<UnsafeMutablePointer<HeapArena>>
+    var arenaCount = 0
+    var arenaCapacity = 0
+    /// Where the next arena is asked for (Go: arenaHints).
+    var arenaHint: UInt = 0x00c0 << 32
+    /// Go: mheap.allspans. Every MSpan struct ever made; dead ones stay, for reuse and for heap dumps.
+    var allspans: UnsafeMutablePointer<UnsafeMutablePointer<MSpan>>
+    var allspansCount = 0
+    var allspansCapacity = 0
+    /// Dead MSpan structs, linked through `next`.
+    var deadSpans: UnsafeMutablePointer<MSpan>? = nil
+    /// Go: mheap.spanalloc, mheap.cachealloc. Span bitmaps come from bitsAlloc[log2(words)] (Go: gcBits arenas).
+    var spanalloc = FixAlloc(size: MemoryLayout<MSpan>.stride)
+    var cachealloc = FixAlloc(size: MCache.totalBytes)
+    var bitsAlloc: (FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc) =
+        (FixAlloc(size: 16), FixAlloc(size: 32), FixAlloc(size: 64), FixAlloc(size: 128), FixAlloc(size: 256))
+    /// Go: mheap.central. numSpanClasses MCentrals, MCentral.stride bytes apart, in their own mapping.
+    var central: UnsafeMutablePointer<MCentral>
+    /// The span every MCache slot points at when it holds nothing (Go: emptymspan): its allocCache is 0,
+    /// so the fast path falls through to refill without a nil check.
+    var emptySpan: UnsafeMutablePointer<MSpan>
+    /// Live MCaches, linked through MCache.nextCache.
+    var caches: UnsafeMutablePointer<MCache>? = nil
+    /// Statistics (see MemStats.swift). `stats` fields: under lock unless noted.
+    var stats = HeapStats()
+    /// Per size class malloc/free counts flushed from dead caches and from cache-less frees
+    /// (atomic adds, relaxed: statistics). 2 * numSizeClasses words in their own mapping.
+    var classCounts: UnsafeMutablePointer<UInt64>
+    /// Options read at creation (GODEBUG and friends). Immutable afterwards.
+    public var config: HeapConfig
+    /// Background scavenger state (Scavenger.swift).
+    var scav = ScavengerState()
+
+    /// Bytes of metadata mapped outside FixAlloc (arena index, centrals, arena headers, lists).
+    var metaSys = 0
+}
+
+extension UnsafeMutablePointer where Pointee == MHeap {
+    /// Creates a heap in fresh OS memory. nil if the OS refuses memory.
+    static func create(config: HeapConfig) -> UnsafeMutablePointer<MHeap>? {
+        let centralBytes = numSpanClasses * MCentral.stride
+        guard let raw = sysMap(MemoryLayout<MHeap>.stride),
+              let index = ArenaIndex(),
+              let arenasMem = sysMap(1 << 20),   // 131072 arenas = 8 TiB of heap
+              let spansMem = sysMap(1 << 30),    // grows by touching: MAP_NORESERVE keeps it free until used
+              let centralMem = sysMap(centralBytes),
+              let counts = sysMap(numSizeClasses * 16)
+        else { return nil }
+        let h = raw.bindMemory(to: MHeap.self, capacity: 1)
+        let central = centralMem.bindMemory(to: MCentral.self, capacity: numSpanClasses)
+        precondition(MemoryLayout<MCentral>.stride == MCentral.stride, "MCentral must fill one cache line")
+        for i in 0..<numSpanClasses { (central + i).initialize(to: MCentral()) }
+        h.initialize(to: MHeap(
+            index: index,
+            arenas: arenasMem.bindMemory(to: UnsafeMutablePointer<HeapArena>.self, capacity: 1),
+            allspans: spansMem.bindMemory(to: UnsafeMutablePointer<MSpan>.self, capacity: 1),
+            central: central,
+            emptySpan: UnsafeMutablePointer<MSpan>(bitPattern: 8)!,
+            classCounts: counts.bindMemory(to: UInt64.self, capacity: numSizeClasses * 2),
+            config: config))
+        h.pointee.arenaCapacity = (1 << 20) / 8
+        h.pointee.allspansCapacity = (1 << 30) / 8
+        h.pointee.metaSys = MemoryLayout<MHeap>.stride + (1 << arenaL1Bits) * 8 + centralBytes + numSizeClasses * 16
+        h.pointee.lock.lock()
+        guard let e = h.pointee.spanalloc.alloc() else { h.pointee.lock.unlock(); return nil }
+        h.pointee.lock.unlock()
+        h.pointee.emptySpan = e.bindMemory(to: MSpan.self, capacity: 1)
+        h.pointee.emptySpan.initialize(to: MSpan())
+        return h
+    }
+
+    @inline(__always) func central(_ spc: SpanClass) -> UnsafeMutablePointer<MCentral> {
+        (UnsafeMutableRawPointer(pointee.central) + spc.index * MCentral.stride).assumingMemoryBound(to: MCentral.self)
+    }
+
+    /// Go: spanOf. The in-use span containing `p`, or nil. No lock: see HeapArena.spans.
+    @inline(__always)
+    func spanOf(_ p: UInt) -> UnsafeMutablePointer<MSpan>? {
+        guard let a = pointee.index.arena(of: p) else { return nil }
+        return a.spans[a.pageIndex(p)]
+    }
+
+    // ---- spans -------------------------------------------------------------------------------------------
+
+    /// Go: mheap.alloc. A span of `npages` pages whose start is a multiple of `alignPages` pages, set up for
+    /// `spanclass`, in use, held exclusively by the caller. nil when the OS refuses memory.
+    func allocSpan(npages: Int, spanclass: SpanClass, alignPages: Int) -> UnsafeMutablePointer<MSpan>? {
+        let nelems = spanclass.sizeclass == 0 ? 1 : sizeClassNElems(spanclass.sizeclass)
+        let bitsLog = nelems <= 64 ? 0 : (64 - UInt64((nelems + 63) / 64 - 1).leadingZeroBitCount)
+        pointee.lock.lock()
+        var base = pageAllocLocked(npages, alignPages)
+        if base == 0 {
+            if growLocked(npages) { base = pageAllocLocked(npages, alignPages) }
+            if base == 0 { pointee.lock.unlock(); return nil }
+        }
+        guard let s = allocMSpanLocked(), let bits = allocBitsLocked(bitsLog) else {
+            pageFreeLocked(base, npages)
+            pointee.lock.unlock()
+            return nil
+        }
+        s.pointee.startAddr = base
+        s.pointee.npages = UInt(npages)
+        s.pointee.needzero = needZeroLocked(base, npages) ? 1 : 0
+        markPagesAllocatedLocked(base, npages)
+        s.initAlloc(spanclass: spanclass, bits: bits, bitsLog: bitsLog)
+        s.pointee.state = MSpanState.inUse.rawValue
+        setSpansLocked(base, npages, s)
+        pointee.stats.inusePages += npages
+        pointee.stats.spansInUse += 1
+        if spanclass.sizeclass == 0 {
+            pointee.stats.largeAllocs += 1
+            pointee.stats.largeAllocBytes += UInt64(npages << pageShift)
+        }
+        let startScavenger = pointee.config.backgroundScavenger && !pointee.scav.started
+            && pointee.stats.inusePages >= ScavengerState.startPages
+        if startScavenger { pointee.scav.started = true }
+        if pointee.config.checkInvariants { checkInvariantsLocked() }
+        pointee.lock.unlock()
+        if startScavenger { startBackgroundScavenger() }
+        return s
+    }
+
+    /// Go: mheap.freeSpan. Returns an empty span's pages to the page allocator. Caller holds the span exclusively.
+    func freeSpan(_ s: UnsafeMutablePointer<MSpan>) {
+        pointee.lock.lock()
+        if s.pointee.state != MSpanState.inUse.rawValue {
+            fatal("span freed twice", call: "freeSpan", pointer: s.pointee.startAddr)
+        }
+        let base = s.pointee.startAddr
+        let npages = Int(s.pointee.npages)
+        setSpansLocked(base, npages, nil)
+        pageFreeLocked(base, npages)
+        if s.pointee.spanclass.sizeclass == 0 {
+            pointee.stats.largeFrees += 1
+            pointee.stats.largeFreeBytes += UInt64(npages << pageShift)
+        }
+        pointee.stats.inusePages -= npages
+        pointee.stats.spansInUse -= 1
+        freeBitsLocked(s.pointee.allocBits, Int(s.pointee.bitsLog))
+        s.pointee.state = MSpanState.dead.rawValue
+        s.pointee.next = pointee.deadSpans
+        pointee.deadSpans = s
+        if pointee.config.checkInvariants { checkInvariantsLocked() }
+        pointee.lock.unlock()
+    }
+
+    private func allocMSpanLocked() -> UnsafeMutablePointer<MSpan>? {
+        if let s = pointee.deadSpans {
+            pointee.deadSpans = s.pointee.next
+            s.initialize(to: MSpan())
+            return s
+        }
+        guard pointee.allspansCount < pointee.allspansCapacity, let raw = pointee.spanalloc.alloc() else { return nil }
+        let s = raw.bindMemory(to: MSpan.self, capacity: 1)
+        s.initialize(to: MSpan())
+        pointee.allspans[pointee.allspansCount] = s
+        pointee.allspansCount += 1
+        return s
+    }
+
+    private func allocBitsLocked(_ log: Int) -> UnsafeMutablePointer<UInt64>? {
+        withUnsafeMutablePointer(to: &pointee.bitsAlloc) { tuple in
+            let fa = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: FixAlloc.self) + log
+            return fa.pointee.alloc()?.assumingMemoryBound(to: UInt64.self)
+        }
+    }
+
+    private func freeBitsLocked(_ p: UnsafeMutablePointer<UInt64>, _ log: Int) {
+        withUnsafeMutablePointer(to: &pointee.bitsAlloc) { tuple in
+            let fa = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: FixAlloc.self) + log
+            fa.pointee.free(UnsafeMutableRawPointer(p))
+        }
+    }
+
+    private func setSpansLocked(_ base: UInt, _ npages: Int, _ s: UnsafeMutablePointer<MSpan>?) {
+        var p = base
+        for _ in 0..<npages {
+            let a = pointee.index.arena(of: p)!
+            let slot = UnsafeMutableRawPointer(a.spans + a.pageIndex(p)).assumingMemoryBound(to: UInt64.self)
+            gort_store_relaxed(slot, word(s))
+            p += UInt(pageSize)
+        }
+    }
+
+    // ---- page allocator (all under lock) -------------------------------------------------------------
+
+    /// Calls body(arena, firstPage, count) for each arena piece of the page range [base, base + npages pages).
+    func forEachArenaPiece(_ base: UInt, _ npages: Int, _ body: (UnsafeMutablePointer<HeapArena>, Int, Int) -> Void) {
+        var p = base
+        var left = npages
+        while left > 0 {
+            let a = pointee.index.arena(of: p)!
+            let first = a.pageIndex(p)
+            let n = min(left, pagesPerArena - first)
+            body(a, first, n)
+            left -= n
+            p += UInt(n << pageShift)
+        }
+    }
+
+    func pageAllocLocked(_ npages: Int, _ alignPages: Int) -> UInt {
+        if npages <= pagesPerArena {
+            for i in 0..<pointee.arenaCount {
+                let a = pointee.arenas[i]
+                if a.pointee.maxRun < npages { continue }
+                if let first = PageBitmap.findRun(a.pageBits(.free), npages, align: min(alignPages, pagesPerArena)) {
+                    return a.pointee.base + UInt(first << pageShift)
+                }
+            }
+            return 0
+        }
+        // Larger than an arena: whole free arenas, adjacent in memory.
+        let need = (npages + pagesPerArena - 1) / pagesPerArena
+        var runStart = 0, runLen = 0
+        for i in 0..<pointee.arenaCount {
+            let a = pointee.arenas[i]
+            let adjacent = runLen > 0 && pointee.arenas[i - 1].pointee.base + UInt(heapArenaBytes) == a.pointee.base
+            if a.pointee.freePages == pagesPerArena {
+                if !adjacent { runStart = i; runLen = 0 }
+                runLen += 1
+                if runLen == need { return pointee.arenas[runStart].pointee.base }
+            } else {
+                runLen = 0
+            }
+        }
+        return 0
+    }
+
+    /// Whether any page of the range may hold old data.
+    func needZeroLocked(_ base: UInt, _ npages: Int) -> Bool {
+        var dirty = false
+        forEachArenaPiece(base, npages) { a, first, n in
+            if PageBitmap.count(a.pageBits(.zeroed), first, n) != n { dirty = true }
+        }
+        return dirty
+    }
+
+    func markPagesAllocatedLocked(_ base: UInt, _ npages: Int) {
+        forEachArenaPiece(base, npages) { a, first, n in
+            let released = PageBitmap.count(a.pageBits(.scavenged), first, n)
+            a.pointee.scavengedPages -= released
+            pointee.stats.releasedPages -= released
+            PageBitmap.clear(a.pageBits(.free), first, n)
+            PageBitmap.clear(a.pageBits(.scavenged), first, n)
+            PageBitmap.clear(a.pageBits(.zeroed), first, n)
+            PageBitmap.clear(a.pageBits(.oldFree), first, n)
+            a.pointee.freePages -= n
+            a.pointee.maxRun = PageBitmap.longestRun(a.pageBits(.free))
+        }
+    }
+
+    func pageFreeLocked(_ base: UInt, _ npages: Int) {
+        forEachArenaPiece(base, npages) { a, first, n in
+            PageBitmap.set(a.pageBits(.free), first, n)
+            a.pointee.freePages += n
+            a.pointee.maxRun = PageBitmap.longestRun(a.pageBits(.free))
+        }
+    }
+
+    /// Go: mheap.grow. Adds whole arenas, enough for `npages`. False when the OS refuses memory.
+    func growLocked(_ npages: Int) -> Bool {
+        let narenas = max(1, (npages + pagesPerArena - 1) / pagesPerArena)
+        let bytes = narenas * heapArenaBytes
+        guard let mem = reserveArenas(bytes) else { return false }
+        for i in 0..<narenas {
+            guard let metaRaw = sysMap(HeapArena.mappedBytes) else { return false }
+            let a = metaRaw.bindMemory(to: HeapArena.self, capacity: 1)
+            a.initialize(to: HeapArena())
+            a.pointee.base = UInt(bitPattern: mem) + UInt(i * heapArenaBytes)
+            PageBitmap.set(a.pageBits(.free), 0, pagesPerArena)
+            PageBitmap.set(a.pageBits(.scavenged), 0, pagesPerArena)
+            PageBitmap.set(a.pageBits(.zeroed), 0, pagesPerArena)
+            guard pointee.index.insert(a), pointee.arenaCount < pointee.arenaCapacity else { return false }
+            // Keep `arenas` sorted by address (first fit prefers low arenas).
+            var j = pointee.arenaCount
+            while j > 0 && pointee.arenas[j - 1].pointee.base > a.pointee.base {
+                pointee.arenas[j] = pointee.arenas[j - 1]
+                j -= 1
+            }
+            pointee.arenas[j] = a
+            pointee.arenaCount += 1
+            pointee.metaSys += HeapArena.mappedBytes
+            pointee.stats.sysBytes += UInt64(heapArenaBytes)
+            pointee.stats.releasedPages += pagesPerArena
+        }
+        return true
+    }
+
+    /// Maps `bytes` (a multiple of the arena size) at an arena-aligned address.
+    private func reserveArenas(_ bytes: Int) -> UnsafeMutableRawPointer? {
+        let align = UInt(heapArenaBytes)
+        if let p = sysMap(bytes, hint: UnsafeMutableRawPointer(bitPattern: pointee.arenaHint)) {
+            if UInt(bitPattern: p) & (align - 1) == 0 {
+                pointee.arenaHint = UInt(bitPattern: p) + UInt(bytes)
+                if pointee.config.hugePages { sysHugePage(p, bytes) }
+                return p
+            }
+            sysFree(p, bytes)
+        }
+        // The hint was taken: over-map and trim to alignment.
+        guard let p = sysMap(bytes + heapArenaBytes) else { return nil }
+        let start = (UInt(bitPattern: p) + align - 1) & ~(align - 1)
+        let head = Int(start - UInt(bitPattern: p))
+        if head > 0 { sysFree(p, head) }
+        let tail = heapArenaBytes - head
+        if tail > 0 { sysFree(UnsafeMutableRawPointer(bitPattern: start + UInt(bytes))!, tail) }
+        pointee.arenaHint = start + UInt(bytes)
+        let r = UnsafeMutableRawPointer(bitPattern: start)!
+        if pointee.config.hugePages { sysHugePage(r, bytes) }
+        return r
+    }
+
+    // ---- caches ------------------------------------------------------------------------------------------
+
+    /// Go: allocmcache. A new MCache, registered in the heap's cache list. nil if out of memory.
+    func allocCache() -> UnsafeMutablePointer<MCache>? {
+        pointee.lock.lock()
+        defer { pointee.lock.unlock() }
+        guard let raw = pointee.cachealloc.alloc() else { return nil }
+        let c = raw.bindMemory(to: MCache.self, capacity: 1)
+        c.initialize(to: MCache(heap: self))
+        for i in 0..<numSpanClasses { c.allocSlot(i).pointee = pointee.emptySpan }
+        c.pointee.nextCache = pointee.caches
+        if let first = pointee.caches { first.pointee.prevCache = c }
+        pointee.caches = c
+        return c
+    }
+
+    /// Go: freemcache. Flushes the cache (every span goes back to its MCentral) and recycles its memory.
+    func freeCache(_ c: UnsafeMutablePointer<MCache>) {
+        c.releaseAll()
+        pointee.lock.lock()
+        for i in 0..<numSizeClasses {
+            gort_fetch_add_relaxed(pointee.classCounts + 2 * i, c.mallocCounts[i])
+            gort_fetch_add_relaxed(pointee.classCounts + 2 * i + 1, c.freeCounts[i])
+        }
+        pointee.stats.tinyAllocs += c.pointee.tinyAllocs
+        if let p = c.pointee.prevCache { p.pointee.nextCache = c.pointee.nextCache } else { pointee.caches = c.pointee.nextCache }
+        if let n = c.pointee.nextCache { n.pointee.prevCache = c.pointee.prevCache }
+        pointee.cachealloc.free(UnsafeMutableRawPointer(c))
+        pointee.lock.unlock()
+    }
+}

@@ -1,0 +1,222 @@
+// MSpan: a run of pages holding objects of one span class. Go: mspan (mheap.go), mbitmap.go.
+//
+// Allocation state, Go's design with explicit free added (see Free.swift):
+//   allocBits  1 bit per object, 1 = allocated. Written only by the span's exclusive holder (the MCache that
+//              caches it, or the thread that popped it from a SpanSet), with relaxed atomic stores; read by anyone
+//              with relaxed loads (a remote free checks its own object's bit, which cannot change under it).
+//   freeBits   1 bit per object, 1 = freed by a thread that does not hold the span (a "remote" free), not yet
+//              swept. Set with fetch_or by any thread; taken with exchange by the holder when it sweeps.
+//   freeindex  next object index the allocation cursor looks at (holder only).
+//   allocCache ~allocBits of freeindex's word, shifted so bit 0 is object freeindex (holder only). The fast path
+//              is count-trailing-zeros on it; bits past the end of that word are zero.
+// Invariant, for a span at rest (no remote frees pending):
+//   allocCount == popcount(allocBits[0..<nelems]); bits past nelems are 1; freeBits is all zero after a sweep.
+import CGoRuntime
+
+/// Go: mSpanState. Dead: the MSpan struct is unused (on MHeap's free list). InUse: its pages hold objects.
+public enum MSpanState: UInt8 {
+    case dead = 0
+    case inUse = 1
+}
+
+/// Go: mspan. Lives in FixAlloc memory; reached only through UnsafeMutablePointer<MSpan>.
+public struct MSpan {
+    // ---- First cache line: everything malloc's and free's fast paths touch. ----
+    /// Holder only.
+    var allocCache: UInt64 = 0
+    /// Holder only. Go: freeindex.
+    var freeindex: UInt = 0
+    /// Number of object slots. Immutable while in use. Go: nelems.
+    var nelems: UInt = 0
+    /// First byte of the span. Immutable while in use. Go: startAddr.
+    var startAddr: UInt = 0
+    /// Object size. Immutable while in use. Go: elemsize.
+    var elemsize: UInt = 0
+    /// Objects allocated (holder writes with relaxed stores; readers such as the heap dump use relaxed loads).
+    var allocCount: UInt64 = 0
+    /// See the file comment. Immutable pointer while in use; holds `bitsWords` words, then freeBits follows.
+    var allocBits: UnsafeMutablePointer<UInt64> = UnsafeMutablePointer(bitPattern: 8)!
+    /// The MCache holding this span, or 0. Written by that MCache's thread (relaxed: only the holder ever
+    /// compares it with itself; other threads only need "not me", which any value gives them).
+    var owner: UInt64 = 0
+
+    // ---- Second cache line: slow paths. ----
+    /// Remote frees not yet swept (fetch_or by any thread; exchange by the holder).
+    var freeBits: UnsafeMutablePointer<UInt64> = UnsafeMutablePointer(bitPattern: 8)!
+    /// 1 when freeBits may be non-zero (set with exchange by remote freers, cleared by the sweeper).
+    var hasRemoteFrees: UInt64 = 0
+    /// Go: divMul. objIndex = (p - startAddr) * divMul >> 32.
+    var divMul: UInt32 = 0
+    /// Go: spanclass.
+    var spanclass: SpanClass = SpanClass(0)
+    /// MSpanState raw value. Changed under MHeap.lock.
+    var state: UInt8 = 0
+    /// 1 if the span's memory may be dirty (calloc must clear it). Go: needzero.
+    var needzero: UInt8 = 0
+    /// log2 of the words in each bitmap.
+    var bitsLog: UInt8 = 0
+    /// 1 while the span sits in one of its MCentral's full sets (a hint for the sweeper's accounting).
+    var inFull: UInt8 = 0
+    /// Go: sweepgen. Equals its MCentral's sweepgen when swept in the current generation.
+    var sweepgen: UInt64 = 0
+    /// Go: npages.
+    var npages: UInt = 0
+    /// Go: limit. End of the last object.
+    var limit: UInt = 0
+    /// Go: next. Link in a SpanSet or in MHeap's dead-span list (atomic relaxed while in a SpanSet).
+    var next: UnsafeMutablePointer<MSpan>? = nil
+    /// Go: prev. Link in MHeap's list of large in-use spans (under MHeap.lock).
+    var prev: UnsafeMutablePointer<MSpan>? = nil
+
+    var bitsWords: Int { 1 << Int(bitsLog) }
+    public var isLarge: Bool { spanclass.sizeclass == 0 }
+}
+
+extension UnsafeMutablePointer where Pointee == MSpan {
+    /// Object index of address `p` inside the span, by multiply and shift (no divide). Go: divideByElemSize.
+    @inline(__always)
+    func objIndex(_ p: UInt) -> UInt {
+        UInt((UInt64(p &- pointee.startAddr) &* UInt64(pointee.divMul)) &>> 32)
+    }
+
+    /// Sets up allocation state for a span freshly carved from the heap. Caller: the span's exclusive holder.
+    func initAlloc(spanclass: SpanClass, bits: UnsafeMutablePointer<UInt64>, bitsLog: Int) {
+        let sc = spanclass.sizeclass
+        pointee.spanclass = spanclass
+        pointee.bitsLog = UInt8(bitsLog)
+        pointee.allocBits = bits
+        pointee.freeBits = bits + (1 << bitsLog)
+        if sc == 0 {
+            pointee.elemsize = pointee.npages << UInt(pageShift)
+            pointee.nelems = 1
+            pointee.divMul = 0
+        } else {
+            pointee.elemsize = UInt(sizeClassSize(sc))
+            pointee.nelems = UInt(sizeClassNElems(sc))
+            pointee.divMul = sizeClassDivMagic(sc)
+        }
+        pointee.limit = pointee.startAddr &+ pointee.nelems &* pointee.elemsize
+        let words = 1 << bitsLog
+        for w in 0..<words {
+            // Slots past nelems are permanently "allocated" so no scan ever returns them.
+            let lo = w << 6
+            let n = Int(pointee.nelems)
+            let v: UInt64 = lo >= n ? ~0 : (n - lo >= 64 ? 0 : ~0 << UInt64(n - lo))
+            bits[w] = v
+            bits[words + w] = 0
+        }
+        pointee.freeindex = 0
+        pointee.allocCount = 0
+        pointee.hasRemoteFrees = 0
+        pointee.allocCache = ~bits[0]
+        pointee.owner = 0
+        pointee.inFull = 0
+    }
+
+    /// Go: nextFreeFast. Takes the next free object from allocCache; 0 when the cache is empty.
+    /// Holder only. No atomics but one relaxed store each for allocBits and allocCount (plain moves).
+    @inline(__always)
+    func nextFreeFast() -> UInt {
+        let cache = pointee.allocCache
+        let theBit = UInt(truncatingIfNeeded: cache.trailingZeroBitCount)
+        if theBit < 64 {
+            let result = pointee.freeindex &+ theBit
+            if result < pointee.nelems {
+                pointee.allocCache = (cache &>> UInt64(theBit)) &>> 1
+                pointee.freeindex = result &+ 1
+                markAllocated(result)
+                return pointee.startAddr &+ result &* pointee.elemsize
+            }
+        }
+        return 0
+    }
+
+    @inline(__always)
+    func markAllocated(_ idx: UInt) {
+        let wp = pointee.allocBits + Int(idx &>> 6)
+        gort_store_relaxed(wp, wp.pointee | (1 &<< UInt64(idx & 63)))
+        gort_store_relaxed(&pointee.allocCount, pointee.allocCount &+ 1)
+    }
+
+    /// Go: nextFreeIndex. Moves the cursor to the next free object at or after freeindex, reloading allocCache
+    /// from allocBits; then allocates it like nextFreeFast. 0 when the cursor reaches the end of the span.
+    @inline(never)
+    func nextFreeSlow() -> UInt {
+        var idx = pointee.freeindex
+        let n = pointee.nelems
+        while idx < n {
+            let w = Int(idx &>> 6)
+            let free = ~pointee.allocBits[w] &>> UInt64(idx & 63)
+            if free != 0 {
+                let found = idx &+ UInt(free.trailingZeroBitCount)
+                if found >= n { break }
+                pointee.allocCache = (free &>> UInt64(found &- idx)) &>> 1
+                pointee.freeindex = found &+ 1
+                markAllocated(found)
+                return pointee.startAddr &+ found &* pointee.elemsize
+            }
+            idx = UInt(w + 1) << 6
+        }
+        pointee.freeindex = n
+        pointee.allocCache = 0
+        return 0
+    }
+
+    /// Rewinds the allocation cursor to the start of the span (after frees behind it). Holder only.
+    func rewind() {
+        pointee.freeindex = 0
+        pointee.allocCache = ~pointee.allocBits[0]
+    }
+
+    /// Go: sweep, for explicit free: merges remote frees (freeBits) into allocBits. Returns the number of objects
+    /// freed. Caller: the span's exclusive holder. A bit set in freeBits whose allocBits bit is already clear means
+    /// the object was freed twice (once by the holder, once remotely, racing): that is reported, never absorbed.
+    @discardableResult
+    func sweepRemoteFrees() -> UInt64 {
+        // Clear the flag first: a remote free that lands after we take its word sets it again (ordered by the
+        // acq_rel exchanges below, which cannot move before this store's preceding program order).
+        gort_store_relaxed(&pointee.hasRemoteFrees, 0)
+        var freed: UInt64 = 0
+        for w in 0..<pointee.bitsWords {
+            let f = gort_exchange_acqrel(pointee.freeBits + w, 0)
+            if f == 0 { continue }
+            let a = pointee.allocBits[w]
+            if f & ~a != 0 {
+                let bit = UInt((f & ~a).trailingZeroBitCount)
+                fatal("double free (found while sweeping)", call: "free",
+                      pointer: pointee.startAddr &+ (UInt(w) << 6 &+ bit) &* pointee.elemsize)
+            }
+            gort_store_relaxed(pointee.allocBits + w, a & ~f)
+            freed &+= UInt64(f.nonzeroBitCount)
+        }
+        if freed != 0 {
+            gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- freed)
+        }
+        return freed
+    }
+
+    /// Checks the span's invariants; returns a description of the first violation, or nil.
+    /// Caller: the holder, or anyone while the heap is quiescent.
+    func checkInvariants() -> StaticString? {
+        if pointee.state != MSpanState.inUse.rawValue { return "span not in use" }
+        if pointee.startAddr & UInt(pageSize - 1) != 0 { return "span start not page-aligned" }
+        if pointee.nelems == 0 || pointee.limit > pointee.startAddr &+ (pointee.npages << UInt(pageShift)) {
+            return "span objects overflow its pages"
+        }
+        if pointee.freeindex > pointee.nelems { return "freeindex past nelems" }
+        var count: UInt64 = 0
+        for w in 0..<pointee.bitsWords {
+            let a = gort_load_relaxed(pointee.allocBits + w)
+            let lo = UInt(w) << 6
+            if lo >= pointee.nelems {
+                if a != ~0 { return "allocBits past nelems not set" }
+                continue
+            }
+            let valid = pointee.nelems - lo >= 64 ? ~UInt64(0) : (UInt64(1) << UInt64(pointee.nelems - lo)) - 1
+            if a | valid != ~UInt64(0) { return "allocBits past nelems not set" }
+            count += UInt64((a & valid).nonzeroBitCount)
+        }
+        if count != gort_load_relaxed(&pointee.allocCount) { return "allocCount != popcount(allocBits)" }
+        return nil
+    }
+}

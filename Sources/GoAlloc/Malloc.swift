@@ -1,0 +1,109 @@
+// GoAlloc: Go's memory allocator in Swift. Go: malloc.go.
+//
+// Allocating a small object (<= 32 KiB) goes up a hierarchy of caches, as in Go:
+//   1. Round the size up to one of 67 size classes; the span class adds a scan/noscan bit.
+//   2. MCache.alloc[spanclass] is this thread's span of that class. Its allocCache word has a 1 for every free
+//      slot ahead of the cursor; count-trailing-zeros finds one. No lock, no atomic RMW: the fast path.
+//   3. Span exhausted: MCache.refill looks behind the cursor for freed slots, else returns the span to its
+//      MCentral and takes a span with free objects from it (lock-free SpanSets).
+//   4. MCentral empty: MCentral.grow asks MHeap for pages (MHeap.lock), which takes them from the free-page
+//      bitmaps, or maps a new 64 MiB arena from the OS.
+// Large objects (> 32 KiB) are spans of their own, straight from MHeap.
+//
+// Freeing (Go has no free; Free.swift has our design): the pointer finds its span through the arena index in
+// O(1); the thread whose MCache holds that span clears the object's bit; any other thread sets a bit in the
+// span's freeBits with one atomic OR, and the span's next holder sweeps those bits in. Full spans that gain frees
+// come back through MCentral's unswept sets; empty spans go back to MHeap; free pages go back to the OS through
+// the scavenger (Scavenger.swift).
+//
+// Metadata (MSpan, MCache, bitmaps, arenas' headers) comes from FixAlloc and direct mmaps, never from malloc;
+// nothing reachable from malloc uses classes, arrays, strings, existentials or unspecialized generics, so the
+// allocator can be the process's malloc (libGoMalloc.so). Build mode: this module is always compiled with -O
+// (Package.swift); wrapping arithmetic (&+) on hot paths avoids overflow checks.
+//
+// Why the Swift runtime is linked dynamically into libGoMalloc.so (not Embedded Swift, not -static-stdlib):
+// the allocator calls no Swift runtime function on any path (checked by a test on the .so's undefined symbols,
+// apart from the metadata the linker pulls in), and a Swift host process (swift build) must see exactly one
+// Swift runtime; a second, static copy would bring its own metadata caches and conformance tables.
+
+/// Where large objects begin.
+@inline(__always) func isSmall(_ size: UInt) -> Bool { size <= UInt(maxSmallSize) }
+
+extension UnsafeMutablePointer where Pointee == MHeap {
+    /// Go: mallocgc, without the GC. Allocates `size` bytes aligned to `align` (a power of two) from cache `c`.
+    /// `cAligned`: C's rule, 16-byte alignment for sizes >= 16. Returns 0 when out of memory.
+    /// The memory is zeroed only if `zero` (calloc); otherwise it holds whatever was there.
+    @inline(__always)
+    func malloc(_ c: UnsafeMutablePointer<MCache>, _ size: UInt, align: UInt, noscan: Bool, cAligned: Bool, zero: Bool) -> UInt {
+        if size <= UInt(maxSmallSize) && align <= 16 {
+            let sc = sizeToClass(size, cAligned: cAligned)
+            let v = c.allocSmall(sc, noscan: noscan)
+            if zero && v != 0 { zeroSmall(v, sc) }
+            return v
+        }
+        return mallocSlow(c, size, align: align, noscan: noscan, zero: zero)
+    }
+
+    @inline(never)
+    func zeroSmall(_ v: UInt, _ sc: Int) {
+        UnsafeMutableRawPointer(bitPattern: v)!.initializeMemory(as: UInt8.self, repeating: 0, count: sizeClassSize(sc))
+    }
+
+    /// Aligned small objects and large objects.
+    @inline(never)
+    func mallocSlow(_ c: UnsafeMutablePointer<MCache>, _ size: UInt, align: UInt, noscan: Bool, zero: Bool) -> UInt {
+        if size > UInt(1) << 46 { return 0 }
+        let need = max(size, 1)
+        // A small class whose size is a multiple of `align` gives aligned objects: spans start on page
+        // boundaries and objects sit at multiples of the size. Power-of-two classes exist up to 8 KiB.
+        if align <= UInt(pageSize) && need <= UInt(maxSmallSize) {
+            let rounded = (need + align - 1) & ~(align - 1)
+            var sc = rounded <= UInt(maxSmallSize) ? sizeToClass(rounded, cAligned: true) : 0
+            while sc != 0 && UInt(sizeClassSize(sc)) % align != 0 {
+                sc = sc + 1 < numSizeClasses ? sc + 1 : 0
+            }
+            if sc != 0 {
+                let v = c.allocSmall(sc, noscan: noscan)
+                if zero && v != 0 { zeroSmall(v, sc) }
+                return v
+            }
+        }
+        return mallocLarge(need, align: align, noscan: noscan, zero: zero)
+    }
+
+    /// Go: largeAlloc. A span of its own, aligned to `align` (page-aligned at least).
+    @inline(never)
+    func mallocLarge(_ size: UInt, align: UInt, noscan: Bool, zero: Bool) -> UInt {
+        let npages = Int((size + UInt(pageSize) - 1) >> UInt(pageShift))
+        let alignPages = max(1, Int(align >> UInt(pageShift)))
+        guard let s = allocSpan(npages: npages, spanclass: SpanClass(sizeclass: 0, noscan: noscan), alignPages: alignPages)
+        else { return 0 }
+        s.pointee.allocBits[0] |= 1
+        s.pointee.allocCount = 1
+        s.pointee.freeindex = 1
+        s.pointee.allocCache = 0
+        let v = s.pointee.startAddr
+        if zero && s.pointee.needzero != 0 {
+            UnsafeMutableRawPointer(bitPattern: v)!.initializeMemory(as: UInt8.self, repeating: 0, count: Int(size))
+        }
+        return v
+    }
+
+    /// Bytes usable at `p` (Go has no such call; C's malloc_usable_size). Fatal if `p` is not a live object.
+    func usableSize(_ p: UInt, call: StaticString) -> UInt {
+        guard let s = spanOf(p), p >= s.pointee.startAddr, p < s.pointee.limit else {
+            fatal("pointer not allocated by this heap", call: call, pointer: p)
+        }
+        let idx = s.objIndex(p)
+        if s.pointee.startAddr &+ idx &* s.pointee.elemsize != p {
+            fatal("pointer is not the start of an allocated object", call: call, pointer: p)
+        }
+        return s.pointee.elemsize
+    }
+
+    /// Whether `p` is the start of an object this heap handed out (allocated now or not). No side effects.
+    func owns(_ p: UInt) -> Bool {
+        guard let s = spanOf(p), p >= s.pointee.startAddr, p < s.pointee.limit else { return false }
+        return s.pointee.startAddr &+ s.objIndex(p) &* s.pointee.elemsize == p
+    }
+}

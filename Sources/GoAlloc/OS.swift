@@ -1,0 +1,57 @@
+// Everything the allocator asks of the OS, in one place (mimalloc's prim/, Go's mem_linux.go).
+// No function here allocates, so any of them may run inside malloc.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Go: sysAlloc/sysReserve+sysMap. Maps `n` bytes of zeroed, read-write memory (`hint` may be nil).
+/// MAP_NORESERVE: only touched pages count, so reserving whole arenas costs no RSS.
+@inline(never)
+func sysMap(_ n: Int, hint: UnsafeMutableRawPointer? = nil) -> UnsafeMutableRawPointer? {
+    let p = mmap(hint, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+    if p == MAP_FAILED { return nil }
+    return p
+}
+
+/// Go: sysFree.
+@inline(never)
+func sysFree(_ p: UnsafeMutableRawPointer, _ n: Int) { munmap(p, n) }
+
+/// Go: sysUnused. Hands pages back to the OS. MADV_DONTNEED frees them now (RSS drops at once, the next touch
+/// gets zero pages); MADV_FREE lets the kernel take them lazily under memory pressure (RSS may stay high,
+/// contents are undefined until written). GODEBUG=madvdontneed=0 selects MADV_FREE, as in Go 1.12-1.15.
+@inline(never)
+func sysUnused(_ p: UnsafeMutableRawPointer, _ n: Int, dontneed: Bool) {
+    if !dontneed {
+        if madvise(p, n, 8 /* MADV_FREE */) == 0 { return }
+    }
+    _ = madvise(p, n, MADV_DONTNEED)
+}
+
+/// Go: sysHugePage. Asks for transparent huge pages on a fresh arena (fewer TLB misses on big heaps).
+@inline(never)
+func sysHugePage(_ p: UnsafeMutableRawPointer, _ n: Int) { _ = madvise(p, n, 14 /* MADV_HUGEPAGE */) }
+
+/// Monotonic nanoseconds (vDSO; no syscall, no allocation).
+@inline(never)
+func nanotime() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
+}
+
+/// Writes all of `n` bytes to `fd`, retrying on short writes and EINTR.
+func writeAll(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) {
+    var off = 0
+    while off < n {
+        let r = write(fd, p + off, n - off)
+        if r > 0 { off += r } else if r < 0 && errno == EINTR { continue } else { return }
+    }
+}
+
+/// The value of environment variable `name` (a NUL-terminated static string), or nil. getenv does not allocate.
+func getenvRaw(_ name: StaticString) -> UnsafePointer<CChar>? {
+    getenv(UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)).map { UnsafePointer($0) }
+}

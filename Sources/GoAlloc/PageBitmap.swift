@@ -1,0 +1,81 @@
+// Bit-run operations on page bitmaps (one bit per page, 1 = free). Go: pallocBits (mpallocbits.go).
+// Used by the page allocator under MHeap.lock; runs are found by skipping whole words and counting zeros/ones,
+// so a search costs O(words + runs), never O(pages).
+
+enum PageBitmap {
+    /// Calls `body(wordIndex, mask)` for each word overlapped by bits [start, start+n).
+    @inline(__always)
+    static func forEachWord(_ start: Int, _ n: Int, _ body: (Int, UInt64) -> Void) {
+        var i = start
+        let end = start + n
+        while i < end {
+            let w = i >> 6
+            let lo = i & 63
+            let hi = min(64, end - (w << 6))
+            let mask: UInt64 = (hi - lo == 64) ? ~0 : ((UInt64(1) << UInt64(hi - lo)) - 1) << UInt64(lo)
+            body(w, mask)
+            i = (w + 1) << 6
+        }
+    }
+
+    static func set(_ bits: UnsafeMutablePointer<UInt64>, _ start: Int, _ n: Int) {
+        forEachWord(start, n) { w, m in bits[w] |= m }
+    }
+    static func clear(_ bits: UnsafeMutablePointer<UInt64>, _ start: Int, _ n: Int) {
+        forEachWord(start, n) { w, m in bits[w] &= ~m }
+    }
+    static func count(_ bits: UnsafeMutablePointer<UInt64>, _ start: Int, _ n: Int) -> Int {
+        var c = 0
+        forEachWord(start, n) { w, m in c += (bits[w] & m).nonzeroBitCount }
+        return c
+    }
+
+    /// Calls `body(start, length)` for each maximal run of set bits in `bits` (pageWordsPerArena words).
+    static func forEachRun(_ bits: UnsafeMutablePointer<UInt64>, _ body: (Int, Int) -> Void) {
+        var runStart = -1
+        for w in 0..<pageWordsPerArena {
+            let x = bits[w]
+            if x == ~0 {
+                if runStart < 0 { runStart = w << 6 }
+                continue
+            }
+            if x == 0 {
+                if runStart >= 0 { body(runStart, (w << 6) - runStart); runStart = -1 }
+                continue
+            }
+            var pos = 0
+            while pos < 64 {
+                let rest = x >> UInt64(pos)
+                if rest & 1 != 0 {
+                    let ones = (~rest).trailingZeroBitCount  // rest has a 0 above (x != ~0 shifted in zeros)
+                    let len = min(ones, 64 - pos)
+                    if runStart < 0 { runStart = (w << 6) + pos }
+                    pos += len
+                    if pos < 64 { body(runStart, (w << 6) + pos - runStart); runStart = -1 }
+                } else {
+                    if runStart >= 0 { body(runStart, (w << 6) + pos - runStart); runStart = -1 }
+                    if rest == 0 { break }
+                    pos += rest.trailingZeroBitCount
+                }
+            }
+        }
+        if runStart >= 0 { body(runStart, pagesPerArena - runStart) }
+    }
+
+    static func longestRun(_ bits: UnsafeMutablePointer<UInt64>) -> Int {
+        var best = 0
+        forEachRun(bits) { _, n in best = max(best, n) }
+        return best
+    }
+
+    /// First-fit: the lowest page index `i` with `i % align == 0` such that pages [i, i+n) are all free.
+    static func findRun(_ bits: UnsafeMutablePointer<UInt64>, _ n: Int, align: Int) -> Int? {
+        var found: Int? = nil
+        forEachRun(bits) { start, len in
+            if found != nil { return }
+            let aligned = (start + align - 1) / align * align
+            if aligned + n <= start + len { found = aligned }
+        }
+        return found
+    }
+}

@@ -1,2 +1,0 @@
-import CGoRuntime
-public enum GoAllocPlaceholder {}

@@ -1,0 +1,138 @@
+// Returning memory to the OS. Go: mgcscavenge.go (bgscavenge) and, for explicit free, bgsweep (mgcsweep.go).
+//
+// Free pages stay mapped so the next span is cheap. The scavenger releases the ones that have stayed free for a
+// whole period (pageOldFree marks pages that were free and unreleased at the previous pass), with MADV_DONTNEED
+// by default so RSS drops at once, or MADV_FREE with GODEBUG=madvdontneed=0 (the seed's section 2: the kernel
+// then reclaims lazily and RSS stays high until memory pressure). Before scavenging, the same thread sweeps the
+// MCentrals that have pending remote frees, so spans emptied by frees from other threads go back to the heap
+// even if nobody allocates again.
+//
+// The thread starts when the heap first has ScavengerState.startPages in use (small programs never get one;
+// jemalloc and mimalloc avoid background threads the same way) and sleeps on a futex between passes.
+// releaseMemory() (Go: debug.FreeOSMemory) does a full sweep and releases every free page now.
+#if canImport(Glibc)
+import Glibc
+#endif
+import CGoRuntime
+
+/// Scavenger bookkeeping (in MHeap).
+struct ScavengerState {
+    /// Whether the background thread was started (MHeap.lock).
+    var started = false
+    /// Set to 1 by remote frees into uncached spans; the background pass sweeps when set (atomic, relaxed).
+    var sweepPending: UInt64 = 0
+    /// Futex word the thread sleeps on; a heap being destroyed sets `stop` and wakes it.
+    var wake: UInt32 = 0
+    var stop: UInt32 = 0
+    /// Passes that released something, and the bytes released in total (MHeap.lock).
+    var passes: UInt64 = 0
+    var releasedTotal: UInt64 = 0
+
+    /// 16 MiB in use.
+    static let startPages = (16 << 20) / pageSize
+}
+
+extension UnsafeMutablePointer where Pointee == MHeap {
+    /// Sweeps every MCentral (all = true) or those with pending remote frees. Returns spans freed.
+    @discardableResult
+    func sweepCentrals(all: Bool) -> Int {
+        var freed = 0
+        for i in 0..<numSpanClasses {
+            let m = central(SpanClass(UInt8(i)))
+            if all || gort_load_relaxed(&m.pointee.pendingAny) != 0 { freed += m.sweepAll(self) }
+        }
+        return freed
+    }
+
+    /// Releases free pages to the OS: all of them (`all`), or those free since the previous pass.
+    /// Returns bytes released. Takes MHeap.lock.
+    @discardableResult
+    func scavenge(all: Bool) -> Int {
+        pointee.lock.lock()
+        defer { pointee.lock.unlock() }
+        var released = 0
+        let dontneed = pointee.config.madvDontNeed
+        for i in 0..<pointee.arenaCount {
+            let a = pointee.arenas[i]
+            let free = a.pageBits(.free), scav = a.pageBits(.scavenged), old = a.pageBits(.oldFree)
+            let zeroed = a.pageBits(.zeroed)
+            if a.pointee.freePages == a.pointee.scavengedPages { continue }
+            // Candidates go into oldFree's storage: free & !scavenged & (all || old).
+            for w in 0..<pageWordsPerArena {
+                old[w] = free[w] & ~scav[w] & (all ? ~0 : old[w])
+            }
+            PageBitmap.forEachRun(old) { start, n in
+                sysUnused(UnsafeMutableRawPointer(bitPattern: a.pointee.base + UInt(start << pageShift))!,
+                          n << pageShift, dontneed: dontneed)
+                PageBitmap.set(scav, start, n)
+                if dontneed { PageBitmap.set(zeroed, start, n) }
+                a.pointee.scavengedPages += n
+                pointee.stats.releasedPages += n
+                released += n << pageShift
+            }
+            // Age: what is free and unreleased now is a candidate next time.
+            for w in 0..<pageWordsPerArena { old[w] = free[w] & ~scav[w] }
+        }
+        if released > 0 {
+            pointee.scav.passes += 1
+            pointee.scav.releasedTotal += UInt64(released)
+        }
+        return released
+    }
+
+    /// Go: debug.FreeOSMemory. Sweeps every span no cache holds and returns every free page to the OS.
+    /// Spans held by live MCaches (other threads' current spans) stay; call MCache release to include them.
+    @discardableResult
+    public func releaseMemory() -> Int {
+        sweepCentrals(all: true)
+        return scavenge(all: true)
+    }
+
+    func startBackgroundScavenger() {
+        var tid = pthread_t()
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+        pthread_attr_setstacksize(&attr, 64 << 10)
+        _ = pthread_create(&tid, &attr, { arg in
+            let h = arg!.assumingMemoryBound(to: MHeap.self)
+            h.backgroundScavengerLoop()
+            return nil
+        }, UnsafeMutableRawPointer(self))
+        pthread_attr_destroy(&attr)
+    }
+
+    /// Go: bgscavenge + bgsweep. One pass per period until the heap is destroyed.
+    func backgroundScavengerLoop() {
+        let periodNs = Int64(pointee.config.scavengePeriodMs) * 1_000_000
+        while gort_load32_acquire(&pointee.scav.stop) == 0 {
+            _ = gort_futex_wait(&pointee.scav.wake, 0, periodNs)
+            if gort_load32_acquire(&pointee.scav.stop) != 0 { break }
+            if gort_load_relaxed(&pointee.scav.sweepPending) != 0 {
+                gort_store_relaxed(&pointee.scav.sweepPending, 0)
+                sweepCentrals(all: false)
+            }
+            let released = scavenge(all: false)
+            if released > 0 && pointee.config.scavTrace { scavTraceLine(released) }
+        }
+        gort_store32_release(&pointee.scav.stop, 2)
+    }
+
+    /// Go's scavtrace line: `scav N KiB work, M KiB total, P% util`.
+    private func scavTraceLine(_ released: Int) {
+        var w = StackLine()
+        w.append("scav ")
+        w.appendUInt(UInt(released >> 10))
+        w.append(" KiB work, ")
+        pointee.lock.lock()
+        let total = pointee.scav.releasedTotal
+        let inuse = pointee.stats.inusePages
+        let sys = Int(pointee.stats.sysBytes)
+        pointee.lock.unlock()
+        w.appendUInt(UInt(total >> 10))
+        w.append(" KiB total, ")
+        w.appendUInt(UInt(sys == 0 ? 0 : inuse * pageSize * 100 / sys))
+        w.append("% util\n")
+        w.flush(fd: 2)
+    }
+}

@@ -1,0 +1,64 @@
+// libGoMalloc.so: the C ABI (GoMallocExports' C names -> GoAlloc/CABI.swift) plus the process hooks that only
+// make sense when GoAlloc is the process's malloc.
+//
+// At exit, if set:
+//   GOMALLOC_STATS=PATH      write MemStats as JSON to PATH (`%p` becomes the process id) — `gort run --stats`
+//   GOMALLOC_HEAPDUMP=PATH   write the heap dump (every arena and span) to PATH — `gort run --heapdump`
+// Both are written without allocating.
+#if canImport(Glibc)
+import Glibc
+#endif
+import GoAlloc
+
+@_cdecl("gomalloc_exit_report")
+public func gomalloc_exit_report() {
+    guard let heap = Heap.existingDefault else { return }
+    if let path = getenv("GOMALLOC_STATS") {
+        withExpandedPath(path) { fd in
+            var out = ByteSink(fd: fd)
+            heap.raw.writeMemStatsJSON(&out)
+            out.close()
+        }
+    }
+    if let path = getenv("GOMALLOC_HEAPDUMP") {
+        withExpandedPath(path) { fd in
+            var out = ByteSink(fd: fd)
+            heap.raw.writeHeapDump(&out)
+            out.close()
+        }
+    }
+}
+
+/// Opens `path` with `%p` replaced by the pid (in a stack buffer) and passes the descriptor to `body`.
+private func withExpandedPath(_ path: UnsafePointer<CChar>, _ body: (Int32) -> Void) {
+    var buf: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    withUnsafeMutableBytes(of: &buf) { b in
+        var n = 0
+        var i = 0
+        while path[i] != 0 && n < b.count - 24 {
+            if path[i] == 37 /* % */ && path[i + 1] == 112 /* p */ {
+                var pid = Int(getpid())
+                var digits = 0
+                var t = pid
+                repeat { digits += 1; t /= 10 } while t > 0
+                for k in stride(from: digits - 1, through: 0, by: -1) { b[n + k] = UInt8(48 + pid % 10); pid /= 10 }
+                n += digits
+                i += 2
+                continue
+            }
+            b[n] = UInt8(bitPattern: path[i])
+            n += 1
+            i += 1
+        }
+        b[n] = 0
+        let fd = open(b.baseAddress!.assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd >= 0 {
+            body(fd)
+            close(fd)
+        }
+    }
+}
