@@ -1,0 +1,53 @@
+/// Go front end: every struct type declared in a set of `.go` files of one package, with Go's layout.
+public enum GoFrontEnd {
+    /// Files of the same directory form one package; pass them together so their types resolve.
+    public static func structs(files: [(path: String, source: String)]) throws -> [StructDecl] {
+        var parsed: [(String, GoFile)] = []
+        for (path, source) in files {
+            do {
+                var parser = try GoParser(source: source[...].utf8)
+                parsed.append((path, try parser.parseFile()))
+            } catch let e as GoParser.Failure {
+                throw SourceError(file: path, line: e.line, column: e.column, message: e.message)
+            } catch GoLexError.unterminated(let what, let line) {
+                throw SourceError(file: path, line: line, column: 1, message: "unterminated \(what)")
+            }
+        }
+        var resolver = GoResolver(files: parsed.map(\.1))
+        var result: [StructDecl] = []
+        for (path, file) in parsed {
+            for decl in file.types {
+                guard case .structType(let fields) = decl.type, !decl.isAlias else { continue }
+                var out: [FieldDecl] = []
+                for f in fields {
+                    var r = resolver.resolve(f.type, generics: decl.typeParameters.reduce(into: [:]) {
+                        $0[$1] = .unknown("type parameter \($1)")
+                    })
+                    if case .unknown = r, !decl.typeParameters.isEmpty, case .named(nil, let n, _) = f.type,
+                       decl.typeParameters.contains(n) { r = .unknown("type parameter \(n)") }
+                    let shared = f.fieldNames.count > 1
+                    for name in f.fieldNames {
+                        out.append(FieldDecl(name: name, typeText: f.typeText, line: f.line, column: f.column,
+                                             resolved: r, sourceRange: shared ? nil : f.range))
+                    }
+                }
+                var traits = StructTraits()
+                if fields.contains(where: { $0.fieldNames.count > 1 }) {
+                    traits.fixBlocker = "declares several fields on one line"
+                }
+                result.append(StructDecl(file: path, line: decl.line, column: decl.column, name: decl.name,
+                                         language: .go, fields: out, traits: traits, bodyRange: decl.bodyRange))
+            }
+        }
+        return result
+    }
+}
+
+/// A file the front ends cannot read, with the position of the problem.
+public struct SourceError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public var message: String
+    public var description: String { "\(file):\(line):\(column): error: \(message)" }
+}

@@ -1,0 +1,215 @@
+/// Reads the type declarations (top level and local) and simple integer constants of one Go file.
+/// Everything else (function bodies, expressions) is skipped token by token.
+struct GoParser {
+    struct Failure: Error { var message: String; var line: Int; var column: Int }
+
+    private var tokens: [GoToken]
+    private var p = 0
+    private let source: Substring.UTF8View
+
+    init(source: Substring.UTF8View) throws {
+        self.source = source
+        tokens = try goTokenize(source)
+    }
+
+    mutating func parseFile() throws -> GoFile {
+        var file = GoFile(packageName: "", types: [], constants: [:])
+        while peek.kind != .eof {
+            if peek.kind == .ident && peek.is("package") && file.packageName.isEmpty && tokens[p + 1].kind == .ident {
+                file.packageName = tokens[p + 1].string; p += 2
+            } else if peek.kind == .ident && peek.is("type") && (tokens[p + 1].kind == .ident || tokens[p + 1].is("(")) {
+                p += 1
+                if peek.is("(") {
+                    p += 1
+                    while !peek.is(")") {
+                        if peek.kind == .semicolon { p += 1; continue }
+                        if peek.kind == .eof { throw fail("unterminated type group") }
+                        file.types.append(try typeSpec())
+                    }
+                    p += 1
+                } else {
+                    file.types.append(try typeSpec())
+                }
+            } else if peek.kind == .ident && peek.is("const") {
+                p += 1
+                if peek.is("(") {
+                    p += 1
+                    while !peek.is(")") && peek.kind != .eof { constSpec(into: &file.constants) }
+                    p += 1
+                } else { constSpec(into: &file.constants) }
+            } else {
+                p += 1
+            }
+        }
+        return file
+    }
+
+    private var peek: GoToken { tokens[p] }
+
+    private func fail(_ message: String) -> Failure { Failure(message: message, line: peek.line, column: peek.column) }
+
+    private mutating func expect(_ s: StaticString) throws {
+        guard peek.is(s) else { throw fail("expected '\(s)', found '\(peek.string)'") }
+        p += 1
+    }
+
+    private mutating func ident() throws -> GoToken {
+        guard peek.kind == .ident else { throw fail("expected identifier, found '\(peek.string)'") }
+        defer { p += 1 }
+        return peek
+    }
+
+    /// `Name = 123` (one name, one integer literal); anything else is skipped to the end of the spec.
+    private mutating func constSpec(into constants: inout [String: Int]) {
+        let start = p
+        while peek.kind != .semicolon && !peek.is(")") && peek.kind != .eof { p += 1 }
+        let spec = tokens[start..<p]
+        if spec.count == 3, spec[start].kind == .ident, spec[start + 1].is("="), spec[start + 2].kind == .number,
+           let v = goIntLiteral(spec[start + 2].string) {
+            constants[spec[start].string] = v
+        }
+        if peek.kind == .semicolon { p += 1 }
+    }
+
+    private mutating func typeSpec() throws -> GoTypeDecl {
+        let name = try ident()
+        var params: [String] = []
+        if peek.is("["), tokens[p + 1].kind == .ident,
+           tokens[p + 2].kind == .ident || tokens[p + 2].is(",") || tokens[p + 2].is("~") || tokens[p + 2].is("*") {
+            p += 1
+            var depth = 1
+            var expectName = true
+            while depth > 0 {
+                if peek.kind == .eof { throw fail("unterminated type parameter list") }
+                if peek.is("[") || peek.is("(") || peek.is("{") { depth += 1 }
+                if peek.is("]") || peek.is(")") || peek.is("}") { depth -= 1 }
+                if depth == 1 && peek.is(",") { expectName = true }
+                else if expectName && peek.kind == .ident && depth == 1 { params.append(peek.string); expectName = false }
+                p += 1
+            }
+        }
+        var isAlias = false
+        if peek.is("=") { isAlias = true; p += 1 }
+        let bodyStart = peek.is("struct") ? tokens[p + 1].end : nil
+        let type = try parseType()
+        let bodyRange = bodyStart.map { $0..<(tokens[p - 1].start) }
+        if peek.kind == .semicolon { p += 1 }
+        return GoTypeDecl(name: name.string, typeParameters: params, isAlias: isAlias, type: type,
+                          line: name.line, column: name.column, bodyRange: bodyRange)
+    }
+
+    private mutating func parseType() throws -> GoType {
+        let t = peek
+        if t.kind == .ident {
+            p += 1
+            switch t.string {
+            case "struct": return .structType(try structBody())
+            case "interface": try skipBalanced(); return .interface
+            case "map":
+                try expect("["); _ = try parseType(); try expect("]"); _ = try parseType(); return .map
+            case "chan":
+                if peek.is("<-") { p += 1 }
+                _ = try parseType(); return .chan
+            case "func": try skipSignature(); return .function
+            default:
+                var pkg: String?
+                var name = t.string
+                if peek.is("."), tokens[p + 1].kind == .ident { pkg = name; name = tokens[p + 1].string; p += 2 }
+                var args: [GoType] = []
+                if peek.is("["), !tokens[p + 1].is("]") {
+                    p += 1
+                    while !peek.is("]") {
+                        args.append(try parseType())
+                        if peek.is(",") { p += 1 } else if !peek.is("]") { throw fail("expected ',' or ']' in type arguments") }
+                    }
+                    p += 1
+                }
+                return .named(package: pkg, name: name, arguments: args)
+            }
+        }
+        if t.is("*") { p += 1; return .pointer(try parseType()) }
+        if t.is("(") { p += 1; let inner = try parseType(); try expect(")"); return inner }
+        if t.is("<-") { p += 1; try expect("chan"); _ = try parseType(); return .chan }
+        if t.is("[") {
+            p += 1
+            if peek.is("]") { p += 1; return .slice(try parseType()) }
+            let lenStart = p
+            var depth = 1
+            while true {
+                if peek.kind == .eof { throw fail("unterminated array length") }
+                if peek.is("[") || peek.is("(") { depth += 1 }
+                if peek.is("]") || peek.is(")") { depth -= 1; if depth == 0 { break } }
+                p += 1
+            }
+            let lenTokens = tokens[lenStart..<p]
+            p += 1
+            let text = lenTokens.map(\.string).joined()
+            let len = lenTokens.count == 1 && lenTokens.first!.kind == .number ? goIntLiteral(text) : nil
+            return .array(length: len, lengthText: text, element: try parseType())
+        }
+        throw fail("expected a type, found '\(t.string)'")
+    }
+
+    private mutating func structBody() throws -> [GoField] {
+        try expect("{")
+        var fields: [GoField] = []
+        while !peek.is("}") {
+            if peek.kind == .semicolon { p += 1; continue }
+            if peek.kind == .eof { throw fail("unterminated struct") }
+            let first = peek
+            var names: [String] = []
+            let embedded: Bool
+            if first.is("*") { embedded = true }
+            else if first.kind == .ident, tokens[p + 1].is(".") || tokens[p + 1].kind == .semicolon
+                        || tokens[p + 1].kind == .string || tokens[p + 1].is("}") { embedded = true }
+            else { embedded = false }
+            if !embedded {
+                names.append(try ident().string)
+                while peek.is(",") { p += 1; names.append(try ident().string) }
+            }
+            let typeStart = peek.start
+            let type = try parseType()
+            let typeText = String(decoding: slice(typeStart, tokens[p - 1].end), as: UTF8.self)
+            if peek.kind == .string { p += 1 }
+            fields.append(GoField(names: names, type: type, typeText: typeText, line: first.line, column: first.column,
+                                  range: first.start..<tokens[p - 1].end))
+            if peek.kind == .semicolon { p += 1 } else if !peek.is("}") { throw fail("expected ';' or '}' after field") }
+        }
+        p += 1
+        return fields
+    }
+
+    private func slice(_ from: Int, _ to: Int) -> Substring.UTF8View.SubSequence {
+        let lo = source.index(source.startIndex, offsetBy: from)
+        return source[lo..<source.index(lo, offsetBy: to - from)]
+    }
+
+    /// `(params) results`, where results is a parenthesized list, a type, or nothing.
+    private mutating func skipSignature() throws {
+        guard peek.is("(") else { throw fail("expected '(' after func") }
+        try skipBalanced()
+        if peek.is("(") { try skipBalanced(); return }
+        if peek.kind == .ident || peek.is("*") || peek.is("[") || peek.is("<-") { _ = try parseType() }
+    }
+
+    /// Skips from an opening bracket (or a keyword followed by one) to its match.
+    private mutating func skipBalanced() throws {
+        var depth = 0
+        repeat {
+            if peek.kind == .eof { throw fail("unbalanced brackets") }
+            if peek.is("(") || peek.is("{") || peek.is("[") { depth += 1 }
+            if peek.is(")") || peek.is("}") || peek.is("]") { depth -= 1 }
+            p += 1
+        } while depth > 0
+    }
+}
+
+/// Go integer literals: decimal, 0x, 0o, 0b, legacy octal, with `_` separators.
+func goIntLiteral(_ s: String) -> Int? {
+    let t = String(s.filter { $0 != "_" }).lowercased()
+    if t.hasPrefix("0x") { return Int(t.dropFirst(2), radix: 16) }
+    if t.hasPrefix("0o") { return Int(t.dropFirst(2), radix: 8) }
+    if t.hasPrefix("0b") { return Int(t.dropFirst(2), radix: 2) }
+    if t.count > 1 && t.hasPrefix("0") { return Int(t.dropFirst(), radix: 8) }
+    return Int(t)
+}

@@ -1,0 +1,99 @@
+/// Go's sizes and alignments on 64-bit targets (amd64, arm64), as `unsafe.Sizeof`/`Alignof` report them.
+/// Types declared in the analyzed package resolve through their declarations; a few standard library types
+/// whose layout is stable across Go releases are built in; anything else is reported unknown.
+struct GoResolver {
+    var declarations: [String: GoTypeDecl]
+    var constants: [String: Int]
+    private var cache: [String: Resolved] = [:]
+    private var resolving: Set<String> = []
+
+    init(files: [GoFile]) {
+        declarations = [:]
+        constants = [:]
+        for f in files {
+            for d in f.types where declarations[d.name] == nil { declarations[d.name] = d }
+            constants.merge(f.constants) { a, _ in a }
+        }
+    }
+
+    static func word(pointers: Bool) -> TypeLayout { TypeLayout(size: 8, alignment: 8, pointerBytes: pointers ? 8 : 0) }
+
+    static let builtins: [String: TypeLayout] = {
+        var t: [String: TypeLayout] = [:]
+        for n in ["bool", "int8", "uint8", "byte"] { t[n] = TypeLayout(size: 1, alignment: 1) }
+        for n in ["int16", "uint16"] { t[n] = TypeLayout(size: 2, alignment: 2) }
+        for n in ["int32", "uint32", "rune", "float32"] { t[n] = TypeLayout(size: 4, alignment: 4) }
+        for n in ["int", "uint", "uintptr", "int64", "uint64", "float64"] { t[n] = TypeLayout(size: 8, alignment: 8) }
+        t["complex64"] = TypeLayout(size: 8, alignment: 4)
+        t["complex128"] = TypeLayout(size: 16, alignment: 8)
+        t["string"] = TypeLayout(size: 16, alignment: 8, pointerBytes: 8)
+        t["error"] = TypeLayout(size: 16, alignment: 8, pointerBytes: 16)
+        t["any"] = t["error"]
+        return t
+    }()
+
+    /// Standard library types with a fixed layout since Go 1.19.
+    static let library: [String: TypeLayout] = [
+        "unsafe.Pointer": word(pointers: true),
+        "sync.Mutex": TypeLayout(size: 8, alignment: 4),
+        "sync.RWMutex": TypeLayout(size: 24, alignment: 4),
+        "sync.Once": TypeLayout(size: 12, alignment: 4),
+        "atomic.Int32": TypeLayout(size: 4, alignment: 4), "atomic.Uint32": TypeLayout(size: 4, alignment: 4),
+        "atomic.Int64": TypeLayout(size: 8, alignment: 8), "atomic.Uint64": TypeLayout(size: 8, alignment: 8),
+        "atomic.Bool": TypeLayout(size: 4, alignment: 4), "atomic.Uintptr": TypeLayout(size: 8, alignment: 8),
+        "atomic.Value": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
+        "time.Duration": TypeLayout(size: 8, alignment: 8), "time.Month": TypeLayout(size: 8, alignment: 8),
+        "time.Time": TypeLayout(size: 24, alignment: 8, pointerBytes: 24),
+        "context.Context": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
+        "reflect.Type": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
+        "io.Reader": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
+        "io.Writer": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
+    ]
+
+    mutating func resolve(_ type: GoType, generics: [String: Resolved] = [:]) -> Resolved {
+        switch type {
+        case .pointer, .map, .chan, .function: return .known(Self.word(pointers: true))
+        case .interface: return .known(TypeLayout(size: 16, alignment: 8, pointerBytes: 16))
+        case .slice: return .known(TypeLayout(size: 24, alignment: 8, pointerBytes: 8))
+        case .array(let length, let text, let element):
+            guard let n = length ?? constants[text] else { return .unknown("array length '\(text)' is not a literal or known constant") }
+            let e = resolve(element, generics: generics)
+            guard let el = e.layout else { return e }
+            let pb = el.pointerBytes > 0 && n > 0 ? (n - 1) * el.size + el.pointerBytes : 0
+            return .known(TypeLayout(size: n * el.size, alignment: el.alignment, pointerBytes: pb))
+        case .structType(let fields):
+            var layouts: [TypeLayout] = []
+            for f in fields {
+                let r = resolve(f.type, generics: generics)
+                guard let l = r.layout else { return r }
+                layouts.append(contentsOf: repeatElement(l, count: f.fieldNames.count))
+            }
+            return .known(Language.go.aggregate(layouts))
+        case .named(let pkg, let name, let args):
+            if let pkg {
+                if let t = Self.library["\(pkg).\(name)"] { return .known(t) }
+                return .unknown("type \(pkg).\(name) from another package")
+            }
+            if let g = generics[name] { return g }
+            if let decl = declarations[name] {
+                if decl.typeParameters.isEmpty {
+                    if let cached = cache[name] { return cached }
+                    guard !resolving.contains(name) else { return .unknown("recursive type \(name)") }
+                    resolving.insert(name)
+                    let r = resolve(decl.type)
+                    resolving.remove(name)
+                    cache[name] = r
+                    return r
+                }
+                guard args.count == decl.typeParameters.count else {
+                    return .unknown("generic type \(name) without its type arguments")
+                }
+                var env: [String: Resolved] = [:]
+                for (param, arg) in zip(decl.typeParameters, args) { env[param] = resolve(arg, generics: generics) }
+                return resolve(decl.type, generics: env)
+            }
+            if let b = Self.builtins[name] { return .known(b) }
+            return .unknown("type \(name) is not declared in the analyzed files")
+        }
+    }
+}

@@ -1,0 +1,68 @@
+/// The source language of a struct: its rules for placing fields and sizing the whole.
+public enum Language: String, Codable, Sendable {
+    /// Fields in declaration order, each at the next multiple of its alignment. A field occupies its *size*, so
+    /// the next field may start inside a nested struct's tail padding. size = end of the last field (no tail
+    /// padding); stride = size rounded up to alignment, at least 1.
+    case swift
+    /// As Swift, but every size is a multiple of its alignment (size includes tail padding), and a zero-size
+    /// final field in a non-empty struct gets one byte of padding so its address stays inside the object.
+    case go
+}
+
+/// Where the fields of one aggregate land.
+public struct Placement: Hashable, Sendable {
+    public var offsets: [Int]
+    /// Swift: end of the last field. Go: rounded to alignment, after the zero-size-tail byte.
+    public var size: Int
+    public var alignment: Int
+    public var stride: Int { max(1, roundUp(size, alignment)) }
+}
+
+extension Language {
+    /// Places `fields` in the given order.
+    public func place(_ fields: [TypeLayout]) -> Placement {
+        var offsets: [Int] = []
+        offsets.reserveCapacity(fields.count)
+        var end = 0
+        var alignment = 1
+        for f in fields {
+            let offset = roundUp(end, f.alignment)
+            offsets.append(offset)
+            end = offset + f.size
+            alignment = max(alignment, f.alignment)
+        }
+        if self == .go {
+            if let last = fields.last, last.size == 0, end > 0 { end += 1 }
+            end = roundUp(end, alignment)
+        }
+        return Placement(offsets: offsets, size: end, alignment: alignment)
+    }
+
+    /// The layout of a struct (or tuple) with these fields, as a type that other types can hold.
+    /// Swift: its extra inhabitants are those of the field with the most; its spare bits are its fields'
+    /// spare bits plus every padding byte between fields. Go: pointer bytes end at the last pointerful field.
+    public func aggregate(_ fields: [TypeLayout]) -> TypeLayout {
+        let p = place(fields)
+        var spare: [UInt8]? = [UInt8](repeating: 0xFF, count: p.size)
+        var xi = 0
+        var xiExact = true
+        var pointerBytes = 0
+        for (f, offset) in zip(fields, p.offsets) {
+            if let fs = f.spareBits, spare != nil {
+                for i in 0..<f.size { spare![offset + i] = fs[i] }
+            } else {
+                spare = nil
+            }
+            if f.extraInhabitants > xi || (f.extraInhabitants == xi && !f.extraInhabitantsExact) {
+                xi = f.extraInhabitants
+                xiExact = f.extraInhabitantsExact
+            }
+            if f.pointerBytes > 0 { pointerBytes = offset + f.pointerBytes }
+        }
+        if self == .go { return TypeLayout(size: p.size, alignment: p.alignment, spareBits: [UInt8](repeating: 0, count: p.size), pointerBytes: pointerBytes) }
+        var t = TypeLayout(size: p.size, alignment: p.alignment, extraInhabitants: xi, extraInhabitantsExact: xiExact,
+                           spareBits: [UInt8](repeating: 0, count: p.size))
+        t.spareBits = spare
+        return t
+    }
+}

@@ -1,0 +1,168 @@
+import SwiftSyntax
+
+/// Every type the analyzed Swift files declare, by qualified name (`Outer.Inner`), collected before any
+/// field is resolved so that declaration order and file order do not matter.
+final class SwiftDeclarations {
+    enum Kind { case structType, enumType, classType, protocolType, typeAlias }
+
+    struct StoredProperty {
+        var name: String
+        var type: TypeSyntax?
+        var initializer: ExprSyntax?
+        var attributes: [String]
+        var isLazy: Bool
+        /// `weak`, `unowned`, `unowned(unsafe)`.
+        var ownership: String?
+        var inIfConfig: Bool
+        var position: AbsolutePosition
+        /// The whole member (with its comments and attributes); nil when it declares several properties.
+        var memberRange: Range<Int>?
+    }
+
+    struct EnumCase {
+        var payload: [TypeSyntax]
+        var indirect: Bool
+    }
+
+    final class TypeDecl {
+        var kind: Kind
+        var name: String
+        var qualifiedName: String
+        /// Enclosing type path, for lookups from inside this type.
+        var scope: [String]
+        var genericParameters: [String] = []
+        var inherited: [TypeSyntax] = []
+        var attributes: [String] = []
+        var properties: [StoredProperty] = []
+        var cases: [EnumCase] = []
+        var isIndirect = false
+        var aliased: TypeSyntax?
+        var hasInit = false
+        var file: String
+        var position: AbsolutePosition
+        var converter: SourceLocationConverter
+        var bodyRange: Range<Int>?
+        init(kind: Kind, name: String, scope: [String], file: String, position: AbsolutePosition,
+             converter: SourceLocationConverter) {
+            self.kind = kind; self.name = name; self.scope = scope; self.file = file; self.position = position
+            self.converter = converter
+            qualifiedName = (scope + [name]).joined(separator: ".")
+        }
+    }
+
+    private(set) var types: [String: TypeDecl] = [:]
+    /// Structs in source order, for reporting.
+    private(set) var structs: [TypeDecl] = []
+    /// Conformances added by extensions (`extension S: Codable {}`), by extended type name as written.
+    private(set) var extensionConformances: [String: [String]] = [:]
+
+    func add(file: String, tree: SourceFileSyntax) {
+        let converter = SourceLocationConverter(fileName: file, tree: tree)
+        for item in tree.statements {
+            if case .decl(let decl) = item.item { collect(decl, scope: [], file: file, converter: converter) }
+        }
+    }
+
+    private func collect(_ decl: DeclSyntax, scope: [String], file: String, converter: SourceLocationConverter) {
+        func make(_ kind: Kind, _ name: TokenSyntax, _ generics: GenericParameterClauseSyntax?,
+                  _ inheritance: InheritanceClauseSyntax?, _ attributes: AttributeListSyntax,
+                  _ members: MemberBlockSyntax?) -> TypeDecl {
+            let t = TypeDecl(kind: kind, name: name.text, scope: scope, file: file,
+                             position: name.positionAfterSkippingLeadingTrivia, converter: converter)
+            t.genericParameters = generics?.parameters.map(\.name.text) ?? []
+            t.inherited = inheritance?.inheritedTypes.map(\.type) ?? []
+            t.attributes = attributes.compactMap { $0.as(AttributeSyntax.self)?.attributeName.trimmedDescription }
+            if let members {
+                t.bodyRange = members.leftBrace.endPosition.utf8Offset..<members.rightBrace.position.utf8Offset
+            }
+            if types[t.qualifiedName] == nil { types[t.qualifiedName] = t }
+            return t
+        }
+        if let s = decl.as(StructDeclSyntax.self) {
+            let t = make(.structType, s.name, s.genericParameterClause, s.inheritanceClause, s.attributes, s.memberBlock)
+            members(s.memberBlock.members, into: t, file: file, converter: converter, inIfConfig: false)
+            structs.append(t)
+        } else if let e = decl.as(EnumDeclSyntax.self) {
+            let t = make(.enumType, e.name, e.genericParameterClause, e.inheritanceClause, e.attributes, e.memberBlock)
+            t.isIndirect = e.modifiers.contains { $0.name.tokenKind == .keyword(.indirect) }
+            members(e.memberBlock.members, into: t, file: file, converter: converter, inIfConfig: false)
+        } else if let c = decl.as(ClassDeclSyntax.self) {
+            let t = make(.classType, c.name, c.genericParameterClause, c.inheritanceClause, c.attributes, c.memberBlock)
+            members(c.memberBlock.members, into: t, file: file, converter: converter, inIfConfig: false)
+        } else if let a = decl.as(ActorDeclSyntax.self) {
+            let t = make(.classType, a.name, a.genericParameterClause, a.inheritanceClause, a.attributes, a.memberBlock)
+            members(a.memberBlock.members, into: t, file: file, converter: converter, inIfConfig: false)
+        } else if let p = decl.as(ProtocolDeclSyntax.self) {
+            _ = make(.protocolType, p.name, nil, p.inheritanceClause, p.attributes, nil)
+        } else if let a = decl.as(TypeAliasDeclSyntax.self) {
+            let t = make(.typeAlias, a.name, a.genericParameterClause, nil, a.attributes, nil)
+            t.aliased = a.initializer.value
+        } else if let x = decl.as(ExtensionDeclSyntax.self) {
+            let extended = x.extendedType.trimmedDescription
+            if let inh = x.inheritanceClause {
+                extensionConformances[extended, default: []] += inh.inheritedTypes.map(\.type.trimmedDescription)
+            }
+            let inner = scope + extended.split(separator: ".").map(String.init)
+            for m in x.memberBlock.members { collect(m.decl, scope: inner, file: file, converter: converter) }
+        } else if let ifc = decl.as(IfConfigDeclSyntax.self) {
+            for clause in ifc.clauses {
+                if case .decls(let list) = clause.elements {
+                    for m in list { collect(m.decl, scope: scope, file: file, converter: converter) }
+                }
+            }
+        }
+    }
+
+    private func members(_ list: MemberBlockItemListSyntax, into t: TypeDecl, file: String,
+                         converter: SourceLocationConverter, inIfConfig: Bool) {
+        let inner = t.scope + [t.name]
+        for item in list {
+            let decl = item.decl
+            if let v = decl.as(VariableDeclSyntax.self) {
+                addProperties(v, item: item, into: t, inIfConfig: inIfConfig)
+            } else if let c = decl.as(EnumCaseDeclSyntax.self) {
+                let indirect = c.modifiers.contains { $0.name.tokenKind == .keyword(.indirect) }
+                for element in c.elements {
+                    t.cases.append(EnumCase(payload: element.parameterClause?.parameters.map(\.type) ?? [],
+                                            indirect: indirect))
+                }
+            } else if decl.is(InitializerDeclSyntax.self) {
+                t.hasInit = true
+            } else if let ifc = decl.as(IfConfigDeclSyntax.self) {
+                for clause in ifc.clauses {
+                    if case .decls(let list) = clause.elements {
+                        members(list, into: t, file: file, converter: converter, inIfConfig: true)
+                    }
+                }
+            } else {
+                collect(decl, scope: inner, file: file, converter: converter)
+            }
+        }
+    }
+
+    private func addProperties(_ v: VariableDeclSyntax, item: MemberBlockItemSyntax, into t: TypeDecl, inIfConfig: Bool) {
+        let modifiers = v.modifiers.map { $0.name.text }
+        if modifiers.contains("static") || modifiers.contains("class") { return }
+        let ownership = v.modifiers.first { ["weak", "unowned"].contains($0.name.text) }
+            .map { $0.name.text + ($0.detail.map { "(\($0.detail.text))" } ?? "") }
+        let attributes = v.attributes.compactMap { $0.as(AttributeSyntax.self)?.attributeName.trimmedDescription }
+        let bindings = Array(v.bindings)
+        let single = bindings.count == 1
+        for (i, b) in bindings.enumerated() {
+            if let accessors = b.accessorBlock {
+                guard case .accessors(let list) = accessors.accessors,
+                      list.allSatisfy({ ["willSet", "didSet"].contains($0.accessorSpecifier.text) }) else { continue }
+            }
+            // `var a, b: Int`: a binding without a type takes the next binding's type.
+            var type = b.typeAnnotation?.type
+            if type == nil && b.initializer == nil {
+                type = bindings[(i + 1)...].first { $0.typeAnnotation != nil }?.typeAnnotation?.type
+            }
+            t.properties.append(StoredProperty(
+                name: b.pattern.trimmedDescription, type: type, initializer: b.initializer?.value,
+                attributes: attributes, isLazy: modifiers.contains("lazy"), ownership: ownership,
+                inIfConfig: inIfConfig, position: b.pattern.positionAfterSkippingLeadingTrivia,
+                memberRange: single ? item.position.utf8Offset..<item.endPosition.utf8Offset : nil))
+        }
+    }
+}

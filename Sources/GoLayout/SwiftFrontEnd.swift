@@ -1,0 +1,82 @@
+import SwiftParser
+import SwiftSyntax
+
+/// Swift front end: every struct declared in a set of Swift files, with Swift's layout rules. Files are
+/// parsed with swift-syntax; all declarations are collected first, so a struct may use types from any file.
+public enum SwiftFrontEnd {
+    public static func structs(files: [(path: String, source: String)], model: DataModel = .host) throws -> [StructDecl] {
+        let declarations = SwiftDeclarations()
+        for (path, source) in files {
+            let tree = Parser.parse(source: source)
+            if tree.hasError { throw firstError(in: tree, file: path) }
+            declarations.add(file: path, tree: tree)
+        }
+        let resolver = SwiftResolver(declarations: declarations, model: model)
+        return declarations.structs.map { decl in
+            let inner = decl.scope + [decl.name]
+            let env = Dictionary(uniqueKeysWithValues: decl.genericParameters.map {
+                ($0, Resolved.unknown("generic parameter \($0)"))
+            })
+            var traits = StructTraits()
+            traits.isFrozen = decl.attributes.contains("frozen")
+            let conformances = decl.inherited.map(\.trimmedDescription)
+                + (declarations.extensionConformances[decl.qualifiedName] ?? [])
+                + (decl.scope.isEmpty ? [] : declarations.extensionConformances[decl.name] ?? [])
+            traits.isCodable = conformances.contains { ["Codable", "Encodable", "Decodable"].contains($0) }
+            traits.hasMemberwiseInit = !decl.hasInit
+            if decl.properties.contains(where: { $0.memberRange == nil }) {
+                traits.fixBlocker = "declares several properties in one declaration"
+            } else if decl.properties.contains(where: \.inIfConfig) {
+                traits.fixBlocker = "has stored properties inside #if"
+            }
+            let fields = decl.properties.map { p -> FieldDecl in
+                let loc = decl.converter.location(for: p.position)
+                return FieldDecl(name: p.name, typeText: typeText(p), line: loc.line, column: loc.column,
+                                 resolved: resolver.property(p, scope: inner, env: env), sourceRange: p.memberRange)
+            }
+            let loc = decl.converter.location(for: decl.position)
+            return StructDecl(file: decl.file, line: loc.line, column: loc.column, name: decl.qualifiedName,
+                              language: .swift, fields: fields, traits: traits, bodyRange: decl.bodyRange)
+        }
+    }
+
+    /// How the field's storage is written: its annotation, plus the modifiers that change storage.
+    static func typeText(_ p: SwiftDeclarations.StoredProperty) -> String {
+        var text = p.type?.trimmedDescription ?? p.initializer.map { "= \($0.trimmedDescription.prefix(30))" } ?? "?"
+        let wrappers = p.attributes.filter { $0.first?.isUppercase == true }
+        if !wrappers.isEmpty { text = wrappers.map { "@\($0) " }.joined() + text }
+        if p.isLazy { text = "lazy " + text }
+        if let o = p.ownership { text = o + " " + text }
+        return text
+    }
+
+    /// The first missing or unexpected piece of syntax, as a one-line error.
+    static func firstError(in tree: SourceFileSyntax, file: String) -> SourceError {
+        final class Finder: SyntaxVisitor {
+            var position: AbsolutePosition?
+            var what = "syntax error"
+            override func visit(_ node: UnexpectedNodesSyntax) -> SyntaxVisitorContinueKind {
+                if position == nil {
+                    position = node.positionAfterSkippingLeadingTrivia
+                    what = "unexpected '\(node.trimmedDescription.prefix(30))'"
+                }
+                return .skipChildren
+            }
+            override func visit(_ token: TokenSyntax) -> SyntaxVisitorContinueKind {
+                if position == nil, token.presence == .missing {
+                    position = token.position
+                    what = "expected '\(token.text.isEmpty ? token.tokenKind.kindName : token.text)'"
+                }
+                return .skipChildren
+            }
+        }
+        let finder = Finder(viewMode: .all)
+        finder.walk(tree)
+        let loc = SourceLocationConverter(fileName: file, tree: tree).location(for: finder.position ?? tree.position)
+        return SourceError(file: file, line: loc.line, column: loc.column, message: "cannot parse Swift: \(finder.what)")
+    }
+}
+
+private extension TokenKind {
+    var kindName: String { "\(self)".split(separator: "(").first.map(String.init) ?? "token" }
+}

@@ -1,0 +1,99 @@
+/// The standard library's and Linux Foundation's types, as swiftc 6.3 lays them out on 64-bit targets.
+/// Every entry is checked against `MemoryLayout` by `SwiftKnownTypesTests`. Where only a lower bound of the
+/// extra inhabitants was measured, `extraInhabitantsExact` is false; where spare bits were not measured,
+/// they are nil (unknown), so enums that would need them are reported unknown instead of guessed.
+struct SwiftKnownTypes {
+    let model: DataModel
+
+    /// A value with no invalid bit patterns and no spare bits.
+    private func plain(_ size: Int, _ alignment: Int) -> Resolved { .known(.plain(size, alignment)) }
+
+    /// A library type measured by size, alignment and a lower bound on its extra inhabitants.
+    private func opaque(_ size: Int, _ alignment: Int, xi: Int, spare: Bool?) -> Resolved {
+        .known(TypeLayout(size: size, alignment: alignment, extraInhabitants: xi, extraInhabitantsExact: false,
+                          spareBits: spare == false ? [UInt8](repeating: 0, count: size) : nil))
+    }
+
+    /// A non-null raw pointer: only 0 is invalid.
+    private var rawPointer: Resolved { .known(TypeLayout(size: 8, alignment: 8, extraInhabitants: 1)) }
+
+    /// A thick function value (function pointer + context): 4096-style pointer XI, no spare bits.
+    var function: TypeLayout {
+        TypeLayout(size: 16, alignment: 8, extraInhabitants: model.heapPointerExtraInhabitants)
+    }
+
+    /// Resolves a standard library or Foundation type by its (possibly module-qualified) name.
+    func lookup(_ name: String, _ args: [Resolved]) -> Resolved? {
+        let bare = name.hasPrefix("Swift.") ? String(name.dropFirst(6))
+            : name.hasPrefix("Foundation.") ? String(name.dropFirst(11)) : name
+        switch (bare, args.count) {
+        case ("Int", 0), ("UInt", 0), ("Int64", 0), ("UInt64", 0), ("Double", 0), ("Float64", 0), ("CGFloat", 0),
+             ("TimeInterval", 0), ("Date", 0), ("DispatchTime", 0):
+            return plain(8, 8)
+        case ("Float80", 0): return plain(16, 16)
+        case ("Int32", 0), ("UInt32", 0), ("Float", 0), ("Float32", 0), ("Unicode.Scalar", 0), ("UnicodeScalar", 0):
+            return plain(4, 4)
+        case ("Int16", 0), ("UInt16", 0), ("Float16", 0): return plain(2, 2)
+        case ("Int8", 0), ("UInt8", 0), ("CChar", 0): return plain(1, 1)
+        case ("Int128", 0), ("UInt128", 0): return plain(16, 16)
+        case ("Bool", 0): return .known(TypeLayout(size: 1, alignment: 1, extraInhabitants: 254, spareBits: [0xFE]))
+        case ("Void", 0): return plain(0, 1)
+        case ("Never", 0): return plain(0, 1)
+        case ("String", 0), ("Character", 0): return opaque(16, 8, xi: 255, spare: false)
+        case ("Substring", 0): return opaque(32, 8, xi: 255, spare: false)
+        case ("Array", 1), ("ContiguousArray", 1): return .known(model.heapReference)
+        case ("Dictionary", 2), ("Set", 1): return opaque(8, 8, xi: 255, spare: false)
+        case ("ArraySlice", 1): return opaque(32, 8, xi: 255, spare: nil)
+        case ("AnyHashable", 0): return opaque(40, 8, xi: 255, spare: false)
+        case ("Optional", 1):
+            guard let w = args[0].layout else { return args[0] }
+            return EnumLayout.singlePayload(w, emptyCases: 1)
+        case ("Result", 2):
+            guard let s = args[0].layout else { return args[0] }
+            guard let f = args[1].layout else { return args[1] }
+            return EnumLayout.multiPayload([s, f], emptyCases: 0)
+        case ("Range", 1), ("ClosedRange", 1):
+            guard let b = args[0].layout else { return args[0] }
+            return .known(Language.swift.aggregate([b, b]))
+        case ("UnsafePointer", 1), ("UnsafeMutablePointer", 1), ("UnsafeRawPointer", 0),
+             ("UnsafeMutableRawPointer", 0), ("OpaquePointer", 0), ("ObjectIdentifier", 0):
+            return rawPointer
+        case ("UnsafeBufferPointer", 1), ("UnsafeMutableBufferPointer", 1), ("UnsafeRawBufferPointer", 0),
+             ("UnsafeMutableRawBufferPointer", 0):
+            let start = EnumLayout.singlePayload(rawPointer.layout!, emptyCases: 1).layout!
+            return .known(Language.swift.aggregate([start, TypeLayout.plain(8, 8)]))
+        case ("Unmanaged", 1): return .known(model.heapReference)
+        case ("Duration", 0), ("NSRange", 0), ("CGPoint", 0), ("CGSize", 0): return plain(16, 8)
+        case ("CGRect", 0): return plain(32, 8)
+        case ("StaticString", 0):
+            return .known(Language.swift.aggregate([.plain(8, 8), .plain(8, 8), .plain(1, 1)]))
+        case ("UUID", 0): return plain(16, 1)
+        case ("Decimal", 0): return plain(20, 2)
+        case ("Data", 0): return opaque(16, 8, xi: 2, spare: nil)
+        case ("IndexPath", 0): return opaque(17, 8, xi: 2, spare: nil)
+        case ("URL", 0), ("Calendar", 0), ("Locale", 0), ("TimeZone", 0): return opaque(16, 8, xi: 255, spare: nil)
+        default: return nil
+        }
+    }
+
+    /// Protocols of the standard library: marker protocols add no witness table; `Actor` is class-bound.
+    enum ProtocolKind { case marker, plain, classBound, error }
+    static func protocolKind(_ name: String) -> ProtocolKind? {
+        switch name {
+        case "Sendable", "Copyable", "Escapable", "BitwiseCopyable", "SendableMetatype": return .marker
+        case "Error", "Swift.Error": return .error
+        case "Actor", "AnyActor": return .classBound
+        case "Equatable", "Hashable", "Comparable", "CustomStringConvertible", "CustomDebugStringConvertible",
+             "Sequence", "Collection", "BidirectionalCollection", "RandomAccessCollection", "IteratorProtocol",
+             "Encodable", "Decodable", "Identifiable", "RawRepresentable", "Numeric", "BinaryInteger",
+             "FixedWidthInteger", "SignedInteger", "UnsignedInteger", "FloatingPoint", "BinaryFloatingPoint",
+             "StringProtocol", "TextOutputStream", "TextOutputStreamable", "CaseIterable", "Strideable",
+             "ExpressibleByStringLiteral", "ExpressibleByIntegerLiteral", "AsyncSequence", "AsyncIteratorProtocol",
+             "Executor", "SerialExecutor", "TaskExecutor", "Clock", "InstantProtocol", "DurationProtocol",
+             "CustomReflectable", "LosslessStringConvertible", "MutableCollection", "RangeReplaceableCollection",
+             "SetAlgebra", "OptionSet":
+            return .plain
+        default: return nil
+        }
+    }
+}

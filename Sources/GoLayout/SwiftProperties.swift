@@ -1,0 +1,65 @@
+import SwiftParser
+import SwiftSyntax
+
+/// Stored properties: what each one really stores.
+/// - `lazy var x: T` stores `T?`; `weak` stores a nullable reference with no extra inhabitants;
+///   `unowned` stores a reference;
+/// - `@W var x: T` stores the wrapper `W<T>` (or `W`), outermost attribute outermost;
+/// - without a type annotation, only literals and `T(...)` calls are inferred.
+extension SwiftResolver {
+    func property(_ p: SwiftDeclarations.StoredProperty, scope: [String], env: Environment) -> Resolved {
+        if p.inIfConfig { return .unknown("declared inside #if: layout depends on the build configuration") }
+        var base: Resolved
+        if let type = p.type { base = resolve(type, scope: scope, env: env) }
+        else if let initializer = p.initializer { base = inferred(initializer, scope: scope, env: env) }
+        else { return .unknown("no type annotation") }
+        for attribute in p.attributes.reversed() {
+            if let first = attribute.first, first.isLowercase || first == "_" { continue }
+            if ["MainActor", "NSCopying", "NSManaged", "IBOutlet", "IBInspectable", "Sendable"].contains(attribute) { continue }
+            let simple = String(attribute.split(separator: "<").first ?? "")
+            guard let decl = lookup(simple, scope: scope) else {
+                return .unknown("attribute @\(attribute) may be a property wrapper from another module")
+            }
+            if decl.attributes.contains("globalActor") { continue }
+            guard decl.attributes.contains("propertyWrapper") else { continue }
+            switch decl.genericParameters.count {
+            case 0: base = resolveDecl(decl, args: [])
+            case 1: base = resolveDecl(decl, args: [base])
+            default: return .unknown("property wrapper @\(attribute) with several generic parameters")
+            }
+        }
+        if p.isLazy { base = optional(base) }
+        if let ownership = p.ownership {
+            guard let l = base.layout else { return base }
+            if ownership == "weak" { return .known(.plain(8, 8)) }
+            guard l.size == 8 else { return .unknown("\(ownership) of a non-class type") }
+            return .known(TypeLayout(size: 8, alignment: 8, extraInhabitants: 255, extraInhabitantsExact: false,
+                                     spareBits: nil))
+        }
+        return base
+    }
+
+    /// The type of `var x = <expr>` when the expression says it plainly.
+    func inferred(_ e: ExprSyntax, scope: [String], env: Environment) -> Resolved {
+        if e.is(IntegerLiteralExprSyntax.self) { return known.lookup("Int", [])! }
+        if e.is(FloatLiteralExprSyntax.self) { return known.lookup("Double", [])! }
+        if e.is(BooleanLiteralExprSyntax.self) { return known.lookup("Bool", [])! }
+        if e.is(StringLiteralExprSyntax.self) { return known.lookup("String", [])! }
+        if e.is(ArrayExprSyntax.self) { return .known(model.heapReference) }
+        if e.is(DictionaryExprSyntax.self) { return known.lookup("Dictionary", [.unknown(""), .unknown("")])! }
+        if let p = e.as(PrefixOperatorExprSyntax.self), p.operator.text == "-",
+           p.expression.is(IntegerLiteralExprSyntax.self) || p.expression.is(FloatLiteralExprSyntax.self) {
+            return inferred(p.expression, scope: scope, env: env)
+        }
+        if let call = e.as(FunctionCallExprSyntax.self), call.trailingClosure == nil {
+            var callee = call.calledExpression.trimmedDescription
+            if callee.hasSuffix(".init") { callee.removeLast(5) }
+            if let first = callee.first, first.isUppercase || first == "[" {
+                var parser = Parser(callee)
+                let type = TypeSyntax.parse(from: &parser)
+                if !type.hasError, type.trimmedDescription == callee { return resolve(type, scope: scope, env: env) }
+            }
+        }
+        return .unknown("type inferred from the initializer '\(e.trimmedDescription.prefix(40))'")
+    }
+}

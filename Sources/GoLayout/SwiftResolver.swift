@@ -1,0 +1,279 @@
+import SwiftParser
+import SwiftSyntax
+
+/// Resolves Swift type syntax to a layout, following the declarations in the analyzed files and the
+/// standard library table. Unknown types are never guessed: they come back as `.unknown(why)`.
+final class SwiftResolver {
+    let declarations: SwiftDeclarations
+    let known: SwiftKnownTypes
+    let model: DataModel
+    private var cache: [String: Resolved] = [:]
+    private var resolving: Set<String> = []
+
+    init(declarations: SwiftDeclarations, model: DataModel) {
+        self.declarations = declarations
+        self.model = model
+        known = SwiftKnownTypes(model: model)
+    }
+
+    typealias Environment = [String: Resolved]
+
+    // MARK: Types
+
+    func resolve(_ type: TypeSyntax, scope: [String], env: Environment) -> Resolved {
+        if let t = type.as(IdentifierTypeSyntax.self) {
+            let args = t.genericArgumentClause.map { arguments($0, scope: scope, env: env) } ?? []
+            return named(t.name.text, args: args, argCount: t.genericArgumentClause?.arguments.count ?? 0,
+                         scope: scope, env: env)
+        }
+        if let t = type.as(MemberTypeSyntax.self) {
+            let args = t.genericArgumentClause.map { arguments($0, scope: scope, env: env) } ?? []
+            return named(t.trimmedDescription.split(separator: "<").first.map(String.init) ?? t.name.text,
+                         args: args, argCount: t.genericArgumentClause?.arguments.count ?? 0, scope: scope, env: env)
+        }
+        if let t = type.as(OptionalTypeSyntax.self) { return optional(resolve(t.wrappedType, scope: scope, env: env)) }
+        if let t = type.as(ImplicitlyUnwrappedOptionalTypeSyntax.self) {
+            return optional(resolve(t.wrappedType, scope: scope, env: env))
+        }
+        if type.is(ArrayTypeSyntax.self) { return .known(model.heapReference) }
+        if type.is(DictionaryTypeSyntax.self) { return known.lookup("Dictionary", [.unknown(""), .unknown("")])! }
+        if let t = type.as(TupleTypeSyntax.self) {
+            let elements = Array(t.elements)
+            if elements.count == 1 && elements[0].firstName == nil { return resolve(elements[0].type, scope: scope, env: env) }
+            return aggregate(elements.map { resolve($0.type, scope: scope, env: env) })
+        }
+        if type.is(FunctionTypeSyntax.self) { return .known(known.function) }
+        if let t = type.as(AttributedTypeSyntax.self) {
+            let names = t.attributes.compactMap { $0.as(AttributeSyntax.self)?.attributeName.trimmedDescription }
+            if names.contains("convention") { return .unknown("function type with @convention") }
+            return resolve(t.baseType, scope: scope, env: env)
+        }
+        if let t = type.as(SomeOrAnyTypeSyntax.self) {
+            if t.someOrAnySpecifier.text == "some" { return .unknown("opaque 'some' type: the underlying type is not visible") }
+            return existential(t.constraint, scope: scope)
+        }
+        if type.is(CompositionTypeSyntax.self) { return existential(type, scope: scope) }
+        if type.is(ClassRestrictionTypeSyntax.self) { return .known(model.heapReference) }
+        if let t = type.as(MetatypeTypeSyntax.self) { return metatype(t, scope: scope, env: env) }
+        return .unknown("type '\(type.trimmedDescription)' is not supported")
+    }
+
+    private func arguments(_ clause: GenericArgumentClauseSyntax, scope: [String], env: Environment) -> [Resolved] {
+        clause.arguments.map { arg in
+            if case .type(let t) = arg.argument { return resolve(t, scope: scope, env: env) }
+            return .unknown("value generic argument")
+        }
+    }
+
+    func optional(_ wrapped: Resolved) -> Resolved {
+        guard let w = wrapped.layout else { return wrapped }
+        return EnumLayout.singlePayload(w, emptyCases: 1)
+    }
+
+    func aggregate(_ fields: [Resolved]) -> Resolved {
+        var layouts: [TypeLayout] = []
+        for f in fields {
+            guard let l = f.layout else { return f }
+            layouts.append(l)
+        }
+        return .known(Language.swift.aggregate(layouts))
+    }
+
+    private func named(_ name: String, args: [Resolved], argCount: Int, scope: [String], env: Environment) -> Resolved {
+        if argCount == 0, let bound = env[name] { return bound }
+        if let decl = lookup(name, scope: scope) { return resolveDecl(decl, args: args) }
+        switch name {
+        case "Any", "Swift.Any": return existentialLayout(witnessTables: 0, classBound: false)
+        case "AnyObject", "Swift.AnyObject", "AnyClass", "Swift.AnyClass": return .known(model.heapReference)
+        default: break
+        }
+        if let r = known.lookup(name, args) { return r }
+        if SwiftKnownTypes.protocolKind(name) != nil || name == "Codable" {
+            return existential(IdentifierTypeSyntax(name: .identifier(name)).cast(TypeSyntax.self), scope: scope)
+        }
+        return .unknown("type \(name) is not declared in the analyzed files (another module?)")
+    }
+
+    /// Innermost first: `A.B` scope looks up `A.B.Name`, then `A.Name`, then `Name`.
+    func lookup(_ name: String, scope: [String]) -> SwiftDeclarations.TypeDecl? {
+        var s = scope
+        while true {
+            if let d = declarations.types[(s + [name]).joined(separator: ".")] { return d }
+            if s.isEmpty { return nil }
+            s.removeLast()
+        }
+    }
+
+    func resolveDecl(_ decl: SwiftDeclarations.TypeDecl, args: [Resolved]) -> Resolved {
+        switch decl.kind {
+        case .classType: return .known(model.heapReference)
+        case .protocolType:
+            return existential(IdentifierTypeSyntax(name: .identifier(decl.name)).cast(TypeSyntax.self), scope: decl.scope)
+        default: break
+        }
+        guard args.count == decl.genericParameters.count else {
+            return .unknown("generic type \(decl.qualifiedName) without its type arguments")
+        }
+        let key = args.isEmpty ? decl.qualifiedName : nil
+        if let key, let cached = cache[key] { return cached }
+        guard !resolving.contains(decl.qualifiedName) || !args.isEmpty else {
+            return .unknown("recursive type \(decl.qualifiedName)")
+        }
+        resolving.insert(decl.qualifiedName)
+        defer { resolving.remove(decl.qualifiedName) }
+        let env = Dictionary(uniqueKeysWithValues: zip(decl.genericParameters, args))
+        let inner = decl.scope + [decl.name]
+        let result: Resolved
+        switch decl.kind {
+        case .typeAlias:
+            result = resolve(decl.aliased!, scope: decl.scope, env: env)
+        case .structType:
+            var fields: [Resolved] = []
+            for p in decl.properties {
+                let r = property(p, scope: inner, env: env)
+                if case .unknown(let why) = r { fields.append(.unknown("\(decl.qualifiedName).\(p.name): \(why)")); break }
+                fields.append(r)
+            }
+            result = aggregate(fields)
+        case .enumType:
+            result = enumLayout(decl, scope: inner, env: env)
+        default:
+            result = .unknown("unexpected declaration")
+        }
+        if let key { cache[key] = result }
+        return result
+    }
+
+    private func enumLayout(_ decl: SwiftDeclarations.TypeDecl, scope: [String], env: Environment) -> Resolved {
+        var payloads: [TypeLayout] = []
+        var empty = 0
+        for c in decl.cases {
+            if c.payload.isEmpty { empty += 1; continue }
+            if c.indirect || decl.isIndirect { payloads.append(model.heapReference); continue }
+            let r = c.payload.count == 1 ? resolve(c.payload[0], scope: scope, env: env)
+                : aggregate(c.payload.map { resolve($0, scope: scope, env: env) })
+            guard let l = r.layout else { return r }
+            if l.size == 0 { return .unknown("enum \(decl.qualifiedName) has a zero-size payload") }
+            payloads.append(l)
+        }
+        return EnumLayout.layout(payloads: payloads, emptyCases: empty)
+    }
+
+    private func metatype(_ t: MetatypeTypeSyntax, scope: [String], env: Environment) -> Resolved {
+        let base = t.baseType
+        if base.is(SomeOrAnyTypeSyntax.self) || base.is(CompositionTypeSyntax.self) || t.metatypeSpecifier.text == "Protocol" {
+            // `any P.Type`: the metadata pointer plus one witness table per protocol.
+            switch existentialShape(base.as(SomeOrAnyTypeSyntax.self)?.constraint ?? base, scope: scope) {
+            case .failure(let why): return .unknown(why.message)
+            case .success(let shape):
+                var m = model.heapReference
+                m.size = 8 + 8 * shape.tables
+                if shape.tables > 0 { m.spareBits = nil }
+                return .known(m)
+            }
+        }
+        let name = base.trimmedDescription
+        if name == "Any" || name == "AnyObject" { return .known(model.heapReference) }
+        if let decl = lookup(name, scope: scope) {
+            switch decl.kind {
+            case .structType, .enumType: return .known(.plain(0, 1))  // thin: the type is static
+            case .classType: return .known(model.heapReference)
+            default: break
+            }
+        }
+        if known.lookup(name, []) != nil { return .known(.plain(0, 1)) }
+        return .unknown("metatype of \(name)")
+    }
+
+    // MARK: Existentials
+
+    /// `any P & Q`: an opaque existential is a 3-word buffer plus the type's metadata (32 bytes), a
+    /// class-bound one is the reference (8); each protocol with witnesses adds one witness-table word.
+    /// `any Error` alone is a single boxed reference.
+    func existential(_ constraint: TypeSyntax, scope: [String]) -> Resolved {
+        switch existentialShape(constraint, scope: scope) {
+        case .failure(let why): return .unknown(why.message)
+        case .success(let shape):
+            if shape.isError {
+                return shape.tables == 0 && !shape.classBound ? .known(model.heapReference)
+                    : .unknown("existential combining Error with other protocols")
+            }
+            return existentialLayout(witnessTables: shape.tables, classBound: shape.classBound)
+        }
+    }
+
+    struct ExistentialShape { var tables = 0; var classBound = false; var isError = false }
+    struct Why: Error { var message: String }
+
+    func existentialShape(_ constraint: TypeSyntax, scope: [String]) -> Result<ExistentialShape, Why> {
+        var names: [String] = []
+        func flatten(_ t: TypeSyntax) {
+            if let c = t.as(CompositionTypeSyntax.self) { for e in c.elements { flatten(e.type) } }
+            else if let a = t.as(SomeOrAnyTypeSyntax.self) { flatten(a.constraint) }
+            else { names.append(t.trimmedDescription) }
+        }
+        flatten(constraint)
+        var shape = ExistentialShape()
+        for n in names {
+            if n == "Any" { continue }
+            if n == "AnyObject" { shape.classBound = true; continue }
+            if n == "Codable" { shape.tables += 2; continue }
+            if let decl = lookup(n, scope: scope) {
+                switch decl.kind {
+                case .classType: shape.classBound = true; continue
+                case .protocolType:
+                    guard let cb = protocolIsClassBound(decl, depth: 0) else {
+                        return .failure(Why(message: "protocol \(n) inherits from a protocol of another module"))
+                    }
+                    shape.classBound = shape.classBound || cb
+                    shape.tables += 1
+                    continue
+                default: return .failure(Why(message: "'\(n)' is not a protocol"))
+                }
+            }
+            switch SwiftKnownTypes.protocolKind(n) {
+            case .marker: continue
+            case .error: shape.isError = true
+            case .classBound: shape.classBound = true; shape.tables += 1
+            case .plain: shape.tables += 1
+            case nil: return .failure(Why(message: "protocol \(n) is not declared in the analyzed files (another module?)"))
+            }
+        }
+        return .success(shape)
+    }
+
+    private func existentialLayout(witnessTables: Int, classBound: Bool) -> Resolved {
+        if classBound {
+            var r = model.heapReference
+            r.size = 8 + 8 * witnessTables
+            r.spareBits = r.spareBits! + [UInt8](repeating: 0, count: 8 * witnessTables)
+            return .known(r)
+        }
+        return .known(TypeLayout(size: 32 + 8 * witnessTables, alignment: 8,
+                                 extraInhabitants: model.heapPointerExtraInhabitants))
+    }
+
+    /// nil when some ancestor is a protocol we do not know.
+    private func protocolIsClassBound(_ decl: SwiftDeclarations.TypeDecl, depth: Int) -> Bool? {
+        if decl.attributes.contains("objc") || depth > 16 { return nil }
+        for inherited in decl.inherited {
+            let n = inherited.trimmedDescription
+            if n == "AnyObject" || n == "class" { return true }
+            if let d = lookup(n, scope: decl.scope) {
+                if d.kind == .classType { return true }
+                if d.kind == .protocolType {
+                    guard let cb = protocolIsClassBound(d, depth: depth + 1) else { return nil }
+                    if cb { return true }
+                    continue
+                }
+                return nil
+            }
+            switch SwiftKnownTypes.protocolKind(n) {
+            case .marker, .plain: continue
+            case .classBound: return true
+            case .error, nil: return nil
+            }
+        }
+        return false
+    }
+}

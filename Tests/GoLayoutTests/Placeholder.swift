@@ -1,2 +1,0 @@
-import XCTest
-final class GoLayoutTestsPlaceholder: XCTestCase { func testBuilds() {} }
