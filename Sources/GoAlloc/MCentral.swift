@@ -72,7 +72,9 @@ extension UnsafeMutablePointer where Pointee == MCentral {
             }
             // Flip when at least 1/8 of the full spans have pending frees (and not on the second round).
             let pending = gort_load_relaxed(&pointee.pendingFull)
-            if attempt == 0 && pending > 0 && pending &* 8 >= gort_load_relaxed(&pointee.nfull) {
+            // Flip only when nothing is left unswept (a flip would make unswept spans look swept).
+            if attempt == 0 && pending > 0 && pending &* 8 >= gort_load_relaxed(&pointee.nfull)
+                && fullUnswept(sg).pointee.isEmpty && partialUnswept(sg).pointee.isEmpty {
                 flip()
                 continue
             }
@@ -119,10 +121,8 @@ extension UnsafeMutablePointer where Pointee == MCentral {
     @discardableResult
     func sweepAll(_ h: UnsafeMutablePointer<MHeap>) -> Int {
         gort_store_relaxed(&pointee.pendingAny, 0)
-        flip()
-        let sg = sweepgen
         var freed = 0
-        func settle(_ s: UnsafeMutablePointer<MSpan>) {
+        func settle(_ s: UnsafeMutablePointer<MSpan>, _ sg: UInt64) {
             s.sweepRemoteFrees()
             s.pointee.sweepgen = sg
             if s.pointee.allocCount == 0 {
@@ -134,11 +134,17 @@ extension UnsafeMutablePointer where Pointee == MCentral {
                 partialSwept(sg).push(s)
             }
         }
-        while let s = partialUnswept(sg).pop() { settle(s) }
-        while let s = fullUnswept(sg).pop() {
-            gort_fetch_add_relaxed(&pointee.nfull, UInt64.max)
-            s.pointee.inFull = 0
-            settle(s)
+        // Go flips only once every span is swept; so do we: drain what is unswept, flip (every span is then
+        // unswept), drain again.
+        for round in 0..<2 {
+            if round == 1 { flip() }
+            let sg = sweepgen
+            while let s = partialUnswept(sg).pop() { settle(s, sg) }
+            while let s = fullUnswept(sg).pop() {
+                gort_fetch_add_relaxed(&pointee.nfull, UInt64.max)
+                s.pointee.inFull = 0
+                settle(s, sg)
+            }
         }
         return freed
     }

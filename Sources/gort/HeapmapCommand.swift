@@ -1,7 +1,103 @@
+// gort heapmap: draws a heap dump (GOMALLOC_HEAPDUMP / Heap.heapDump) as an SVG.
 import ArgumentParser
+import Foundation
 
-// PLACEHOLDER: replaced by the owner of this subcommand.
 struct HeapmapCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "heapmap")
-    func run() throws { throw GortError("heapmap: not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "heapmap",
+        abstract: "Draw a heap dump's arenas and spans by occupancy (SVG).",
+        discussion: """
+        Each arena is a 128 x 64 grid, one cell per 8 KiB page. Span pages are coloured by how full the span is
+        (green: nearly empty, red: full); large objects are blue; free pages grey; released pages white.
+        Make a dump with `gort run --heapdump heap.json -- PROGRAM`.
+        """
+    )
+
+    @Argument(help: "Heap dump JSON file.")
+    var dump: String
+
+    @Option(name: .shortAndLong, help: "Output SVG file.")
+    var output: String = "heap.svg"
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: dump) else { throw GortError("heapmap: cannot read \(dump)") }
+        let heap = try HeapDumpFile(data: data, name: dump)
+        try heap.svg().write(toFile: output, atomically: true, encoding: .utf8)
+        print("wrote \(output): \(heap.arenas.count) arena(s), \(heap.spans.count) span(s)")
+    }
+}
+
+struct HeapDumpFile {
+    struct Arena { var base: UInt64; var freePages: Int; var releasedPages: Int }
+    struct Span { var base: UInt64; var npages: Int; var sizeclass: Int; var elemsize: Int; var nelems: Int; var inuse: Int; var state: String }
+    var pageSize: UInt64 = 8192
+    var arenaBytes: UInt64 = 64 << 20
+    var arenas: [Arena] = []
+    var spans: [Span] = []
+    var stats: [String: UInt64] = [:]
+
+    init(data: Data, name: String) throws {
+        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              let arenas = obj["arenas"] as? [[String: Any]], let spans = obj["spans"] as? [[String: Any]] else {
+            throw GortError("heapmap: \(name) is not a heap dump (expected JSON with \"arenas\" and \"spans\")")
+        }
+        func u(_ d: [String: Any], _ k: String) -> UInt64 { (d[k] as? NSNumber)?.uint64Value ?? 0 }
+        pageSize = (obj["pageSize"] as? NSNumber)?.uint64Value ?? 8192
+        arenaBytes = (obj["arenaBytes"] as? NSNumber)?.uint64Value ?? (64 << 20)
+        self.arenas = arenas.map { Arena(base: u($0, "base"), freePages: Int(u($0, "freePages")), releasedPages: Int(u($0, "releasedPages"))) }
+        self.spans = spans.map {
+            Span(base: u($0, "base"), npages: Int(u($0, "npages")), sizeclass: Int(u($0, "class")),
+                 elemsize: Int(u($0, "elemsize")), nelems: Int(u($0, "nelems")), inuse: Int(u($0, "inuse")),
+                 state: $0["state"] as? String ?? "?")
+        }
+        for (k, v) in obj["stats"] as? [String: Any] ?? [:] { if let n = v as? NSNumber { stats[k] = n.uint64Value } }
+    }
+
+    func svg() -> String {
+        let cols = 128, cell = 6, pagesPerArena = Int(arenaBytes / pageSize)
+        let rows = pagesPerArena / cols
+        let arenaH = rows * cell + 28
+        let width = cols * cell + 40 + 260
+        let height = 70 + max(1, arenas.count) * arenaH + 20
+        var out = """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" font-family="monospace" font-size="12">
+        <rect width="100%" height="100%" fill="#fafafa"/>
+        <text x="20" y="24" font-size="16">Heap map: \(arenas.count) arena(s), \(spans.count) span(s) in use</text>
+        <text x="20" y="44">HeapAlloc \(mib(stats["HeapAlloc"])) · HeapInuse \(mib(stats["HeapInuse"])) · HeapIdle \(mib(stats["HeapIdle"])) · HeapReleased \(mib(stats["HeapReleased"]))</text>
+
+        """
+        // Page -> colour. Start from free (grey); released pages are unknown here per page, so the arena caption counts them.
+        for (i, a) in arenas.enumerated() {
+            let y0 = 70 + i * arenaH
+            out += "<text x=\"20\" y=\"\(y0 + 12)\">arena 0x\(String(a.base, radix: 16)): \(a.freePages) free pages (\(a.releasedPages) released)</text>\n"
+            out += "<rect x=\"20\" y=\"\(y0 + 18)\" width=\"\(cols * cell)\" height=\"\(rows * cell)\" fill=\"#dddddd\"/>\n"
+            for s in spans where s.base >= a.base && s.base < a.base + arenaBytes {
+                let color: String
+                if s.state == "large" { color = "#3b6fd6" } else {
+                    let f = s.nelems == 0 ? 0 : Double(s.inuse) / Double(s.nelems)
+                    color = String(format: "#%02x%02x40", Int(60 + 195 * f), Int(200 - 150 * f))
+                }
+                let first = Int((s.base - a.base) / pageSize)
+                for p in first..<min(first + s.npages, pagesPerArena) {
+                    out += "<rect x=\"\(20 + (p % cols) * cell)\" y=\"\(y0 + 18 + (p / cols) * cell)\" width=\"\(cell - 1)\" height=\"\(cell - 1)\" fill=\"\(color)\"><title>class \(s.sizeclass) (\(s.elemsize) B): \(s.inuse)/\(s.nelems) \(s.state)</title></rect>\n"
+                }
+            }
+        }
+        let lx = cols * cell + 40
+        out += """
+        <g transform="translate(\(lx),80)">
+        <text y="0">Legend</text>
+        <rect y="10" width="12" height="12" fill="#3cc840"/><text x="18" y="21">span, nearly empty</text>
+        <rect y="30" width="12" height="12" fill="#ff3240"/><text x="18" y="41">span, full</text>
+        <rect y="50" width="12" height="12" fill="#3b6fd6"/><text x="18" y="61">large object</text>
+        <rect y="70" width="12" height="12" fill="#dddddd"/><text x="18" y="81">free page</text>
+        <text y="110">one cell = one \(pageSize / 1024) KiB page</text>
+        </g>
+        </svg>
+
+        """
+        return out
+    }
+
+    private func mib(_ x: UInt64?) -> String { String(format: "%.1f MiB", Double(x ?? 0) / 1048576) }
 }

@@ -1,0 +1,112 @@
+import XCTest
+@testable import GoAlloc
+
+final class ArenaAndPageTests: XCTestCase {
+    func testArenaIndexMapsOurAddressesAndNoneOfOthers() throws {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        let p = c.allocate(byteCount: 100)!
+        let a = try XCTUnwrap(heap.arena(of: p))
+        XCTAssertEqual(a.pointee.base & UInt(heapArenaBytes - 1), 0, "arenas are 64 MiB aligned")
+        XCTAssertTrue(UInt(bitPattern: p) >= a.pointee.base && UInt(bitPattern: p) < a.pointee.base + UInt(heapArenaBytes))
+        // Addresses that are not ours: stack, another heap, kernel half, null page, top of user space.
+        var local = 0
+        withUnsafePointer(to: &local) { XCTAssertNil(heap.arena(of: $0)) }
+        let other = makeTestHeap().makeCache()!.allocate(byteCount: 100)!
+        XCTAssertNil(heap.arena(of: other))
+        XCTAssertNil(heap.arena(of: UnsafeRawPointer(bitPattern: UInt(1) << 63)!))
+        XCTAssertNil(heap.arena(of: UnsafeRawPointer(bitPattern: 4096)!))
+        XCTAssertNil(heap.arena(of: UnsafeRawPointer(bitPattern: (UInt(1) << 48) - 8)!))
+        XCTAssertFalse(heap.owns(other))
+        XCTAssertTrue(heap.owns(p))
+        XCTAssertEqual(arenaL1Bits + arenaL2Bits + logHeapArenaBytes, 48)
+        c.deallocate(p)
+    }
+
+    func testHeapArenaBitmapIsSizedOneBitPerWord() {
+        XCTAssertEqual(heapArenaBitmapWords * 64 * 8, heapArenaBytes)
+        XCTAssertEqual(pagesPerArena, 8192)
+    }
+
+    func testPageBitmapRuns() {
+        let words = UnsafeMutablePointer<UInt64>.allocate(capacity: 128)
+        defer { words.deallocate() }
+        words.initialize(repeating: 0, count: 128)
+        PageBitmap.set(words, 3, 5)        // 3..7
+        PageBitmap.set(words, 60, 10)      // 60..69, crosses a word
+        PageBitmap.set(words, 200, 300)    // 200..499
+        var runs: [[Int]] = []
+        PageBitmap.forEachRun(words) { runs.append([$0, $1]) }
+        XCTAssertEqual(runs, [[3, 5], [60, 10], [200, 300]])
+        XCTAssertEqual(PageBitmap.longestRun(words), 300)
+        XCTAssertEqual(PageBitmap.findRun(words, 6, align: 1), 60)
+        XCTAssertEqual(PageBitmap.findRun(words, 5, align: 1), 3)
+        XCTAssertEqual(PageBitmap.findRun(words, 10, align: 64), 256)
+        XCTAssertNil(PageBitmap.findRun(words, 301, align: 1))
+        XCTAssertEqual(PageBitmap.count(words, 0, 8192), 315)
+        PageBitmap.set(words, 0, 8192)
+        XCTAssertEqual(PageBitmap.longestRun(words), 8192)
+    }
+
+    func testPageAllocatorCoalescesOnFree() throws {
+        let heap = makeTestHeap()
+        let h = heap.raw
+        // Three adjacent large spans, freed out of order: the pages coalesce back into one run.
+        let c = heap.makeCache()!
+        let a = c.allocate(byteCount: 40 * pageSize)!
+        let b = c.allocate(byteCount: 40 * pageSize)!
+        let d = c.allocate(byteCount: 40 * pageSize)!
+        XCTAssertEqual(UInt(bitPattern: b), UInt(bitPattern: a) + UInt(40 * pageSize), "first fit is contiguous")
+        XCTAssertEqual(UInt(bitPattern: d), UInt(bitPattern: b) + UInt(40 * pageSize))
+        let arena = heap.arena(of: a)!
+        let before = arena.longestFreeRun
+        c.deallocate(b)
+        c.deallocate(a)
+        c.deallocate(d)
+        XCTAssertGreaterThanOrEqual(arena.longestFreeRun, before + 120)
+        XCTAssertNil(heap.checkInvariants())
+        // And the space is reused for one 120-page span at the same address.
+        let e = c.allocate(byteCount: 120 * pageSize)!
+        XCTAssertEqual(e, a)
+        c.deallocate(e)
+        _ = h
+    }
+
+    func testHeapGrowsByWholeArenasAndHugeSpansSpanArenas() throws {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        let big = c.allocate(byteCount: 100 << 20)!   // 100 MiB: two arenas
+        XCTAssertEqual(heap.memStats.heapSys % UInt64(heapArenaBytes), 0)
+        XCTAssertGreaterThanOrEqual(heap.memStats.arenas, 2)
+        XCTAssertEqual(heap.span(of: big.advanced(by: 90 << 20))?.base, UInt(bitPattern: big), "page->span map covers both arenas")
+        fill(big, 100 << 20, 7)
+        XCTAssertTrue(check(big, 100 << 20, 7))
+        c.deallocate(big)
+        XCTAssertNil(heap.checkInvariants())
+        // The freed arenas serve a second huge request.
+        let again = c.allocate(byteCount: 100 << 20)!
+        XCTAssertEqual(again, big)
+        c.deallocate(again)
+    }
+
+    func testAlignedLargeAllocation() {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        for shift in [13, 14, 16, 20, 22] {
+            let p = c.allocate(byteCount: 100, alignment: 1 << shift)!
+            XCTAssertEqual(UInt(bitPattern: p) & ((1 << UInt(shift)) - 1), 0, "alignment 2^\(shift)")
+            c.deallocate(p)
+        }
+        for align in [32, 64, 128, 512, 4096] {
+            var ps: [UnsafeMutableRawPointer] = []
+            for size in [1, 24, 100, 1000, 5000] {
+                let p = c.allocate(byteCount: size, alignment: align)!
+                XCTAssertEqual(Int(bitPattern: p) % align, 0, "size \(size) align \(align)")
+                XCTAssertGreaterThanOrEqual(heap.usableSize(p), size)
+                ps.append(p)
+            }
+            ps.forEach(c.deallocate)
+        }
+        XCTAssertNil(heap.checkInvariants())
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class GoAllocTestsPlaceholder: XCTestCase { func testBuilds() {} }

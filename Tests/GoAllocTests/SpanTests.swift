@@ -1,0 +1,103 @@
+import XCTest
+import CGoRuntime
+@testable import GoAlloc
+
+final class SpanTests: XCTestCase {
+    func testSpanFieldsAndBitmaps() throws {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        let sc = SizeClasses.classFor(size: 48)
+        var ptrs: [UnsafeMutableRawPointer] = []
+        let p0 = c.allocate(byteCount: 48)!
+        ptrs.append(p0)
+        let s = try XCTUnwrap(heap.span(of: p0))
+        XCTAssertEqual(s.objectSize, 48)
+        XCTAssertEqual(s.objectCount, SizeClasses.nelems(sc))
+        XCTAssertEqual(s.pageCount, SizeClasses.npages(sc))
+        XCTAssertEqual(s.spanClass, SpanClass(sizeclass: sc, noscan: true))
+        XCTAssertEqual(s.state, .inUse)
+        for _ in 1..<s.objectCount { ptrs.append(c.allocate(byteCount: 48)!) }
+        // Objects are handed out in address order from a fresh span; object index comes from divMagic.
+        for (i, p) in ptrs.enumerated() {
+            XCTAssertEqual(heap.span(of: p), s)
+            XCTAssertEqual(s.objectIndex(p), i)
+            XCTAssertEqual(UInt(bitPattern: p), s.base + UInt(i * 48))
+            XCTAssertTrue(s.isAllocated(i))
+        }
+        XCTAssertEqual(s.allocatedCount, s.objectCount)
+        XCTAssertNil(s.invariantViolation)
+        // Owner frees clear bits; the next allocations reuse exactly those slots.
+        for i in [3, 70, 100] { c.deallocate(ptrs[i]); XCTAssertFalse(s.isAllocated(i)) }
+        XCTAssertEqual(s.allocatedCount, s.objectCount - 3)
+        XCTAssertNil(s.invariantViolation)
+        var reused = Set<UnsafeMutableRawPointer>()
+        for _ in 0..<3 { reused.insert(c.allocate(byteCount: 48)!) }
+        XCTAssertEqual(reused, [ptrs[3], ptrs[70], ptrs[100]])
+    }
+
+    func testCursorRewindAndAllocCacheReuse() throws {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        var ptrs: [UnsafeMutableRawPointer] = []
+        let first = c.allocate(byteCount: 16)!
+        let s = try XCTUnwrap(heap.span(of: first))
+        ptrs.append(first)
+        while ptrs.count < s.objectCount { ptrs.append(c.allocate(byteCount: 16)!) }
+        // Free the even objects of word 0 and 68 objects of word 2: at least 1/8 of the span, so the cache
+        // rewinds onto this span instead of taking a new one.
+        let freed = Array(stride(from: 0, to: 64, by: 2)) + Array(128..<196)
+        for i in freed { c.deallocate(ptrs[i]) }
+        XCTAssertEqual(c.allocate(byteCount: 16)!, ptrs[0], "rewound to the first free slot")
+        // Object 1 is allocated and just ahead of the cursor in the same word: freeing it sets its
+        // allocCache bit, so the fast path hands it out next.
+        c.deallocate(ptrs[1])
+        XCTAssertEqual(c.allocate(byteCount: 16)!, ptrs[1])
+        c.deallocate(ptrs[33])
+        var order: [Int] = []
+        for _ in 0..<17 { order.append(s.objectIndex(c.allocate(byteCount: 16)!)) }
+        XCTAssertEqual(order, [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 33])
+        XCTAssertNil(s.invariantViolation)
+    }
+
+    func testRemoteFreesAreSweptIn() throws {
+        let heap = makeTestHeap()
+        let owner = heap.makeCache()!
+        let p = owner.allocate(byteCount: 64)!
+        let q = owner.allocate(byteCount: 64)!
+        let s = try XCTUnwrap(heap.span(of: p))
+        // A free without the owner's cache is remote: it lands in freeBits until a sweep.
+        heap.deallocate(q)
+        XCTAssertTrue(s.isAllocated(1), "remote free waits in freeBits")
+        XCTAssertEqual(s.sweepRemoteFrees(), 1)
+        XCTAssertFalse(s.isAllocated(1))
+        XCTAssertNil(s.invariantViolation)
+        owner.deallocate(p)
+    }
+
+    func testSpanSetPushPopAndConcurrency() {
+        let heap = makeTestHeap()
+        let set = UnsafeMutablePointer<SpanSet>.allocate(capacity: 1)
+        set.initialize(to: SpanSet())
+        defer { set.deallocate() }
+        var spans: [UnsafeMutablePointer<MSpan>] = []
+        for _ in 0..<64 {
+            spans.append(heap.raw.allocSpan(npages: 1, spanclass: SpanClass(sizeclass: 1, noscan: true), alignPages: 1)!)
+        }
+        for s in spans { set.push(s) }
+        XCTAssertFalse(set.pointee.isEmpty)
+        XCTAssertEqual(set.pop(), spans.last, "LIFO")
+        set.push(spans.last!)
+        // 4 threads pop and push concurrently; every span survives exactly once.
+        let rounds = 20000 * soakFactor
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            for _ in 0..<rounds {
+                if let s = set.pop() { set.push(s) }
+            }
+        }
+        var seen = Set<UnsafeMutablePointer<MSpan>>()
+        while let s = set.pop() { XCTAssertTrue(seen.insert(s).inserted, "span popped twice") }
+        XCTAssertEqual(seen, Set(spans))
+        for s in spans { heap.raw.freeSpan(s) }
+        XCTAssertNil(heap.checkInvariants())
+    }
+}

@@ -1,0 +1,119 @@
+import XCTest
+import Foundation
+@testable import GoAlloc
+
+final class ThreadAndReleaseTests: XCTestCase {
+    /// 1,000 threads each allocate through their own thread cache of the default heap and exit; the thread
+    /// exit hook hands every span back, so heap in use returns to the baseline.
+    func testThreadChurnReturnsToBaseline() {
+        let heap = Heap.default
+        // Warm up this thread's cache so it is part of the baseline.
+        heap.deallocate(heap.allocate(byteCount: 8)!)
+        heap.releaseMemory()
+        let base = heap.memStats
+        for round in 0..<(10 * soakFactor) {
+            var threads: [pthread_t] = []
+            for _ in 0..<100 {
+                var t = pthread_t()
+                pthread_create(&t, nil, { arg in
+                    var ptrs: [UnsafeMutableRawPointer] = []
+                    let h = Heap.default
+                    for i in 0..<200 { ptrs.append(h.allocate(byteCount: 1 + (i * 37) % 3000)!) }
+                    for p in ptrs { h.deallocate(p) }
+                    _ = h.allocate(byteCount: 64).map { h.deallocate($0) }
+                    return nil
+                }, nil)
+                threads.append(t)
+            }
+            for t in threads { pthread_join(t, nil) }
+            _ = round
+        }
+        heap.releaseMemory()
+        let after = heap.memStats
+        XCTAssertEqual(after.caches, base.caches, "every thread's cache was released")
+        XCTAssertEqual(after.heapObjects, base.heapObjects)
+        XCTAssertLessThanOrEqual(after.heapInuse, base.heapInuse + UInt64(4 * pageSize))
+        XCTAssertEqual(after.heapSys, after.heapInuse + after.heapIdle)
+    }
+
+    /// 1 GiB in small objects, all freed, then releaseMemory(): RSS falls to within 64 MiB of the start.
+    func testReleaseMemoryReturnsRSS() {
+        var cfg = HeapConfig()
+        cfg.backgroundScavenger = false
+        let heap = Heap.create(config: cfg)!
+        let c = heap.makeCache()!
+        let start = residentBytes()
+        let ptrs = allocateGiB(c)
+        XCTAssertGreaterThan(residentBytes(), start + (900 << 20))
+        for p in ptrs { c.deallocate(p) }
+        c.release()
+        let released = heap.releaseMemory()
+        XCTAssertGreaterThan(released, 900 << 20)
+        XCTAssertLessThan(residentBytes(), start + (64 << 20), "RSS back within 64 MiB of the start")
+        let st = heap.memStats
+        XCTAssertEqual(st.heapObjects, 0)
+        XCTAssertGreaterThan(st.heapReleased, 900 << 20)
+    }
+
+    /// Without the call, the background scavenger gets RSS there within a few seconds.
+    func testBackgroundScavengerReturnsRSS() {
+        var cfg = HeapConfig()
+        cfg.scavengePeriodMs = 100
+        let heap = Heap.create(config: cfg)!
+        let c = heap.makeCache()!
+        let start = residentBytes()
+        let ptrs = allocateGiB(c)
+        for p in ptrs { c.deallocate(p) }
+        c.release()
+        var rss = residentBytes()
+        let deadline = Date().addingTimeInterval(8)
+        while rss >= start + (64 << 20) && Date() < deadline {
+            usleep(100_000)
+            rss = residentBytes()
+        }
+        XCTAssertLessThan(rss, start + (64 << 20), "scavenger released the freed GiB")
+    }
+
+    /// With MADV_FREE (GODEBUG=madvdontneed=0) pages are released lazily; accounting is the same.
+    func testMadvFreeModeAccounting() {
+        var cfg = HeapConfig()
+        cfg.backgroundScavenger = false
+        cfg.madvDontNeed = false
+        let heap = Heap.create(config: cfg)!
+        let c = heap.makeCache()!
+        let p = c.allocate(byteCount: 8 << 20)!
+        fill(p, 8 << 20, 1)
+        c.deallocate(p)
+        XCTAssertGreaterThanOrEqual(heap.releaseMemory(), 8 << 20)
+        // Released-with-MADV_FREE pages may hold old data: calloc-style allocation must zero them.
+        let q = c.allocate(byteCount: 8 << 20, zeroed: true)!
+        XCTAssertTrue(check(q, 8 << 20, 0))
+        c.deallocate(q)
+    }
+
+    func testGODEBUGParsing() {
+        var seen: [UInt64: Int] = [:]
+        "madvdontneed=0,scavtrace=1,foo,allocchecks=12".withCString { GODEBUG.forEach($0) { seen[$0] = $1 } }
+        XCTAssertEqual(seen[GODEBUG.key("madvdontneed")], 0)
+        XCTAssertEqual(seen[GODEBUG.key("scavtrace")], 1)
+        XCTAssertEqual(seen[GODEBUG.key("allocchecks")], 12)
+        XCTAssertEqual(seen[GODEBUG.key("foo")], 0)
+    }
+
+    private func allocateGiB(_ c: Cache) -> [UnsafeMutableRawPointer] {
+        var ptrs: [UnsafeMutableRawPointer] = []
+        ptrs.reserveCapacity(1 << 21)
+        var total = 0
+        var i = 0
+        while total < 1 << 30 {
+            let size = [64, 256, 512, 1024, 4096][i % 5]
+            let p = c.allocate(byteCount: size)!
+            p.storeBytes(of: UInt64(i), as: UInt64.self)
+            (p + size - 8).storeBytes(of: UInt64(i), as: UInt64.self)
+            ptrs.append(p)
+            total += size
+            i += 1
+        }
+        return ptrs
+    }
+}
