@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "GoMalloc", type: .dynamic, targets: ["GoMalloc"]),
         .library(name: "GoLayout", targets: ["GoLayout"]),
         .library(name: "GoSched", targets: ["GoSched"]),
+        .library(name: "GoGC", targets: ["GoGC"]),
         .executable(name: "gort", targets: ["gort"]),
     ],
     dependencies: [
@@ -68,21 +69,36 @@ let package = Package(
             dependencies: ["GoAlloc", "CGoRuntime"],
             swiftSettings: runtimeSwiftSettings
         ),
+        .target(
+            name: "GoGC",
+            dependencies: ["GoAlloc", "GoSched", "CGoRuntime"],
+            swiftSettings: runtimeSwiftSettings
+        ),
+        // A small Scheme whose values live in GoGC: the collector's real client.
+        .executableTarget(
+            name: "gort-scheme",
+            dependencies: ["GoGC"],
+            path: "Examples/Scheme",
+            swiftSettings: [.unsafeFlags(["-O"])]
+        ),
         .executableTarget(
             name: "gort",
             dependencies: [
-                "GoAlloc", "GoLayout", "GoSched",
+                "GoAlloc", "GoLayout", "GoSched", "GoGC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmark programs (run by `gort bench ...`, never by the tests).
         .executableTarget(name: "bench-swift-alloc", path: "Benchmarks/alloc/swift"),
+        .executableTarget(name: "bench-gc", dependencies: ["GoGC"], path: "Benchmarks/gc/swift",
+                          swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(name: "bench-sched", dependencies: ["GoSched"], path: "Benchmarks/sched/swift",
                           swiftSettings: [.unsafeFlags(["-O"])]),
         .testTarget(name: "GoAllocTests", dependencies: ["GoAlloc"]),
         .testTarget(name: "GoMallocTests", dependencies: ["GoAlloc"]),
         .testTarget(name: "GoLayoutTests", dependencies: ["GoLayout"]),
         .testTarget(name: "GoSchedTests", dependencies: ["GoSched"]),
+        .testTarget(name: "GoGCTests", dependencies: ["GoGC"]),
     ],
     swiftLanguageModes: [.v5]
 )
