@@ -102,10 +102,13 @@ struct BenchAllocCommand: ParsableCommand {
         note("\(plan.workloads.count) workloads x \(plan.variants.count) allocators x \(runs) runs, interleaved")
         let results = plan.execute(progress: note)
 
-        let report = BenchReport(title: "gort bench alloc", results: results, runs: runs, baseline: baseline)
+        let report = BenchReport(title: "gort bench alloc", results: results, runs: runs, baseline: baseline,
+                                 palette: AllocVariant.palette)
         if !report.hasBaseline { note("baseline \(baseline) did not run; showing absolute values only") }
         switch format {
-        case .table: print(report.table(), terminator: "")
+        case .table:
+            print(report.table(), terminator: "")
+            if let scaling = threadScaling(report) { print("\n" + scaling) }
         case .tsv: print(report.tsv(), terminator: "")
         }
         if let chart {
@@ -116,6 +119,18 @@ struct BenchAllocCommand: ParsableCommand {
             }
             note("chart written to \(chart)")
         }
+    }
+
+    /// The issue's scaling bar: threads-2 (two threads, same work each) over threads-1 wall time, per
+    /// allocator; 1.00x is perfect scaling on two idle cores.
+    private func threadScaling(_ report: BenchReport) -> String? {
+        let cells = report.variants.compactMap { v -> String? in
+            guard let one = report.result("threads-1", v), one.isUsable, let t1 = one.medianWall,
+                  let two = report.result("threads-2", v), two.isUsable, let t2 = two.medianWall else { return nil }
+            return "\(v) \(String(format: "%.2f", t2 / t1))x"
+        }
+        guard !cells.isEmpty else { return nil }
+        return "thread scaling (threads-2 / threads-1 wall time, 1.00x = perfect): " + cells.joined(separator: ", ")
     }
 
     /// Resolves a comma-separated selection against a named list, keeping the list's order.
@@ -184,6 +199,10 @@ struct AllocVariant: Named {
     static let libDir = "/usr/lib/x86_64-linux-gnu"
     #endif
 
+    /// Chart colours (gomalloc in Go's blue).
+    static let palette = ["glibc": "#7f7f7f", "jemalloc": "#f28e2b", "tcmalloc": "#59a14f", "mimalloc": "#b07aa1",
+                          "gomalloc": "#00add8"]
+
     static let all: [AllocVariant] = [
         AllocVariant(name: "glibc", library: { _ in nil }, debianPackage: nil),
         AllocVariant(name: "jemalloc", library: { _ in libDir + "/libjemalloc.so.2" }, debianPackage: "libjemalloc2"),
@@ -241,7 +260,7 @@ struct AllocWorkload: Named {
             }
             return [exe]
         },
-        AllocWorkload(name: "python-json", summary: "python3: json.dumps/loads of 5k records, 6 rounds") { env, _ in
+        AllocWorkload(name: "python-json", summary: "python3: json.dumps/loads of 4k records, 5 rounds") { env, _ in
             guard let py = BenchTools.which("python3", preferring: ["/usr/bin/python3"]) else {
                 throw SkipWorkload(reason: "python3 not found")
             }

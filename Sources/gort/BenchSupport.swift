@@ -309,6 +309,8 @@ struct BenchReport {
     var runs: Int
     /// Ratios are to this variant. If it is not in the results, ratios are omitted.
     var baseline: String
+    /// Fixed chart colours by variant name, so a variant keeps its colour whatever else runs.
+    var palette: [String: String] = [:]
 
     var workloads: [String] { orderedUnique(results.map(\.benchCase.workload)) }
     var variants: [String] { orderedUnique(results.map(\.benchCase.variant)) }
@@ -358,7 +360,7 @@ struct BenchReport {
         var out = "\(title)\nmedian of \(runs) interleaved run\(runs == 1 ? "" : "s") per cell\(ratioNote)\n"
         out += section("wall time, s", Self.wall) { formatSeconds($0) }
         out += section("CPU time (user+sys), s", Self.cpu) { formatSeconds($0) }
-        out += section("peak RSS, MiB", Self.rss) { String(format: $0 < 100 ? "%.1f" : "%.0f", $0 / 1024) }
+        out += section("peak RSS, MiB", Self.rss) { String(format: $0 < 100 * 1024 ? "%.1f" : "%.0f", $0 / 1024) }
         let failures = results.filter { $0.failure != nil }
         if !failures.isEmpty {
             out += "\nfailed:\n"
@@ -403,8 +405,9 @@ struct BenchReport {
         let colors = ["#4e79a7", "#f28e2b", "#59a14f", "#9c755f", "#e15759", "#b07aa1", "#76b7b2", "#edc948"]
         let barW = 12.0, groupGap = 18.0, left = 64.0, right = 20.0, panelH = 260.0, top = 70.0, labelH = 90.0
         let groupW = Double(variants.count) * barW + groupGap
-        let width = left + right + max(Double(workloads.count) * groupW, 300)
+        let width = left + right + max(Double(workloads.count) * groupW, 560)
         let height = top + Double(panels.count) * (panelH + labelH) + 20
+        func color(_ variant: String, _ index: Int) -> String { palette[variant] ?? colors[index % colors.count] }
         let (lo, hi) = (0.125, 16.0)  // axis range; bars beyond are clipped and marked
         func esc(_ s: String) -> String {
             s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
@@ -422,7 +425,7 @@ struct BenchReport {
         // Legend.
         for (i, v) in variants.enumerated() {
             let x = left + Double(i) * 95
-            o += "<rect x=\"\(x)\" y=\"50\" width=\"10\" height=\"10\" fill=\"\(colors[i % colors.count])\"/>"
+            o += "<rect x=\"\(x)\" y=\"50\" width=\"10\" height=\"10\" fill=\"\(color(v, i))\"/>"
             o += "<text x=\"\(x + 14)\" y=\"59\">\(esc(v))</text>\n"
         }
         for (p, (name, metric)) in panels.enumerated() {
@@ -451,10 +454,13 @@ struct BenchReport {
                     guard let q else { continue }
                     let (ya, yb) = (min(y(q), y(1)), max(y(q), y(1)))
                     let shown = name == "peak RSS" ? String(format: "%.1f MiB", value / 1024) : String(format: "%.3f s", value)
-                    o += "<rect x=\"\(x)\" y=\"\(ya)\" width=\"\(barW - 2)\" height=\"\(max(yb - ya, 1))\" fill=\"\(colors[vi % colors.count])\">"
+                    o += "<rect x=\"\(x)\" y=\"\(ya)\" width=\"\(barW - 2)\" height=\"\(max(yb - ya, 1))\" fill=\"\(color(v, vi))\">"
                     o += "<title>\(esc("\(w) / \(v): \(shown), \(String(format: "%.2f", q))x"))</title></rect>\n"
                     if q > hi || q < lo {
-                        o += "<text x=\"\(x + barW / 2 - 1)\" y=\"\(q > hi ? y(hi) - 2 : y(lo) + 10)\" text-anchor=\"middle\" font-size=\"9\">\(String(format: "%.0f", q))</text>\n"
+                        // Clipped bar: its value written inside it, vertically, at the clipped end.
+                        let (tx, ty) = (x + barW / 2 - 4, q > hi ? y(hi) + 3 : y(lo) - 3)
+                        o += "<text x=\"\(tx)\" y=\"\(ty)\" transform=\"rotate(90 \(tx) \(ty))\" text-anchor=\"\(q > hi ? "start" : "end")\" "
+                        o += "font-size=\"8\" fill=\"white\">\(String(format: "%.3g", q))x</text>\n"
                     }
                 }
                 let lx = gx + Double(variants.count) * barW / 2, ly = y0 + panelH + 8

@@ -5,7 +5,7 @@
 // This is the "build a list, drop the list" shape: it drains and refills the allocator's per-thread caches
 // and makes it fetch and return whole spans/pages, not only cached blocks.
 //
-// usage: batch [rounds=12] [batch=20000]
+// usage: batch [rounds=4] [batch=20000]
 #include "common.h"
 
 static const size_t sizes[] = {16, 32, 64, 128, 256, 512, 1024, 4096};
@@ -26,7 +26,7 @@ static void drain(void **v, const long *order, long n, size_t size, uint64_t rou
 }
 
 int main(int argc, char **argv) {
-    long rounds = arg_count(argc, argv, 1, 12);
+    long rounds = arg_count(argc, argv, 1, 4);
     long n = arg_count(argc, argv, 2, 20000);
     void **v = xmalloc(sizeof(void *) * (size_t)n);
     long *fifo = xmalloc(sizeof(long) * (size_t)n), *lifo = xmalloc(sizeof(long) * (size_t)n);

@@ -6,7 +6,7 @@
 // cost is dominated by what the allocator does with large frees: return the pages to the OS (munmap,
 // MADV_DONTNEED: every reuse faults again) or keep them for reuse (faster, more RSS); peak RSS shows which.
 //
-// usage: large [steps=400]
+// usage: large [steps=250]
 #include "common.h"
 
 #define SLOTS 4
@@ -37,7 +37,7 @@ static uint64_t check_and_free(block_t *b) {
 }
 
 int main(int argc, char **argv) {
-    long steps = arg_count(argc, argv, 1, 400);
+    long steps = arg_count(argc, argv, 1, 250);
     rng_t r = {64};
     block_t slot[SLOTS] = {0};
     uint64_t check = 0;

@@ -6,7 +6,7 @@ a dict index) and checks the round trip. Large strings and the JSON text buffers
 objects come from pymalloc's arenas, which themselves come from malloc/mmap, so this is what an allocator
 does for a real Python process, not an allocator micro-benchmark.
 
-usage: python3 json_workload.py [rounds=6] [records=5000]
+usage: python3 json_workload.py [rounds=5] [records=4000]
 """
 import json
 import random
@@ -32,8 +32,8 @@ def make_records(rng, n):
 
 
 def main():
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 6
-    count = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 4000
     rng = random.Random(12345)
     records = make_records(rng, count)
     check = 0
