@@ -31,3 +31,11 @@ struct GoSchedExecutorFactory: ExecutorFactory {
     static var mainExecutor: any MainExecutor { PlatformExecutorFactory.mainExecutor }
     static var defaultExecutor: any TaskExecutor { GoSched.shared! }
 }
+
+extension GoSched {
+    /// True on a thread (M) of any GoSched scheduler. For tests and assertions (Go: getg().m != nil).
+    public static var isOnSchedulerThread: Bool { currentM() != nil }
+
+    /// The GOMAXPROCS in force for the installed scheduler (or what it would be).
+    public static var gomaxprocs: Int { shared?.gomaxprocs ?? Procs.gomaxprocs() }
+}

@@ -457,7 +457,9 @@ func runqsteal(_ pp: UnsafeMutablePointer<P>, _ victim: UnsafeMutablePointer<P>,
         if n != 0 { gort_store_release(&dst.pointee.tail, t &+ n) }
         return g
     }
-    if stealRunNext {
+    // runnext of a P that is running a job is left alone: that job readied it and its P will run it next
+    // (Go sleeps 3us before stealing it; taking it at once makes ping-pong bounce between threads).
+    if stealRunNext && gort_load_acquire(&victim.pointee.status) != PStatus.inJob {
         let next = gort_load_relaxed(&victim.pointee.runnext)
         if next != 0 {
             var expected = next

@@ -1,1 +1,118 @@
-print("placeholder")
+// bench-sched: scheduler workloads for `gort bench sched`. Not a test.
+//   bench-sched <workload> [default|gosched] [scale]
+// Workloads: skynet, spawn-join, ping-pong, yield-fanout, actor-ping-pong, parallel-map.
+// `gosched` installs GoSched as the global executor (the first statement, before anything is enqueued);
+// `default` leaves Swift's. Prints "<workload> <executor> <seconds> <checksum>".
+import Glibc
+import GoSched
+
+let args = CommandLine.arguments
+guard args.count >= 2 else {
+    fputs("usage: bench-sched skynet|spawn-join|ping-pong|yield-fanout|actor-ping-pong|parallel-map [default|gosched] [scale]\n", stderr)
+    exit(2)
+}
+let workload = args[1]
+let executor = args.count > 2 ? args[2] : "gosched"
+let scale = args.count > 3 ? Double(args[3]) ?? 1 : 1
+if executor == "gosched" {
+    guard GoSched.install() != nil else { fputs("bench-sched: GOSCHED=off is set\n", stderr); exit(2) }
+} else if executor != "default" {
+    fputs("bench-sched: executor must be default or gosched\n", stderr)
+    exit(2)
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+// skynet: 1M leaves in a 10-ary tree of tasks; each node sums its children.
+func skynet(_ num: Int, _ size: Int) async -> Int {
+    if size == 1 { return num }
+    let div = size / 10
+    return await withTaskGroup(of: Int.self) { g in
+        for i in 0..<10 { g.addTask { await skynet(num + i * div, div) } }
+        var s = 0
+        for await v in g { s += v }
+        return s
+    }
+}
+
+// spawn-join: N unstructured tasks spawned, then all awaited.
+func spawnJoin(_ n: Int) async -> Int {
+    var tasks: [Task<Int, Never>] = []
+    tasks.reserveCapacity(n)
+    for i in 0..<n { tasks.append(Task { i & 1 }) }
+    var s = 0
+    for t in tasks { s += await t.value }
+    return s
+}
+
+// ping-pong: N round trips over two unbuffered Chans.
+func pingPong(_ n: Int) async -> Int {
+    let ping = Chan<Int>(), pong = Chan<Int>()
+    let t = Task { for _ in 0..<n { let v = await ping.receive()!; await pong.send(v + 1) } }
+    var x = 0
+    for _ in 0..<n { await ping.send(x); x = await pong.receive()! }
+    await t.value
+    return x
+}
+
+// yield-fanout: T tasks each yielding Y times.
+func yieldFanout(_ tasks: Int, _ yields: Int) async -> Int {
+    await withTaskGroup(of: Int.self) { g in
+        for _ in 0..<tasks { g.addTask { for _ in 0..<yields { await Task.yield() }; return 1 } }
+        var s = 0
+        for await v in g { s += v }
+        return s
+    }
+}
+
+// actor-ping-pong: actor A calls actor B N times (each call hops A -> B -> A).
+actor Pong {
+    var hits = 0
+    func pong() -> Int { hits += 1; return hits }
+}
+actor Ping {
+    let other: Pong
+    init(_ other: Pong) { self.other = other }
+    func run(_ n: Int) async -> Int {
+        var last = 0
+        for _ in 0..<n { last = await other.pong() }
+        return last
+    }
+}
+
+// parallel-map: CPU-bound map over 64 chunks (xorshift rounds), summed.
+func parallelMap(_ perChunk: Int) async -> Int {
+    await withTaskGroup(of: UInt64.self) { g in
+        for c in 0..<64 {
+            g.addTask {
+                var x = UInt64(c + 1) &* 0x9E3779B97F4A7C15
+                for _ in 0..<perChunk { x ^= x << 13; x ^= x >> 7; x ^= x << 17 }
+                return x & 0xFFFF
+            }
+        }
+        var s: UInt64 = 0
+        for await v in g { s &+= v }
+        return Int(s)
+    }
+}
+
+let t0 = now()
+let check: Int = await Task.detached { () async -> Int in
+    switch workload {
+    case "skynet": return await skynet(0, Int(1_000_000 * scale))
+    case "spawn-join": return await spawnJoin(Int(1_000_000 * scale))
+    case "ping-pong": return await pingPong(Int(1_000_000 * scale))
+    case "yield-fanout": return await yieldFanout(Int(10_000 * scale), 100)
+    case "actor-ping-pong": return await Ping(Pong()).run(Int(1_000_000 * scale))
+    case "parallel-map": return await parallelMap(Int(4_000_000 * scale))
+    default:
+        fputs("bench-sched: unknown workload \(workload)\n", stderr)
+        exit(2)
+    }
+}.value
+let t1 = now()
+print("\(workload) \(executor) \((t1 - t0 * 1).description) \(check)")

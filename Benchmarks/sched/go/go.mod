@@ -1,0 +1,3 @@
+module benchsched
+
+go 1.19

@@ -1,0 +1,250 @@
+import CGoRuntime
+import Foundation
+@testable import GoSched
+import XCTest
+
+// Stress tests are not benchmarks: fixed seeds, counted outcomes, seconds by default (GORT_SOAK=1: long).
+
+/// Per-G context for the RawG stress: each G re-spawns itself `remaining` times and counts every run.
+private struct StressCtx {
+    var runs: UnsafeMutablePointer<UInt64>
+    var remaining: Int
+    var sched: Unmanaged<Scheduler>
+}
+
+final class CoreTests: XCTestCase {
+    func testMillionsOfRawGsRunExactlyOnce() {
+        for procs in [1, 2, 4] {
+            let sched = Scheduler(procs: procs)
+            let gcount = 4096
+            var rng = SeededRNG(seed: 0x5EED + UInt64(procs))
+            let runs = UnsafeMutablePointer<UInt64>.allocate(capacity: gcount)
+            runs.initialize(repeating: 0, count: gcount)
+            let gs = UnsafeMutablePointer<RawG>.allocate(capacity: gcount)
+            let ctxs = UnsafeMutablePointer<StressCtx>.allocate(capacity: gcount)
+            var expected = [Int](repeating: 0, count: gcount)
+            var total = 0
+            let scale = soak ? 20 : 1
+            for i in 0..<gcount {
+                let n = Int(rng.next() % 1000) * scale + 1
+                expected[i] = n
+                total += n
+                ctxs[i] = StressCtx(runs: runs + i, remaining: n, sched: .passUnretained(sched))
+                gs[i] = RawG(fn: { raw in
+                    let g = raw.assumingMemoryBound(to: RawG.self)
+                    let c = g.pointee.ctx!.assumingMemoryBound(to: StressCtx.self)
+                    // Each G is in exactly one queue at a time, so a plain increment would do; the atomic
+                    // makes a double run visible to TSan too.
+                    _ = gort_fetch_add_acqrel(c.pointee.runs, 1)
+                    c.pointee.remaining -= 1
+                    if c.pointee.remaining > 0 { c.pointee.sched.takeUnretainedValue().spawn(g) }
+                }, ctx: UnsafeMutableRawPointer(ctxs + i))
+            }
+            // Half from outside (global queue), half from inside a G (local rings, overflow to global).
+            for i in 0..<gcount / 2 { sched.spawn(gs + i) }
+            let rest = UnsafeMutablePointer<RawG>.allocate(capacity: 1)
+            struct Spawner { var gs: UnsafeMutablePointer<RawG>; var from: Int; var to: Int; var sched: Unmanaged<Scheduler> }
+            let sp = UnsafeMutablePointer<Spawner>.allocate(capacity: 1)
+            sp.initialize(to: Spawner(gs: gs, from: gcount / 2, to: gcount, sched: .passUnretained(sched)))
+            rest.initialize(to: RawG(fn: { raw in
+                let s = raw.assumingMemoryBound(to: RawG.self).pointee.ctx!.assumingMemoryBound(to: Spawner.self)
+                for i in s.pointee.from..<s.pointee.to { s.pointee.sched.takeUnretainedValue().spawn(s.pointee.gs + i) }
+            }, ctx: UnsafeMutableRawPointer(sp)))
+            sched.spawn(rest)
+            let deadline = Date().addingTimeInterval(120)
+            func sum() -> Int { (0..<gcount).reduce(0) { $0 + Int(gort_load_acquire(runs + $1)) } }
+            while sum() < total && Date() < deadline { usleep(2000) }
+            usleep(20_000)  // a double run would show up as an overshoot
+            for i in 0..<gcount { XCTAssertEqual(Int(runs[i]), expected[i], "G \(i) at procs=\(procs)") }
+            XCTAssertEqual(sched.stats.jobsRun, UInt64(total + 1))
+            sched.shutdown()
+        }
+    }
+
+    func testTaskGroupStressCountsEveryChild() {
+        let sched = Scheduler(procs: 4)
+        let n = soak ? 2_000_000 : 200_000
+        let r = runOn(sched) {
+            await withTaskGroup(of: Int.self) { g in
+                for i in 0..<n { g.addTask { i & 1023 } }
+                var s = 0
+                for await v in g { s += v }
+                return s
+            }
+        }
+        XCTAssertEqual(r, (0..<n).reduce(0) { $0 + ($1 & 1023) })
+        sched.shutdown()
+    }
+
+    func testJobsRunOnSchedulerThreads() {
+        let sched = Scheduler(procs: 2)
+        let r = runOn(sched) { () -> Bool in
+            async let a = Task { GoSched.isOnSchedulerThread }.value
+            let here = GoSched.isOnSchedulerThread
+            let there = await a
+            return here && there
+        }
+        XCTAssertEqual(r, true)
+        sched.shutdown()
+    }
+
+    func testYieldFloodDoesNotStarveAWaitingTask() {
+        let sched = Scheduler(procs: 1)
+        let stop = Counter()
+        let r = runOn(sched, timeout: 30) { () -> Bool in
+            // 50 tasks that reschedule themselves forever (until stop) ...
+            let flood = (0..<50).map { _ in
+                Task(executorPreference: sched) { while stop.value == 0 { await Task.yield() } }
+            }
+            // ... and one task that only needs one turn.
+            let waiter = Task(executorPreference: sched) { stop.add() }
+            await waiter.value
+            for t in flood { await t.value }
+            return true
+        }
+        XCTAssertEqual(r, true, "the waiting task starved")
+        sched.shutdown()
+    }
+
+    func testHighPriorityRunsBeforeLowWithinAP() {
+        let sched = Scheduler(procs: 1)
+        let order = OrderLog()
+        let r = runOn(sched) { () -> [String] in
+            // All enqueued from this job on the only P before any of them runs.
+            var tasks: [Task<Void, Never>] = []
+            for i in 0..<20 {
+                tasks.append(Task(executorPreference: sched, priority: .low) { order.append("low\(i)") })
+                tasks.append(Task(executorPreference: sched, priority: .high) { order.append("high\(i)") })
+            }
+            for t in tasks { await t.value }
+            return order.items
+        }!
+        let lastHigh = r.lastIndex { $0.hasPrefix("high") }!
+        let firstLow = r.firstIndex { $0.hasPrefix("low") }!
+        XCTAssertLessThan(lastHigh, firstLow, "\(r)")
+        sched.shutdown()
+    }
+
+    func testTaskSleepAccuracy() {
+        let sched = Scheduler(procs: 2)
+        let r = runOn(sched) { () -> [Double] in
+            var out: [Double] = []
+            for ms in [1, 20, 100] {
+                let t0 = ContinuousClock.now
+                try? await Task.sleep(for: .milliseconds(ms))
+                let d = t0.duration(to: .now)
+                out.append(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+            }
+            return out
+        }!
+        for (ms, got) in zip([1.0, 20, 100], r) {
+            XCTAssertGreaterThanOrEqual(got, ms / 1000, "slept less than asked")
+            XCTAssertLessThan(got, ms / 1000 + 1.0, "timer fired far too late")
+        }
+        sched.shutdown()
+    }
+
+    func testManySleepersAllWake() {
+        let sched = Scheduler(procs: 2)
+        let n = 2000
+        var rng = SeededRNG(seed: 7)
+        let delays = (0..<n).map { _ in Int(rng.next() % 30) }
+        let r = runOn(sched) { () -> Int in
+            await withTaskGroup(of: Int.self) { g in
+                for d in delays { g.addTask { try? await Task.sleep(for: .milliseconds(d)); return 1 } }
+                var s = 0
+                for await v in g { s += v }
+                return s
+            }
+        }
+        XCTAssertEqual(r, n)
+        sched.shutdown()
+    }
+
+    /// Issue: at GOMAXPROCS=1 a job blocked for 1 s does not stop other tasks from progressing.
+    func testBlockedJobDoesNotStallOthers() {
+        for useRegion in [false, true] {
+            let sched = Scheduler(procs: 1)
+            let progress = Counter()
+            let during = ResultBox<Int>()
+            let r = runOn(sched) { () -> Bool in
+                let ticker = Task(executorPreference: sched) {
+                    for _ in 0..<200 { progress.add(); try? await Task.sleep(for: .milliseconds(1)) }
+                }
+                let blocker = Task(executorPreference: sched) {
+                    let before = progress.value
+                    if useRegion { blocking { usleep(1_000_000) } } else { usleep(1_000_000) }  // blocks the thread
+                    during.value = progress.value - before
+                }
+                await blocker.value
+                await ticker.value
+                return true
+            }
+            XCTAssertEqual(r, true)
+            XCTAssertGreaterThan(during.value ?? 0, 10, "no progress while a job blocked (region: \(useRegion))")
+            sched.shutdown()
+        }
+    }
+
+    func testIdleSchedulerUsesNoCPU() {
+        let sched = Scheduler(procs: 2)
+        _ = runOn(sched) { await withTaskGroup(of: Void.self) { g in for _ in 0..<1000 { g.addTask {} } } }
+        usleep(100_000)  // let Ms park and sysmon back off
+        let before = cpuSeconds()
+        usleep(500_000)
+        let used = cpuSeconds() - before
+        XCTAssertLessThan(used, 0.05, "idle scheduler burned \(used) s of CPU in 0.5 s")
+        let st = sched.stats
+        XCTAssertEqual(st.idleprocs, 2)
+        XCTAssertEqual(st.spinningthreads, 0)
+        sched.shutdown()
+    }
+
+    func testStatsAndSchedLineFormat() {
+        let sched = Scheduler(procs: 3)
+        _ = runOn(sched) { await withTaskGroup(of: Void.self) { g in for _ in 0..<100 { g.addTask {} } } }
+        let st = sched.stats
+        XCTAssertEqual(st.gomaxprocs, 3)
+        XCTAssertGreaterThanOrEqual(st.jobsRun, 101)
+        let line = st.schedLine()
+        let re = try! NSRegularExpression(pattern: #"^SCHED \d+ms: gomaxprocs=3 idleprocs=\d+ threads=\d+ spinningthreads=\d+ idlethreads=\d+ runqueue=\d+ \[\d+ \d+ \d+\]$"#)
+        XCTAssertNotNil(re.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)), line)
+        let json = try! JSONEncoder().encode(st)
+        XCTAssertEqual(try! JSONDecoder().decode(SchedStats.self, from: json), st)
+        sched.shutdown()
+    }
+
+    func testGomaxprocsFromEnvironmentAndCgroup() throws {
+        XCTAssertEqual(Procs.gomaxprocs(environment: ["GOMAXPROCS": "3"]), 3)
+        XCTAssertEqual(Procs.gomaxprocs(environment: ["GOMAXPROCS": "junk"]), Procs.usableCPUs())
+        XCTAssertGreaterThanOrEqual(Procs.affinityCount(), 1)
+        let dir = NSTemporaryDirectory() + "gosched-cg-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "150000 100000\n".write(toFile: dir + "/cpu.max", atomically: true, encoding: .utf8)
+        XCTAssertEqual(Procs.cgroupQuotaCPUs(root: dir), 2)
+        try "max 100000\n".write(toFile: dir + "/cpu.max", atomically: true, encoding: .utf8)
+        XCTAssertNil(Procs.cgroupQuotaCPUs(root: dir))
+    }
+
+    func testExecutorPrivateDataIsAtOffset16() {
+        let probe = ProbeExecutor()
+        let r = runOn(Scheduler(procs: 1)) { await Task(executorPreference: probe) { 1 }.value }
+        XCTAssertEqual(r, 1)
+        XCTAssertEqual(probe.offsets.items, ["16:16"])
+    }
+}
+
+final class OrderLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var log: [String] = []
+    func append(_ s: String) { lock.lock(); log.append(s); lock.unlock() }
+    var items: [String] { lock.lock(); defer { lock.unlock() }; return log }
+}
+
+func cpuSeconds() -> Double {
+    var ru = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &ru)
+    return Double(ru.ru_utime.tv_sec) + Double(ru.ru_utime.tv_usec) / 1e6 + Double(ru.ru_stime.tv_sec)
+        + Double(ru.ru_stime.tv_usec) / 1e6
+}
