@@ -54,7 +54,9 @@ let package = Package(
             exclude: ["exports.map"],
             swiftSettings: runtimeSwiftSettings,
             linkerSettings: [
-                .unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)Sources/GoMalloc/exports.map"]),
+                // -Bsymbolic: calls inside the library (malloc -> gomalloc_malloc) bind locally, not through the PLT.
+                .unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)Sources/GoMalloc/exports.map",
+                              "-Xlinker", "-Bsymbolic"]),
             ]
         ),
         .target(

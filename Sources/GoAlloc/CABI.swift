@@ -13,35 +13,53 @@ import Glibc
 #endif
 import CGoRuntime
 
+/// malloc's fast path: TLS cache -> size->span-class table -> the cached span's allocCache. Every miss is a
+/// tail call, so the fast path needs no stack frame.
 @inline(__always)
 func cMalloc(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
-    if let c = currentThreadCache() {
-        let v = c.pointee.heap.malloc(c, size, align: align, noscan: true, cAligned: true, zero: zero)
-        if v != 0 { return UnsafeMutableRawPointer(bitPattern: v) }
+    guard let c = currentThreadCache() else { return cMallocSlow(size, align: align, zero: zero) }
+    if size <= UInt(maxSmallSize) && align <= 16 {
+        let spc = Int(c.pointee.mallocSpanClass[Int((size &+ 7) &>> 3)])
+        let v = c.allocSlot(spc).pointee.nextFreeFast()
+        if v == 0 { return cMallocRefill(c, spc, zero: zero) }
+        c.countMalloc(spc &>> 1)
+        if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
+        return UnsafeMutableRawPointer(bitPattern: v)
     }
     return cMallocSlow(size, align: align, zero: zero)
 }
 
 @inline(never)
+func cMallocRefill(_ c: UnsafeMutablePointer<MCache>, _ spc: Int, zero: Bool) -> UnsafeMutableRawPointer? {
+    let v = c.nextFree(spc)
+    if v == 0 { errno = ENOMEM; return nil }
+    c.countMalloc(spc &>> 1)
+    if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
+    return UnsafeMutableRawPointer(bitPattern: v)
+}
+
+@inline(never)
 func cMallocSlow(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
-    if currentThreadCache() == nil {
-        guard let c = makeThreadCache() else { errno = ENOMEM; return nil }
-        let v = c.pointee.heap.malloc(c, size, align: align, noscan: true, cAligned: true, zero: zero)
-        if v != 0 { return UnsafeMutableRawPointer(bitPattern: v) }
-    }
-    errno = ENOMEM
-    return nil
+    guard let c = currentThreadCache() ?? makeThreadCache() else { errno = ENOMEM; return nil }
+    let v = c.pointee.heap.malloc(c, size, align: align, noscan: true, cAligned: true, zero: zero)
+    if v == 0 { errno = ENOMEM; return nil }
+    return UnsafeMutableRawPointer(bitPattern: v)
 }
 
 @inline(__always)
 func cFree(_ p: UnsafeMutableRawPointer?, call: StaticString) {
     guard let p = p else { return }
-    let c = currentThreadCache()
-    guard let h = c?.pointee.heap ?? asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self),
-          UInt(bitPattern: h) > 1 else {
+    guard let c = currentThreadCache() else { return cFreeNoCache(p, call: call) }
+    c.pointee.heap.free(c, UInt(bitPattern: p), call: call)
+}
+
+/// free on a thread that has no cache (it never called malloc, or is exiting): the remote path.
+@inline(never)
+func cFreeNoCache(_ p: UnsafeMutableRawPointer, call: StaticString) {
+    guard let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1 else {
         fatal("pointer not allocated by this heap (no heap yet)", call: call, pointer: UInt(bitPattern: p))
     }
-    h.free(c, UInt(bitPattern: p), call: call)
+    h.free(nil, UInt(bitPattern: p), call: call)
 }
 
 @_cdecl("gomalloc_malloc")

@@ -4,9 +4,9 @@
 //   1. Find the span: arena index (two loads) -> HeapArena.spans[page] -> MSpan. O(1). A pointer outside our
 //      arenas, on a free page, or not at the start of an object aborts, naming the pointer and the call.
 //   2. If the calling thread's MCache holds the span (span.owner == cache), the free is local: check the
-//      object's allocBits bit (clear means double free: abort), clear it, and, if the object lies ahead of the
-//      allocation cursor in the current word, set its bit in allocCache so the very next malloc reuses it.
-//      Objects behind the cursor are found when the cursor wraps (MCache.refill rewinds). No atomic RMW, no lock.
+//      object's allocBits bit (clear means double free: abort), clear it, and, if the object is in the word the
+//      allocCache mirrors, set its bit there so the very next malloc reuses it. Other freed slots are found when
+//      the scan reaches their word or wraps (MCache.refill rewinds). No atomic RMW, no lock.
 //   3. Otherwise the free is remote: one fetch_or sets the object's bit in span.freeBits (a bit already set
 //      means double free: abort). No global lock; threads freeing into different spans touch different lines.
 //      The first remote free since the span's last sweep sets span.hasRemoteFrees and tells the MCentral
@@ -26,32 +26,31 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     func free(_ c: UnsafeMutablePointer<MCache>?, _ p: UInt, call: StaticString) {
         guard let s = spanOf(p) else { badFree(p, call) }
         let idx = s.objIndex(p)
-        let sc = s.pointee.spanclass.sizeclass
-        if s.pointee.startAddr &+ idx &* s.pointee.elemsize != p || sc == 0 || p >= s.pointee.limit {
-            freeSlow(c, s, p, call: call)
-            return
+        if s.pointee.startAddr &+ idx &* s.pointee.elemsize != p || p >= s.pointee.limit {
+            return freeSlow(c, s, p, call: call)
         }
         let w = Int(idx &>> 6)
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
         if let c = c, s.pointee.owner == word(c) {
             // Local free (holder). Both bitmaps are checked: a remote free of the same object may be pending.
-            let a = s.pointee.allocBits[w]
+            // (Large spans are never owned by a cache, so they always take the other branch.)
+            let wp = s.pointee.allocBits + w
+            let a = wp.pointee
             if a & bit == 0 || gort_load_relaxed(s.pointee.freeBits + w) & bit != 0 { doubleFree(p, call) }
-            gort_store_relaxed(s.pointee.allocBits + w, a & ~bit)
+            gort_store_relaxed(wp, a & ~bit)
             gort_store_relaxed(&s.pointee.allocCount, s.pointee.allocCount &- 1)
-            let fi = s.pointee.freeindex
-            if idx >= fi && idx &>> 6 == fi &>> 6 {
-                s.pointee.allocCache |= 1 &<< UInt64(idx &- fi)
-            }
-            c.countFree(sc)
+            if wp == s.pointee.cacheWord { s.pointee.allocCache |= bit }
+            c.countFree(s.pointee.spanclass.sizeclass)
             return
         }
-        freeRemote(c, s, p, idx: idx, sc: sc, call: call)
+        return freeRemote(c, s, p, idx: idx, call: call)
     }
 
     @inline(never)
-    func freeRemote(_ c: UnsafeMutablePointer<MCache>?, _ s: UnsafeMutablePointer<MSpan>, _ p: UInt, idx: UInt, sc: Int,
+    func freeRemote(_ c: UnsafeMutablePointer<MCache>?, _ s: UnsafeMutablePointer<MSpan>, _ p: UInt, idx: UInt,
                     call: StaticString) {
+        let sc = s.pointee.spanclass.sizeclass
+        if sc == 0 { return freeSlow(c, s, p, call: call) }
         let w = Int(idx &>> 6)
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
         if gort_load_relaxed(s.pointee.allocBits + w) & bit == 0 { doubleFree(p, call) }

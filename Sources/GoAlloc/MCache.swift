@@ -27,8 +27,13 @@ public struct MCache {
     var prevCache: UnsafeMutablePointer<MCache>? = nil
     /// Owner thread id, for messages and assertions (0 for caches owned by a P).
     var ownerTid: Int32 = 0
+    /// The heap's size -> noscan span class table for C's malloc (index (size + 7) >> 3). Immutable.
+    var mallocSpanClass: UnsafeMutablePointer<UInt8>
 
-    init(heap: UnsafeMutablePointer<MHeap>) { self.heap = heap }
+    init(heap: UnsafeMutablePointer<MHeap>) {
+        self.heap = heap
+        mallocSpanClass = heap.pointee.mallocSpanClass
+    }
 
     static let headerBytes = 64
     static let totalBytes = headerBytes + numSpanClasses * 8 + numSizeClasses * 16
@@ -145,6 +150,6 @@ extension UnsafeMutablePointer where Pointee == MCache {
 extension UnsafeMutablePointer where Pointee == MSpan {
     /// After cacheSpan: point the cursor at the first free object if the span was used before.
     func rewindIfNeeded() {
-        if pointee.freeindex != 0 || pointee.allocCount != 0 { rewind() }
+        rewind()
     }
 }

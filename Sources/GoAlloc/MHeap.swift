@@ -54,6 +54,11 @@ public struct MHeap {
     /// Background scavenger state (Scavenger.swift).
     var scav = ScavengerState()
 
+    /// size -> noscan span class for C's malloc, one byte per 8 bytes of size up to maxSmallSize (4 KiB),
+    /// derived at creation from the generated tables: one load on malloc's fast path instead of Go's two-table
+    /// select. Immutable.
+    var mallocSpanClass: UnsafeMutablePointer<UInt8>
+
     /// Bytes of metadata mapped outside FixAlloc (arena index, centrals, arena headers, lists).
     var metaSys = 0
 }
@@ -67,8 +72,13 @@ extension UnsafeMutablePointer where Pointee == MHeap {
               let arenasMem = sysMap(1 << 20),   // 131072 arenas = 8 TiB of heap
               let spansMem = sysMap(1 << 30),    // grows by touching: MAP_NORESERVE keeps it free until used
               let centralMem = sysMap(centralBytes),
-              let counts = sysMap(numSizeClasses * 16)
+              let counts = sysMap(numSizeClasses * 16),
+              let classTable = sysMap(maxSmallSize / 8 + 1)
         else { return nil }
+        let table = classTable.bindMemory(to: UInt8.self, capacity: maxSmallSize / 8 + 1)
+        for i in 0...(maxSmallSize / 8) {
+            table[i] = SpanClass(sizeclass: sizeToClass(UInt(max(i * 8, 1)), cAligned: true), noscan: true).raw
+        }
         let h = raw.bindMemory(to: MHeap.self, capacity: 1)
         let central = centralMem.bindMemory(to: MCentral.self, capacity: numSpanClasses)
         precondition(MemoryLayout<MCentral>.stride == MCentral.stride, "MCentral must fill one cache line")
@@ -80,7 +90,8 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             central: central,
             emptySpan: UnsafeMutablePointer<MSpan>(bitPattern: 8)!,
             classCounts: counts.bindMemory(to: UInt64.self, capacity: numSizeClasses * 2),
-            config: config))
+            config: config,
+            mallocSpanClass: table))
         h.pointee.arenaCapacity = (1 << 20) / 8
         h.pointee.allspansCapacity = (1 << 30) / 8
         h.pointee.metaSys = MemoryLayout<MHeap>.stride + (1 << arenaL1Bits) * 8 + centralBytes + numSizeClasses * 16

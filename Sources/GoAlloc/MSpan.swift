@@ -6,9 +6,13 @@
 //              with relaxed loads (a remote free checks its own object's bit, which cannot change under it).
 //   freeBits   1 bit per object, 1 = freed by a thread that does not hold the span (a "remote" free), not yet
 //              swept. Set with fetch_or by any thread; taken with exchange by the holder when it sweeps.
-//   freeindex  next object index the allocation cursor looks at (holder only).
-//   allocCache ~allocBits of freeindex's word, shifted so bit 0 is object freeindex (holder only). The fast path
-//              is count-trailing-zeros on it; bits past the end of that word are zero.
+//   allocCache the free slots of one allocBits word, the "cache word" (holder only): allocCache == ~*cacheWord,
+//              restricted to slots < nelems. The fast path takes its lowest set bit (tzcnt, blsr); a local free
+//              in that word sets its bit back, so the slot is reused at once (LIFO-like locality).
+//   freeindex  first object of the word after the cache word: where the slow path resumes scanning.
+// Departure from Go, on purpose: Go shifts allocCache so bit 0 is object freeindex, which costs a shift and a
+// freeindex store per malloc and makes a free behind the cursor invisible until the next sweep. A word-aligned
+// cache needs neither, and lets free set its bit with one OR.
 // Invariant, for a span at rest (no remote frees pending):
 //   allocCount == popcount(allocBits[0..<nelems]); bits past nelems are 1; freeBits is all zero after a sweep.
 import CGoRuntime
@@ -22,9 +26,13 @@ public enum MSpanState: UInt8 {
 /// Go: mspan. Lives in FixAlloc memory; reached only through UnsafeMutablePointer<MSpan>.
 public struct MSpan {
     // ---- First cache line: everything malloc's and free's fast paths touch. ----
-    /// Holder only.
+    /// Holder only. See the file comment.
     var allocCache: UInt64 = 0
-    /// Holder only. Go: freeindex.
+    /// The allocBits word allocCache mirrors (holder only).
+    var cacheWord: UnsafeMutablePointer<UInt64> = UnsafeMutablePointer(bitPattern: 8)!
+    /// Address of the cache word's first object (holder only).
+    var cacheAddr: UInt = 0
+    /// Holder only. Go: freeindex (here word-granular: the first object of the next word to scan).
     var freeindex: UInt = 0
     /// Number of object slots. Immutable while in use. Go: nelems.
     var nelems: UInt = 0
@@ -105,67 +113,63 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             bits[w] = v
             bits[words + w] = 0
         }
-        pointee.freeindex = 0
         pointee.allocCount = 0
         pointee.hasRemoteFrees = 0
-        pointee.allocCache = ~bits[0]
         pointee.owner = 0
         pointee.inFull = 0
+        rewind()
     }
 
-    /// Go: nextFreeFast. Takes the next free object from allocCache; 0 when the cache is empty.
-    /// Holder only. No atomics but one relaxed store each for allocBits and allocCount (plain moves).
+    /// Go: nextFreeFast. Takes the lowest free slot of the cache word; 0 when the cache is empty.
+    /// Holder only. No atomic RMW: allocBits and allocCount get relaxed stores (plain moves).
     @inline(__always)
     func nextFreeFast() -> UInt {
         let cache = pointee.allocCache
-        let theBit = UInt(truncatingIfNeeded: cache.trailingZeroBitCount)
-        if theBit < 64 {
-            let result = pointee.freeindex &+ theBit
-            if result < pointee.nelems {
-                pointee.allocCache = (cache &>> UInt64(theBit)) &>> 1
-                pointee.freeindex = result &+ 1
-                markAllocated(result)
-                return pointee.startAddr &+ result &* pointee.elemsize
-            }
-        }
-        return 0
-    }
-
-    @inline(__always)
-    func markAllocated(_ idx: UInt) {
-        let wp = pointee.allocBits + Int(idx &>> 6)
-        gort_store_relaxed(wp, wp.pointee | (1 &<< UInt64(idx & 63)))
+        if cache == 0 { return 0 }
+        pointee.allocCache = cache & (cache &- 1)
+        let wp = pointee.cacheWord
+        gort_store_relaxed(wp, wp.pointee | (cache & (0 &- cache)))
         gort_store_relaxed(&pointee.allocCount, pointee.allocCount &+ 1)
+        return pointee.cacheAddr &+ UInt(truncatingIfNeeded: cache.trailingZeroBitCount) &* pointee.elemsize
     }
 
-    /// Go: nextFreeIndex. Moves the cursor to the next free object at or after freeindex, reloading allocCache
-    /// from allocBits; then allocates it like nextFreeFast. 0 when the cursor reaches the end of the span.
+    /// Slots < nelems in allocBits word `w`.
+    @inline(__always)
+    func validMask(_ w: Int) -> UInt64 {
+        let lo = UInt(w) << 6
+        let n = pointee.nelems
+        if lo >= n { return 0 }
+        return n - lo >= 64 ? ~0 : (UInt64(1) << UInt64(n - lo)) - 1
+    }
+
+    /// Go: nextFreeIndex. Loads the next allocBits word with a free slot (from freeindex on) into the cache
+    /// and allocates from it. 0 when the scan reaches the end of the span.
     @inline(never)
     func nextFreeSlow() -> UInt {
-        var idx = pointee.freeindex
-        let n = pointee.nelems
-        while idx < n {
-            let w = Int(idx &>> 6)
-            let free = ~pointee.allocBits[w] &>> UInt64(idx & 63)
+        let nwords = Int((pointee.nelems &+ 63) &>> 6)
+        var w = Int(pointee.freeindex &>> 6)
+        while w < nwords {
+            let free = ~pointee.allocBits[w] & validMask(w)
             if free != 0 {
-                let found = idx &+ UInt(free.trailingZeroBitCount)
-                if found >= n { break }
-                pointee.allocCache = (free &>> UInt64(found &- idx)) &>> 1
-                pointee.freeindex = found &+ 1
-                markAllocated(found)
-                return pointee.startAddr &+ found &* pointee.elemsize
+                pointee.cacheWord = pointee.allocBits + w
+                pointee.cacheAddr = pointee.startAddr &+ (UInt(w) << 6) &* pointee.elemsize
+                pointee.freeindex = UInt(w + 1) << 6
+                pointee.allocCache = free
+                return nextFreeFast()
             }
-            idx = UInt(w + 1) << 6
+            w += 1
         }
-        pointee.freeindex = n
+        pointee.freeindex = UInt(nwords) << 6
         pointee.allocCache = 0
         return 0
     }
 
-    /// Rewinds the allocation cursor to the start of the span (after frees behind it). Holder only.
+    /// Rewinds the allocation scan to the start of the span (after frees behind it). Holder only.
     func rewind() {
         pointee.freeindex = 0
-        pointee.allocCache = ~pointee.allocBits[0]
+        pointee.allocCache = 0
+        pointee.cacheWord = pointee.allocBits
+        pointee.cacheAddr = pointee.startAddr
     }
 
     /// Go: sweep, for explicit free: merges remote frees (freeBits) into allocBits. Returns the number of objects
@@ -187,6 +191,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
                       pointer: pointee.startAddr &+ (UInt(w) << 6 &+ bit) &* pointee.elemsize)
             }
             gort_store_relaxed(pointee.allocBits + w, a & ~f)
+            if pointee.allocBits + w == pointee.cacheWord { pointee.allocCache |= f }  // keep the mirror exact
             freed &+= UInt64(f.nonzeroBitCount)
         }
         if freed != 0 {
@@ -203,7 +208,12 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         if pointee.nelems == 0 || pointee.limit > pointee.startAddr &+ (pointee.npages << UInt(pageShift)) {
             return "span objects overflow its pages"
         }
-        if pointee.freeindex > pointee.nelems { return "freeindex past nelems" }
+        if pointee.freeindex > (pointee.nelems &+ 63) & ~63 { return "freeindex past nelems" }
+        if pointee.allocCache != 0 {
+            let w = pointee.cacheWord - pointee.allocBits
+            if w < 0 || w >= pointee.bitsWords { return "cacheWord outside allocBits" }
+            if pointee.allocCache != ~pointee.cacheWord.pointee & validMask(w) { return "allocCache != ~allocBits of its word" }
+        }
         var count: UInt64 = 0
         for w in 0..<pointee.bitsWords {
             let a = gort_load_relaxed(pointee.allocBits + w)

@@ -80,7 +80,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         else { return 0 }
         s.pointee.allocBits[0] |= 1
         s.pointee.allocCount = 1
-        s.pointee.freeindex = 1
+        s.pointee.freeindex = 64
         s.pointee.allocCache = 0
         let v = s.pointee.startAddr
         if zero && s.pointee.needzero != 0 {

@@ -1,0 +1,153 @@
+// What the garbage collector (GoGC) needs from the allocator, and nothing else. Go: the parts of mgcsweep.go
+// and mcentral.go that touch span internals.
+//
+// GoGC keeps its own mark bits (one bit per heap word, in its own per-arena side tables), so the allocator
+// needs no new fields: a GC sweep of a span is "clear the allocBits of every allocated object whose mark bit is
+// clear", done by the span's exclusive holder, exactly like a local explicit free (Free.swift, step 2).
+// Ownership rules are the allocator's: a span is swept either by the MCache that holds it (its owner thread)
+// or by a thread that popped it from an MCentral SpanSet (exclusive until it is pushed back).
+//
+// GC heaps never see remote frees (nothing in GoGC calls free on a span it does not hold), so MCentral's
+// swept/unswept distinction is free for GoGC to reuse: `gcFlipCentrals` at mark termination turns every
+// uncached span into an unswept one, and `gcPopUnswept` hands those to the GC's background sweeper.
+import CGoRuntime
+
+@_spi(GoGC) public struct GCSweepResult {
+    public var objects: Int = 0
+    public var bytes: Int = 0
+    public init() {}
+}
+
+extension Heap {
+    /// Flips every MCentral (swept sets become unswept). Caller: the collector, with the world stopped, after
+    /// every MCache of this heap was flushed. Go: the sweepgen += 2 at mark termination.
+    @_spi(GoGC) public func gcFlipCentrals() {
+        for i in 0..<numSpanClasses { raw.central(SpanClass(UInt8(i))).flip() }
+    }
+
+    /// Pops an uncached span of span class `spc` that has not been looked at since the last flip, or nil.
+    /// The caller holds it exclusively until `gcReturnSpan`.
+    @_spi(GoGC) public func gcPopUnswept(_ spc: Int) -> UnsafeMutablePointer<MSpan>? {
+        let m = raw.central(SpanClass(UInt8(spc)))
+        let sg = m.sweepgen
+        if let s = m.partialUnswept(sg).pop() { return s }
+        if let s = m.fullUnswept(sg).pop() {
+            gort_fetch_add_relaxed(&m.pointee.nfull, UInt64.max)  // -1
+            s.pointee.inFull = 0
+            return s
+        }
+        return nil
+    }
+
+    /// Gives a span popped with `gcPopUnswept` back to its MCentral (or, if empty, to the page heap).
+    @_spi(GoGC) public func gcReturnSpan(_ s: UnsafeMutablePointer<MSpan>) {
+        s.rewind()
+        raw.central(s.pointee.spanclass).uncacheSpan(raw, s)
+    }
+
+    /// Returns free pages to the OS without the allocator's own sweep (which would flip GoGC's unswept sets).
+    /// `all`: every free page, else the ones free since the previous pass. Returns bytes released.
+    @_spi(GoGC) @discardableResult public func gcScavenge(all: Bool) -> Int { raw.scavenge(all: all) }
+
+    /// Bytes of pages in use by spans (HeapInuse). Takes MHeap.lock.
+    @_spi(GoGC) public var gcInuseBytes: Int {
+        raw.pointee.lock.lock()
+        defer { raw.pointee.lock.unlock() }
+        return raw.pointee.stats.inusePages << pageShift
+    }
+
+    /// Bytes mapped for the heap (HeapSys). Takes MHeap.lock.
+    @_spi(GoGC) public var gcSysBytes: Int {
+        raw.pointee.lock.lock()
+        defer { raw.pointee.lock.unlock() }
+        return Int(raw.pointee.stats.sysBytes)
+    }
+}
+
+extension Cache {
+    /// A small object of span class `spc` (sizeclass << 1 | noscan), zeroed. 0 when out of memory.
+    /// The GC's allocation fast path: no size-class lookup (the layout resolved it once).
+    @_spi(GoGC) @inline(__always) public func gcAllocSmall(_ spc: Int) -> UInt {
+        let sc = spc &>> 1
+        let v = raw.allocSmall(sc, noscan: spc & 1 != 0)
+        if v != 0 { raw.pointee.heap.zeroSmall(v, sc) }
+        return v
+    }
+
+    /// The span this cache allocates from for span class `spc` (the empty sentinel when none). One load.
+    @_spi(GoGC) @inline(__always) public func gcCachedSpan(_ spc: Int) -> UnsafeMutablePointer<MSpan> {
+        raw.allocSlot(spc).pointee
+    }
+
+    /// Whether this cache holds `s` (its owner field names this cache).
+    @_spi(GoGC) public func gcHolds(_ s: UnsafeMutablePointer<MSpan>) -> Bool { s.pointee.owner == word(raw) }
+
+    /// Counts frees made by a GC sweep in this cache's per-class statistics (owner only).
+    @_spi(GoGC) public func gcCountFrees(_ sc: Int, _ n: Int) {
+        let p = raw.freeCountsBase + sc
+        gort_store_relaxed(p, p.pointee &+ UInt64(n))
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == MSpan {
+    @_spi(GoGC) public var gcElemSize: UInt { pointee.elemsize }
+    @_spi(GoGC) public var gcStart: UInt { pointee.startAddr }
+    @_spi(GoGC) public var gcNElems: UInt { pointee.nelems }
+    @_spi(GoGC) public var gcNoscan: Bool { pointee.spanclass.noscan }
+    @_spi(GoGC) public var gcSpanClassIndex: Int { pointee.spanclass.index }
+    @_spi(GoGC) public var gcInUse: Bool { pointee.state == MSpanState.inUse.rawValue }
+
+    /// Go: mspan.sweep for GoGC. Frees every allocated object whose mark bit is clear, except `keep`
+    /// (an object the holder just allocated, not yet marked). Mark bits: one bit per heap word, `marks`
+    /// is the bitmap of the span's arena and `firstWord` the word index of the span's start in it.
+    /// Caller: the span's exclusive holder. Frees go straight into allocBits (holder's right); the allocation
+    /// cursor is rewound so freed slots are found. Statistics: `freedObjects`/`freedBytes` are added to `r`.
+    /// Per-class free counts go to the heap's cache-less counters (atomic, relaxed).
+    @_spi(GoGC) public func gcSweep(marks: UnsafeMutablePointer<UInt64>, firstWord: Int, keep: UInt,
+                                    into r: inout GCSweepResult) {
+        let n = pointee.nelems
+        let elemWords = Int(pointee.elemsize &>> 3)
+        let keepIdx = keep == 0 ? UInt.max : objIndex(keep)
+        var freed = 0
+        for w in 0..<bitsWords {
+            let lo = UInt(w) << 6
+            if lo >= n { break }
+            var a = pointee.allocBits[w]
+            let valid: UInt64 = n - lo >= 64 ? ~0 : (UInt64(1) << UInt64(n - lo)) - 1
+            var live = a & valid
+            var dead: UInt64 = 0
+            while live != 0 {
+                let b = live.trailingZeroBitCount
+                live &= live &- 1
+                let idx = lo &+ UInt(b)
+                if idx == keepIdx { continue }
+                let mw = firstWord &+ Int(idx) &* elemWords
+                if (marks + (mw &>> 6)).pointee & (1 &<< UInt64(mw & 63)) == 0 { dead |= 1 &<< UInt64(b) }
+            }
+            if dead != 0 {
+                a &= ~dead
+                gort_store_relaxed(pointee.allocBits + w, a)
+                freed &+= dead.nonzeroBitCount
+            }
+        }
+        if freed != 0 {
+            gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- UInt64(freed))
+            rewind()
+            r.objects &+= freed
+            r.bytes &+= freed &* Int(pointee.elemsize)
+        }
+    }
+
+    /// Go: mspan.sweep's freed-count accounting for the heap's statistics (cache-less frees).
+    @_spi(GoGC) public func gcCountFreesGlobally(_ heap: Heap, _ n: Int) {
+        let sc = pointee.spanclass.sizeclass
+        gort_fetch_add_relaxed(heap.raw.pointee.classCounts + 2 * sc + 1, UInt64(n))
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == HeapArena {
+    /// The in-use span holding page `p`, without the arena index lookup.
+    @_spi(GoGC) @inline(__always) public func gcSpan(at p: UInt) -> UnsafeMutablePointer<MSpan>? {
+        spans[pageIndex(p)]
+    }
+}
