@@ -5,11 +5,10 @@
 // the same, and so on, so slow drift of the machine (thermal state, other load, page cache) spreads over all
 // variants instead of landing on one. Each run is a child process reaped with wait4, which gives its wall
 // time (CLOCK_MONOTONIC around fork..exit), its CPU time (user+sys, reaped children included) and its peak
-// RSS (ru_maxrss, the largest of the process and its reaped descendants).
-// `BenchReport` takes medians over the runs and prints them as a table with ratios to a baseline variant,
-// as TSV for scripts, or as an SVG bar chart.
-//
-// (The child is started through a tiny C helper so its peak RSS is its own; see `ProcessTimer`.)
+// RSS (ru_maxrss, the largest of the process and its reaped descendants). The child is started through a
+// tiny C helper so that its peak RSS is its own and not gort's (see `ProcessTimer`). `BenchReport` takes
+// medians over the runs and prints them as a table with ratios to a baseline variant, as TSV for scripts,
+// or as an SVG bar chart.
 //
 // A run that exits non-zero, dies on a signal or exceeds the timeout marks its case failed: the case is not
 // run again, its cells print as FAILED (NA in TSV) with the reason and the tail of its output, and the
@@ -77,8 +76,8 @@ struct BenchPlan {
     var timeoutSeconds: Double = 600
     /// Where each case's stdout+stderr of its latest run is kept (`<workload>.<variant>.log`).
     var logDirectory: String
-    /// The measuring helper (`ProcessTimer.helperPath(in:)`).
-    var helper: String
+    /// The measuring helper (`ProcessTimer.helperPath(in:)`); nil builds it into `logDirectory` on first use.
+    var helper: String? = nil
 
     /// Workloads in first-appearance order.
     var workloads: [String] { orderedUnique(cases.map(\.workload)) }
@@ -88,6 +87,14 @@ struct BenchPlan {
     /// Runs everything; `progress` receives one human-readable line per finished workload (for stderr).
     func execute(progress: (String) -> Void) -> [CaseResult] {
         var results = cases.map { CaseResult(benchCase: $0) }
+        let helper: String
+        do {
+            helper = try self.helper ?? ProcessTimer.helperPath(in: logDirectory)
+        } catch {
+            for i in results.indices { results[i].failure = "cannot build the measuring helper: \(error)" }
+            progress("cannot build the measuring helper: \(error)")
+            return results
+        }
         let workloadList = workloads
         for (wi, workload) in workloadList.enumerated() {
             let indices = results.indices.filter { results[$0].benchCase.workload == workload }
