@@ -1,7 +1,92 @@
 import ArgumentParser
+import Foundation
+import GoLayout
 
-// PLACEHOLDER: replaced by the owner of this subcommand.
+/// `gort layout PATH...`: struct layout, padding and the best field order for Swift and Go sources
+/// (like Go's fieldalignment or C's pahole). See docs/layout.md.
 struct LayoutCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "layout")
-    func run() throws { throw GortError("layout: not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "layout",
+        abstract: "Show struct sizes, padding and the field order with the smallest stride (Swift and Go).",
+        discussion: "Exit status: 0 on success; 1 with --check when some struct could shrink, or on bad input (one-line error)."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Argument(help: "Swift or Go files, or directories to search for them.")
+    var paths: [String]
+
+    @Option(help: "Output format: text (pahole-like tables) or json (see docs/layout.md).")
+    var format: Format = .text
+
+    @Flag(help: "Print a warning per struct whose stride could shrink, and exit 1 if there is any.")
+    var check = false
+
+    @Flag(help: "Rewrite the field order in place (refuses @frozen; Codable and memberwise inits need --force).")
+    var fix = false
+
+    @Flag(help: "With --fix, also reorder Codable structs and structs with a memberwise initializer.")
+    var force = false
+
+    @Option(help: "Only report structs that waste at least this many bytes per value.")
+    var minWaste: Int = 0
+
+    @Option(help: "Target data model: \(DataModel.all.map(\.name).joined(separator: ", ")).")
+    var target: String = DataModel.host.name
+
+    func validate() throws {
+        if minWaste < 0 { throw ValidationError("--min-waste must be 0 or more") }
+        if fix && check { throw ValidationError("--fix and --check cannot be combined") }
+        if DataModel.all.first(where: { $0.name == target }) == nil {
+            throw ValidationError("unknown --target '\(target)'")
+        }
+    }
+
+    func run() throws {
+        let analyzer = LayoutAnalyzer(model: DataModel.all.first { $0.name == target }!)
+        let decls: [StructDecl]
+        do { decls = try analyzer.structs(paths) } catch { throw GortError("\(error)") }
+        if fix { return try runFix(decls) }
+        let reports = decls.map(StructReport.init)
+        let shown = reports.filter { minWaste == 0 || ($0.wastedBytes ?? 0) >= minWaste }
+        let shrinkable = shown.filter(\.canShrink)
+        if check {
+            for r in shrinkable { print(TextReport.diagnostic(r)) }
+            if !shrinkable.isEmpty { throw ExitCode(1) }
+            return
+        }
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let doc = LayoutDocument(version: 1, target: target, structs: shown)
+            print(String(decoding: try encoder.encode(doc), as: UTF8.self))
+        case .text:
+            for r in shown { print(TextReport.table(r)) }
+            let saved = shrinkable.reduce(0) { $0 + $1.wastedBytes! }
+            let unknown = shown.filter { $0.size == nil }.count
+            print("\(shown.count) structs, \(shrinkable.count) could shrink (\(saved) bytes per value in total), "
+                  + "\(unknown) with unknown layout")
+        }
+    }
+
+    private func runFix(_ decls: [StructDecl]) throws {
+        let outcome: FieldReorder.Outcome
+        do { outcome = try FieldReorder.plan(decls.filter { minWaste == 0 || (StructReport($0).wastedBytes ?? 0) >= minWaste },
+                                             force: force) }
+        catch { throw GortError("\(error)") }
+        for m in outcome.messages { FileHandle.standardError.write(Data((m + "\n").utf8)) }
+        for (file, text) in outcome.rewritten.sorted(by: { $0.key < $1.key }) {
+            do { try text.write(toFile: file, atomically: true, encoding: .utf8) }
+            catch { throw GortError("\(file): cannot write: \(error.localizedDescription)") }
+        }
+        print("reordered \(outcome.changedStructs) struct(s) in \(outcome.rewritten.count) file(s)")
+    }
+}
+
+/// The top level of `--format json`.
+struct LayoutDocument: Encodable {
+    var version: Int
+    var target: String
+    var structs: [StructReport]
 }

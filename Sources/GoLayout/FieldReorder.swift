@@ -1,0 +1,88 @@
+import Foundation
+
+/// `--fix`: rewrites struct bodies so fields follow `optimalOrder`. Each field moves as a whole member with
+/// its comments, doc comments, attributes and trailing comment; everything else in the body (methods, nested
+/// types, computed properties, blank-line structure around them) stays where it was: the field *slots* keep
+/// their places and only their contents are permuted.
+///
+/// Refused (with a warning) when reordering would change something other than layout: `@frozen` (ABI),
+/// a synthesized `Codable` (encoded key order) or the implicit memberwise initializer (argument order) —
+/// the last two unless forced; also when a declaration holds several fields or a field is inside `#if`.
+public enum FieldReorder {
+    public struct Outcome: Sendable {
+        /// New contents per file that changed.
+        public var rewritten: [String: String] = [:]
+        /// `file:line:col: warning: ...` lines for structs left alone, and notes for those changed.
+        public var messages: [String] = []
+        public var changedStructs = 0
+    }
+
+    public static func plan(_ decls: [StructDecl], force: Bool) throws -> Outcome {
+        var outcome = Outcome()
+        var editsByFile: [String: [(Range<Int>, String)]] = [:]
+        var sources: [String: [UInt8]] = [:]
+        for decl in decls {
+            let report = StructReport(decl)
+            guard report.canShrink, let order = report.optimalOrder else { continue }
+            let here = "\(decl.file):\(decl.line):\(decl.column)"
+            func refuse(_ why: String) { outcome.messages.append("\(here): warning: not reordering \(decl.name): \(why)") }
+            if decl.traits.isFrozen { refuse("it is @frozen; its layout is ABI"); continue }
+            if let blocker = decl.traits.fixBlocker { refuse("it \(blocker)"); continue }
+            if decl.language == .swift && decl.traits.isCodable && !force {
+                refuse("it is Codable; synthesized coding keys would change order (use --force to reorder anyway)"); continue
+            }
+            if decl.language == .swift && decl.traits.hasMemberwiseInit && !force {
+                refuse("its memberwise initializer's argument order would change (use --force, then fix call sites)"); continue
+            }
+            if sources[decl.file] == nil { sources[decl.file] = Array(try LayoutAnalyzer.readSource(decl.file).utf8) }
+            let bytes = sources[decl.file]!
+            let slots = decl.fields.map { f -> Range<Int> in
+                decl.language == .go ? wholeLines(f.sourceRange!, in: bytes) : f.sourceRange!
+            }
+            let byName = Dictionary(decl.fields.indices.map { (decl.fields[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
+            let sortedSlots = slots.sorted { $0.lowerBound < $1.lowerBound }
+            for (slot, name) in zip(sortedSlots, order) {
+                var text = String(decoding: bytes[slots[byName[name]!]], as: UTF8.self)
+                // Swift: the first member's leading trivia may lack the newline others carry (or vice versa);
+                // keep each slot's own leading line break.
+                if decl.language == .swift {
+                    let slotText = String(decoding: bytes[slot], as: UTF8.self)
+                    text = leadingBreak(of: slotText) + String(text.drop { $0 == "\n" || $0 == "\r" })
+                }
+                editsByFile[decl.file, default: []].append((slot, text))
+            }
+            if decl.language == .go {
+                outcome.messages.append("\(here): note: reordered \(decl.name); positional literals \(decl.name){...} must follow the new order")
+            } else if force && (decl.traits.hasMemberwiseInit || decl.traits.isCodable) {
+                outcome.messages.append("\(here): warning: reordered \(decl.name); memberwise init / Codable key order changed")
+            }
+            outcome.changedStructs += 1
+        }
+        for (file, edits) in editsByFile {
+            var bytes = sources[file]!
+            for (range, text) in edits.sorted(by: { $0.0.lowerBound > $1.0.lowerBound }) {
+                bytes.replaceSubrange(range, with: Array(text.utf8))
+            }
+            outcome.rewritten[file] = String(decoding: bytes, as: UTF8.self)
+        }
+        return outcome
+    }
+
+    private static func leadingBreak(of s: String) -> String { String(s.prefix { $0 == "\n" || $0 == "\r" }) }
+
+    /// Go: the field's full lines, plus the `//` comment lines directly above it.
+    static func wholeLines(_ r: Range<Int>, in b: [UInt8]) -> Range<Int> {
+        var start = r.lowerBound
+        while start > 0 && b[start - 1] != UInt8(ascii: "\n") { start -= 1 }
+        var end = r.upperBound
+        while end < b.count && b[end] != UInt8(ascii: "\n") { end += 1 }
+        while start > 0 {
+            var lineStart = start - 1
+            while lineStart > 0 && b[lineStart - 1] != UInt8(ascii: "\n") { lineStart -= 1 }
+            let line = b[lineStart..<(start - 1)].drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            guard line.starts(with: [UInt8(ascii: "/"), UInt8(ascii: "/")]) else { break }
+            start = lineStart
+        }
+        return start..<end
+    }
+}
