@@ -109,7 +109,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         let elemWords = Int(pointee.elemsize &>> 3)
         let keepIdx = keep == 0 ? UInt.max : objIndex(keep)
         var freed = 0
-        for w in 0..<bitsWords {
+        for w in 0..<pointee.bitsWords {
             let lo = UInt(w) << 6
             if lo >= n { break }
             var a = pointee.allocBits[w]
