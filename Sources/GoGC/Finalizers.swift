@@ -1,0 +1,104 @@
+// Finalizers. Go: runtime.SetFinalizer (mfinal.go): specials on objects, a finalizer queue, and one goroutine
+// that runs them.
+//
+// Registered finalizers are records object -> closure (lock). During mark the collector scans each such
+// object's fields (not the object itself), so what the finalizer can reach stays alive. At mark termination
+// an unmarked object with a finalizer is marked (kept for one more cycle), its record moves to the queue, and
+// the finalizer thread (a mutator of its own, never a collector thread) runs it once, inside a scope. Queued
+// objects are roots (scanned at mark start) until their finalizer has run.
+@_spi(GoGC) import GoAlloc
+import CGoRuntime
+
+final class Finalizers: @unchecked Sendable {
+    typealias Fn = (Mutation, UInt) -> Void
+    let lock: UnsafeMutablePointer<GCLock> = {
+        let p = UnsafeMutablePointer<GCLock>.allocate(capacity: 1); p.initialize(to: GCLock()); return p
+    }()
+    var registered: [UInt: Fn] = [:]
+    var queue: [(UInt, Fn)] = []
+    var started = false
+    /// Futex word the finalizer thread sleeps on.
+    var wakeWord: UInt32 = 0
+    var ran: UInt64 = 0
+
+    func register(_ p: UInt, _ fn: Fn?) {
+        lock.lock()
+        registered[p] = fn
+        lock.unlock()
+    }
+
+    func forEachRegistered(_ body: (UInt) -> Void) {
+        lock.lock()
+        let keys = Array(registered.keys)
+        lock.unlock()
+        for k in keys { body(k) }
+    }
+
+    func forEachQueued(_ body: (UInt) -> Void) {
+        lock.lock()
+        for (p, _) in queue { body(p) }
+        lock.unlock()
+    }
+
+    /// World stopped. Moves records of unmarked objects to the queue, shading each object.
+    func queueUnmarked(isMarked: (UInt) -> Bool, shade: (UInt) -> Void) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        var n = 0
+        for (p, fn) in registered where !isMarked(p) {
+            registered[p] = nil
+            queue.append((p, fn))
+            shade(p)
+            n += 1
+        }
+        return n
+    }
+
+    /// After mark termination: start or wake the finalizer thread if anything is queued.
+    func wake(_ gc: GC) {
+        lock.lock()
+        let any = !queue.isEmpty
+        let start = any && !started
+        if start { started = true }
+        lock.unlock()
+        if start { startThread { [unowned gc] in self.loop(gc) } }
+        if any {
+            _ = gort_fetch_add32_acqrel(&wakeWord, 1)
+            _ = gort_futex_wake(&wakeWord, 1)
+        }
+    }
+
+    func loop(_ gc: GC) {
+        let mutator = gc.makeMutator()
+        while true {
+            let w = gort_load32_acquire(&wakeWord)
+            var ranAny = false
+            mutator.run { m in
+                while true {
+                    lock.lock()
+                    if queue.isEmpty { lock.unlock(); break }
+                    let (p, fn) = queue.removeFirst()
+                    lock.unlock()
+                    fn(m, p)
+                    gort_fetch_add_relaxed(&ran, 1)
+                    ranAny = true
+                    m.safepoint()
+                }
+            }
+            if !ranAny { futexWait(&wakeWord, w, -1) }
+        }
+    }
+}
+
+extension Mutation {
+    /// Go: runtime.SetFinalizer. `fn` runs once, on the finalizer thread, after `obj` is found unreachable;
+    /// it may store `obj` somewhere to resurrect it. nil removes the finalizer.
+    public func setFinalizer<T>(_ obj: Ref<T>, _ fn: ((Mutation, Ref<T>) -> Void)?) {
+        let gc = GC.owner(of: self.gc)
+        if let fn = fn {
+            gc.fin.register(obj.word) { m, p in fn(m, Ref<T>(word: p)!) }
+        } else {
+            gc.fin.lock.lock(); gc.fin.registered[obj.word] = nil; gc.fin.lock.unlock()
+        }
+    }
+}

@@ -1,0 +1,523 @@
+// GoGC: Go's concurrent tri-color mark-sweep collector on GoAlloc's spans. Go: mgc.go.
+//
+// The heap. Objects live in a private GoAlloc Heap, in scan spans (objects with references) or noscan spans
+// (pointer-free). A GCLayout, resolved once, gives an object's span class and its pointer mask; allocation
+// copies the mask into HeapArena.bitmap (one bit per heap word). Mark bits are the collector's own: one bit
+// per heap word in per-arena side tables (GCArena), two bitmaps used on alternate cycles plus a checkmark one.
+//
+// The API (Swift has no stack maps; see the issue). Code runs in mutation scopes (`Mutator.run { m in }`).
+// A stop-the-world phase waits until every mutator is outside a scope or at `m.safepoint()`; at those points
+// the program promises no unrooted `Ref` local is live, so roots are exactly: Root handles (an ARC object
+// per root, its slot in a root table), each mutator's shadow stack, pending finalizers. `Ref<T>` is one word,
+// no ARC. Reference stores go through `m.store`, which runs the write barrier; scalar stores are plain.
+//
+// A cycle, in Go's phases (run by the coordinator thread, or synchronously by collect() with no threads):
+//   1. Sweep termination (STW): finish sweeping; turn the write barrier on; phase = mark; gray the shadow
+//      stacks and the finalizer queue. From here new objects are allocated black.
+//   2. Concurrent mark: the coordinator marks roots (root table, finalizer objects' children) and drains gray
+//      work in time slices for ~25% of GOMAXPROCS CPUs; mutators that allocate pay with mark assists in
+//      proportion (assistRatio words per byte). The hybrid barrier shades the old value (Yuasa) and the new
+//      one (Dijkstra) of every reference store while marking. Since stacks are empty of unrooted refs at
+//      mark start and shadow stacks are scanned then, this preserves the snapshot at mark start (SATB).
+//   3. Mark termination (STW): flush every mutator's gray buffer, drain to empty, clear weak refs to white
+//      objects, resurrect objects with finalizers (queue them), optional checkmark, barrier off, bump the
+//      GC sweepgen, flip the MCentrals (every uncached span becomes unswept), flush mutator caches.
+//   4. Concurrent sweep: the coordinator pops unswept spans and frees unmarked objects (clearing allocBits
+//      as the span's holder); a mutator whose cache takes an unswept span sweeps it before using it; large
+//      objects are swept from the large-object list. Then the other mark bitmap is cleared for the next cycle.
+// Pacer: goal = marked + (marked + roots) * GOGC/100, capped by GOMEMLIMIT; the next cycle triggers at
+// marked + 0.8 * (goal - marked). Free pages go back to the OS through GoAlloc's scavenger.
+@_spi(GoGC) import GoAlloc
+import CGoRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Checkmark debug mode (Go: GODEBUG=gccheckmark=1): after marking, re-mark from the roots with the world
+/// stopped and verify every object found was marked by the cycle.
+public enum CheckmarkMode: UInt64, Sendable { case off = 0, count = 1, abort = 2 }
+
+/// Collector options. Go: GOGC, GOMEMLIMIT, GODEBUG=gctrace/gccheckmark.
+public struct GCConfig: Sendable {
+    /// GOGC percent; nil is `GOGC=off`.
+    public var gcPercent: Int? = 100
+    /// GOMEMLIMIT, bytes (soft limit on the heap).
+    public var memoryLimit: UInt64 = UInt64.max
+    /// GODEBUG=gctrace=1.
+    public var gctrace = false
+    public var checkmark: CheckmarkMode = .off
+    /// GOMAXPROCS (the pacer's P count; background marking targets 25% of it).
+    public var procs = gcProcs()
+    /// Run cycles on a background coordinator thread (false: cycles run inside collect() only, and
+    /// allocation never triggers one; used by tests that step phases by hand).
+    public var concurrent = true
+    /// Debug: the write barrier does nothing.
+    public var writeBarrierDisabled = false
+    /// Smallest heap goal (Go: heapminimum, 4 MiB at GOGC=100).
+    public var minimumHeap: UInt64 = 4 << 20
+    public var heap = HeapConfig.fromEnvironment()
+
+    public init() {}
+
+    /// Defaults overridden by GOGC, GOMEMLIMIT and GODEBUG (gctrace, gccheckmark).
+    public static func fromEnvironment() -> GCConfig {
+        var c = GCConfig()
+        if let e = getenv("GOGC") {
+            let s = String(cString: e).lowercased()
+            if s == "off" { c.gcPercent = nil } else if let n = Int(s) { c.gcPercent = n < 0 ? nil : n }
+        }
+        if let e = getenv("GOMEMLIMIT"), let n = parseMemLimit(String(cString: e)) { c.memoryLimit = n }
+        if let e = getenv("GODEBUG") {
+            GODEBUG.forEach(e) { k, v in
+                if k == GODEBUG.key("gctrace") { c.gctrace = v != 0 }
+                if k == GODEBUG.key("gccheckmark") { c.checkmark = v != 0 ? .abort : .off }
+            }
+        }
+        return c
+    }
+
+    /// Go's GOMEMLIMIT syntax: a number with an optional B, KiB, MiB, GiB, TiB suffix, or "off".
+    public static func parseMemLimit(_ s: String) -> UInt64? {
+        let t = s.filter { $0 != " " }
+        if t == "off" { return UInt64.max }
+        let units: [(String, UInt64)] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)]
+        for (u, m) in units where t.hasSuffix(u) {
+            return UInt64(t.dropLast(u.count)).map { $0 &* m }
+        }
+        return UInt64(t)
+    }
+}
+
+/// One collector instance: a heap, its mutators, roots and threads. `GC.shared` is the process default;
+/// tests make their own.
+public final class GC: @unchecked Sendable {
+    let state: GCStatePtr
+    public let heap: Heap
+    public let config: GCConfig
+    /// Guards the mutator registry; held for the whole of a stop-the-world.
+    let registryLock: UnsafeMutablePointer<GCLock>
+    var mutators: MutatorPtr? = nil
+    /// The coordinator's gray buffer and cache (coordinator only, or collect()'s caller when not concurrent).
+    let coordWork: UnsafeMutablePointer<GCWork>
+    let coordCache: Cache
+    /// Serializes cycles run by collect() in non-concurrent mode, and starting the coordinator.
+    let cycleLock: UnsafeMutablePointer<GCLock>
+    var coordinatorStarted = false
+    let roots: SlotTable
+    let weaks: SlotTable
+    let fin = Finalizers()
+    /// Large objects allocated since the last mark termination (largeLock); the sweeper's list.
+    let largeLock: UnsafeMutablePointer<GCLock>
+    var large: [UInt] = []
+    var largeSweep: [UInt] = []
+    /// Shading from threads that are not mutators (Root/Weak deinit): sharedLock guards sharedWork.
+    let sharedLock: UnsafeMutablePointer<GCLock>
+    let sharedWork: UnsafeMutablePointer<GCWork>
+    var statsStore = GCStats()
+    let statsLock: UnsafeMutablePointer<GCLock>
+    let startNanos = monoNanos()
+
+    public static let shared = GC()
+
+    /// Testing: in non-concurrent mode, after `testMarkBudget` words of marking, run this (a mutator acting
+    /// during concurrent mark), then finish marking.
+    public var testMarkHook: (() -> Void)? = nil
+    public var testMarkBudget = 0
+
+    public init(config: GCConfig = .fromEnvironment()) {
+        guard let h = Heap.create(config: config.heap), let c = h.makeCache() else { gcFatal("GoGC: cannot create the heap") }
+        heap = h
+        coordCache = c
+        self.config = config
+        state = UnsafeMutablePointer<GCState>.allocate(capacity: 1)
+        state.initialize(to: GCState())
+        state.pointee.barrierDisabled = config.writeBarrierDisabled ? 1 : 0
+        state.pointee.checkmark = config.checkmark.rawValue
+        func lockPtr() -> UnsafeMutablePointer<GCLock> {
+            let p = UnsafeMutablePointer<GCLock>.allocate(capacity: 1); p.initialize(to: GCLock()); return p
+        }
+        registryLock = lockPtr(); cycleLock = lockPtr(); largeLock = lockPtr(); sharedLock = lockPtr(); statsLock = lockPtr()
+        coordWork = UnsafeMutablePointer<GCWork>.allocate(capacity: 1); coordWork.initialize(to: GCWork())
+        sharedWork = UnsafeMutablePointer<GCWork>.allocate(capacity: 1); sharedWork.initialize(to: GCWork())
+        roots = SlotTable()
+        weaks = SlotTable()
+        let pct = config.gcPercent ?? 100
+        let minHeap = config.gcPercent == nil ? UInt64.max : max(UInt64(256 << 10), config.minimumHeap * UInt64(pct) / 100)
+        state.pointee.goal = min(minHeap, config.memoryLimit)
+        state.pointee.trigger = state.pointee.goal == UInt64.max ? UInt64.max : state.pointee.goal * 7 / 8
+        statsStore.nextGC = state.pointee.goal
+        state.pointee.owner = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    @inline(__always) static func owner(of g: GCStatePtr) -> GC {
+        Unmanaged<GC>.fromOpaque(g.pointee.owner!).takeUnretainedValue()
+    }
+
+    // MARK: mutators
+
+    /// Registers the calling thread as a mutator. Use it from one thread at a time.
+    public func makeMutator() -> Mutator { Mutator(gc: self) }
+
+    /// Runs `body` in a mutation scope of a temporary mutator (registration costs a cache; prefer a long-lived
+    /// Mutator on hot threads).
+    public func withMutation<R>(_ body: (Mutation) throws -> R) rethrows -> R {
+        let m = makeMutator()
+        return try m.run(body)
+    }
+
+    func register(_ m: MutatorPtr) {
+        registryLock.lock()
+        m.pointee.next = mutators
+        if let f = mutators { f.pointee.prev = m }
+        mutators = m
+        registryLock.unlock()
+    }
+
+    func unregister(_ m: MutatorPtr) {
+        registryLock.lock()
+        if let p = m.pointee.prev { p.pointee.next = m.pointee.next } else { mutators = m.pointee.next }
+        if let n = m.pointee.next { n.pointee.prev = m.pointee.prev }
+        // Its gray objects and allocation count go to the global state.
+        state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 })
+        if m.pointee.allocBytes != 0 { gort_fetch_add_relaxed(&state.pointee.heapLive, m.pointee.allocBytes) }
+        m.pointee.cache.release()
+        registryLock.unlock()
+    }
+
+    func forEachMutator(_ body: (MutatorPtr) -> Void) {
+        var m = mutators
+        while let x = m { body(x); m = x.pointee.next }
+    }
+
+    // MARK: stop the world
+
+    /// Stops every mutator at a scope boundary or safepoint. Returns with registryLock held.
+    func stopTheWorld() {
+        registryLock.lock()
+        _ = gort_exchange32_acqrel(&state.pointee.stw, 1)
+        gort_fence_seqcst()   // pairs with the fence in Mutation.unpark
+        forEachMutator { m in
+            var spins = 0
+            while gort_load_acquire(&m.pointee.status) != 0 {
+                let ack = gort_load32_acquire(&state.pointee.stwAck)
+                if gort_load_acquire(&m.pointee.status) == 0 { break }
+                spins += 1
+                if spins < 50 { gort_cpu_relax(); continue }
+                futexWait(&state.pointee.stwAck, ack, 200_000)
+            }
+        }
+    }
+
+    func startTheWorld() {
+        gort_store32_release(&state.pointee.stw, 0)
+        futexWakeAll(&state.pointee.stw)
+        registryLock.unlock()
+    }
+
+    // MARK: cycles
+
+    /// Go: runtime.GC. Runs a full cycle (mark and sweep) that starts after this call. Call it outside any
+    /// mutation scope of this thread (inside one, use `Mutation.collect()`).
+    public func collect() {
+        if !config.concurrent {
+            cycleLock.lock()
+            runCycle(forced: true)
+            cycleLock.unlock()
+            return
+        }
+        let target = gort_load_acquire(&state.pointee.started) + 1
+        requestCycle(forced: true)
+        while true {
+            let done = gort_load32_acquire(&state.pointee.cycleDone)
+            if gort_load_acquire(&state.pointee.finished) >= target { return }
+            futexWait(&state.pointee.cycleDone, done, 10_000_000)
+        }
+    }
+
+    var forcedPending: UInt64 = 0
+
+    /// Asks the coordinator for a cycle (allocation trigger or collect()).
+    func requestCycle(forced: Bool) {
+        guard config.concurrent else { return }
+        if forced { gort_store_release(&forcedPending, 1) }
+        if !coordinatorStarted {
+            cycleLock.lock()
+            if !coordinatorStarted {
+                coordinatorStarted = true
+                startThread { [self] in coordinatorLoop() }
+            }
+            cycleLock.unlock()
+        }
+        var e: UInt64 = 0
+        if gort_cas_acqrel(&state.pointee.requested, &e, 1) {
+            _ = gort_fetch_add32_acqrel(&state.pointee.wake, 1)
+            _ = gort_futex_wake(&state.pointee.wake, 1)
+        }
+    }
+
+    func coordinatorLoop() {
+        while true {
+            let w = gort_load32_acquire(&state.pointee.wake)
+            if gort_load_acquire(&state.pointee.requested) == 0 {
+                futexWait(&state.pointee.wake, w, -1)
+                continue
+            }
+            let forced = gort_exchange_acqrel(&forcedPending, 0) != 0
+            runCycle(forced: forced)
+            gort_store_release(&state.pointee.requested, 0)
+            // A trigger that fired while we were sweeping: go again if the heap is still over it.
+            if gort_load_relaxed(&state.pointee.heapLive) >= gort_load_relaxed(&state.pointee.trigger) {
+                gort_store_release(&state.pointee.requested, 1)
+            }
+        }
+    }
+
+    /// One whole cycle, phases in order. Caller: the coordinator (or collect() when not concurrent).
+    func runCycle(forced: Bool) {
+        var t = CycleTimes()
+        t.forced = forced
+        t.start = monoNanos()
+        t.heapStart = gort_load_relaxed(&state.pointee.heapLive)
+        gort_store_release(&state.pointee.started, gort_load_relaxed(&state.pointee.started) + 1)
+        sweepTermination(&t)
+        let cpu0 = threadCPUNanos()
+        t.markStart = monoNanos()
+        markRoots()
+        concurrentMark()
+        t.markCPU = threadCPUNanos() - cpu0
+        markTermination(&t)
+        sweep()
+        state.clearMarks(parity: Int(gort_load_relaxed(&state.pointee.markParity)) ^ 1)
+        finishCycle(&t)
+    }
+
+    /// Phase 1 (STW).
+    func sweepTermination(_ t: inout CycleTimes) {
+        stopTheWorld()
+        let t0 = monoNanos()
+        sweepUnswept()   // normally nothing is left: the previous cycle swept to the end
+        let parity = Int(gort_load_relaxed(&state.pointee.numGC) & 1)
+        gort_store_relaxed(&state.pointee.markParity, UInt64(parity))
+        gort_store_relaxed(&state.pointee.heapMarked, 0)
+        let live = gort_load_relaxed(&state.pointee.heapLive)
+        let goal = gort_load_relaxed(&state.pointee.goal)
+        // Go: assistWorkPerByte = expected scan work / heap distance to the goal. Expected scan work: the
+        // last cycle's marked heap (in words), or the whole live heap on the first cycle.
+        let expected = Double(max(statsStore.heapMarked, 1 << 20)) / 8
+        let distance = Double(goal > live ? max(goal - live, 1 << 20) : 1 << 20)
+        state.assistRatio = expected / distance
+        coordWork.pointee.bitmap = parity
+        sharedWork.pointee.bitmap = parity
+        var stackWords = 0
+        forEachMutator { m in
+            m.pointee.gcw.bitmap = parity
+            for i in 0..<m.pointee.stackCount { state.shade(m.pointee.stack[i], coordWork) }
+            stackWords += m.pointee.stackCount
+        }
+        t.stackBytes = UInt64(stackWords * 8)
+        fin.forEachQueued { p in state.shade(p, coordWork) }
+        gort_store_relaxed(&state.pointee.writeBarrier, 1)
+        gort_store_relaxed(&state.pointee.phase, GCPhase.mark.rawValue)
+        t.stw1 = monoNanos() - t0
+        startTheWorld()
+        t.stw1Total = monoNanos() - t.start
+    }
+
+    /// Root table and finalizer objects' children (concurrent with mutators).
+    func markRoots() {
+        roots.forEachChunk { p in state.shade(p, coordWork) }
+        fin.forEachRegistered { p in state.scan(p, coordWork) }
+    }
+
+    /// Phase 2: drain gray work at ~25% of GOMAXPROCS until none is left anywhere we can see.
+    func concurrentMark() {
+        guard config.concurrent else {
+            if let hook = testMarkHook {
+                state.drain(coordWork, budget: testMarkBudget)
+                hook()
+            }
+            state.drain(coordWork, budget: Int.max)
+            return
+        }
+        let util = min(1.0, Double(config.procs) * 0.25)
+        let slice: Int64 = 1_000_000
+        while true {
+            let t0 = monoNanos()
+            var worked = false
+            while monoNanos() - t0 < slice {
+                if state.drain(coordWork, budget: 16384) == 0 { break }
+                worked = true
+            }
+            if !worked && !state.hasLocalWork(coordWork) && gort_load_relaxed(&state.pointee.nfull) == 0 {
+                return   // mutators may still hold gray objects: mark termination flushes and drains them
+            }
+            if util < 1 {
+                let busy = monoNanos() - t0
+                let sleep = Int64(Double(busy) * (1 - util) / util)
+                if sleep > 0 { var ts = timespec(tv_sec: 0, tv_nsec: Int(min(sleep, 50_000_000))); nanosleep(&ts, nil) }
+            }
+        }
+    }
+
+    /// Phase 3 (STW).
+    func markTermination(_ t: inout CycleTimes) {
+        let w0 = monoNanos()
+        stopTheWorld()
+        let t0 = monoNanos()
+        gort_store_relaxed(&state.pointee.phase, GCPhase.markTermination.rawValue)
+        var assist: Int64 = 0
+        forEachMutator { m in
+            state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 })
+            assist += m.pointee.assistNanos
+            m.pointee.assistNanos = 0
+        }
+        t.assistCPU = assist
+        sharedLock.lock(); state.flush(sharedWork); sharedLock.unlock()
+        state.drain(coordWork, budget: Int.max)
+        let parity = Int(gort_load_relaxed(&state.pointee.markParity))
+        // Weak references to unmarked objects clear before finalizers resurrect anything (Go's order).
+        t.weakCleared = weaks.clearUnmarked { p in state.isMarked(p, parity) }
+        // Finalizers: an unmarked object with a finalizer is kept (marked) one more cycle and queued.
+        t.finalizersQueued = fin.queueUnmarked(isMarked: { p in state.isMarked(p, parity) }) { p in state.shade(p, coordWork) }
+        state.drain(coordWork, budget: Int.max)
+        state.flush(coordWork)
+        if state.pointee.checkmark != 0 { runCheckmark(parity) }
+        t.heapMarked = gort_load_relaxed(&state.pointee.heapMarked)
+        t.heapEnd = gort_load_relaxed(&state.pointee.heapLive)
+        gort_store_relaxed(&state.pointee.writeBarrier, 0)
+        gort_store_relaxed(&state.pointee.phase, GCPhase.off.rawValue)
+        gort_store_relaxed(&state.pointee.sweepgen, gort_load_relaxed(&state.pointee.sweepgen) + 2)
+        // Every cached span goes back to its MCentral, then every MCentral flips: all spans are now unswept,
+        // and a mutator's next span is new to it (lastSpan reset), so it sweeps before allocating.
+        forEachMutator { m in
+            m.pointee.cache.flush()
+            for i in 0..<numSpanClasses { m.pointee.lastSpan[i] = nil }
+        }
+        heap.gcFlipCentrals()
+        largeLock.lock()
+        largeSweep = large
+        large = []
+        largeLock.unlock()
+        pace(marked: t.heapMarked, stackBytes: t.stackBytes)
+        gort_store_relaxed(&state.pointee.numGC, gort_load_relaxed(&state.pointee.numGC) + 1)
+        t.stw2 = monoNanos() - t0
+        t.markWall = w0 - t.markStart
+        startTheWorld()
+        t.stw2Total = monoNanos() - w0
+        fin.wake(self)
+    }
+
+    /// The pacer. Go: gcControllerState.commit (heap goal) and the trigger.
+    func pace(marked: UInt64, stackBytes: UInt64) {
+        var goal = UInt64.max
+        if let pct = config.gcPercent {
+            goal = marked + (marked + stackBytes + UInt64(roots.count * 8)) * UInt64(pct) / 100
+            goal = max(goal, config.minimumHeap * UInt64(pct) / 100)
+        }
+        if config.memoryLimit != UInt64.max {
+            // Soft limit: the goal never exceeds the limit minus collector metadata, but stays above live.
+            let limitGoal = config.memoryLimit > marked ? config.memoryLimit : marked + (marked >> 4) + (1 << 20)
+            goal = min(goal, max(limitGoal, marked + (1 << 20)))
+        }
+        gort_store_relaxed(&state.pointee.goal, goal)
+        let trigger = goal == UInt64.max ? UInt64.max : marked + (goal - marked) * 4 / 5
+        gort_store_relaxed(&state.pointee.trigger, trigger)
+    }
+
+    /// Phase 4: sweep every span that was uncached at mark termination, and the large objects.
+    func sweep() {
+        sweepUnswept()
+        let parity = Int(gort_load_relaxed(&state.pointee.markParity))
+        var freedBytes = 0
+        for p in largeSweep {
+            if state.isMarked(p, parity) {
+                largeAppend(p)
+            } else {
+                let raw = UnsafeMutableRawPointer(bitPattern: p)!
+                freedBytes += heap.span(of: raw).map { Int($0.gcElemSize) } ?? 0
+                coordCache.deallocate(raw)
+            }
+        }
+        largeSweep = []
+        if freedBytes != 0 { gort_fetch_add_relaxed(&state.pointee.heapLive, UInt64(bitPattern: Int64(-freedBytes))) }
+    }
+
+    func sweepUnswept() {
+        let sg = gort_load_relaxed(&state.pointee.sweepgen)
+        let parity = Int(gort_load_relaxed(&state.pointee.markParity))
+        var r = GCSweepResult()
+        for spc in 2..<numSpanClasses {
+            while let s = heap.gcPopUnswept(spc) {
+                if let a = state.arena(s.gcStart) {
+                    let page = Int((s.gcStart >> UInt(pageShift)) & UInt(pagesPerArena - 1))
+                    if a.pointee.sweepgen[page] != sg {
+                        let before = r.objects
+                        s.gcSweep(marks: a.pointee.marks + parity * GCArena.bitmapWords,
+                                  firstWord: Int((s.gcStart >> 3) & GCArena.wordMask), keep: 0, into: &r)
+                        if r.objects != before { s.gcCountFreesGlobally(heap, r.objects - before) }
+                        a.pointee.sweepgen[page] = sg
+                    }
+                }
+                heap.gcReturnSpan(s)
+            }
+        }
+        if r.bytes != 0 { gort_fetch_add_relaxed(&state.pointee.heapLive, UInt64(bitPattern: Int64(-r.bytes))) }
+    }
+
+    func largeAppend(_ p: UInt) {
+        largeLock.lock()
+        large.append(p)
+        largeLock.unlock()
+    }
+
+    /// Shades `p` from a thread that may not be a mutator (Root/Weak release during mark).
+    func shadeShared(_ p: UInt) {
+        if p == 0 || !state.isMarking { return }
+        sharedLock.lock()
+        state.shade(p, sharedWork)
+        state.flush(sharedWork)
+        sharedLock.unlock()
+    }
+
+    /// Returns every free page to the OS now (Go: debug.FreeOSMemory, after a collection).
+    @discardableResult public func releaseMemory() -> Int { heap.gcScavenge(all: true) }
+}
+
+/// A registered mutator thread. Go: an M with its P's mcache. Create one per thread; `run` opens a scope.
+public final class Mutator: @unchecked Sendable {
+    public let gc: GC
+    let m: MutatorPtr
+
+    init(gc: GC) {
+        self.gc = gc
+        guard let c = gc.heap.makeCache() else { gcFatal("GoGC: cannot create a cache") }
+        let lastSpan = UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?>.allocate(capacity: numSpanClasses)
+        lastSpan.initialize(repeating: nil, count: numSpanClasses)
+        let stack = gcMap(MutatorState.stackBytes).assumingMemoryBound(to: UInt.self)
+        m = UnsafeMutablePointer<MutatorState>.allocate(capacity: 1)
+        m.initialize(to: MutatorState(gc: gc.state, cache: c, lastSpan: lastSpan, stack: stack,
+                                      stackCapacity: MutatorState.stackBytes / 8))
+        gc.register(m)
+    }
+
+    deinit {
+        precondition(m.pointee.depth == 0, "Mutator released inside a scope")
+        gc.unregister(m)
+        munmap(UnsafeMutableRawPointer(m.pointee.stack), MutatorState.stackBytes)
+        m.pointee.lastSpan.deallocate()
+        m.deallocate()
+    }
+
+    /// Runs `body` in a mutation scope. Scopes nest; the outermost entry and exit are the safepoints.
+    @inline(__always)
+    public func run<R>(_ body: (Mutation) throws -> R) rethrows -> R {
+        let mu = Mutation(m)
+        if m.pointee.depth == 0 { mu.unpark() }
+        m.pointee.depth += 1
+        defer {
+            m.pointee.depth -= 1
+            if m.pointee.depth == 0 { mu.park() }
+        }
+        return try body(mu)
+    }
+}

@@ -1,0 +1,165 @@
+// The collector's shared state, in raw memory reached by pointer from every mutator (no ARC on fast paths).
+@_spi(GoGC) import GoAlloc
+import CGoRuntime
+
+/// Go: gcphase. Written by the coordinator with the world stopped; read by anyone (relaxed loads; a
+/// mutator that resumes after a stop sees the new value through the stop's acquire).
+enum GCPhase: UInt64 {
+    case off = 0
+    case mark = 1
+    case markTermination = 2
+}
+
+/// Per-arena collector metadata, one mapping per heap arena, made on first allocation in that arena.
+/// Layout: marks[0] | marks[1] | checkmarks (each one bit per heap word, 1 MiB) | sweepgen per page.
+/// marks[parity]: the mark bits of the cycle whose `markParity` is parity. Set with atomic OR by markers,
+/// barriers and black allocation; read by the sweeper after mark termination; the other parity's bitmap is
+/// cleared by the coordinator after mark termination, while nobody reads or writes it.
+/// sweepgen[page]: the GC sweep generation of the span starting at that page, written by the span's holder.
+struct GCArena {
+    var marks: UnsafeMutablePointer<UInt64>
+    /// The HeapArena's pointer bitmap (one bit per word, 1 = reference). Written by the holder of the span
+    /// that covers the bits (allocation), relaxed stores; read by markers with relaxed loads.
+    var ptrBits: UnsafeMutablePointer<UInt64>
+    var heapArena: UnsafeMutablePointer<HeapArena>
+    var sweepgen: UnsafeMutablePointer<UInt64>
+
+    static let bitmapWords = heapArenaBitmapWords
+    static let marksBytes = 3 * bitmapWords * 8
+    static let sweepgenBytes = pagesPerArena * 8
+    static let wordMask = UInt(heapArenaBytes / 8 - 1)
+}
+
+/// Go: workbuf. A block of gray objects. Linked through `next` in the global full/empty lists (GCState.workLock).
+struct WorkBuf {
+    var next: UnsafeMutablePointer<WorkBuf>? = nil
+    var n: Int = 0
+    static let capacity = 510   // 4 KiB blocks
+    static let bytes = 16 + capacity * 8
+}
+
+extension UnsafeMutablePointer where Pointee == WorkBuf {
+    @inline(__always) var objs: UnsafeMutablePointer<UInt> {
+        (UnsafeMutableRawPointer(self) + 16).assumingMemoryBound(to: UInt.self)
+    }
+}
+
+/// Collector-wide state. Every field says who may touch it.
+struct GCState {
+    /// GCPhase raw value (see GCPhase).
+    var phase: UInt64 = 0
+    /// 1 while the write barrier is on (mark and mark termination). Written with the world stopped.
+    var writeBarrier: UInt64 = 0
+    /// Debug switch: the barrier does nothing (for the test that shows the barrier is needed). Immutable
+    /// after init, except through the testing hooks with the world stopped.
+    var barrierDisabled: UInt64 = 0
+    /// Which mark bitmap the current (or last) cycle uses. Written with the world stopped.
+    var markParity: UInt64 = 0
+    /// GC sweep generation, +2 at each mark termination (world stopped). Spans whose GCArena.sweepgen entry
+    /// differs from it need sweeping.
+    var sweepgen: UInt64 = 2
+    /// Futex word: 1 while the world is stopped or being stopped. Written by the coordinator (seq_cst
+    /// fence after), read by mutators at scope entry/exit and safepoints.
+    var stw: UInt32 = 0
+    /// Futex word: bumped by a mutator that stops (leaves a scope or parks) while `stw` is set.
+    var stwAck: UInt32 = 0
+    /// Futex word the coordinator sleeps on; bumped by whoever requests a cycle.
+    var wake: UInt32 = 0
+    /// Futex word: bumped after every completed cycle (collect() waits on it).
+    var cycleDone: UInt32 = 0
+    /// 1 when a cycle has been requested and not started (CAS by requesters, cleared by the coordinator).
+    var requested: UInt64 = 0
+    /// Completed cycles (written by the coordinator, release; read with acquire).
+    var numGC: UInt64 = 0
+
+    /// Bytes in allocated slots (atomic, relaxed: mutators add in batches, the sweeper subtracts).
+    var heapLive: UInt64 = 0
+    /// heapLive value that starts the next cycle (coordinator writes, relaxed; mutators read relaxed).
+    var trigger: UInt64 = 4 << 20
+    /// Go: heapGoal (coordinator).
+    var goal: UInt64 = 4 << 20
+    /// Bytes marked in the current cycle (atomic adds, relaxed, by markers in batches).
+    var heapMarked: UInt64 = 0
+    /// Bytes of scan work per allocated byte during mark, as Double bits (coordinator writes at mark start).
+    var assistRatioBits: UInt64 = 0
+
+    /// Gray work. `full`: buffers with objects; `empty`: spare buffers. Both under workLock.
+    var workLock = GCLock()
+    var full: UnsafeMutablePointer<WorkBuf>? = nil
+    var empty: UnsafeMutablePointer<WorkBuf>? = nil
+    /// Buffers in `full` (atomic relaxed reads for quick emptiness checks; written under workLock).
+    var nfull: UInt64 = 0
+    /// Markers currently holding gray objects outside `full` (atomic acq_rel; termination waits for 0).
+    var nbusy: UInt64 = 0
+
+    /// Arena number (address >> 26) -> GCArena (or 0). 1 << 22 entries in a NORESERVE mapping.
+    /// Written once per arena under arenaLock with a release store; read with acquire (any pointer a marker
+    /// follows was allocated after its arena's entry was published).
+    var arenaTable: UnsafeMutablePointer<UInt64>
+    var arenaLock = GCLock()
+    /// Every GCArena (arenaLock).
+    var arenaList: UnsafeMutablePointer<UnsafeMutablePointer<GCArena>>
+    var arenaCount: Int = 0
+
+    /// The owning GC object (Unmanaged, unretained; the GC outlives every mutator). Immutable after init.
+    var owner: UnsafeMutableRawPointer? = nil
+    /// Cycles started / finished (coordinator writes with release; collect() reads with acquire).
+    var started: UInt64 = 0
+    var finished: UInt64 = 0
+
+    /// Checkmark mode: 0 off, 1 count misses, 2 abort on a miss. Immutable after init.
+    var checkmark: UInt64 = 0
+    /// Objects found live by the checkmark pass but not marked by the cycle (cumulative; coordinator).
+    var checkmarkMisses: UInt64 = 0
+
+    init() {
+        arenaTable = gcMap((1 << (heapAddrBits - logHeapArenaBytes)) * 8).assumingMemoryBound(to: UInt64.self)
+        arenaList = gcMap(1 << 20).assumingMemoryBound(to: UnsafeMutablePointer<GCArena>.self)
+    }
+}
+
+typealias GCStatePtr = UnsafeMutablePointer<GCState>
+
+extension UnsafeMutablePointer where Pointee == GCState {
+    @inline(__always) var phase: GCPhase { GCPhase(rawValue: gort_load_relaxed(&pointee.phase)) ?? .off }
+    @inline(__always) var isMarking: Bool { gort_load_relaxed(&pointee.phase) != 0 }
+
+    /// The GCArena holding `p` (an address inside an allocated object), or nil.
+    @inline(__always) func arena(_ p: UInt) -> UnsafeMutablePointer<GCArena>? {
+        let e = gort_load_acquire(pointee.arenaTable + Int(truncatingIfNeeded: p &>> UInt(logHeapArenaBytes)))
+        return UnsafeMutablePointer<GCArena>(bitPattern: UInt(e))
+    }
+
+    /// Publishes metadata for the arena of `p` if needed (first allocation there). Any thread.
+    @inline(never) func ensureArena(_ p: UInt, heap: Heap) -> UnsafeMutablePointer<GCArena> {
+        let slot = pointee.arenaTable + Int(p &>> UInt(logHeapArenaBytes))
+        withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.lock() }
+        defer { withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.unlock() } }
+        if let a = UnsafeMutablePointer<GCArena>(bitPattern: UInt(gort_load_acquire(slot))) { return a }
+        guard let ha = heap.arena(of: UnsafeRawPointer(bitPattern: p)!) else { gcFatal("GoGC: object outside the heap") }
+        let mem = gcMap(GCArena.marksBytes + GCArena.sweepgenBytes)
+        let a = UnsafeMutablePointer<GCArena>.allocate(capacity: 1)
+        a.initialize(to: GCArena(marks: mem.assumingMemoryBound(to: UInt64.self), ptrBits: ha.bitmap, heapArena: ha,
+                                 sweepgen: (mem + GCArena.marksBytes).assumingMemoryBound(to: UInt64.self)))
+        pointee.arenaList[pointee.arenaCount] = a
+        pointee.arenaCount += 1
+        gort_store_release(slot, UInt64(UInt(bitPattern: a)))
+        return a
+    }
+
+    /// Clears the mark bitmap of `parity` in every arena. Caller: the coordinator, when no one uses it.
+    func clearMarks(parity: Int) {
+        withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.lock() }
+        let n = pointee.arenaCount
+        withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.unlock() }
+        for i in 0..<n {
+            let a = pointee.arenaList[i]
+            gcZeroPages(UnsafeMutableRawPointer(a.pointee.marks + parity * GCArena.bitmapWords), GCArena.bitmapWords * 8)
+        }
+    }
+
+    var assistRatio: Double {
+        get { Double(bitPattern: gort_load_relaxed(&pointee.assistRatioBits)) }
+        nonmutating set { gort_store_relaxed(&pointee.assistRatioBits, newValue.bitPattern) }
+    }
+}

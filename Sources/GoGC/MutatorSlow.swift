@@ -1,0 +1,184 @@
+// Mutator slow paths: new spans (sweep before use), black allocation, large objects, pointer bitmaps,
+// allocation accounting and assists, scope entry/exit and safepoints.
+@_spi(GoGC) import GoAlloc
+import CGoRuntime
+
+extension Mutation {
+    /// The cache moved to span `s` for class `spc` (`p`, just allocated from it, must survive). Go: the
+    /// mutator sweeps a span before allocating from it (mcentral.cacheSpan -> sweep).
+    @inline(never)
+    func newSpan(_ s: UnsafeMutablePointer<MSpan>, _ spc: Int, _ p: UInt) {
+        let g = gc
+        let a = g.arena(p) ?? g.ensureArena(p, heap: m.pointee.cache.heap)
+        let start = s.gcStart
+        let page = Int((start &>> UInt(pageShift)) & UInt(pagesPerArena - 1))
+        let sg = gort_load_relaxed(&g.pointee.sweepgen)
+        if a.pointee.sweepgen[page] != sg {
+            var r = GCSweepResult()
+            let parity = Int(gort_load_relaxed(&g.pointee.markParity))
+            s.gcSweep(marks: a.pointee.marks + parity * GCArena.bitmapWords,
+                      firstWord: Int((start &>> 3) & GCArena.wordMask), keep: p, into: &r)
+            a.pointee.sweepgen[page] = sg
+            if r.objects != 0 {
+                s.gcCountFreesGlobally(m.pointee.cache.heap, r.objects)
+                gort_fetch_add_relaxed(&g.pointee.heapLive, UInt64(bitPattern: Int64(-r.bytes)))
+            }
+        }
+        m.pointee.lastSpan[spc] = s
+    }
+
+    /// Objects allocated during mark are black (Go: gcmarknewobject).
+    @inline(never)
+    func allocBlack(_ p: UInt) {
+        let g = gc
+        guard let a = g.arena(p) else { return }
+        let which = Int(gort_load_relaxed(&g.pointee.markParity))
+        if g.setMark(a, p, which), let s = a.pointee.heapArena.gcSpan(at: p) {
+            m.pointee.gcw.markedBytes &+= UInt64(s.gcElemSize)
+        }
+    }
+
+    @inline(never)
+    func outOfMemory() -> Never { gcFatal("GoGC: out of memory") }
+
+    /// Large objects (> 32 KiB): their own span, recorded in the large-object list the sweeper walks.
+    /// `arrayCount` >= 0: a reference array of that many elements after a count word.
+    @inline(never)
+    func allocLarge(_ layout: GCLayout, arrayCount: Int) -> UInt {
+        let bytes = arrayCount >= 0 ? (arrayCount + 1) * 8 : layout.size
+        let noscan = arrayCount >= 0 ? arrayCount == 0 : layout.isNoscan
+        guard let raw = m.pointee.cache.allocate(byteCount: bytes, alignment: 8, noscan: noscan, zeroed: true) else { outOfMemory() }
+        let p = UInt(bitPattern: raw)
+        let g = gc
+        var q = p
+        let end = p + UInt(bytes)
+        while q < end {   // every arena the object covers gets its metadata
+            _ = g.arena(q) ?? g.ensureArena(q, heap: m.pointee.cache.heap)
+            q = (q | UInt(heapArenaBytes - 1)) + 1
+        }
+        guard let s = m.pointee.cache.heap.span(of: raw) else { outOfMemory() }
+        let slotWords = Int(s.gcElemSize / 8)
+        if !noscan {
+            if arrayCount >= 0 { writeRangeBits(p, from: 1, to: arrayCount + 1, slotWords: slotWords) }
+            else { writeMaskBits(p, layout.mask0, layout.maskWords, slotWords: slotWords) }
+        }
+        GC.owner(of: g).largeAppend(p)
+        if gort_load_relaxed(&g.pointee.phase) != 0 { allocBlack(p) }
+        m.pointee.allocBytes &+= UInt64(slotWords * 8)
+        if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
+        return p
+    }
+
+    /// Records the pointer words of a new object in the arena bitmap: `mask` for the object's words, 0 for the
+    /// rest of its slot. The caller holds the object's span, so no one else writes these bitmap words
+    /// (spans are page-aligned: a bitmap word never covers two spans); relaxed stores for concurrent readers.
+    @inline(__always)
+    func writeMaskBits(_ p: UInt, _ mask0: UInt64, _ maskWords: UnsafeMutablePointer<UInt64>?, slotWords: Int) {
+        if slotWords <= 64 && maskWords == nil {
+            guard let a = gc.arena(p) else { return }
+            let w = Int((p &>> 3) & GCArena.wordMask)
+            let bits = a.pointee.ptrBits + (w &>> 6)
+            let sh = UInt64(w & 63)
+            let ones: UInt64 = slotWords == 64 ? ~0 : (UInt64(1) &<< UInt64(slotWords)) &- 1
+            gort_store_relaxed(bits, (bits.pointee & ~(ones &<< sh)) | (mask0 &<< sh))
+            if Int(sh) &+ slotWords > 64 {
+                let rs = 64 &- sh
+                gort_store_relaxed(bits + 1, (bits[1] & ~(ones &>> rs)) | (mask0 &>> rs))
+            }
+            return
+        }
+        writeBitsSlow(p, slotWords: slotWords) { i in
+            if let mw = maskWords { return mw[i >> 6] & (1 << UInt64(i & 63)) != 0 }
+            return i < 64 && mask0 & (1 << UInt64(i)) != 0
+        }
+    }
+
+    /// Pointer bits for words [from, to) of the slot, scalars elsewhere.
+    func writeRangeBits(_ p: UInt, from: Int, to: Int, slotWords: Int) {
+        writeBitsSlow(p, slotWords: slotWords) { i in i >= from && i < to }
+    }
+
+    @inline(never)
+    func writeBitsSlow(_ p: UInt, slotWords: Int, _ isPtr: (Int) -> Bool) {
+        var i = 0
+        while i < slotWords {
+            let addr = p &+ UInt(i) &* 8
+            guard let a = gc.arena(addr) else { return }
+            let w = Int((addr &>> 3) & GCArena.wordMask)
+            let bits = a.pointee.ptrBits + (w &>> 6)
+            let sh = w & 63
+            let n = min(64 - sh, slotWords - i)
+            var v = bits.pointee
+            for k in 0..<n {
+                let bit: UInt64 = 1 << UInt64(sh + k)
+                if isPtr(i + k) { v |= bit } else { v &= ~bit }
+            }
+            gort_store_relaxed(bits, v)
+            i += n
+        }
+    }
+
+    /// Every 64 KiB allocated: publish heapLive, start a cycle at the trigger, pay for allocation with mark
+    /// work while marking (Go: gcAssistAlloc), and let a stop-the-world request wait only briefly.
+    @inline(never)
+    func allocFlush() {
+        let g = gc
+        let bytes = m.pointee.allocBytes
+        m.pointee.allocBytes = 0
+        let live = gort_fetch_add_relaxed(&g.pointee.heapLive, bytes) &+ bytes
+        if gort_load_relaxed(&g.pointee.phase) != 0 {
+            do {
+                let t0 = monoNanos()
+                let budget = Int(Double(bytes) * g.assistRatio)
+                if budget > 0 { g.drain(gcwPtr, budget: budget) }
+                // Keep the gray objects flowing to the workers.
+                if g.hasLocalWork(gcwPtr) && gort_load_relaxed(&g.pointee.nfull) == 0 { g.flush(gcwPtr) }
+                m.pointee.assistNanos &+= monoNanos() &- t0
+            }
+        } else if live >= gort_load_relaxed(&g.pointee.trigger) {
+            GC.owner(of: g).requestCycle(forced: false)
+        }
+    }
+
+    @inline(never)
+    func safepointSlow() {
+        let g = gc
+        if gort_load_relaxed(&g.pointee.phase) != 0 { g.flush(gcwPtr) }
+        if gort_load32_relaxed(&g.pointee.stw) != 0 {
+            park()
+            unpark()
+        }
+    }
+
+    /// Leaves the running state (world may stop). Flushes this mutator's gray objects and accounting.
+    func park() {
+        let g = gc
+        if gort_load_relaxed(&g.pointee.phase) != 0 { g.flush(gcwPtr) }
+        if m.pointee.allocBytes != 0 {
+            gort_fetch_add_relaxed(&g.pointee.heapLive, m.pointee.allocBytes)
+            m.pointee.allocBytes = 0
+        }
+        // Release: the coordinator, after its acquire load of status, sees our cache, buffers and stack.
+        gort_store_release(&m.pointee.status, 0)
+        if gort_load32_acquire(&g.pointee.stw) != 0 {
+            _ = gort_fetch_add32_acqrel(&g.pointee.stwAck, 1)
+            _ = gort_futex_wake(&g.pointee.stwAck, 1)
+        }
+    }
+
+    /// Enters the running state, waiting while the world is stopped.
+    func unpark() {
+        let g = gc
+        while true {
+            gort_store_relaxed(&m.pointee.status, 1)
+            // seq_cst fence: orders our status store before the stw load (Dekker with stopTheWorld, which
+            // stores stw, fences, then loads every status). One of the two sees the other.
+            gort_fence_seqcst()
+            if gort_load32_acquire(&g.pointee.stw) == 0 { return }
+            gort_store_release(&m.pointee.status, 0)
+            _ = gort_fetch_add32_acqrel(&g.pointee.stwAck, 1)
+            _ = gort_futex_wake(&g.pointee.stwAck, 1)
+            while gort_load32_acquire(&g.pointee.stw) != 0 { futexWait(&g.pointee.stw, 1, -1) }
+        }
+    }
+}

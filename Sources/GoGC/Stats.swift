@@ -1,0 +1,208 @@
+// Statistics and the trace. Go: the GC fields of runtime.MemStats (mstats.go) and GODEBUG=gctrace=1
+// (mgc.go, gcMarkTermination's printout). Also the checkmark pass (mgcmark.go, gccheckmark).
+@_spi(GoGC) import GoAlloc
+import CGoRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The GC part of runtime.MemStats, plus the pacer's state.
+public struct GCStats: Sendable {
+    /// Go: NumGC. Completed cycles.
+    public var numGC: UInt32 = 0
+    /// Go: NumForcedGC.
+    public var numForcedGC: UInt32 = 0
+    /// Go: PauseNs, a circular buffer of recent stop-the-world pause times (each cycle adds two entries:
+    /// sweep termination and mark termination, as Go's PauseNs counts both pauses of a cycle together;
+    /// here they are kept apart to report per-pause percentiles). Index: (numPauses + 255) % 256 is newest.
+    public var pauseNs = [UInt64](repeating: 0, count: 256)
+    public var numPauses: UInt64 = 0
+    /// Go: PauseTotalNs.
+    public var pauseTotalNs: UInt64 = 0
+    /// Go: GCCPUFraction. Collector CPU time (coordinator marking, assists, pauses x P) over the process's
+    /// available CPU time (elapsed x P) since the GC was created.
+    public var gcCPUFraction: Double = 0
+    /// Go: NextGC. The heap goal.
+    public var nextGC: UInt64 = 0
+    /// Go: LastGC, nanoseconds since the collector was created.
+    public var lastGC: UInt64 = 0
+    /// Bytes marked live by the last cycle.
+    public var heapMarked: UInt64 = 0
+    /// Bytes in allocated slots now (Go: HeapAlloc, approximately: flushed in 64 KiB batches).
+    public var heapLive: UInt64 = 0
+    public var finalizersRun: UInt64 = 0
+    public var weakCleared: UInt64 = 0
+    /// Checkmark: live objects the cycles failed to mark (always 0 unless the barrier is broken).
+    public var checkmarkMisses: UInt64 = 0
+    /// Largest single pause, nanoseconds.
+    public var maxPauseNs: UInt64 = 0
+    var gcCPUNanos: Int64 = 0
+
+    /// The recorded pauses, oldest first.
+    public var recentPauses: [UInt64] {
+        let n = Int(min(numPauses, 256))
+        return (0..<n).map { pauseNs[Int((numPauses - UInt64(n) + UInt64($0)) % 256)] }
+    }
+
+    /// As text (one `Name value` per line) or JSON.
+    public var text: String {
+        "NumGC \(numGC)\nNumForcedGC \(numForcedGC)\nPauseTotalNs \(pauseTotalNs)\nMaxPauseNs \(maxPauseNs)\n" +
+        "GCCPUFraction \(gcCPUFraction)\nNextGC \(nextGC)\nLastGC \(lastGC)\nHeapMarked \(heapMarked)\nHeapLive \(heapLive)\n" +
+        "FinalizersRun \(finalizersRun)\nWeakCleared \(weakCleared)\nCheckmarkMisses \(checkmarkMisses)\n"
+    }
+    public var json: String {
+        "{\"NumGC\":\(numGC),\"NumForcedGC\":\(numForcedGC),\"PauseTotalNs\":\(pauseTotalNs),\"MaxPauseNs\":\(maxPauseNs)," +
+        "\"PauseNs\":[\(recentPauses.map(String.init).joined(separator: ","))],\"GCCPUFraction\":\(gcCPUFraction)," +
+        "\"NextGC\":\(nextGC),\"LastGC\":\(lastGC),\"HeapMarked\":\(heapMarked),\"HeapLive\":\(heapLive)}"
+    }
+}
+
+/// What one cycle measured (coordinator only).
+struct CycleTimes {
+    var forced = false
+    var start: Int64 = 0
+    var markStart: Int64 = 0
+    var stw1: Int64 = 0          // sweep termination pause (world stopped)
+    var stw1Total: Int64 = 0     // including waiting for mutators to stop
+    var stw2: Int64 = 0
+    var stw2Total: Int64 = 0
+    var markWall: Int64 = 0
+    var markCPU: Int64 = 0
+    var assistCPU: Int64 = 0
+    var heapStart: UInt64 = 0
+    var heapEnd: UInt64 = 0
+    var heapMarked: UInt64 = 0
+    var stackBytes: UInt64 = 0
+    var weakCleared = 0
+    var finalizersQueued = 0
+}
+
+extension GC {
+    /// Go: runtime.ReadMemStats, the GC fields.
+    public var stats: GCStats {
+        statsLock.lock()
+        var s = statsStore
+        statsLock.unlock()
+        s.heapLive = gort_load_relaxed(&state.pointee.heapLive)
+        s.nextGC = gort_load_relaxed(&state.pointee.goal)
+        s.finalizersRun = gort_load_relaxed(&fin.ran)
+        s.checkmarkMisses = gort_load_relaxed(&state.pointee.checkmarkMisses)
+        return s
+    }
+
+    func finishCycle(_ t: inout CycleTimes) {
+        let end = monoNanos()
+        statsLock.lock()
+        var s = statsStore
+        for pause in [t.stw1Total, t.stw2Total] {
+            s.pauseNs[Int(s.numPauses % 256)] = UInt64(pause)
+            s.numPauses += 1
+            s.pauseTotalNs += UInt64(pause)
+            s.maxPauseNs = max(s.maxPauseNs, UInt64(pause))
+        }
+        s.numGC += 1
+        if t.forced { s.numForcedGC += 1 }
+        s.lastGC = UInt64(end - startNanos)
+        s.heapMarked = t.heapMarked
+        s.weakCleared += UInt64(t.weakCleared)
+        let procs = Int64(config.procs)
+        s.gcCPUNanos += t.markCPU + t.assistCPU + (t.stw1 + t.stw2) * procs
+        let avail = Double(end - startNanos) * Double(procs)
+        s.gcCPUFraction = avail > 0 ? Double(s.gcCPUNanos) / avail : 0
+        statsStore = s
+        statsLock.unlock()
+        if config.gctrace { printTrace(t, n: s.numGC, util: s.gcCPUFraction) }
+        gort_store_release(&state.pointee.finished, gort_load_relaxed(&state.pointee.finished) + 1)
+        _ = gort_fetch_add32_acqrel(&state.pointee.cycleDone, 1)
+        futexWakeAll(&state.pointee.cycleDone)
+    }
+
+    /// Go's line: gc # @#s #%: #+#+# ms clock, #+#/#/#+# ms cpu, #->#-># MB, # MB goal, # MB stacks,
+    /// #MB globals, # P (forced).
+    func printTrace(_ t: CycleTimes, n: UInt32, util: Double) {
+        func ms(_ ns: Int64) -> String { fmt(Double(ns) / 1e6) }
+        func mb(_ b: UInt64) -> String { String(b >> 20) }
+        let p = Int64(config.procs)
+        let since = Double(t.start - startNanos) / 1e9
+        var line = "gc \(n) @\(fmt3(since))s \(Int((util * 100).rounded()))%: "
+        line += "\(ms(t.stw1Total))+\(ms(t.markWall))+\(ms(t.stw2Total)) ms clock, "
+        line += "\(ms(t.stw1 * p))+\(ms(t.assistCPU))/\(ms(t.markCPU))/0+\(ms(t.stw2 * p)) ms cpu, "
+        line += "\(mb(t.heapStart))->\(mb(t.heapEnd))->\(mb(t.heapMarked)) MB, "
+        line += "\(mb(gort_load_relaxed(&state.pointee.goal))) MB goal, \(mb(t.stackBytes)) MB stacks, 0 MB globals, \(p) P"
+        if t.forced { line += " (forced)" }
+        line += "\n"
+        line.withCString { _ = write(2, $0, strlen($0)) }
+    }
+
+    /// Checkmark (world stopped, after marking): trace everything reachable from the roots into the
+    /// checkmark bitmap and count objects the cycle did not mark.
+    func runCheckmark(_ parity: Int) {
+        let n = state.pointee.arenaCount
+        for i in 0..<n {
+            let a = state.pointee.arenaList[i]
+            gcZeroPages(UnsafeMutableRawPointer(a.pointee.marks + 2 * GCArena.bitmapWords), GCArena.bitmapWords * 8)
+        }
+        let w = UnsafeMutablePointer<GCWork>.allocate(capacity: 1)
+        w.initialize(to: GCWork())
+        w.pointee.bitmap = 2
+        var misses: UInt64 = 0
+        func visit(_ p: UInt) {
+            if p == 0 { return }
+            guard let a = state.arena(p) else { return }
+            if !state.setMark(a, p, 2) { return }
+            if !state.isMarked(p, parity) { misses += 1 }
+            guard let s = a.pointee.heapArena.gcSpan(at: p), !s.gcNoscan else { return }
+            state.push(p, w)
+        }
+        forEachMutator { m in for i in 0..<m.pointee.stackCount { visit(m.pointee.stack[i]) } }
+        roots.forEachChunk { visit($0) }
+        fin.forEachQueued { visit($0) }
+        fin.forEachRegistered { p in
+            // Children of finalizable objects are kept; the objects themselves need not be marked.
+            let c = UnsafeMutablePointer<GCWork>.allocate(capacity: 1)
+            c.initialize(to: GCWork()); c.pointee.bitmap = 2
+            scanChildren(p, into: visit)
+            c.deallocate()
+        }
+        // Drain with the same visit rule (a local loop so misses are counted per object).
+        while true {
+            let p = state.pop(w)
+            if p == 0 { break }
+            scanChildren(p, into: visit)
+        }
+        w.deallocate()
+        if misses != 0 {
+            gort_fetch_add_relaxed(&state.pointee.checkmarkMisses, misses)
+            if state.pointee.checkmark == CheckmarkMode.abort.rawValue {
+                gcFatal("GoGC checkmark: a live object was not marked by the cycle")
+            }
+        }
+    }
+
+    /// Calls `visit` on every non-nil reference field of `p`.
+    func scanChildren(_ p: UInt, into visit: (UInt) -> Void) {
+        guard let a = state.arena(p), let s = a.pointee.heapArena.gcSpan(at: p), !s.gcNoscan else { return }
+        let words = Int(s.gcElemSize / 8)
+        for i in 0..<words {
+            let addr = p + UInt(i * 8)
+            guard let aa = state.arena(addr) else { break }
+            let wi = Int((addr >> 3) & GCArena.wordMask)
+            if aa.pointee.ptrBits[wi >> 6] & (1 << UInt64(wi & 63)) != 0 {
+                visit(UInt(UnsafeMutablePointer<UInt64>(bitPattern: addr)!.pointee))
+            }
+        }
+    }
+}
+
+func fmt(_ x: Double) -> String {
+    if x >= 10 { return String(Int(x.rounded())) }
+    let v = (x * 1000).rounded() / 1000
+    var s = String(v)
+    if s.hasSuffix(".0") { s.removeLast(2) }
+    return s
+}
+func fmt3(_ x: Double) -> String {
+    let ms = Int((x * 1000).rounded())
+    let frac = String(ms % 1000)
+    return "\(ms / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac)"
+}

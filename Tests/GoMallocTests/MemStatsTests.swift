@@ -1,0 +1,51 @@
+// GOMALLOC_STATS=PATH (%p = pid): libGoMalloc.so writes MemStats as JSON at exit. The numbers must add up and
+// agree with a known workload (c/stats.h).
+import Foundation
+import XCTest
+
+final class MemStatsTests: XCTestCase {
+    func testStatsFileAtExitAddsUp() throws {
+        let dir = try TempDir.make("stats")
+        defer { dir.remove() }
+        let r = try Child.run(try CProgram.path("stats"), [], preload: true,
+                              env: ["GOMALLOC_STATS": dir.path + "/x.%p.json"], timeout: 60)
+        XCTAssertTrue(r.succeeded && r.stdout == "ok\n", r.summary)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        XCTAssertEqual(files, ["x.\(r.pid).json"], "one stats file, named with the child's pid")
+        guard let name = files.first else { return }
+        let data = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/" + name))
+        guard let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            return XCTFail("not a JSON object: \(String(decoding: data, as: UTF8.self))")
+        }
+        func num(_ k: String) -> Int64 {
+            guard let v = json[k] as? NSNumber else { XCTFail("no number \(k) in \(json.keys.sorted())"); return -1 }
+            return v.int64Value
+        }
+        let (heapSys, inuse, idle, released) = (num("HeapSys"), num("HeapInuse"), num("HeapIdle"), num("HeapReleased"))
+        let (mallocs, frees, objects, heapAlloc) = (num("Mallocs"), num("Frees"), num("HeapObjects"), num("HeapAlloc"))
+        let context = String(decoding: data.prefix(800), as: UTF8.self)
+        XCTAssertEqual(heapSys, inuse + idle, "HeapSys == HeapInuse + HeapIdle\n\(context)")
+        XCTAssertGreaterThanOrEqual(mallocs, frees, "Mallocs >= Frees\n\(context)")
+        XCTAssertEqual(objects, mallocs - frees, "HeapObjects == Mallocs - Frees\n\(context)")
+        // The workload: 10,006 mallocs and 5,002 frees of its own, and 5,004 objects live at exit.
+        XCTAssertGreaterThanOrEqual(mallocs, 10_006, context)
+        XCTAssertGreaterThanOrEqual(frees, 5_002, context)
+        XCTAssertGreaterThanOrEqual(mallocs - frees, 5_004, context)
+        XCTAssertGreaterThanOrEqual(heapAlloc, 5_000 * 100 + 4 << 20, "HeapAlloc covers the live bytes\n\(context)")
+        XCTAssertGreaterThanOrEqual(inuse, heapAlloc, "HeapInuse >= HeapAlloc\n\(context)")
+        XCTAssertLessThanOrEqual(released, idle, "HeapReleased <= HeapIdle\n\(context)")
+        XCTAssertGreaterThanOrEqual(num("LargeAllocs") - num("LargeFrees"), 4, context)
+
+        guard let bySize = json["BySize"] as? [[String: Any]] else { return XCTFail("no BySize array") }
+        XCTAssertEqual(bySize.count, 67, "one row per size class (1...67)")
+        var class100Mallocs: Int64 = 0
+        for row in bySize {
+            let size = (row["Size"] as? NSNumber)?.int64Value ?? -1
+            let m = (row["Mallocs"] as? NSNumber)?.int64Value ?? -1
+            let f = (row["Frees"] as? NSNumber)?.int64Value ?? -1
+            XCTAssertGreaterThanOrEqual(m, f, "BySize row \(row)")
+            if size >= 100 && class100Mallocs == 0 { class100Mallocs = m }  // the first class that holds 100 bytes
+        }
+        XCTAssertGreaterThanOrEqual(class100Mallocs, 10_000, "the 100-byte objects show in their size class")
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class GoMallocTestsPlaceholder: XCTestCase { func testBuilds() {} }
