@@ -101,7 +101,10 @@ struct M {
     var allLink: UnsafeMutablePointer<M>? = nil
     /// xorshift state for victim order. Owner only.
     var rand: UInt64
+    /// The OS thread. Written under sched.lock by the creator once pthread_create returns (so shutdown, which
+    /// reads it under the lock, never sees a half-written id); `threadKnown` says it has been written.
     var thread: pthread_t = pthread_t()
+    var threadKnown = false
     /// Nesting depth of blocking { } regions. Owner only.
     var syscallDepth: Int = 0
 

@@ -179,12 +179,18 @@ func startThread(_ mp: UnsafeMutablePointer<M>) {
     var attr = pthread_attr_t()
     pthread_attr_init(&attr)
     pthread_attr_setstacksize(&attr, 8 << 20)
-    let rc = pthread_create(&mp.pointee.thread, &attr, { arg in
+    var t = pthread_t()
+    let rc = pthread_create(&t, &attr, { arg in
         mstart(arg!.assumingMemoryBound(to: M.self))
         return nil
     }, UnsafeMutableRawPointer(mp))
     pthread_attr_destroy(&attr)
     if rc != 0 { fatal("GoSched: pthread_create failed") }
+    let sched = mp.pointee.sched
+    sched.lock()
+    mp.pointee.thread = t
+    mp.pointee.threadKnown = true
+    sched.unlock()
 }
 
 @inline(never)

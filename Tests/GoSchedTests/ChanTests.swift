@@ -137,7 +137,7 @@ final class ChanTests: XCTestCase {
 
     /// Go panics when a parked sender's channel is closed; we trap. Checked in a child process.
     func testCloseWhileSenderParkedTraps() throws {
-        if isChild("ChanTests.testCloseWhileSenderParkedTraps") {
+        if isChild("GoSchedTests.ChanTests/testCloseWhileSenderParkedTraps") {
             let s = Scheduler(procs: 1)
             _ = runOn(s, timeout: 5) { () -> Int in
                 let c = Chan<Int>()
