@@ -1,6 +1,7 @@
 // One-line shims declared in CGoRuntime.h. No logic here.
 #define _GNU_SOURCE
 #include "CGoRuntime.h"
+#include <dlfcn.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -28,4 +29,9 @@ int gort_gettid(void) { return (int)syscall(SYS_gettid); }
 
 int gort_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
     return pthread_atfork(prepare, parent, child);
+}
+
+const char *gort_object_path(const void *addr) {
+    Dl_info info;
+    return dladdr(addr, &info) != 0 ? info.dli_fname : 0;
 }

@@ -47,8 +47,9 @@ struct P {
     var runq: RunQueue
     /// Link in sched.pidle / spare list. Under sched.lock.
     var link: UnsafeMutablePointer<P>? = nil
-    /// Owned by this P; bound to GoAlloc's MCache in the allocator integration (not yet: GoAlloc is being
-    /// written concurrently). Only the owner M may touch what it points to.
+    /// Go: p.mcache. This P's MCache of the process heap (PCache.swift), created by the first M that binds the
+    /// P, destroyed after every M has exited. Only the M holding the P reads or writes it (and uses the cache,
+    /// through its thread's malloc slot).
     var mcache: UnsafeMutableRawPointer? = nil
 
     // Timers (Go: p.timers, p.timersLock, p.timer0When).
@@ -107,6 +108,9 @@ struct M {
     var threadKnown = false
     /// Nesting depth of blocking { } regions. Owner only.
     var syscallDepth: Int = 0
+    /// The thread's own malloc cache while its P's cache is bound in its place (PCache.swift). Owner only.
+    var savedCache: UnsafeMutableRawPointer? = nil
+    var cacheBound = false
 
     init(id: Int, sched: UnsafeMutablePointer<SchedState>) {
         self.id = id
@@ -158,6 +162,8 @@ struct SchedState {
     var ncoprimes: Int
     /// Earliest deadline a timed-sleeping M waits for, 0 if none. Atomic; see parkM.
     var sleepUntil: UInt64 = 0
+    /// Where the Ps' MCaches come from (PCache.swift). Immutable after init.
+    var cacheHooks: PCacheHooks = PCacheHooks.process
     /// Options (GODEBUG, tests). Immutable after init.
     var runnextCap: Int = 64
     /// Go: sched.procresizetime-like start time, for schedtrace.

@@ -208,8 +208,7 @@ func mstart(_ mp: UnsafeMutablePointer<M>) {
     let sched = mp.pointee.sched
     if let pp = mp.pointee.nextp {
         mp.pointee.nextp = nil
-        mp.pointee.p = pp
-        gort_store_release(&pp.pointee.status, PStatus.running)
+        acquirep(mp, pp)
     }
     let exec = sched.pointee.executor!
     let cap = sched.pointee.runnextCap
@@ -218,6 +217,9 @@ func mstart(_ mp: UnsafeMutablePointer<M>) {
         if g == 0 { break }
         execute(mp, g, exec)
     }
+    // Stopping: the thread's own cache comes back before the thread exits (its exit handler releases that one;
+    // the P's cache is destroyed by stopAndJoin once every M is gone).
+    unbindPCache(mp)
     gort_tls_set_m(nil)
 }
 
@@ -312,7 +314,7 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             sched.unlock()
             return g
         }
-        mp.pointee.p = nil
+        releasep(mp)
         if gort_load_relaxed(&pp.pointee.compensated) != 0 { uncompensate(sched, pp) }
         if pp.pointee.isSpare {
             returnSpareLocked(sched, pp)
@@ -345,10 +347,20 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
     }
 }
 
+/// Go: acquirep. mp takes pp (already removed from the idle list or handed over), with its MCache.
 @inline(__always)
 func acquirep(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
     mp.pointee.p = pp
+    bindPCache(mp, pp)
     gort_store_release(&pp.pointee.status, PStatus.running)
+}
+
+/// Go: releasep. mp lets go of its P; the caller then publishes the P (idle or spare list) under sched.lock.
+/// The cache is unbound first: once published, another M may bind it.
+@inline(__always)
+func releasep(_ mp: UnsafeMutablePointer<M>) {
+    unbindPCache(mp)
+    mp.pointee.p = nil
 }
 
 /// Any runnable G in any queue, or a timer already due?

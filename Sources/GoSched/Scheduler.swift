@@ -175,7 +175,8 @@ extension Scheduler: SchedulingExecutor {
 }
 
 /// Joins sysmon and every M of a stopping scheduler (Ms created meanwhile included), then frees the Ms. Runs on
-/// a thread that is none of them. The SchedState and Ps stay allocated: `Scheduler.stats` may still read them.
+/// a thread that is none of them, then returns the Ps' MCaches to the heap. The SchedState and Ps stay
+/// allocated: `Scheduler.stats` may still read them.
 func stopAndJoin(_ s: UnsafeMutablePointer<SchedState>, sysmon: pthread_t) {
     pthread_join(sysmon, nil)
     var joined: [UnsafeMutablePointer<M>] = []
@@ -200,4 +201,5 @@ func stopAndJoin(_ s: UnsafeMutablePointer<SchedState>, sysmon: pthread_t) {
         usleep(100)
     }
     for mp in joined { mp.deinitialize(count: 1); mp.deallocate() }
+    destroyPCaches(s)
 }

@@ -86,7 +86,7 @@ func returnSpare(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
         sched.globrunqput(g)
         moved = true
     }
-    mp.pointee.p = nil
+    releasep(mp)
     gort_store_release(&pp.pointee.status, PStatus.spare)
     pp.pointee.link = sched.pointee.pspare
     sched.pointee.pspare = pp
