@@ -111,11 +111,15 @@ struct M {
     /// The thread's own malloc cache while its P's cache is bound in its place (PCache.swift). Owner only.
     var savedCache: UnsafeMutableRawPointer? = nil
     var cacheBound = false
+    /// Copy of sched.tracing (immutable), and the chunk this M records into (owner only; Trace.swift).
+    let tracing: Bool
+    var traceChunk: UnsafeMutablePointer<TraceChunk>? = nil
 
     init(id: Int, sched: UnsafeMutablePointer<SchedState>) {
         self.id = id
         self.sched = sched
         self.rand = 0x9E37_79B9_7F4A_7C15 &* UInt64(id &+ 1)
+        self.tracing = sched.pointee.tracing
     }
 }
 
@@ -162,6 +166,12 @@ struct SchedState {
     var ncoprimes: Int
     /// Earliest deadline a timed-sleeping M waits for, 0 if none. Atomic; see parkM.
     var sleepUntil: UInt64 = 0
+    /// Record a trace (Trace.swift). Immutable after init.
+    var tracing = false
+    /// All trace chunks (newest first), how many, and events dropped past the cap. Under lock.
+    var traceHead: UnsafeMutablePointer<TraceChunk>? = nil
+    var traceChunks: UInt64 = 0
+    var traceDropped: UInt64 = 0
     /// Where the Ps' MCaches come from (PCache.swift). Immutable after init.
     var cacheHooks: PCacheHooks = PCacheHooks.process
     /// Options (GODEBUG, tests). Immutable after init.

@@ -248,12 +248,15 @@ func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExec
     gort_store_relaxed(&pp.pointee.schedtick, tick)  // relaxed: sysmon only compares successive values
     gort_store_release(&pp.pointee.status, PStatus.inJob)
     gort_store_relaxed(&pp.pointee.jobsRun, gort_load_relaxed(&pp.pointee.jobsRun) &+ 1)
+    let tracing = mp.pointee.tracing
+    let t0: UInt64 = tracing ? nanotime() : 0
     if g & 1 == 0 {
         unsafeBitCast(g, to: UnownedJob.self).runSynchronously(on: exec)
     } else {
         let rg = UnsafeMutablePointer<RawG>(bitPattern: g & ~1).unsafelyUnwrapped
         rg.pointee.fn(UnsafeMutableRawPointer(rg))
     }
+    if tracing { traceEvent(mp, TraceKind.job, start: t0, end: nanotime(), p: pp.pointee.id, g: UInt64(g)) }
     gort_store_release(&pp.pointee.status, PStatus.running)
     if gort_load_relaxed(&pp.pointee.compensated) != 0 { uncompensate(mp.pointee.sched, pp) }
 }
@@ -385,6 +388,8 @@ func stopm(_ mp: UnsafeMutablePointer<M>, deadline: UInt64) {
     sched.lock()
     sched.mput(mp)
     sched.unlock()
+    let parkStart: UInt64 = mp.pointee.tracing ? nanotime() : 0
+    defer { if mp.pointee.tracing { traceEvent(mp, TraceKind.park, start: parkStart, end: nanotime(), p: -1, g: 0) } }
     while true {
         if notesleep(mp, deadline: deadline) { break }
         // Timed out: take ourselves off the idle list unless a waker already did.
@@ -440,6 +445,10 @@ func stealWork(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) -> 
             let g = runqsteal(pp, victim, stealRunNext: stealRunNext)
             if g != 0 {
                 gort_store_relaxed(&pp.pointee.stolen, gort_load_relaxed(&pp.pointee.stolen) &+ 1)
+                if mp.pointee.tracing {
+                    let t = nanotime()
+                    traceEvent(mp, TraceKind.steal, start: t, end: t, p: pp.pointee.id, g: UInt64(victim.pointee.id))
+                }
                 return g
             }
         }

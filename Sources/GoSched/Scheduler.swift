@@ -17,7 +17,8 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
     ///   - procs: GOMAXPROCS; default from the environment / usable CPUs (`Procs.gomaxprocs()`).
     ///   - schedtrace: print Go's SCHED line every N ms; default from GODEBUG=schedtrace=N.
     ///   - runnextStreak: how many Gs in a row may come from runnext before the ring gets a turn.
-    public init(procs: Int? = nil, schedtrace: Int? = nil, runnextStreak: Int = 64) {
+    ///   - trace: record what each M runs, for `traceJSON()` / `writeTrace(to:)` (Trace.swift).
+    public init(procs: Int? = nil, schedtrace: Int? = nil, runnextStreak: Int = 64, trace: Bool = false) {
         let n = max(1, min(procs ?? Procs.gomaxprocs(), Procs.maxProcs))
         gomaxprocs = n
         let cap = Procs.maxProcs + n  // room for spares
@@ -31,6 +32,7 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         s.initialize(to: SchedState(gomaxprocs: n, allp: allp, capacity: cap, coprimes: coprimes,
                                     ncoprimes: cps.count))
         s.pointee.runnextCap = max(1, runnextStreak)
+        s.pointee.tracing = trace
         s.pointee.startTime = nanotime()
         for i in 0..<n { allp[i] = allocP(id: i, isSpare: false) }
         gort_store_release(&s.pointee.nallp, UInt64(n))

@@ -175,6 +175,7 @@ public func blocking<R>(_ body: () throws -> R) rethrows -> R {
     guard let mp = currentM(), let pp = mp.pointee.p else { return try body() }
     let sched = mp.pointee.sched
     mp.pointee.syscallDepth += 1
+    let t0: UInt64 = mp.pointee.tracing && mp.pointee.syscallDepth == 1 ? nanotime() : 0
     if mp.pointee.syscallDepth == 1 {
         gort_store_release(&pp.pointee.status, PStatus.syscall)
         // Work already waiting: hand it off now instead of after a sysmon tick (Go: entersyscallblock).
@@ -187,6 +188,7 @@ public func blocking<R>(_ body: () throws -> R) rethrows -> R {
             gort_store_relaxed(&pp.pointee.schedtick, pp.pointee.schedtick &+ 1)
             gort_store_release(&pp.pointee.status, PStatus.inJob)
             if gort_load_relaxed(&pp.pointee.compensated) != 0 { uncompensate(sched, pp) }
+            if mp.pointee.tracing { traceEvent(mp, TraceKind.blocking, start: t0, end: nanotime(), p: pp.pointee.id, g: 0) }
         }
     }
     return try body()
