@@ -211,25 +211,25 @@ func allocP(id: Int, isSpare: Bool) -> UnsafeMutablePointer<P> {
 }
 
 extension UnsafeMutablePointer where Pointee == SchedState {
-    @inline(__always) func lock() { lockKey(&pointee.lock) }
-    @inline(__always) func unlock() { unlockKey(&pointee.lock) }
+    @inline(__always) func lock() { lockKey(pointer(to: \.lock)!) }
+    @inline(__always) func unlock() { unlockKey(pointer(to: \.lock)!) }
 
-    @inline(__always) var allpCount: Int { Int(gort_load_acquire(&pointee.nallp)) }
+    @inline(__always) var allpCount: Int { Int(gort_load_acquire(pointer(to: \.nallp)!)) }
 
     // ---- idle P list (Go: pidleput / pidleget) -- caller holds lock ----
     func pidleput(_ pp: UnsafeMutablePointer<P>) {
-        gort_store_release(&pp.pointee.status, PStatus.idle)
+        gort_store_release(pp.pointer(to: \.status)!, PStatus.idle)
         pp.pointee.link = pointee.pidle
         pointee.pidle = pp
-        gort_store_relaxed(&pointee.npidle, gort_load_relaxed(&pointee.npidle) &+ 1)
+        gort_store_relaxed(pointer(to: \.npidle)!, gort_load_relaxed(pointer(to: \.npidle)!) &+ 1)
     }
 
     func pidleget() -> UnsafeMutablePointer<P>? {
         guard let pp = pointee.pidle else { return nil }
         pointee.pidle = pp.pointee.link
         pp.pointee.link = nil
-        gort_store_relaxed(&pointee.npidle, gort_load_relaxed(&pointee.npidle) &- 1)
-        gort_store_release(&pp.pointee.status, PStatus.running)
+        gort_store_relaxed(pointer(to: \.npidle)!, gort_load_relaxed(pointer(to: \.npidle)!) &- 1)
+        gort_store_release(pp.pointer(to: \.status)!, PStatus.running)
         return pp
     }
 
@@ -270,7 +270,7 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         gLink(g).pointee = 0
         if pointee.runqTail != 0 { gLink(pointee.runqTail).pointee = g } else { pointee.runqHead = g }
         pointee.runqTail = g
-        gort_store_relaxed(&pointee.runqSize, gort_load_relaxed(&pointee.runqSize) &+ 1)
+        gort_store_relaxed(pointer(to: \.runqSize)!, gort_load_relaxed(pointer(to: \.runqSize)!) &+ 1)
         pointee.globalPuts &+= 1
     }
 
@@ -278,26 +278,26 @@ extension UnsafeMutablePointer where Pointee == SchedState {
     func globrunqputbatch(head: GEntry, tail: GEntry, count: UInt64) {
         if pointee.runqTail != 0 { gLink(pointee.runqTail).pointee = head } else { pointee.runqHead = head }
         pointee.runqTail = tail
-        gort_store_relaxed(&pointee.runqSize, gort_load_relaxed(&pointee.runqSize) &+ count)
+        gort_store_relaxed(pointer(to: \.runqSize)!, gort_load_relaxed(pointer(to: \.runqSize)!) &+ count)
         pointee.globalPuts &+= count
     }
 
     /// Takes a fair share of the global queue: returns one G and moves up to `max - 1` more (0: no limit but
     /// half a ring) into pp's local queue. pp must be owned by the caller.
     func globrunqget(_ pp: UnsafeMutablePointer<P>, max: Int) -> GEntry {
-        let size = Int(gort_load_relaxed(&pointee.runqSize))
+        let size = Int(gort_load_relaxed(pointer(to: \.runqSize)!))
         if size == 0 { return 0 }
         var n = Swift.min(size, size / pointee.gomaxprocs + 1)
         if max > 0 && n > max { n = max }
         if n > Int(runqSize) / 2 { n = Int(runqSize) / 2 }
-        gort_store_relaxed(&pointee.runqSize, UInt64(size - n))
+        gort_store_relaxed(pointer(to: \.runqSize)!, UInt64(size - n))
         let g = pointee.runqHead
         pointee.runqHead = gLink(g).pointee
         n -= 1
         while n > 0 {
             let g1 = pointee.runqHead
             pointee.runqHead = gLink(g1).pointee
-            if !qpush(&pp.pointee.runq, g1) { globrunqput(g1) }
+            if !qpush(pp.pointer(to: \.runq)!, g1) { globrunqput(g1) }
             n -= 1
         }
         if pointee.runqHead == 0 { pointee.runqTail = 0 }

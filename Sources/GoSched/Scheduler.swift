@@ -35,7 +35,7 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         s.pointee.tracing = trace
         s.pointee.startTime = nanotime()
         for i in 0..<n { allp[i] = allocP(id: i, isSpare: false) }
-        gort_store_release(&s.pointee.nallp, UInt64(n))
+        gort_store_release(s.pointer(to: \.nallp)!, UInt64(n))
         s.lock()
         for i in (0..<n).reversed() { s.pidleput(allp[i]!) }
         s.unlock()
@@ -68,7 +68,7 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         let sched = s
         if let mp = currentM(), mp.pointee.sched == sched, let pp = mp.pointee.p {
             if high {
-                if !qpush(&pp.pointee.high, g) { putGlobal(g); return }
+                if !qpush(pp.pointer(to: \.high)!, g) { putGlobal(g); return }
             } else {
                 runqput(pp, g, next: true)
             }
@@ -113,7 +113,7 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
     public func shutdown() {
         // acq_rel exchange: exactly one caller (explicit shutdown or deinit) stops the scheduler; Ms see it with
         // an acquire load.
-        if gort_exchange_acqrel(&s.pointee.stopping, 1) != 0 { return }
+        if gort_exchange_acqrel(s.pointer(to: \.stopping)!, 1) != 0 { return }
         let ctx = UnsafeMutablePointer<(UnsafeMutablePointer<SchedState>, pthread_t)>.allocate(capacity: 1)
         ctx.initialize(to: (s, sysmonThread))
         if let mp = currentM(), mp.pointee.sched == s {

@@ -69,7 +69,7 @@ func traceEvent(_ mp: UnsafeMutablePointer<M>, _ kind: UInt32, start: UInt64, en
     let chunk = c.unsafelyUnwrapped
     let n = chunk.pointee.count  // only this M writes it
     chunk.events[Int(n)] = TraceEvent(start: start, end: end, g: g, p: UInt32(truncatingIfNeeded: p), kind: kind)
-    gort_store_release(&chunk.pointee.count, n &+ 1)  // release: the event's fields before the count covering it
+    gort_store_release(chunk.pointer(to: \.count)!, n &+ 1)  // release: the event's fields before the count covering it
 }
 
 /// A fresh chunk for mp (nil once the scheduler's cap is reached: the event is counted as dropped).
@@ -119,7 +119,7 @@ func writeTraceJSON(_ sched: UnsafeMutablePointer<SchedState>, _ out: (String) -
     var line = ""
     line.reserveCapacity(256)
     for ch in chunks.reversed() {
-        let n = Int(gort_load_acquire(&ch.pointee.count))  // acquire: events below n are complete
+        let n = Int(gort_load_acquire(ch.pointer(to: \.count)!))  // acquire: events below n are complete
         let tid = ch.pointee.mid + 1
         for i in 0..<n {
             let e = ch.events[i]
