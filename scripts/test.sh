@@ -14,7 +14,7 @@ echo "=== GoSchedTests (Thread Sanitizer)"
 # halt_on_error: the first race report fails the run (a report alone would not change the exit status).
 tsan=(--sanitize=thread --build-path .build-tsan)
 if swift build --build-tests "${tsan[@]}"; then
-  TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}" timeout 1200 \
+  TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/scripts/tsan-suppressions.txt ${TSAN_OPTIONS:-}" timeout 1200 \
     swift test --skip-build "${tsan[@]}" --filter GoSchedTests \
     || { echo "=== GoSchedTests (Thread Sanitizer) FAILED"; status=1; }
 else

@@ -4,6 +4,11 @@ import Glibc
 // The scheduler's state: P (processor), M (machine = OS thread) and the shared `sched` block, all plain structs
 // in raw memory reached by pointer, so the run-queue paths touch no ARC and no existentials.
 // See GoSched.swift for the design note.
+//
+// Shared fields are never passed inout (no `&pp.pointee.f`, no `pp.pointee.f += 1`): under Thread Sanitizer,
+// Swift reports an inout access as a write of the whole enclosing struct at its base address, so every field
+// of a P would look like one memory location to it. Atomics take the field's address with `pointer(to:)`
+// (folded to a constant offset at -O), and updates are spelled as a load and a store.
 
 /// P status values (P.status).
 enum PStatus {
@@ -237,14 +242,14 @@ extension UnsafeMutablePointer where Pointee == SchedState {
     func mput(_ mp: UnsafeMutablePointer<M>) {
         mp.pointee.link = pointee.midle
         pointee.midle = mp
-        pointee.nmidle += 1
+        pointee.nmidle = pointee.nmidle + 1
     }
 
     func mget() -> UnsafeMutablePointer<M>? {
         guard let mp = pointee.midle else { return nil }
         pointee.midle = mp.pointee.link
         mp.pointee.link = nil
-        pointee.nmidle -= 1
+        pointee.nmidle = pointee.nmidle - 1
         return mp
     }
 
@@ -256,7 +261,7 @@ extension UnsafeMutablePointer where Pointee == SchedState {
             if c == mp {
                 if let pr = prev { pr.pointee.link = c.pointee.link } else { pointee.midle = c.pointee.link }
                 c.pointee.link = nil
-                pointee.nmidle -= 1
+                pointee.nmidle = pointee.nmidle - 1
                 return true
             }
             prev = c
@@ -271,7 +276,7 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         if pointee.runqTail != 0 { gLink(pointee.runqTail).pointee = g } else { pointee.runqHead = g }
         pointee.runqTail = g
         gort_store_relaxed(pointer(to: \.runqSize)!, gort_load_relaxed(pointer(to: \.runqSize)!) &+ 1)
-        pointee.globalPuts &+= 1
+        pointee.globalPuts = pointee.globalPuts &+ 1
     }
 
     /// Appends a chain head...tail of n Gs already linked (tail's link is 0).
@@ -279,7 +284,7 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         if pointee.runqTail != 0 { gLink(pointee.runqTail).pointee = head } else { pointee.runqHead = head }
         pointee.runqTail = tail
         gort_store_relaxed(pointer(to: \.runqSize)!, gort_load_relaxed(pointer(to: \.runqSize)!) &+ count)
-        pointee.globalPuts &+= count
+        pointee.globalPuts = pointee.globalPuts &+ count
     }
 
     /// Takes a fair share of the global queue: returns one G and moves up to `max - 1` more (0: no limit but

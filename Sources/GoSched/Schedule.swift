@@ -63,7 +63,7 @@ func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
         var expected = next
         // acquire: pairs with the producer's exchange; a thief may have taken it (CAS fails).
         if gort_cas_acquire(pp.pointer(to: \.runnext)!, &expected, 0) {
-            pp.pointee.runnextStreak += 1
+            pp.pointee.runnextStreak = pp.pointee.runnextStreak + 1
             return GEntry(next)
         }
     }
@@ -167,7 +167,7 @@ func newm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<
 {
     let mp = UnsafeMutablePointer<M>.allocate(capacity: 1)
     mp.initialize(to: M(id: sched.pointee.mcount, sched: sched))
-    sched.pointee.mcount += 1
+    sched.pointee.mcount = sched.pointee.mcount + 1
     mp.pointee.nextp = pp
     mp.pointee.spinning = spinning
     mp.pointee.allLink = sched.pointee.allm

@@ -174,7 +174,7 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
 public func blocking<R>(_ body: () throws -> R) rethrows -> R {
     guard let mp = currentM(), let pp = mp.pointee.p else { return try body() }
     let sched = mp.pointee.sched
-    mp.pointee.syscallDepth += 1
+    mp.pointee.syscallDepth = mp.pointee.syscallDepth + 1
     let t0: UInt64 = mp.pointee.tracing && mp.pointee.syscallDepth == 1 ? nanotime() : 0
     if mp.pointee.syscallDepth == 1 {
         gort_store_release(pp.pointer(to: \.status)!, PStatus.syscall)
@@ -182,7 +182,7 @@ public func blocking<R>(_ body: () throws -> R) rethrows -> R {
         if pHasWork(pp) || gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 { compensate(sched, pp) }
     }
     defer {
-        mp.pointee.syscallDepth -= 1
+        mp.pointee.syscallDepth = mp.pointee.syscallDepth - 1
         if mp.pointee.syscallDepth == 0 {
             // A new tick: sysmon measures the rest of the job from here, not from the region's start.
             gort_store_relaxed(pp.pointer(to: \.schedtick)!, pp.pointee.schedtick &+ 1)

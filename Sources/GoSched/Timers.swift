@@ -21,7 +21,7 @@ func addTimer(_ pp: UnsafeMutablePointer<P>, when: UInt64, g: GEntry) {
     }
     let h = pp.pointee.timers!
     var i = pp.pointee.timerCount
-    pp.pointee.timerCount += 1
+    pp.pointee.timerCount = pp.pointee.timerCount + 1
     // sift up
     while i > 0 {
         let parent = (i - 1) / 2
@@ -43,7 +43,7 @@ func runTimers(_ pp: UnsafeMutablePointer<P>, into dst: UnsafeMutablePointer<P>,
     lockKey(pp.pointer(to: \.timerLock)!)
     while pp.pointee.timerCount > 0, let h = pp.pointee.timers, h[0].when <= now {
         let g = h[0].g
-        pp.pointee.timerCount -= 1
+        pp.pointee.timerCount = pp.pointee.timerCount - 1
         let n = pp.pointee.timerCount
         if n > 0 {
             // sift down the last entry from the root

@@ -79,7 +79,7 @@ func traceNewChunk(_ mp: UnsafeMutablePointer<M>) -> UnsafeMutablePointer<TraceC
     sched.lock()
     defer { sched.unlock() }
     if sched.pointee.traceChunks >= traceMaxEvents / UInt64(TraceChunk.capacity) {
-        sched.pointee.traceDropped &+= 1
+        sched.pointee.traceDropped = sched.pointee.traceDropped &+ 1
         return nil
     }
     let raw = UnsafeMutableRawPointer.allocate(byteCount: TraceChunk.bytes, alignment: 64)
@@ -87,7 +87,7 @@ func traceNewChunk(_ mp: UnsafeMutablePointer<M>) -> UnsafeMutablePointer<TraceC
     c.initialize(to: TraceChunk(mid: mp.pointee.id))
     c.pointee.next = sched.pointee.traceHead
     sched.pointee.traceHead = c
-    sched.pointee.traceChunks += 1
+    sched.pointee.traceChunks = sched.pointee.traceChunks + 1
     mp.pointee.traceChunk = c
     return c
 }
