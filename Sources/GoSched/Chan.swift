@@ -9,25 +9,31 @@ import Synchronization
 //            ("send on closed channel"), as Go panics. Closing twice traps.
 // Parking is an UnsafeContinuation resumed after the lock is dropped; resuming enqueues the task on its
 // executor (on GoSched: the waker's runnext, so ping-pong stays on one P). No AsyncStream underneath.
+//
+// send, receive, close and the wait queues are @inlinable: a client's Chan<Int> is then specialized for Int.
+// Unspecialized, every operation looked up generic metadata (Sudog<T>, Optional<T>, tuples) in the runtime's
+// hash tables, which was about half the cost of a ping-pong round trip.
 
 /// Go: runtime.sudog. One parked operation on one channel. For `select`, several sudogs share a SelectWaiter
 /// and only the one that wins its `done` CAS may complete.
+@usableFromInline
 final class Sudog<T> {
     /// Send: the value to send. Receive: the value received (set by the waker before `complete`).
-    var elem: T?
+    @usableFromInline var elem: T?
     /// 0 while parked; then 1 (receive: a real value; send: delivered) or 2 (woken by close). The waker writes
     /// elem, then stores this with release; the parked side loads it with acquire after resuming, so it sees
     /// elem without taking the channel lock again (and Thread Sanitizer sees that ordering too).
-    let state = Atomic<UInt8>(0)
-    var cont: UnsafeContinuation<Void, Never>?
+    @usableFromInline let state = Atomic<UInt8>(0)
+    @usableFromInline var cont: UnsafeContinuation<Void, Never>?
     /// Queue links (the channel's lock). `prev` is unowned(unsafe): a weak reference would give every queued
     /// sudog a side table; the queue holds each sudog strongly through `next`/`first` while it is linked.
-    var next: Sudog<T>?
-    unowned(unsafe) var prev: Sudog<T>?
-    var queued = false
-    let waiter: SelectWaiter?
-    let caseIndex: Int
+    @usableFromInline var next: Sudog<T>?
+    @usableFromInline unowned(unsafe) var prev: Sudog<T>?
+    @usableFromInline var queued = false
+    @usableFromInline let waiter: SelectWaiter?
+    @usableFromInline let caseIndex: Int
 
+    @inlinable
     init(elem: T?, waiter: SelectWaiter? = nil, caseIndex: Int = 0) {
         self.elem = elem
         self.waiter = waiter
@@ -35,35 +41,42 @@ final class Sudog<T> {
     }
 
     /// The waker, under the channel lock, after its last write to elem.
-    @inline(__always) func complete(ok: Bool) { state.store(ok ? 1 : 2, ordering: .releasing) }
+    @inlinable func complete(ok: Bool) { state.store(ok ? 1 : 2, ordering: .releasing) }
 
     /// The parked side, after resuming: delivered / received a real value (false: woken by close).
-    @inline(__always) var ok: Bool { state.load(ordering: .acquiring) == 1 }
+    @inlinable var ok: Bool { state.load(ordering: .acquiring) == 1 }
 
     /// Claims this sudog for completion (always true outside select). Caller holds the channel lock.
-    @inline(__always)
+    @inlinable
     func claim() -> Bool {
         guard let w = waiter else { return true }
         return w.done.compareExchange(expected: -1, desired: caseIndex, ordering: .acquiringAndReleasing).exchanged
     }
 
+    @inlinable
     func wake() {
         if let w = waiter { w.cont!.resume() } else { cont!.resume() }
     }
 }
 
 /// Go: g.selectDone + the parked g of a select.
+@usableFromInline
 final class SelectWaiter: @unchecked Sendable {
     /// The winning case index, -1 until one wins (CAS, acq_rel: the winner's writes to its sudog are visible).
-    let done = Atomic<Int>(-1)
-    var cont: UnsafeContinuation<Void, Never>?
+    @usableFromInline let done = Atomic<Int>(-1)
+    @usableFromInline var cont: UnsafeContinuation<Void, Never>?
+    @usableFromInline init() {}
 }
 
 /// Go: runtime.waitq. FIFO of sudogs, under the channel lock.
+@usableFromInline
 struct WaitQ<T> {
-    var first: Sudog<T>?
-    var last: Sudog<T>?
+    @usableFromInline var first: Sudog<T>?
+    @usableFromInline var last: Sudog<T>?
 
+    @inlinable init() {}
+
+    @inlinable
     mutating func enqueue(_ s: Sudog<T>) {
         s.queued = true
         s.next = nil
@@ -73,6 +86,7 @@ struct WaitQ<T> {
     }
 
     /// The first sudog that can be claimed (select sudogs already won elsewhere are dropped).
+    @inlinable
     mutating func dequeue() -> Sudog<T>? {
         while let s = first {
             remove(s)
@@ -81,6 +95,7 @@ struct WaitQ<T> {
         return nil
     }
 
+    @inlinable
     mutating func remove(_ s: Sudog<T>) {
         guard s.queued else { return }
         s.queued = false
@@ -93,17 +108,17 @@ struct WaitQ<T> {
 
 /// Go: chan T. `Chan(capacity: 0)` is unbuffered (a rendezvous).
 public final class Chan<T>: @unchecked Sendable {
-    let lock = RawLock()
+    @usableFromInline let lock = RawLock()
     /// Immutable.
     public let capacity: Int
     // All below: under lock.
-    let buf: UnsafeMutablePointer<T>
-    var sendx = 0
-    var recvx = 0
-    var qcount = 0
-    var closed = false
-    var recvq = WaitQ<T>()
-    var sendq = WaitQ<T>()
+    @usableFromInline let buf: UnsafeMutablePointer<T>
+    @usableFromInline var sendx = 0
+    @usableFromInline var recvx = 0
+    @usableFromInline var qcount = 0
+    @usableFromInline var closed = false
+    @usableFromInline var recvq = WaitQ<T>()
+    @usableFromInline var sendq = WaitQ<T>()
 
     public init(capacity: Int = 0) {
         precondition(capacity >= 0, "Chan: negative capacity")
@@ -124,6 +139,7 @@ public final class Chan<T>: @unchecked Sendable {
     // MARK: send
 
     /// Go: c <- v. Parks while no receiver or buffer slot is available. Traps if the channel is closed.
+    @inlinable
     public func send(_ v: T) async {
         lock.lock()
         if let r = trySendLocked(v) { lock.unlock(); r?.wake(); return }
@@ -137,6 +153,7 @@ public final class Chan<T>: @unchecked Sendable {
     }
 
     /// Under lock. nil: cannot send now. .some(sudog?): sent; wake that receiver (if any) after unlocking.
+    @inlinable
     func trySendLocked(_ v: T) -> Sudog<T>?? {
         if closed { lock.unlock(); fatalError("send on closed channel") }
         if let r = recvq.dequeue() {
@@ -156,6 +173,7 @@ public final class Chan<T>: @unchecked Sendable {
     // MARK: receive
 
     /// Go: v, ok := <-c. ok is false only when the channel is closed and drained.
+    @inlinable
     public func receiveOK() async -> (value: T?, ok: Bool) {
         lock.lock()
         if let (v, ok, s) = tryReceiveLocked() { lock.unlock(); s?.wake(); return (v, ok) }
@@ -170,9 +188,11 @@ public final class Chan<T>: @unchecked Sendable {
     }
 
     /// Go: <-c. nil when closed and drained.
+    @inlinable
     public func receive() async -> T? { await receiveOK().value }
 
     /// Under lock. nil: would block. Otherwise the value, ok, and a sender to wake after unlocking.
+    @inlinable
     func tryReceiveLocked() -> (T?, Bool, Sudog<T>?)? {
         if let s = sendq.dequeue() {
             if capacity == 0 {
@@ -220,12 +240,15 @@ public final class Chan<T>: @unchecked Sendable {
 extension Chan: AsyncSequence {
     public typealias Element = T
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let chan: Chan<T>
+        @usableFromInline let chan: Chan<T>
+        @inlinable init(chan: Chan<T>) { self.chan = chan }
         /// Go: for v := range c.
+        @inlinable
         public mutating func next() async -> T? {
             let (v, ok) = await chan.receiveOK()
             return ok ? v : nil
         }
     }
+    @inlinable
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(chan: self) }
 }

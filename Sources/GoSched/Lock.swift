@@ -5,7 +5,7 @@ import CGoRuntime
 // The uncontended path is one CAS (acquire) to lock and one exchange (release) to unlock. Held only for short,
 // non-blocking critical sections (idle lists, the global run queue, a P's timer heap, a channel).
 
-@inline(__always)
+@inlinable @inline(__always)
 func lockKey(_ key: UnsafeMutablePointer<UInt32>) {
     var expected: UInt32 = 0
     // acquire: the critical section's loads must not move above the lock.
@@ -13,7 +13,7 @@ func lockKey(_ key: UnsafeMutablePointer<UInt32>) {
     lockKeySlow(key)
 }
 
-@inline(never)
+@usableFromInline @inline(never)
 func lockKeySlow(_ key: UnsafeMutablePointer<UInt32>) {
     // Spin briefly: critical sections are a few dozen instructions.
     for _ in 0..<100 {
@@ -29,13 +29,13 @@ func lockKeySlow(_ key: UnsafeMutablePointer<UInt32>) {
     }
 }
 
-@inline(__always)
+@inlinable @inline(__always)
 func unlockKey(_ key: UnsafeMutablePointer<UInt32>) {
     // release: the critical section's stores are visible to the next owner.
     if gort_exchange32_release(key, 0) == 2 { unlockKeySlow(key) }
 }
 
-@inline(never)
+@usableFromInline @inline(never)
 func unlockKeySlow(_ key: UnsafeMutablePointer<UInt32>) {
     _ = gort_futex_wake(key, 1)
 }
@@ -43,13 +43,14 @@ func unlockKeySlow(_ key: UnsafeMutablePointer<UInt32>) {
 /// A futex mutex usable from Swift classes (channels, wait groups): the word lives in its own allocation so
 /// its address is stable and no exclusivity checks apply.
 /// Go: runtime.mutex.
+@usableFromInline
 struct RawLock {
-    let key: UnsafeMutablePointer<UInt32>
-    init() {
+    @usableFromInline let key: UnsafeMutablePointer<UInt32>
+    @usableFromInline init() {
         key = .allocate(capacity: 1)
         key.initialize(to: 0)
     }
     func deallocate() { key.deallocate() }
-    @inline(__always) func lock() { lockKey(key) }
-    @inline(__always) func unlock() { unlockKey(key) }
+    @inlinable @inline(__always) func lock() { lockKey(key) }
+    @inlinable @inline(__always) func unlock() { unlockKey(key) }
 }
