@@ -309,6 +309,18 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             }
             g = stealWork(mp, pp)
             if g != 0 { return g }
+            // Keep looking for a short window before parking. A producer readying Gs one at a time (channel
+            // ping-pong at GOMAXPROCS > 1) calls wakep for each; while we spin it sees nmspinning != 0 and
+            // skips the futex wake, instead of paying a syscall (and us a park) per G. Bounded, so an idle
+            // scheduler still parks every M within spinWindowNS.
+            let until = nanotime() &+ spinWindowNS
+            var found = false
+            while !found && gort_load_acquire(sched.pointer(to: \.stopping)!) == 0 {
+                for _ in 0..<64 { gort_cpu_relax() }
+                found = stealableWork(sched, pp)
+                if nanotime() >= until { break }
+            }
+            if found { continue top }
         }
         // Nothing: give the P back (Go: releasep + pidleput), under the lock after a last look at the global queue.
         sched.lock()
@@ -422,7 +434,7 @@ func stealWork(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) -> 
     let sched = mp.pointee.sched
     let n = sched.allpCount
     if n <= 1 { return 0 }
-    let now = nanotime()
+    var now: UInt64 = 0  // read only if some victim has timers
     for pass in 0..<4 {
         let stealRunNext = pass == 3
         var r = mp.pointee.rand
@@ -437,6 +449,7 @@ func stealWork(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) -> 
             pos = (pos + step) % n
             if victim == pp { continue }
             if gort_load_relaxed(victim.pointer(to: \.timer0When)!) != 0 {
+                if now == 0 { now = nanotime() }
                 if runTimers(victim, into: pp, now: now) {
                     let g = runqget(pp, cap: sched.pointee.runnextCap)
                     if g != 0 { return g }
@@ -484,9 +497,10 @@ func runqsteal(_ pp: UnsafeMutablePointer<P>, _ victim: UnsafeMutablePointer<P>,
         if n != 0 { gort_store_release(dst.pointer(to: \.tail)!, t &+ n) }
         return g
     }
-    // runnext of a P that is running a job is left alone: that job readied it and its P will run it next
-    // (Go sleeps 3us before stealing it; taking it at once makes ping-pong bounce between threads).
-    if stealRunNext && gort_load_acquire(victim.pointer(to: \.status)!) != PStatus.inJob {
+    // runnext of a P whose M is running (in a job or between jobs) is left alone: that M takes it next, and
+    // taking it away makes a ping-pong pair bounce between threads (Go sleeps 3us first, then steals). Once
+    // sysmon has marked the P blocked (compensated), or the P is in `blocking {}`, its runnext is fair game.
+    if stealRunNext && runnextStealable(victim) {
         let next = gort_load_relaxed(victim.pointer(to: \.runnext)!)
         if next != 0 {
             var expected = next
@@ -495,6 +509,34 @@ func runqsteal(_ pp: UnsafeMutablePointer<P>, _ victim: UnsafeMutablePointer<P>,
     }
     return 0
 }
+
+/// May a thief take victim's runnext? Only when victim's M is blocked (see runqsteal).
+@inline(__always)
+func runnextStealable(_ victim: UnsafeMutablePointer<P>) -> Bool {
+    let st = gort_load_acquire(victim.pointer(to: \.status)!)
+    if st == PStatus.running || st == PStatus.inJob {
+        return gort_load_relaxed(victim.pointer(to: \.compensated)!) != 0
+    }
+    return true
+}
+
+/// Anything a spinning M on pp could take now: the global queue, another P's rings or stealable runnext.
+/// Loads only (no CAS): the spin loop's cheap test before a real steal.
+@inline(__always)
+func stealableWork(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) -> Bool {
+    if gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 { return true }
+    for i in 0..<sched.allpCount {
+        let v = sched.pointee.allp[i].unsafelyUnwrapped
+        if v == pp { continue }
+        if !qempty(v.pointer(to: \.high)!) || !qempty(v.pointer(to: \.runq)!) { return true }
+        if gort_load_relaxed(v.pointer(to: \.runnext)!) != 0 && runnextStealable(v) { return true }
+        if gort_load_relaxed(v.pointer(to: \.timer0When)!) != 0 { return true }
+    }
+    return false
+}
+
+/// How long a spinning M keeps looking before it gives its P back and parks (see findRunnable).
+let spinWindowNS: UInt64 = 20_000
 
 let pHighOffset = MemoryLayout<P>.offset(of: \P.high)!
 let pRunqOffset = MemoryLayout<P>.offset(of: \P.runq)!
