@@ -7,7 +7,8 @@
 //   P  a processor, GOMAXPROCS of them (Procs.swift: env, affinity mask, cgroup quota). Each has a 256-slot
 //      lock-free ring (owner pushes/pops, thieves take half with one CAS), a `runnext` slot (the G readied by
 //      the running job runs next, capped at 64 in a row), a ring for high-priority jobs that runs first, a timer
-//      heap, and a slot for its allocator cache (RunQueue.swift, Sched.swift, Timers.swift).
+//      heap, and its own GoAlloc MCache, which is its M's malloc cache while the M holds it (RunQueue.swift,
+//      Sched.swift, Timers.swift, PCache.swift).
 //   M  an OS thread holding at most one P (Schedule.swift). Idle Ms park on a futex and use no CPU.
 //   sched  the global queue and idle lists under one futex lock; nmspinning / npidle atomics.
 //
@@ -28,4 +29,4 @@
 //
 // Swift integration: Scheduler is a TaskExecutor and SchedulingExecutor; GoSched.install() makes it the global
 // executor (Install.swift). Channels: Chan.swift, Select.swift, WaitGroup.swift. Observability: Stats.swift,
-// GODEBUG=schedtrace=N.
+// GODEBUG=schedtrace=N, the per-M trace recorder (Trace.swift, `gort trace`).

@@ -103,7 +103,12 @@ func parallelMap(_ perChunk: Int) async -> Int {
 let t0 = now()
 let check: Int = await Task.detached { () async -> Int in
     switch workload {
-    case "skynet": return await skynet(0, Int(1_000_000 * scale))
+    case "skynet":
+        // The tree only bottoms out at 1 for a power of ten (size 3 would split into children of size 0 forever):
+        // round the scaled size down to one.
+        var leaves = 1
+        while leaves * 10 <= Int(1_000_000 * scale) { leaves *= 10 }
+        return await skynet(0, leaves)
     case "spawn-join": return await spawnJoin(Int(1_000_000 * scale))
     case "ping-pong": return await pingPong(Int(1_000_000 * scale))
     case "yield-fanout": return await yieldFanout(Int(10_000 * scale), 100)
