@@ -62,11 +62,13 @@ struct PCacheHooks {
 @inline(__always)
 func bindPCache(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
     let hooks = mp.pointee.sched.pointee.cacheHooks
-    if pp.pointee.mcache == nil {
-        pp.pointee.mcache = hooks.create()  // nil when out of memory: the thread keeps its own cache
-        if pp.pointee.mcache == nil { return }
+    var c = UnsafeMutableRawPointer(bitPattern: UInt(gort_load_relaxed(pp.pointer(to: \.mcache)!)))  // owner
+    if c == nil {
+        c = hooks.create()  // nil when out of memory: the thread keeps its own cache
+        if c == nil { return }
+        gort_store_release(pp.pointer(to: \.mcache)!, UInt64(UInt(bitPattern: c)))
     }
-    mp.pointee.savedCache = hooks.swap(pp.pointee.mcache)
+    mp.pointee.savedCache = hooks.swap(c)
     mp.pointee.cacheBound = true
 }
 
@@ -83,8 +85,8 @@ func unbindPCache(_ mp: UnsafeMutablePointer<M>) {
 func destroyPCaches(_ s: UnsafeMutablePointer<SchedState>) {
     for i in 0..<s.allpCount {
         let pp = s.pointee.allp[i].unsafelyUnwrapped
-        if let c = pp.pointee.mcache {
-            pp.pointee.mcache = nil
+        if let c = UnsafeMutableRawPointer(bitPattern: UInt(gort_load_acquire(pp.pointer(to: \.mcache)!))) {
+            gort_store_release(pp.pointer(to: \.mcache)!, 0)
             s.pointee.cacheHooks.destroy(c)
         }
     }
@@ -97,7 +99,9 @@ extension Scheduler {
     /// The MCaches of this scheduler's Ps (nil for a P that has not run yet), GOMAXPROCS first, then spares.
     /// For tests and diagnostics: racy while Ms run.
     @_spi(Testing) public var pCaches: [UnsafeMutableRawPointer?] {
-        (0..<s.allpCount).map { s.pointee.allp[$0].unsafelyUnwrapped.pointee.mcache }
+        (0..<s.allpCount).map {
+            UnsafeMutableRawPointer(bitPattern: UInt(gort_load_acquire(s.pointee.allp[$0].unsafelyUnwrapped.pointer(to: \.mcache)!)))
+        }
     }
 
     /// The calling thread's current malloc cache, as the heap that serves malloc sees it (libGoMalloc.so's TLS

@@ -52,10 +52,10 @@ struct P {
     var runq: RunQueue
     /// Link in sched.pidle / spare list. Under sched.lock.
     var link: UnsafeMutablePointer<P>? = nil
-    /// Go: p.mcache. This P's MCache of the process heap (PCache.swift), created by the first M that binds the
-    /// P, destroyed after every M has exited. Only the M holding the P reads or writes it (and uses the cache,
-    /// through its thread's malloc slot).
-    var mcache: UnsafeMutableRawPointer? = nil
+    /// Go: p.mcache. The address of this P's MCache of the process heap (PCache.swift), 0 until the first M
+    /// that binds the P creates it; destroyed after every M has exited. Only the M holding the P writes it and
+    /// uses the cache (release store, so diagnostics such as `pCaches` may read it with an acquire load).
+    var mcache: UInt64 = 0
 
     // Timers (Go: p.timers, p.timersLock, p.timer0When).
     /// Guards timers/timerCount/timerCap.
