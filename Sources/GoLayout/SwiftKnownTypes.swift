@@ -44,7 +44,11 @@ struct SwiftKnownTypes {
         case ("Array", 1), ("ContiguousArray", 1): return .known(model.heapReference)
         case ("Dictionary", 2), ("Set", 1): return opaque(8, 8, xi: 255, spare: false)
         case ("ArraySlice", 1): return opaque(32, 8, xi: 255, spare: nil)
-        case ("AnyHashable", 0): return opaque(40, 8, xi: 255, spare: false)
+        case ("AnyHashable", 0):
+            // An opaque existential inside (its box), so a multi-payload enum gets no spare bits past it.
+            guard var t = opaque(40, 8, xi: 255, spare: false).layout else { return nil }
+            t.tailSpare = false
+            return .known(t)
         case ("Optional", 1):
             guard let w = args[0].layout else { return args[0] }
             return EnumLayout.singlePayload(w, emptyCases: 1)

@@ -33,8 +33,10 @@ extension SwiftResolver {
             guard let l = base.layout else { return base }
             if ownership == "weak" { return .known(.plain(8, 8)) }
             guard l.size == 8 else { return .unknown("\(ownership) of a non-class type") }
+            // An unowned reference keeps a native heap pointer's spare bits (measured: `enum { case a(Int8?),
+            // b(W), c }` with `struct W { unowned var k: K }` is 8 bytes, its tag in W's spare bits).
             return .known(TypeLayout(size: 8, alignment: 8, extraInhabitants: 255, extraInhabitantsExact: false,
-                                     spareBits: nil))
+                                     spareBits: model.spareMask(model.heapPointerSpareBits)))
         }
         return base
     }

@@ -153,7 +153,8 @@ final class SwiftResolver {
             let r = c.payload.count == 1 ? resolve(c.payload[0], scope: scope, env: env)
                 : aggregate(c.payload.map { resolve($0, scope: scope, env: env) })
             guard let l = r.layout else { return r }
-            if l.size == 0 { return .unknown("enum \(decl.qualifiedName) has a zero-size payload") }
+            // IRGen counts a case whose payload is known to be empty among the no-payload cases.
+            if l.size == 0 { empty += 1; continue }
             payloads.append(l)
         }
         return EnumLayout.layout(payloads: payloads, emptyCases: empty)
@@ -191,6 +192,18 @@ final class SwiftResolver {
     /// class-bound one is the reference (8); each protocol with witnesses adds one witness-table word.
     /// `any Error` alone is a single boxed reference.
     func existential(_ constraint: TypeSyntax, scope: [String]) -> Resolved {
+        // `any P.Type`: an existential metatype, the metadata pointer plus one witness table per protocol.
+        if let m = constraint.as(MetatypeTypeSyntax.self), m.metatypeSpecifier.text == "Type" {
+            switch existentialShape(m.baseType, scope: scope) {
+            case .failure(let why): return .unknown(why.message)
+            case .success(let shape):
+                var t = model.heapReference
+                t.size = 8 + 8 * shape.tables
+                t.pointerBytes = 0
+                t.spareBits = shape.tables > 0 ? nil : t.spareBits
+                return .known(t)
+            }
+        }
         switch existentialShape(constraint, scope: scope) {
         case .failure(let why): return .unknown(why.message)
         case .success(let shape):
@@ -210,6 +223,7 @@ final class SwiftResolver {
         func flatten(_ t: TypeSyntax) {
             if let c = t.as(CompositionTypeSyntax.self) { for e in c.elements { flatten(e.type) } }
             else if let a = t.as(SomeOrAnyTypeSyntax.self) { flatten(a.constraint) }
+            else if let p = t.as(TupleTypeSyntax.self), p.elements.count == 1 { flatten(p.elements.first!.type) }
             else { names.append(t.trimmedDescription) }
         }
         flatten(constraint)
@@ -249,8 +263,9 @@ final class SwiftResolver {
             r.spareBits = r.spareBits! + [UInt8](repeating: 0, count: 8 * witnessTables)
             return .known(r)
         }
-        return .known(TypeLayout(size: 32 + 8 * witnessTables, alignment: 8,
-                                 extraInhabitants: model.heapPointerExtraInhabitants))
+        var t = TypeLayout(size: 32 + 8 * witnessTables, alignment: 8, extraInhabitants: model.heapPointerExtraInhabitants)
+        t.tailSpare = false
+        return .known(t)
     }
 
     /// nil when some ancestor is a protocol we do not know.
