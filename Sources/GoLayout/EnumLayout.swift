@@ -8,8 +8,8 @@
 /// - Several payload cases: the tag goes in the spare bits all payloads share (a shorter payload's missing
 ///   bytes count as spare), empty cases are numbered in the non-spare bits; if the tags do not fit, the tag is
 ///   extra bytes after the largest payload and empty cases are numbered in all payload bits (32 at most), so
-///   then no payload bit stays spare; the extra tag bytes are not spare either.
-///   Extra inhabitants are the unused values of the tag bits (common spare bits + extra tag bits needed).
+///   then no payload bit stays spare; the extra tag's unused bits are (none after an opaque existential).
+///   Extra inhabitants are the unused tag values.
 enum EnumLayout {
     static func layout(payloads: [TypeLayout], emptyCases: Int) -> Resolved {
         switch payloads.count {
@@ -71,14 +71,10 @@ enum EnumLayout {
         }
         let tags = payloads.count + casesPerTag(emptyCases, valueBits: size * 8)
         let bytes = tagBytes(forTags: tags)
-        // Extra inhabitants count only the tag values the tag *bits* can hold (common spare bits plus the extra
-        // tag bits actually needed), not the whole tag byte: `enum { case a(X), b(Y), c }?` grows by a byte when
-        // those few bits are all used.
-        let tagBits = spareCount + bitsNeeded(tags)
-        let xi = tagBits >= 31 ? TypeLayout.maxExtraInhabitants : min(capacity(bytes: bytes), 1 << tagBits) - tags
+        let xi = capacity(bytes: bytes) - tags
         var t = TypeLayout(size: size + bytes, alignment: alignment, extraInhabitants: max(0, xi),
                            spareBits: (emptyCases > 0 ? [UInt8](repeating: 0, count: size) : common)
-                               + [UInt8](repeating: 0, count: bytes))
+                               + (tailSpare ? tagSpare(bytes: bytes, tags: tags) : [UInt8](repeating: 0, count: bytes)))
         t.tailSpare = tailSpare
         return .known(t)
     }

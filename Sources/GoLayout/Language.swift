@@ -58,12 +58,6 @@ extension Language {
             tailSpare = tailSpare && f.tailSpare
             if let fs = f.spareBits, spare != nil {
                 for i in 0..<f.size { spare![offset + i] = fs[i] }
-                // Padding after a field holding an opaque existential is not spare either (measured:
-                // `enum { case a((E, Int64)), b(Int64), c(Int64) }` with such an E needs an extra tag byte).
-                if !f.tailSpare {
-                    var i = offset + f.size
-                    while i < p.size && !p.offsets.contains(i) { spare![i] = 0; i += 1 }
-                }
             } else {
                 spare = nil
             }
@@ -76,7 +70,9 @@ extension Language {
         if self == .go { return TypeLayout(size: p.size, alignment: p.alignment, spareBits: [UInt8](repeating: 0, count: p.size), pointerBytes: pointerBytes) }
         var t = TypeLayout(size: p.size, alignment: p.alignment, extraInhabitants: xi, extraInhabitantsExact: xiExact,
                            spareBits: [UInt8](repeating: 0, count: p.size))
-        t.spareBits = spare
+        // An aggregate holding an opaque existential offers no spare bits at all, not even its padding
+        // (measured: `enum { case a((Int8, Any)), b(Int8) }` is 41 bytes, `(Int8, Int64)` in its place gives 16).
+        t.spareBits = tailSpare ? spare : spare.map { [UInt8](repeating: 0, count: $0.count) }
         t.tailSpare = tailSpare
         return t
     }

@@ -31,7 +31,13 @@ extension SwiftResolver {
         if p.isLazy { base = optional(base) }
         if let ownership = p.ownership {
             guard let l = base.layout else { return base }
-            if ownership == "weak" { return .known(.plain(8, 8)) }
+            if ownership == "weak" {
+                // Like an opaque existential, a weak reference takes every spare bit from what holds it
+                // (measured: `enum { case a(S), b(Int8) }` with `S { weak var k: K?; lazy var x: Int }` is 18).
+                var t = TypeLayout.plain(8, 8)
+                t.tailSpare = false
+                return .known(t)
+            }
             guard l.size == 8 else { return .unknown("\(ownership) of a non-class type") }
             // An unowned reference keeps a native heap pointer's spare bits (measured: `enum { case a(Int8?),
             // b(W), c }` with `struct W { unowned var k: K }` is 8 bytes, its tag in W's spare bits).
