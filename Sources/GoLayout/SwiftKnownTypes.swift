@@ -10,8 +10,9 @@ struct SwiftKnownTypes {
 
     /// A library type measured by size, alignment and a lower bound on its extra inhabitants.
     private func opaque(_ size: Int, _ alignment: Int, xi: Int, spare: Bool?) -> Resolved {
-        .known(TypeLayout(size: size, alignment: alignment, extraInhabitants: xi, extraInhabitantsExact: false,
-                          spareBits: spare == false ? [UInt8](repeating: 0, count: size) : nil))
+        var t = TypeLayout(size: size, alignment: alignment, extraInhabitants: xi, extraInhabitantsExact: false)
+        if spare != false { t.spareBits = nil }  // unknown (the initializer would read nil as "none")
+        return .known(t)
     }
 
     /// A non-null raw pointer: only 0 is invalid.

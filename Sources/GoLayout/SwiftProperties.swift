@@ -24,7 +24,16 @@ extension SwiftResolver {
             guard decl.attributes.contains("propertyWrapper") else { continue }
             switch decl.genericParameters.count {
             case 0: base = resolveDecl(decl, args: [])
-            case 1: base = resolveDecl(decl, args: [base])
+            case 1:
+                // The wrapped value is a generic struct field: resolve its type again at full abstraction.
+                if decl.kind == .structType, let type = p.type, p.attributes.last == attribute {
+                    thickMetatypes += 1
+                    let abstract = resolve(type, scope: scope, env: env)
+                    thickMetatypes -= 1
+                    base = resolveDecl(decl, args: [abstract])
+                } else {
+                    base = resolveDecl(decl, args: [base])
+                }
             default: return .unknown("property wrapper @\(attribute) with several generic parameters")
             }
         }

@@ -9,6 +9,10 @@ final class SwiftResolver {
     let model: DataModel
     private var cache: [String: Resolved] = [:]
     private var resolving: Set<String> = []
+    /// Above 0 while resolving a generic struct's type arguments: a struct field of generic type stores its value
+    /// at the most general abstraction, where a struct or enum metatype is thick (8 bytes), not thin (measured:
+    /// `Pair<S.Type, Int8>` is 9 bytes, `(S.Type, Int8)` is 1).
+    var thickMetatypes = 0
 
     init(declarations: SwiftDeclarations, model: DataModel) {
         self.declarations = declarations
@@ -22,12 +26,17 @@ final class SwiftResolver {
 
     func resolve(_ type: TypeSyntax, scope: [String], env: Environment) -> Resolved {
         if let t = type.as(IdentifierTypeSyntax.self) {
-            let args = t.genericArgumentClause.map { arguments($0, scope: scope, env: env) } ?? []
+            let args = t.genericArgumentClause.map {
+                arguments($0, thick: lookup(t.name.text, scope: scope)?.kind == .structType, scope: scope, env: env)
+            } ?? []
             return named(t.name.text, args: args, argCount: t.genericArgumentClause?.arguments.count ?? 0,
                          scope: scope, env: env)
         }
         if let t = type.as(MemberTypeSyntax.self) {
-            let args = t.genericArgumentClause.map { arguments($0, scope: scope, env: env) } ?? []
+            let args = t.genericArgumentClause.map {
+                arguments($0, thick: lookup(t.trimmedDescription.split(separator: "<").first.map(String.init) ?? t.name.text,
+                                            scope: scope)?.kind == .structType, scope: scope, env: env)
+            } ?? []
             return named(t.trimmedDescription.split(separator: "<").first.map(String.init) ?? t.name.text,
                          args: args, argCount: t.genericArgumentClause?.arguments.count ?? 0, scope: scope, env: env)
         }
@@ -58,8 +67,10 @@ final class SwiftResolver {
         return .unknown("type '\(type.trimmedDescription)' is not supported")
     }
 
-    private func arguments(_ clause: GenericArgumentClauseSyntax, scope: [String], env: Environment) -> [Resolved] {
-        clause.arguments.map { arg in
+    private func arguments(_ clause: GenericArgumentClauseSyntax, thick: Bool, scope: [String], env: Environment) -> [Resolved] {
+        if thick { thickMetatypes += 1 }
+        defer { if thick { thickMetatypes -= 1 } }
+        return clause.arguments.map { arg in
             if case .type(let t) = arg.argument { return resolve(t, scope: scope, env: env) }
             return .unknown("value generic argument")
         }
@@ -105,6 +116,10 @@ final class SwiftResolver {
     }
 
     func resolveDecl(_ decl: SwiftDeclarations.TypeDecl, args: [Resolved]) -> Resolved {
+        // A declaration's own fields are concrete again, whatever context named it.
+        let outer = thickMetatypes
+        thickMetatypes = 0
+        defer { thickMetatypes = outer }
         switch decl.kind {
         case .classType: return .known(model.heapReference)
         case .protocolType:
@@ -177,12 +192,13 @@ final class SwiftResolver {
         if name == "Any" || name == "AnyObject" { return .known(model.heapReference) }
         if let decl = lookup(name, scope: scope) {
             switch decl.kind {
-            case .structType, .enumType: return .known(.plain(0, 1))  // thin: the type is static
+            case .structType, .enumType:  // thin: the type is static, unless stored abstractly
+                return .known(thickMetatypes > 0 ? model.heapReference : .plain(0, 1))
             case .classType: return .known(model.heapReference)
             default: break
             }
         }
-        if known.lookup(name, []) != nil { return .known(.plain(0, 1)) }
+        if known.lookup(name, []) != nil { return .known(thickMetatypes > 0 ? model.heapReference : .plain(0, 1)) }
         return .unknown("metatype of \(name)")
     }
 
