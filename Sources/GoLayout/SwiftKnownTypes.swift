@@ -32,10 +32,15 @@ struct SwiftKnownTypes {
              ("TimeInterval", 0), ("Date", 0), ("DispatchTime", 0):
             return plain(8, 8)
         case ("Float80", 0): return plain(16, 16)
-        case ("Int32", 0), ("UInt32", 0), ("Float", 0), ("Float32", 0), ("Unicode.Scalar", 0), ("UnicodeScalar", 0):
+        case ("Int32", 0), ("UInt32", 0), ("Float", 0), ("Float32", 0), ("Unicode.Scalar", 0), ("UnicodeScalar", 0),
+             ("CInt", 0), ("CUnsignedInt", 0), ("CFloat", 0), ("CWideChar", 0), ("CChar32", 0):
             return plain(4, 4)
-        case ("Int16", 0), ("UInt16", 0), ("Float16", 0): return plain(2, 2)
-        case ("Int8", 0), ("UInt8", 0), ("CChar", 0): return plain(1, 1)
+        case ("CLong", 0), ("CUnsignedLong", 0), ("CLongLong", 0), ("CUnsignedLongLong", 0), ("CDouble", 0):
+            return plain(8, 8)
+        case ("Int16", 0), ("UInt16", 0), ("Float16", 0), ("CShort", 0), ("CUnsignedShort", 0), ("CChar16", 0):
+            return plain(2, 2)
+        case ("CBool", 0): return .known(TypeLayout(size: 1, alignment: 1, extraInhabitants: 254, spareBits: [0xFE]))
+        case ("Int8", 0), ("UInt8", 0), ("CChar", 0), ("CSignedChar", 0), ("CUnsignedChar", 0): return plain(1, 1)
         case ("Int128", 0), ("UInt128", 0): return plain(16, 16)
         case ("Bool", 0): return .known(TypeLayout(size: 1, alignment: 1, extraInhabitants: 254, spareBits: [0xFE]))
         case ("Void", 0): return plain(0, 1)
