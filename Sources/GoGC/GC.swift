@@ -234,12 +234,10 @@ public final class GC: @unchecked Sendable {
         }
     }
 
-    var forcedPending: UInt64 = 0
-
     /// Asks the coordinator for a cycle (allocation trigger or collect()).
     func requestCycle(forced: Bool) {
         guard config.concurrent else { return }
-        if forced { gort_store_release(&forcedPending, 1) }
+        if forced { gort_store_release(&state.pointee.forcedPending, 1) }
         if !coordinatorStarted {
             cycleLock.lock()
             if !coordinatorStarted {
@@ -255,20 +253,21 @@ public final class GC: @unchecked Sendable {
         }
     }
 
+    /// The coordinator thread. A request is consumed (requested 1 -> 0) *before* its cycle runs, so a request
+    /// made while a cycle runs (a collect() that needs a cycle starting after its call, or a trigger) sets
+    /// `requested` again and gets the next cycle: no request is lost.
     func coordinatorLoop() {
         while true {
             let w = gort_load32_acquire(&state.pointee.wake)
-            if gort_load_acquire(&state.pointee.requested) == 0 {
-                futexWait(&state.pointee.wake, w, -1)
-                continue
+            if gort_exchange_acqrel(&state.pointee.requested, 0) == 0 {
+                // A trigger that fired while we were sweeping: go again if the heap is still over it.
+                if gort_load_relaxed(&state.pointee.heapLive) < gort_load_relaxed(&state.pointee.trigger) {
+                    futexWait(&state.pointee.wake, w, -1)
+                    continue
+                }
             }
-            let forced = gort_exchange_acqrel(&forcedPending, 0) != 0
+            let forced = gort_exchange_acqrel(&state.pointee.forcedPending, 0) != 0
             runCycle(forced: forced)
-            gort_store_release(&state.pointee.requested, 0)
-            // A trigger that fired while we were sweeping: go again if the heap is still over it.
-            if gort_load_relaxed(&state.pointee.heapLive) >= gort_load_relaxed(&state.pointee.trigger) {
-                gort_store_release(&state.pointee.requested, 1)
-            }
         }
     }
 

@@ -69,6 +69,9 @@ struct GCState {
     var cycleDone: UInt32 = 0
     /// 1 when a cycle has been requested and not started (CAS by requesters, cleared by the coordinator).
     var requested: UInt64 = 0
+    /// 1 when a pending request came from collect() (the next cycle counts as forced). Set with release by
+    /// requesters before they set `requested`; taken with an acq_rel exchange by the coordinator.
+    var forcedPending: UInt64 = 0
     /// Completed cycles (written by the coordinator, release; read with acquire).
     var numGC: UInt64 = 0
 

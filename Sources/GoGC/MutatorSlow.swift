@@ -154,9 +154,14 @@ extension Mutation {
     func park() {
         let g = gc
         if gort_load_relaxed(&g.pointee.phase) != 0 { g.flush(gcwPtr) }
+        var overTrigger = false
         if m.pointee.allocBytes != 0 {
-            gort_fetch_add_relaxed(&g.pointee.heapLive, m.pointee.allocBytes)
+            let bytes = m.pointee.allocBytes
             m.pointee.allocBytes = 0
+            let live = gort_fetch_add_relaxed(&g.pointee.heapLive, bytes) &+ bytes
+            // Short scopes may never reach allocFlush: the trigger is checked here too, or a program made of
+            // many small scopes would never start a cycle.
+            overTrigger = live >= gort_load_relaxed(&g.pointee.trigger) && gort_load_relaxed(&g.pointee.phase) == 0
         }
         // Release: the coordinator, after its acquire load of status, sees our cache, buffers and stack.
         gort_store_release(&m.pointee.status, 0)
@@ -164,6 +169,7 @@ extension Mutation {
             _ = gort_fetch_add32_acqrel(&g.pointee.stwAck, 1)
             _ = gort_futex_wake(&g.pointee.stwAck, 1)
         }
+        if overTrigger { GC.owner(of: g).requestCycle(forced: false) }
     }
 
     /// Enters the running state, waiting while the world is stopped.
