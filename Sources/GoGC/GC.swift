@@ -147,6 +147,8 @@ public final class GC: @unchecked Sendable {
         state.pointee.trigger = state.pointee.goal == UInt64.max ? UInt64.max : state.pointee.goal * 7 / 8
         statsStore.nextGC = state.pointee.goal
         state.pointee.owner = Unmanaged.passUnretained(self).toOpaque()
+        state.pointee.heap = h
+        h.gcSetSweepHook(gcCentralSweepHook, context: UnsafeMutableRawPointer(state))
     }
 
     @inline(__always) static func owner(of g: GCStatePtr) -> GC {
@@ -383,6 +385,12 @@ public final class GC: @unchecked Sendable {
         if state.pointee.checkmark != 0 { runCheckmark(parity) }
         t.heapMarked = gort_load_relaxed(&state.pointee.heapMarked)
         t.heapEnd = gort_load_relaxed(&state.pointee.heapLive)
+        // Go: heapLive = heapMarked at mark termination. Everything allocated during mark was allocated black
+        // and so is in heapMarked (mutators' unflushed counts are dropped for that reason; at mark start they
+        // were all flushed by park). Unmarked objects are no longer counted: sweeping frees them without
+        // touching heapLive, so the pacer never sees unswept garbage as live.
+        forEachMutator { m in m.pointee.allocBytes = 0 }
+        gort_store_relaxed(&state.pointee.heapLive, t.heapMarked)
         gort_store_relaxed(&state.pointee.writeBarrier, 0)
         gort_store_relaxed(&state.pointee.phase, GCPhase.off.rawValue)
         gort_store_relaxed(&state.pointee.sweepgen, gort_load_relaxed(&state.pointee.sweepgen) + 2)
@@ -438,29 +446,16 @@ public final class GC: @unchecked Sendable {
             }
         }
         largeSweep = []
-        if freedBytes != 0 { gort_fetch_add_relaxed(&state.pointee.heapLive, UInt64(bitPattern: Int64(-freedBytes))) }
+        _ = freedBytes   // not subtracted from heapLive: see markTermination
     }
 
     func sweepUnswept() {
-        let sg = gort_load_relaxed(&state.pointee.sweepgen)
-        let parity = Int(gort_load_relaxed(&state.pointee.markParity))
-        var r = GCSweepResult()
         for spc in 2..<numSpanClasses {
             while let s = heap.gcPopUnswept(spc) {
-                if let a = state.arena(s.gcStart) {
-                    let page = Int((s.gcStart >> UInt(pageShift)) & UInt(pagesPerArena - 1))
-                    if a.pointee.sweepgen[page] != sg {
-                        let before = r.objects
-                        s.gcSweep(marks: a.pointee.marks + parity * GCArena.bitmapWords,
-                                  firstWord: Int((s.gcStart >> 3) & GCArena.wordMask), keep: 0, into: &r)
-                        if r.objects != before { s.gcCountFreesGlobally(heap, r.objects - before) }
-                        a.pointee.sweepgen[page] = sg
-                    }
-                }
+                state.sweepSpan(s, keep: 0)
                 heap.gcReturnSpan(s)
             }
         }
-        if r.bytes != 0 { gort_fetch_add_relaxed(&state.pointee.heapLive, UInt64(bitPattern: Int64(-r.bytes))) }
     }
 
     func largeAppend(_ p: UInt) {

@@ -75,7 +75,9 @@ struct GCState {
     /// Completed cycles (written by the coordinator, release; read with acquire).
     var numGC: UInt64 = 0
 
-    /// Bytes in allocated slots (atomic, relaxed: mutators add in batches, the sweeper subtracts).
+    /// Go: gcController.heapLive. Bytes marked by the last cycle plus bytes allocated since (atomic, relaxed:
+    /// mutators add in batches; the coordinator sets it to heapMarked at mark termination, world stopped).
+    /// Sweeping does not change it: unmarked objects stopped counting at mark termination.
     var heapLive: UInt64 = 0
     /// heapLive value that starts the next cycle (coordinator writes, relaxed; mutators read relaxed).
     var trigger: UInt64 = 4 << 20
@@ -104,6 +106,8 @@ struct GCState {
     var arenaList: UnsafeMutablePointer<UnsafeMutablePointer<GCArena>>
     var arenaCount: Int = 0
 
+    /// The collector's heap (for sweep statistics). Immutable after init.
+    var heap: Heap? = nil
     /// The owning GC object (Unmanaged, unretained; the GC outlives every mutator). Immutable after init.
     var owner: UnsafeMutableRawPointer? = nil
     /// Cycles started / finished (coordinator writes with release; collect() reads with acquire).

@@ -9,21 +9,8 @@ extension Mutation {
     @inline(never)
     func newSpan(_ s: UnsafeMutablePointer<MSpan>, _ spc: Int, _ p: UInt) {
         let g = gc
-        let a = g.arena(p) ?? g.ensureArena(p, heap: m.pointee.cache.heap)
-        let start = s.gcStart
-        let page = Int((start &>> UInt(pageShift)) & UInt(pagesPerArena - 1))
-        let sg = gort_load_relaxed(&g.pointee.sweepgen)
-        if a.pointee.sweepgen[page] != sg {
-            var r = GCSweepResult()
-            let parity = Int(gort_load_relaxed(&g.pointee.markParity))
-            s.gcSweep(marks: a.pointee.marks + parity * GCArena.bitmapWords,
-                      firstWord: Int((start &>> 3) & GCArena.wordMask), keep: p, into: &r)
-            a.pointee.sweepgen[page] = sg
-            if r.objects != 0 {
-                s.gcCountFreesGlobally(m.pointee.cache.heap, r.objects)
-                gort_fetch_add_relaxed(&g.pointee.heapLive, UInt64(bitPattern: Int64(-r.bytes)))
-            }
-        }
+        if g.arena(p) == nil { _ = g.ensureArena(p, heap: m.pointee.cache.heap) }
+        g.sweepSpan(s, keep: p)
         m.pointee.lastSpan[spc] = s
     }
 
