@@ -125,6 +125,7 @@ public final class GC: @unchecked Sendable {
     public var testMarkBudget = 0
 
     public init(config: GCConfig = .fromEnvironment()) {
+        Geometry.check()
         guard let h = Heap.create(config: config.heap), let c = h.makeCache() else { gcFatal("GoGC: cannot create the heap") }
         heap = h
         coordCache = c

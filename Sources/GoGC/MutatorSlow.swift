@@ -14,15 +14,14 @@ extension Mutation {
         m.pointee.lastSpan[spc] = s
     }
 
-    /// Objects allocated during mark are black (Go: gcmarknewobject).
+    /// Objects allocated during mark are black (Go: gcmarknewobject). `bytes`: the object's slot size (the
+    /// caller knows it, so no span lookup here).
     @inline(never)
-    func allocBlack(_ p: UInt) {
+    func allocBlack(_ p: UInt, _ bytes: UInt64) {
         let g = gc
         guard let a = g.arena(p) else { return }
         let which = Int(gort_load_relaxed(&g.pointee.markParity))
-        if g.setMark(a, p, which), let s = a.pointee.heapArena.gcSpan(at: p) {
-            m.pointee.gcw.markedBytes &+= UInt64(s.gcElemSize)
-        }
+        if g.setMark(a, p, which) { m.pointee.gcw.markedBytes &+= bytes }
     }
 
     @inline(never)
@@ -41,7 +40,7 @@ extension Mutation {
         let end = p + UInt(bytes)
         while q < end {   // every arena the object covers gets its metadata
             _ = g.arena(q) ?? g.ensureArena(q, heap: m.pointee.cache.heap)
-            q = (q | UInt(heapArenaBytes - 1)) + 1
+            q = (q | UInt(Geometry.heapArenaBytes - 1)) + 1
         }
         guard let s = m.pointee.cache.heap.span(of: raw) else { outOfMemory() }
         let slotWords = Int(s.gcElemSize / 8)
@@ -50,7 +49,7 @@ extension Mutation {
             else { writeMaskBits(p, layout.mask0, layout.maskWords, slotWords: slotWords) }
         }
         GC.owner(of: g).largeAppend(p)
-        if gort_load_relaxed(&g.pointee.phase) != 0 { allocBlack(p) }
+        if gort_load_relaxed(&g.pointee.phase) != 0 { allocBlack(p, UInt64(slotWords * 8)) }
         m.pointee.allocBytes &+= UInt64(slotWords * 8)
         if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
         return p

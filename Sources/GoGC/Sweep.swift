@@ -17,7 +17,7 @@ extension UnsafeMutablePointer where Pointee == GCState {
     @discardableResult
     func sweepSpan(_ s: UnsafeMutablePointer<MSpan>, keep: UInt) -> Int {
         guard let a = arena(s.gcStart) else { return 0 }   // nothing was ever allocated in this arena
-        let page = Int((s.gcStart &>> UInt(pageShift)) & UInt(pagesPerArena - 1))
+        let page = Int((s.gcStart &>> UInt(Geometry.pageShift)) & UInt(Geometry.pagesPerArena - 1))
         let sg = gort_load_relaxed(&pointee.sweepgen)
         if a.pointee.sweepgen[page] == sg { return 0 }
         var r = GCSweepResult()

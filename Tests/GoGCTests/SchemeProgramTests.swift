@@ -23,13 +23,26 @@ final class SchemeProgramTests: XCTestCase {
             .appendingPathComponent("Examples/Scheme/tests")
     }
 
-    func run(_ exe: URL, _ program: URL) throws -> (status: Int32, out: String, err: String) {
+    /// GODEBUG=gctrace=1 on a garbage-heavy program: one line per cycle, each in Go's exact format.
+    func testGctraceLinesHaveGoFormat() throws {
+        let exe = try interpreter()
+        let r = try run(exe, programsDirectory.appendingPathComponent("gc.scm"), godebug: "gctrace=1")
+        XCTAssertEqual(r.status, 0)
+        let lines = r.err.split(separator: "\n").map(String.init)
+        XCTAssertGreaterThan(lines.count, 3, "collections must have run")
+        for (i, line) in lines.enumerated() {
+            XCTAssertTrue(ObservabilityTests.matchesGoFormat(line), "not Go's gctrace format: \(line)")
+            XCTAssertTrue(line.hasPrefix("gc \(i + 1) @"), "cycles are numbered from 1: \(line)")
+        }
+    }
+
+    func run(_ exe: URL, _ program: URL, godebug: String = "gccheckmark=1") throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = exe
         p.arguments = [program.path]
         var env = ProcessInfo.processInfo.environment
         env["GOGC"] = "25"
-        env["GODEBUG"] = "gccheckmark=1"
+        env["GODEBUG"] = godebug
         p.environment = env
         // stderr goes to a file and stdout to a pipe read to the end, so a large output cannot block the child.
         let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("gort-scheme-\(getpid())-\(program.lastPathComponent).err")
