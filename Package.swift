@@ -81,17 +81,20 @@ let package = Package(
             dependencies: ["GoAlloc", "CGoRuntime"],
             swiftSettings: runtimeSwiftSettings
         ),
+        // Cross-module optimization: clients (the Scheme, bench-gc) inline and specialize the allocation,
+        // field access and shadow-stack fast paths instead of calling unspecialized generic entry points.
         .target(
             name: "GoGC",
             dependencies: ["GoAlloc", "GoSched", "CGoRuntime"],
-            swiftSettings: runtimeSwiftSettings
+            swiftSettings: runtimeSwiftSettings + [.unsafeFlags(["-cross-module-optimization"])]
         ),
         // A small Scheme whose values live in GoGC: the collector's real client.
         .executableTarget(
             name: "gort-scheme",
             dependencies: ["GoGC"],
             path: "Examples/Scheme",
-            swiftSettings: [.unsafeFlags(["-O"])]
+            exclude: ["tests"],
+            swiftSettings: [.unsafeFlags(["-O", "-enforce-exclusivity=unchecked"])]
         ),
         .executableTarget(
             name: "gort",

@@ -55,6 +55,13 @@ public struct MHeap {
     public var config: HeapConfig
     /// Background scavenger state (Scavenger.swift).
     var scav = ScavengerState()
+    /// A garbage collector's sweep of a span that MCentral.cacheSpan takes from an unswept set, before it
+    /// looks at the span's free count (Go: mcentral.cacheSpan sweeps the spans it takes). nil for heaps without
+    /// a collector. Its first argument is the span (raw: MSpan is not a C type). Set once by the collector
+    /// before anything is allocated (GCSupport.gcSetSweepHook);
+    /// immutable afterwards, read without the lock. The callee holds the span exclusively.
+    var gcSweepHook: (@convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer?) -> Void)? = nil
+    var gcSweepContext: UnsafeMutableRawPointer? = nil
 
     /// size -> noscan span class for C's malloc, one byte per 8 bytes of size up to maxSmallSize (4 KiB),
     /// derived at creation from the generated tables: one load on malloc's fast path instead of Go's two-table
