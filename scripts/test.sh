@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README): builds everything, including libGoMalloc.so, then runs each test target with a
-# time limit (a hung scheduler or collector test fails the run instead of eating CI's 90 minutes).
+# time limit (a hung scheduler or collector test fails the run instead of eating CI's 90 minutes). Then the
+# scheduler tests again under Thread Sanitizer, in their own build directory (.build-tsan).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 swift build --build-tests || exit 1
@@ -9,4 +10,14 @@ for target in GoAllocTests GoMallocTests GoLayoutTests GoSchedTests GoGCTests; d
   echo "=== $target"
   timeout 1200 swift test --skip-build --filter "$target" || { echo "=== $target FAILED"; status=1; }
 done
+echo "=== GoSchedTests (Thread Sanitizer)"
+# halt_on_error: the first race report fails the run (a report alone would not change the exit status).
+tsan=(--sanitize=thread --build-path .build-tsan)
+if swift build --build-tests "${tsan[@]}"; then
+  TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/scripts/tsan-suppressions.txt ${TSAN_OPTIONS:-}" timeout 1200 \
+    swift test --skip-build "${tsan[@]}" --filter GoSchedTests \
+    || { echo "=== GoSchedTests (Thread Sanitizer) FAILED"; status=1; }
+else
+  echo "=== Thread Sanitizer build FAILED"; status=1
+fi
 exit $status

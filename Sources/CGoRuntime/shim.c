@@ -1,6 +1,7 @@
 // One-line shims declared in CGoRuntime.h. No logic here.
 #define _GNU_SOURCE
 #include "CGoRuntime.h"
+#include <dlfcn.h>
 #include <linux/futex.h>
 #include <sys/sysinfo.h>
 #include <pthread.h>
@@ -35,4 +36,9 @@ unsigned long gort_sys_memory(void) {
     struct sysinfo i;
     if (sysinfo(&i) != 0) return 0;
     return (i.totalram + i.totalswap) * (unsigned long)(i.mem_unit ? i.mem_unit : 1);
+}
+
+const char *gort_object_path(const void *addr) {
+    Dl_info info;
+    return dladdr(addr, &info) != 0 ? info.dli_fname : 0;
 }

@@ -13,14 +13,17 @@ import Synchronization
 /// Go: runtime.sudog. One parked operation on one channel. For `select`, several sudogs share a SelectWaiter
 /// and only the one that wins its `done` CAS may complete.
 final class Sudog<T> {
-    /// Send: the value to send. Receive: the value received (set by the waker).
+    /// Send: the value to send. Receive: the value received (set by the waker before `complete`).
     var elem: T?
-    /// Receive: a real value (false: woken by close). Send: delivered (false: woken by close).
-    var ok = false
+    /// 0 while parked; then 1 (receive: a real value; send: delivered) or 2 (woken by close). The waker writes
+    /// elem, then stores this with release; the parked side loads it with acquire after resuming, so it sees
+    /// elem without taking the channel lock again (and Thread Sanitizer sees that ordering too).
+    let state = Atomic<UInt8>(0)
     var cont: UnsafeContinuation<Void, Never>?
-    /// Queue links (the channel's lock).
+    /// Queue links (the channel's lock). `prev` is unowned(unsafe): a weak reference would give every queued
+    /// sudog a side table; the queue holds each sudog strongly through `next`/`first` while it is linked.
     var next: Sudog<T>?
-    weak var prev: Sudog<T>?
+    unowned(unsafe) var prev: Sudog<T>?
     var queued = false
     let waiter: SelectWaiter?
     let caseIndex: Int
@@ -30,6 +33,12 @@ final class Sudog<T> {
         self.waiter = waiter
         self.caseIndex = caseIndex
     }
+
+    /// The waker, under the channel lock, after its last write to elem.
+    @inline(__always) func complete(ok: Bool) { state.store(ok ? 1 : 2, ordering: .releasing) }
+
+    /// The parked side, after resuming: delivered / received a real value (false: woken by close).
+    @inline(__always) var ok: Bool { state.load(ordering: .acquiring) == 1 }
 
     /// Claims this sudog for completion (always true outside select). Caller holds the channel lock.
     @inline(__always)
@@ -132,7 +141,7 @@ public final class Chan<T>: @unchecked Sendable {
         if closed { lock.unlock(); fatalError("send on closed channel") }
         if let r = recvq.dequeue() {
             r.elem = v
-            r.ok = true
+            r.complete(ok: true)
             return .some(r)
         }
         if qcount < capacity {
@@ -156,7 +165,8 @@ public final class Chan<T>: @unchecked Sendable {
             recvq.enqueue(sg)
             lock.unlock()
         }
-        return (sg.ok ? sg.elem : nil, sg.ok)
+        let ok = sg.ok  // acquire: the waker's elem
+        return (ok ? sg.elem : nil, ok)
     }
 
     /// Go: <-c. nil when closed and drained.
@@ -165,16 +175,17 @@ public final class Chan<T>: @unchecked Sendable {
     /// Under lock. nil: would block. Otherwise the value, ok, and a sender to wake after unlocking.
     func tryReceiveLocked() -> (T?, Bool, Sudog<T>?)? {
         if let s = sendq.dequeue() {
-            s.ok = true
             if capacity == 0 {
                 let v = s.elem
                 s.elem = nil
+                s.complete(ok: true)
                 return (v, true, s)
             }
             // Buffer full: take the head, put the sender's value at the tail (same slot after advancing).
             let v = (buf + recvx).move()
             (buf + recvx).initialize(to: s.elem!)
             s.elem = nil
+            s.complete(ok: true)
             recvx = (recvx + 1) % capacity
             sendx = recvx
             return (v, true, s)
@@ -197,8 +208,8 @@ public final class Chan<T>: @unchecked Sendable {
         if closed { lock.unlock(); fatalError("close of closed channel") }
         closed = true
         var wake: [Sudog<T>] = []
-        while let r = recvq.dequeue() { r.elem = nil; r.ok = false; wake.append(r) }
-        while let s = sendq.dequeue() { s.ok = false; wake.append(s) }
+        while let r = recvq.dequeue() { r.elem = nil; r.complete(ok: false); wake.append(r) }
+        while let s = sendq.dequeue() { s.complete(ok: false); wake.append(s) }
         lock.unlock()
         for s in wake { s.wake() }
     }

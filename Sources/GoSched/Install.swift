@@ -1,4 +1,5 @@
 @_spi(ExperimentalCustomExecutors) import _Concurrency
+import Glibc
 
 /// The process-wide GoSched.
 public enum GoSched {
@@ -14,15 +15,33 @@ public enum GoSched {
     ///     GoSched.install()
     ///
     /// Opt out without rebuilding: `GOSCHED=off` (or `0`) in the environment leaves Swift's default executor.
-    /// GOMAXPROCS and GODEBUG=schedtrace=N are honoured. Returns the scheduler, or nil when opted out.
+    /// GOMAXPROCS and GODEBUG=schedtrace=N are honoured; GOSCHED_TRACE=path records a Chrome trace-event JSON
+    /// of the run, written at exit (see `gort trace`). Returns the scheduler, or nil when opted out.
     @discardableResult
     public static func install(procs: Int? = nil) -> Scheduler? {
         if let v = Procs.currentEnvironment()["GOSCHED"], v == "off" || v == "0" { return nil }
         if let s = shared { return s }
-        let sched = Scheduler(procs: procs)
+        let env = Procs.currentEnvironment()
+        let tracePath = env["GOSCHED_TRACE"].flatMap { $0.isEmpty ? nil : $0 }
+        let sched = Scheduler(procs: procs, trace: tracePath != nil)
         shared = sched
         _createExecutors(factory: GoSchedExecutorFactory.self)
+        if let path = tracePath {
+            // GOSCHED_TRACE=path (what `gort trace -- CMD` sets): the trace is written when the process exits.
+            traceOutputPath = path
+            atexit { GoSched.writeTraceAtExit() }
+        }
         return sched
+    }
+
+    /// GOSCHED_TRACE's path. Written once by install(), before the atexit handler that reads it is registered.
+    nonisolated(unsafe) static var traceOutputPath: String? = nil
+
+    static func writeTraceAtExit() {
+        guard let s = shared, let path = traceOutputPath else { return }
+        if !s.writeTrace(to: path) {
+            "GoSched: cannot write the trace to \(path)\n".withCString { _ = write(2, $0, strlen($0)) }
+        }
     }
 }
 

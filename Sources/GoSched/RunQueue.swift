@@ -23,14 +23,14 @@ struct RunQueue {
     init(ring: UnsafeMutablePointer<UInt64>) { self.ring = ring }
 }
 
-// Free functions over a queue's address (call as `qpush(&pp.pointee.runq, g)`): the inout-to-pointer
+// Free functions over a queue's address (call as `qpush(pp.pointer(to: \.runq)!, g)`): the inout-to-pointer
 // conversion yields the field's real address in raw memory, with no copy.
 
 /// Length as seen by anyone (racy snapshot).
 @inline(__always)
 func qcount(_ q: UnsafeMutablePointer<RunQueue>) -> UInt64 {
-    let h = gort_load_acquire(&q.pointee.head)
-    let t = gort_load_acquire(&q.pointee.tail)
+    let h = gort_load_acquire(q.pointer(to: \.head)!)
+    let t = gort_load_acquire(q.pointer(to: \.tail)!)
     return t &- h
 }
 
@@ -44,11 +44,11 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
     /// Owner only. Returns false when full (the caller moves half to the global queue).
     @inline(__always)
     func push(_ g: GEntry) -> Bool {
-        let h = gort_load_acquire(&pointee.head)  // acquire: consumers are done reading the slots they took
-        let t = gort_load_relaxed(&pointee.tail)  // only we write tail
+        let h = gort_load_acquire(pointer(to: \.head)!)  // acquire: consumers are done reading the slots they took
+        let t = gort_load_relaxed(pointer(to: \.tail)!)  // only we write tail
         if t &- h >= runqSize { return false }
         gort_store_relaxed(pointee.ring + Int(t % runqSize), UInt64(g))
-        gort_store_release(&pointee.tail, t &+ 1)  // release: publish the slot before the new tail
+        gort_store_release(pointer(to: \.tail)!, t &+ 1)  // release: publish the slot before the new tail
         return true
     }
 
@@ -56,33 +56,33 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
     @inline(__always)
     func pop() -> GEntry {
         while true {
-            var h = gort_load_acquire(&pointee.head)
-            let t = gort_load_relaxed(&pointee.tail)
+            var h = gort_load_acquire(pointer(to: \.head)!)
+            let t = gort_load_relaxed(pointer(to: \.tail)!)
             if t == h { return 0 }
             let g = gort_load_relaxed(pointee.ring + Int(h % runqSize))
             // release: our read of the slot happens before the producer may reuse it.
-            if gort_cas_release(&pointee.head, &h, h &+ 1) { return GEntry(g) }
+            if gort_cas_release(pointer(to: \.head)!, &h, h &+ 1) { return GEntry(g) }
         }
     }
 
     /// Owner only: takes half of the queue (for the global queue when full). Returns the count moved into
     /// `batch`, or 0 if a thief raced us (the caller retries the push).
     func grabHalfForOverflow(into batch: UnsafeMutablePointer<UInt64>) -> Int {
-        var h = gort_load_acquire(&pointee.head)
-        let t = gort_load_relaxed(&pointee.tail)
+        var h = gort_load_acquire(pointer(to: \.head)!)
+        let t = gort_load_relaxed(pointer(to: \.tail)!)
         let n = (t &- h) / 2
         if n == 0 || n > runqSize / 2 { return 0 }
         for i in 0..<n { batch[Int(i)] = gort_load_relaxed(pointee.ring + Int((h &+ i) % runqSize)) }
-        return gort_cas_release(&pointee.head, &h, h &+ n) ? Int(n) : 0
+        return gort_cas_release(pointer(to: \.head)!, &h, h &+ n) ? Int(n) : 0
     }
 
     /// Go: runqgrab. Any thread: copies up to half of the queue into `dst`'s ring starting at dst's tail
     /// (without publishing it), then claims it with a CAS on our head. Returns the count.
     func grab(into dst: UnsafeMutablePointer<RunQueue>) -> UInt64 {
-        let dt = gort_load_relaxed(&dst.pointee.tail)  // caller owns dst
+        let dt = gort_load_relaxed(dst.pointer(to: \.tail)!)  // caller owns dst
         while true {
-            var h = gort_load_acquire(&pointee.head)
-            let t = gort_load_acquire(&pointee.tail)  // acquire: see the slots published before tail
+            var h = gort_load_acquire(pointer(to: \.head)!)
+            let t = gort_load_acquire(pointer(to: \.tail)!)  // acquire: see the slots published before tail
             var n = t &- h
             n = n &- n / 2
             if n == 0 { return 0 }
@@ -91,7 +91,7 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
                 let g = gort_load_relaxed(pointee.ring + Int((h &+ i) % runqSize))
                 gort_store_relaxed(dst.pointee.ring + Int((dt &+ i) % runqSize), g)
             }
-            if gort_cas_release(&pointee.head, &h, h &+ n) { return n }
+            if gort_cas_release(pointer(to: \.head)!, &h, h &+ n) { return n }
         }
     }
 }

@@ -4,6 +4,11 @@ import Glibc
 // The scheduler's state: P (processor), M (machine = OS thread) and the shared `sched` block, all plain structs
 // in raw memory reached by pointer, so the run-queue paths touch no ARC and no existentials.
 // See GoSched.swift for the design note.
+//
+// Shared fields are never passed inout (no `&pp.pointee.f`, no `pp.pointee.f += 1`): under Thread Sanitizer,
+// Swift reports an inout access as a write of the whole enclosing struct at its base address, so every field
+// of a P would look like one memory location to it. Atomics take the field's address with `pointer(to:)`
+// (folded to a constant offset at -O), and updates are spelled as a load and a store.
 
 /// P status values (P.status).
 enum PStatus {
@@ -47,8 +52,9 @@ struct P {
     var runq: RunQueue
     /// Link in sched.pidle / spare list. Under sched.lock.
     var link: UnsafeMutablePointer<P>? = nil
-    /// Owned by this P; bound to GoAlloc's MCache in the allocator integration (not yet: GoAlloc is being
-    /// written concurrently). Only the owner M may touch what it points to.
+    /// Go: p.mcache. This P's MCache of the process heap (PCache.swift), created by the first M that binds the
+    /// P, destroyed after every M has exited. Only the M holding the P reads or writes it (and uses the cache,
+    /// through its thread's malloc slot).
     var mcache: UnsafeMutableRawPointer? = nil
 
     // Timers (Go: p.timers, p.timersLock, p.timer0When).
@@ -101,14 +107,24 @@ struct M {
     var allLink: UnsafeMutablePointer<M>? = nil
     /// xorshift state for victim order. Owner only.
     var rand: UInt64
+    /// The OS thread. Written under sched.lock by the creator once pthread_create returns (so shutdown, which
+    /// reads it under the lock, never sees a half-written id); `threadKnown` says it has been written.
     var thread: pthread_t = pthread_t()
+    var threadKnown = false
     /// Nesting depth of blocking { } regions. Owner only.
     var syscallDepth: Int = 0
+    /// The thread's own malloc cache while its P's cache is bound in its place (PCache.swift). Owner only.
+    var savedCache: UnsafeMutableRawPointer? = nil
+    var cacheBound = false
+    /// Copy of sched.tracing (immutable), and the chunk this M records into (owner only; Trace.swift).
+    let tracing: Bool
+    var traceChunk: UnsafeMutablePointer<TraceChunk>? = nil
 
     init(id: Int, sched: UnsafeMutablePointer<SchedState>) {
         self.id = id
         self.sched = sched
         self.rand = 0x9E37_79B9_7F4A_7C15 &* UInt64(id &+ 1)
+        self.tracing = sched.pointee.tracing
     }
 }
 
@@ -155,6 +171,14 @@ struct SchedState {
     var ncoprimes: Int
     /// Earliest deadline a timed-sleeping M waits for, 0 if none. Atomic; see parkM.
     var sleepUntil: UInt64 = 0
+    /// Record a trace (Trace.swift). Immutable after init.
+    var tracing = false
+    /// All trace chunks (newest first), how many, and events dropped past the cap. Under lock.
+    var traceHead: UnsafeMutablePointer<TraceChunk>? = nil
+    var traceChunks: UInt64 = 0
+    var traceDropped: UInt64 = 0
+    /// Where the Ps' MCaches come from (PCache.swift). Immutable after init.
+    var cacheHooks: PCacheHooks = PCacheHooks.process
     /// Options (GODEBUG, tests). Immutable after init.
     var runnextCap: Int = 64
     /// Go: sched.procresizetime-like start time, for schedtrace.
@@ -192,25 +216,25 @@ func allocP(id: Int, isSpare: Bool) -> UnsafeMutablePointer<P> {
 }
 
 extension UnsafeMutablePointer where Pointee == SchedState {
-    @inline(__always) func lock() { lockKey(&pointee.lock) }
-    @inline(__always) func unlock() { unlockKey(&pointee.lock) }
+    @inline(__always) func lock() { lockKey(pointer(to: \.lock)!) }
+    @inline(__always) func unlock() { unlockKey(pointer(to: \.lock)!) }
 
-    @inline(__always) var allpCount: Int { Int(gort_load_acquire(&pointee.nallp)) }
+    @inline(__always) var allpCount: Int { Int(gort_load_acquire(pointer(to: \.nallp)!)) }
 
     // ---- idle P list (Go: pidleput / pidleget) -- caller holds lock ----
     func pidleput(_ pp: UnsafeMutablePointer<P>) {
-        gort_store_release(&pp.pointee.status, PStatus.idle)
+        gort_store_release(pp.pointer(to: \.status)!, PStatus.idle)
         pp.pointee.link = pointee.pidle
         pointee.pidle = pp
-        gort_store_relaxed(&pointee.npidle, gort_load_relaxed(&pointee.npidle) &+ 1)
+        gort_store_relaxed(pointer(to: \.npidle)!, gort_load_relaxed(pointer(to: \.npidle)!) &+ 1)
     }
 
     func pidleget() -> UnsafeMutablePointer<P>? {
         guard let pp = pointee.pidle else { return nil }
         pointee.pidle = pp.pointee.link
         pp.pointee.link = nil
-        gort_store_relaxed(&pointee.npidle, gort_load_relaxed(&pointee.npidle) &- 1)
-        gort_store_release(&pp.pointee.status, PStatus.running)
+        gort_store_relaxed(pointer(to: \.npidle)!, gort_load_relaxed(pointer(to: \.npidle)!) &- 1)
+        gort_store_release(pp.pointer(to: \.status)!, PStatus.running)
         return pp
     }
 
@@ -218,14 +242,14 @@ extension UnsafeMutablePointer where Pointee == SchedState {
     func mput(_ mp: UnsafeMutablePointer<M>) {
         mp.pointee.link = pointee.midle
         pointee.midle = mp
-        pointee.nmidle += 1
+        pointee.nmidle = pointee.nmidle + 1
     }
 
     func mget() -> UnsafeMutablePointer<M>? {
         guard let mp = pointee.midle else { return nil }
         pointee.midle = mp.pointee.link
         mp.pointee.link = nil
-        pointee.nmidle -= 1
+        pointee.nmidle = pointee.nmidle - 1
         return mp
     }
 
@@ -237,7 +261,7 @@ extension UnsafeMutablePointer where Pointee == SchedState {
             if c == mp {
                 if let pr = prev { pr.pointee.link = c.pointee.link } else { pointee.midle = c.pointee.link }
                 c.pointee.link = nil
-                pointee.nmidle -= 1
+                pointee.nmidle = pointee.nmidle - 1
                 return true
             }
             prev = c
@@ -251,34 +275,34 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         gLink(g).pointee = 0
         if pointee.runqTail != 0 { gLink(pointee.runqTail).pointee = g } else { pointee.runqHead = g }
         pointee.runqTail = g
-        gort_store_relaxed(&pointee.runqSize, gort_load_relaxed(&pointee.runqSize) &+ 1)
-        pointee.globalPuts &+= 1
+        gort_store_relaxed(pointer(to: \.runqSize)!, gort_load_relaxed(pointer(to: \.runqSize)!) &+ 1)
+        pointee.globalPuts = pointee.globalPuts &+ 1
     }
 
     /// Appends a chain head...tail of n Gs already linked (tail's link is 0).
     func globrunqputbatch(head: GEntry, tail: GEntry, count: UInt64) {
         if pointee.runqTail != 0 { gLink(pointee.runqTail).pointee = head } else { pointee.runqHead = head }
         pointee.runqTail = tail
-        gort_store_relaxed(&pointee.runqSize, gort_load_relaxed(&pointee.runqSize) &+ count)
-        pointee.globalPuts &+= count
+        gort_store_relaxed(pointer(to: \.runqSize)!, gort_load_relaxed(pointer(to: \.runqSize)!) &+ count)
+        pointee.globalPuts = pointee.globalPuts &+ count
     }
 
     /// Takes a fair share of the global queue: returns one G and moves up to `max - 1` more (0: no limit but
     /// half a ring) into pp's local queue. pp must be owned by the caller.
     func globrunqget(_ pp: UnsafeMutablePointer<P>, max: Int) -> GEntry {
-        let size = Int(gort_load_relaxed(&pointee.runqSize))
+        let size = Int(gort_load_relaxed(pointer(to: \.runqSize)!))
         if size == 0 { return 0 }
         var n = Swift.min(size, size / pointee.gomaxprocs + 1)
         if max > 0 && n > max { n = max }
         if n > Int(runqSize) / 2 { n = Int(runqSize) / 2 }
-        gort_store_relaxed(&pointee.runqSize, UInt64(size - n))
+        gort_store_relaxed(pointer(to: \.runqSize)!, UInt64(size - n))
         let g = pointee.runqHead
         pointee.runqHead = gLink(g).pointee
         n -= 1
         while n > 0 {
             let g1 = pointee.runqHead
             pointee.runqHead = gLink(g1).pointee
-            if !qpush(&pp.pointee.runq, g1) { globrunqput(g1) }
+            if !qpush(pp.pointer(to: \.runq)!, g1) { globrunqput(g1) }
             n -= 1
         }
         if pointee.runqHead == 0 { pointee.runqTail = 0 }

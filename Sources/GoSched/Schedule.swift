@@ -23,11 +23,11 @@ func runqput(_ pp: UnsafeMutablePointer<P>, _ g: GEntry, next: Bool) {
     var g = g
     if next {
         // acq_rel: the G's memory is published to a thief that CASes it out of runnext.
-        let old = gort_exchange_acqrel(&pp.pointee.runnext, UInt64(g))
+        let old = gort_exchange_acqrel(pp.pointer(to: \.runnext)!, UInt64(g))
         if old == 0 { return }
         g = GEntry(old)
     }
-    if qpush(&pp.pointee.runq, g) { return }
+    if qpush(pp.pointer(to: \.runq)!, g) { return }
     runqputSlow(pp, g)
 }
 
@@ -37,9 +37,9 @@ func runqputSlow(_ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
     let batch = UnsafeMutablePointer<UInt64>.allocate(capacity: Int(runqSize) / 2 + 1)
     defer { batch.deallocate() }
     while true {
-        let n = qgrabHalf(&pp.pointee.runq, into: batch)
+        let n = qgrabHalf(pp.pointer(to: \.runq)!, into: batch)
         if n == 0 {
-            if qpush(&pp.pointee.runq, g) { return }  // thieves made room
+            if qpush(pp.pointer(to: \.runq)!, g) { return }  // thieves made room
             continue
         }
         batch[n] = UInt64(g)
@@ -56,25 +56,25 @@ func runqputSlow(_ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
 /// Go: runqget. Owner only. High ring, then runnext (capped streak), then the ring.
 @inline(__always)
 func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
-    let h = qpop(&pp.pointee.high)
+    let h = qpop(pp.pointer(to: \.high)!)
     if h != 0 { return h }
-    let next = gort_load_relaxed(&pp.pointee.runnext)
+    let next = gort_load_relaxed(pp.pointer(to: \.runnext)!)
     if next != 0 && pp.pointee.runnextStreak < cap {
         var expected = next
         // acquire: pairs with the producer's exchange; a thief may have taken it (CAS fails).
-        if gort_cas_acquire(&pp.pointee.runnext, &expected, 0) {
-            pp.pointee.runnextStreak += 1
+        if gort_cas_acquire(pp.pointer(to: \.runnext)!, &expected, 0) {
+            pp.pointee.runnextStreak = pp.pointee.runnextStreak + 1
             return GEntry(next)
         }
     }
     pp.pointee.runnextStreak = 0
-    let g = qpop(&pp.pointee.runq)
+    let g = qpop(pp.pointer(to: \.runq)!)
     if g != 0 { return g }
     // Ring empty: runnext even past the cap.
-    let n2 = gort_load_relaxed(&pp.pointee.runnext)
+    let n2 = gort_load_relaxed(pp.pointer(to: \.runnext)!)
     if n2 != 0 {
         var expected = n2
-        if gort_cas_acquire(&pp.pointee.runnext, &expected, 0) { return GEntry(n2) }
+        if gort_cas_acquire(pp.pointer(to: \.runnext)!, &expected, 0) { return GEntry(n2) }
     }
     return 0
 }
@@ -92,7 +92,7 @@ func currentM() -> UnsafeMutablePointer<M>? {
 
 @inline(__always)
 func pHasWork(_ pp: UnsafeMutablePointer<P>) -> Bool {
-    !qempty(&pp.pointee.high) || !qempty(&pp.pointee.runq) || gort_load_relaxed(&pp.pointee.runnext) != 0
+    !qempty(pp.pointer(to: \.high)!) || !qempty(pp.pointer(to: \.runq)!) || gort_load_relaxed(pp.pointer(to: \.runnext)!) != 0
 }
 
 // MARK: - waking Ms
@@ -102,8 +102,8 @@ func pHasWork(_ pp: UnsafeMutablePointer<P>) -> Bool {
 func wakep(_ sched: UnsafeMutablePointer<SchedState>) {
     // seq_cst fence: our G publication must be ordered before reading nmspinning/npidle (see the protocol).
     gort_fence_seqcst()
-    if gort_load_relaxed(&sched.pointee.npidle) == 0 { return }
-    if gort_load_relaxed(&sched.pointee.nmspinning) != 0 { return }
+    if gort_load_relaxed(sched.pointer(to: \.npidle)!) == 0 { return }
+    if gort_load_relaxed(sched.pointer(to: \.nmspinning)!) != 0 { return }
     wakepSlow(sched)
 }
 
@@ -111,7 +111,7 @@ func wakep(_ sched: UnsafeMutablePointer<SchedState>) {
 func wakepSlow(_ sched: UnsafeMutablePointer<SchedState>) {
     var zero: UInt64 = 0
     // acq_rel: only one waker wins the right to start the spinning M.
-    if !gort_cas_acqrel(&sched.pointee.nmspinning, &zero, 1) { return }
+    if !gort_cas_acqrel(sched.pointer(to: \.nmspinning)!, &zero, 1) { return }
     startm(sched, nil, spinning: true)
 }
 
@@ -124,7 +124,7 @@ func startm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointe
         pp = sched.pidleget()
         if pp == nil {
             sched.unlock()
-            if spinning { _ = gort_fetch_sub_acqrel(&sched.pointee.nmspinning, 1) }
+            if spinning { _ = gort_fetch_sub_acqrel(sched.pointer(to: \.nmspinning)!, 1) }
             return
         }
     }
@@ -143,19 +143,19 @@ func startm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointe
 /// Go: notewakeup(&mp.park).
 @inline(__always)
 func notewakeup(_ mp: UnsafeMutablePointer<M>) {
-    gort_store32_release(&mp.pointee.park, 1)  // release: nextp/spinning written before are visible
-    _ = gort_futex_wake(&mp.pointee.park, 1)
+    gort_store32_release(mp.pointer(to: \.park)!, 1)  // release: nextp/spinning written before are visible
+    _ = gort_futex_wake(mp.pointer(to: \.park)!, 1)
 }
 
 /// Sleeps until notified or until `deadline` (nanotime; 0 = none). Returns true if notified. Does not reset.
 func notesleep(_ mp: UnsafeMutablePointer<M>, deadline: UInt64) -> Bool {
-    while gort_load32_acquire(&mp.pointee.park) == 0 {
+    while gort_load32_acquire(mp.pointer(to: \.park)!) == 0 {
         if deadline == 0 {
-            _ = gort_futex_wait(&mp.pointee.park, 0, -1)
+            _ = gort_futex_wait(mp.pointer(to: \.park)!, 0, -1)
         } else {
             let now = nanotime()
-            if now >= deadline { return gort_load32_acquire(&mp.pointee.park) != 0 }
-            _ = gort_futex_wait(&mp.pointee.park, 0, Int64(deadline - now))
+            if now >= deadline { return gort_load32_acquire(mp.pointer(to: \.park)!) != 0 }
+            _ = gort_futex_wait(mp.pointer(to: \.park)!, 0, Int64(deadline - now))
         }
     }
     return true
@@ -167,7 +167,7 @@ func newm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<
 {
     let mp = UnsafeMutablePointer<M>.allocate(capacity: 1)
     mp.initialize(to: M(id: sched.pointee.mcount, sched: sched))
-    sched.pointee.mcount += 1
+    sched.pointee.mcount = sched.pointee.mcount + 1
     mp.pointee.nextp = pp
     mp.pointee.spinning = spinning
     mp.pointee.allLink = sched.pointee.allm
@@ -179,12 +179,18 @@ func startThread(_ mp: UnsafeMutablePointer<M>) {
     var attr = pthread_attr_t()
     pthread_attr_init(&attr)
     pthread_attr_setstacksize(&attr, 8 << 20)
-    let rc = pthread_create(&mp.pointee.thread, &attr, { arg in
+    var t = pthread_t()
+    let rc = pthread_create(&t, &attr, { arg in
         mstart(arg!.assumingMemoryBound(to: M.self))
         return nil
     }, UnsafeMutableRawPointer(mp))
     pthread_attr_destroy(&attr)
     if rc != 0 { fatal("GoSched: pthread_create failed") }
+    let sched = mp.pointee.sched
+    sched.lock()
+    mp.pointee.thread = t
+    mp.pointee.threadKnown = true
+    sched.unlock()
 }
 
 @inline(never)
@@ -202,8 +208,7 @@ func mstart(_ mp: UnsafeMutablePointer<M>) {
     let sched = mp.pointee.sched
     if let pp = mp.pointee.nextp {
         mp.pointee.nextp = nil
-        mp.pointee.p = pp
-        gort_store_release(&pp.pointee.status, PStatus.running)
+        acquirep(mp, pp)
     }
     let exec = sched.pointee.executor!
     let cap = sched.pointee.runnextCap
@@ -212,14 +217,17 @@ func mstart(_ mp: UnsafeMutablePointer<M>) {
         if g == 0 { break }
         execute(mp, g, exec)
     }
+    // Stopping: the thread's own cache comes back before the thread exits (its exit handler releases that one;
+    // the P's cache is destroyed by stopAndJoin once every M is gone).
+    unbindPCache(mp)
     gort_tls_set_m(nil)
 }
 
 /// Go: schedule's fast path. Returns the next G, or 0 when the scheduler stops.
 @inline(__always)
 func schedule(_ mp: UnsafeMutablePointer<M>, cap: Int) -> GEntry {
-    if let pp = mp.pointee.p, !pp.pointee.isSpare, gort_load_relaxed(&pp.pointee.timer0When) == 0,
-       pp.pointee.schedtick % 61 != 0 || gort_load_relaxed(&mp.pointee.sched.pointee.runqSize) == 0
+    if let pp = mp.pointee.p, !pp.pointee.isSpare, gort_load_relaxed(pp.pointer(to: \.timer0When)!) == 0,
+       pp.pointee.schedtick % 61 != 0 || gort_load_relaxed(mp.pointee.sched.pointer(to: \.runqSize)!) == 0
     {
         let g = runqget(pp, cap: cap)
         if g != 0 {
@@ -237,17 +245,20 @@ func schedule(_ mp: UnsafeMutablePointer<M>, cap: Int) -> GEntry {
 func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExecutor) {
     let pp = mp.pointee.p.unsafelyUnwrapped
     let tick = pp.pointee.schedtick &+ 1
-    gort_store_relaxed(&pp.pointee.schedtick, tick)  // relaxed: sysmon only compares successive values
-    gort_store_release(&pp.pointee.status, PStatus.inJob)
-    gort_store_relaxed(&pp.pointee.jobsRun, gort_load_relaxed(&pp.pointee.jobsRun) &+ 1)
+    gort_store_relaxed(pp.pointer(to: \.schedtick)!, tick)  // relaxed: sysmon only compares successive values
+    gort_store_release(pp.pointer(to: \.status)!, PStatus.inJob)
+    gort_store_relaxed(pp.pointer(to: \.jobsRun)!, gort_load_relaxed(pp.pointer(to: \.jobsRun)!) &+ 1)
+    let tracing = mp.pointee.tracing
+    let t0: UInt64 = tracing ? nanotime() : 0
     if g & 1 == 0 {
         unsafeBitCast(g, to: UnownedJob.self).runSynchronously(on: exec)
     } else {
         let rg = UnsafeMutablePointer<RawG>(bitPattern: g & ~1).unsafelyUnwrapped
         rg.pointee.fn(UnsafeMutableRawPointer(rg))
     }
-    gort_store_release(&pp.pointee.status, PStatus.running)
-    if gort_load_relaxed(&pp.pointee.compensated) != 0 { uncompensate(mp.pointee.sched, pp) }
+    if tracing { traceEvent(mp, TraceKind.job, start: t0, end: nanotime(), p: pp.pointee.id, g: UInt64(g)) }
+    gort_store_release(pp.pointer(to: \.status)!, PStatus.running)
+    if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { uncompensate(mp.pointee.sched, pp) }
 }
 
 /// Go: resetspinning. The last spinner that found work wakes another to keep looking.
@@ -255,7 +266,7 @@ func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExec
 func resetspinning(_ mp: UnsafeMutablePointer<M>) {
     mp.pointee.spinning = false
     let sched = mp.pointee.sched
-    let before = gort_fetch_sub_acqrel(&sched.pointee.nmspinning, 1)
+    let before = gort_fetch_sub_acqrel(sched.pointer(to: \.nmspinning)!, 1)
     if before == 1 { wakep(sched) }
 }
 
@@ -265,7 +276,7 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
     let sched = mp.pointee.sched
     let cap = sched.pointee.runnextCap
     top: while true {
-        if gort_load_acquire(&sched.pointee.stopping) != 0 { return 0 }
+        if gort_load_acquire(sched.pointer(to: \.stopping)!) != 0 { return 0 }
         guard let pp = mp.pointee.p else { fatal("GoSched: findRunnable without a P") }
         // A spare P goes back as soon as the blocked P it stands in for is running again (Sysmon.swift).
         if pp.pointee.isSpare && shouldReturnSpare(sched) {
@@ -273,9 +284,9 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             continue top
         }
         // Timers due on this P become runnable here.
-        if gort_load_relaxed(&pp.pointee.timer0When) != 0 { _ = runTimers(pp, into: pp, now: nanotime()) }
+        if gort_load_relaxed(pp.pointer(to: \.timer0When)!) != 0 { _ = runTimers(pp, into: pp, now: nanotime()) }
         // Fairness: every 61 ticks, the global queue first (Go: schedtick%61).
-        if pp.pointee.schedtick % 61 == 0 && gort_load_relaxed(&sched.pointee.runqSize) != 0 {
+        if pp.pointee.schedtick % 61 == 0 && gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 {
             sched.lock()
             let g = sched.globrunqget(pp, max: 1)
             sched.unlock()
@@ -283,31 +294,31 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
         }
         var g = runqget(pp, cap: cap)
         if g != 0 { return g }
-        if gort_load_relaxed(&sched.pointee.runqSize) != 0 {
+        if gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 {
             sched.lock()
             g = sched.globrunqget(pp, max: 0)
             sched.unlock()
             if g != 0 { return g }
         }
         // Steal. Limit spinners to half the busy Ps (Go: 2*nmspinning < gomaxprocs-npidle).
-        let busy = UInt64(sched.pointee.gomaxprocs) &- gort_load_relaxed(&sched.pointee.npidle)
-        if mp.pointee.spinning || 2 &* gort_load_relaxed(&sched.pointee.nmspinning) < busy {
+        let busy = UInt64(sched.pointee.gomaxprocs) &- gort_load_relaxed(sched.pointer(to: \.npidle)!)
+        if mp.pointee.spinning || 2 &* gort_load_relaxed(sched.pointer(to: \.nmspinning)!) < busy {
             if !mp.pointee.spinning {
                 mp.pointee.spinning = true
-                _ = gort_fetch_add_acqrel(&sched.pointee.nmspinning, 1)
+                _ = gort_fetch_add_acqrel(sched.pointer(to: \.nmspinning)!, 1)
             }
             g = stealWork(mp, pp)
             if g != 0 { return g }
         }
         // Nothing: give the P back (Go: releasep + pidleput), under the lock after a last look at the global queue.
         sched.lock()
-        if gort_load_relaxed(&sched.pointee.runqSize) != 0 {
+        if gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 {
             g = sched.globrunqget(pp, max: 0)
             sched.unlock()
             return g
         }
-        mp.pointee.p = nil
-        if gort_load_relaxed(&pp.pointee.compensated) != 0 { uncompensate(sched, pp) }
+        releasep(mp)
+        if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { uncompensate(sched, pp) }
         if pp.pointee.isSpare {
             returnSpareLocked(sched, pp)
         } else {
@@ -317,7 +328,7 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
         let wasSpinning = mp.pointee.spinning
         if wasSpinning {
             mp.pointee.spinning = false
-            _ = gort_fetch_sub_acqrel(&sched.pointee.nmspinning, 1)
+            _ = gort_fetch_sub_acqrel(sched.pointer(to: \.nmspinning)!, 1)
         }
         // seq_cst fence: pairs with wakep's. Look again at every queue now that we are not counted as spinning.
         gort_fence_seqcst()
@@ -329,31 +340,41 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
                 acquirep(mp, p2)
                 // Spin again so that finding the work wakes the next M (resetspinning).
                 mp.pointee.spinning = true
-                _ = gort_fetch_add_acqrel(&sched.pointee.nmspinning, 1)
+                _ = gort_fetch_add_acqrel(sched.pointer(to: \.nmspinning)!, 1)
                 continue top
             }
         }
         // Park. If timers are pending anywhere, sleep no longer than the earliest.
         stopm(mp, deadline: earliestTimer(sched))
-        if gort_load_acquire(&sched.pointee.stopping) != 0 { return 0 }
+        if gort_load_acquire(sched.pointer(to: \.stopping)!) != 0 { return 0 }
     }
 }
 
+/// Go: acquirep. mp takes pp (already removed from the idle list or handed over), with its MCache.
 @inline(__always)
 func acquirep(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
     mp.pointee.p = pp
-    gort_store_release(&pp.pointee.status, PStatus.running)
+    bindPCache(mp, pp)
+    gort_store_release(pp.pointer(to: \.status)!, PStatus.running)
+}
+
+/// Go: releasep. mp lets go of its P; the caller then publishes the P (idle or spare list) under sched.lock.
+/// The cache is unbound first: once published, another M may bind it.
+@inline(__always)
+func releasep(_ mp: UnsafeMutablePointer<M>) {
+    unbindPCache(mp)
+    mp.pointee.p = nil
 }
 
 /// Any runnable G in any queue, or a timer already due?
 func anyWork(_ sched: UnsafeMutablePointer<SchedState>) -> Bool {
-    if gort_load_relaxed(&sched.pointee.runqSize) != 0 { return true }
+    if gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 { return true }
     let n = sched.allpCount
     let now = nanotime()
     for i in 0..<n {
         let p = sched.pointee.allp[i].unsafelyUnwrapped
         if pHasWork(p) { return true }
-        let w = gort_load_acquire(&p.pointee.timer0When)
+        let w = gort_load_acquire(p.pointer(to: \.timer0When)!)
         if w != 0 && w <= now { return true }
     }
     return false
@@ -367,11 +388,13 @@ func stopm(_ mp: UnsafeMutablePointer<M>, deadline: UInt64) {
     sched.lock()
     sched.mput(mp)
     sched.unlock()
+    let parkStart: UInt64 = mp.pointee.tracing ? nanotime() : 0
+    defer { if mp.pointee.tracing { traceEvent(mp, TraceKind.park, start: parkStart, end: nanotime(), p: -1, g: 0) } }
     while true {
         if notesleep(mp, deadline: deadline) { break }
         // Timed out: take ourselves off the idle list unless a waker already did.
         sched.lock()
-        if gort_load32_acquire(&mp.pointee.park) != 0 { sched.unlock(); break }
+        if gort_load32_acquire(mp.pointer(to: \.park)!) != 0 { sched.unlock(); break }
         _ = sched.mremove(mp)
         if let pp = sched.pidleget() {
             sched.unlock()
@@ -382,8 +405,8 @@ func stopm(_ mp: UnsafeMutablePointer<M>, deadline: UInt64) {
         sched.unlock()
         deadline = 0  // every P is busy: their Ms run the timers
     }
-    gort_store32_release(&mp.pointee.park, 0)
-    if gort_load_acquire(&sched.pointee.stopping) != 0 && mp.pointee.nextp == nil { return }
+    gort_store32_release(mp.pointer(to: \.park)!, 0)
+    if gort_load_acquire(sched.pointer(to: \.stopping)!) != 0 && mp.pointee.nextp == nil { return }
     if let pp = mp.pointee.nextp {
         mp.pointee.nextp = nil
         acquirep(mp, pp)
@@ -413,7 +436,7 @@ func stealWork(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) -> 
             let victim = sched.pointee.allp[pos].unsafelyUnwrapped
             pos = (pos + step) % n
             if victim == pp { continue }
-            if gort_load_relaxed(&victim.pointee.timer0When) != 0 {
+            if gort_load_relaxed(victim.pointer(to: \.timer0When)!) != 0 {
                 if runTimers(victim, into: pp, now: now) {
                     let g = runqget(pp, cap: sched.pointee.runnextCap)
                     if g != 0 { return g }
@@ -421,7 +444,11 @@ func stealWork(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) -> 
             }
             let g = runqsteal(pp, victim, stealRunNext: stealRunNext)
             if g != 0 {
-                gort_store_relaxed(&pp.pointee.stolen, gort_load_relaxed(&pp.pointee.stolen) &+ 1)
+                gort_store_relaxed(pp.pointer(to: \.stolen)!, gort_load_relaxed(pp.pointer(to: \.stolen)!) &+ 1)
+                if mp.pointee.tracing {
+                    let t = nanotime()
+                    traceEvent(mp, TraceKind.steal, start: t, end: t, p: pp.pointee.id, g: UInt64(victim.pointee.id))
+                }
                 return g
             }
         }
@@ -452,18 +479,18 @@ func runqsteal(_ pp: UnsafeMutablePointer<P>, _ victim: UnsafeMutablePointer<P>,
         var n = qgrab(src, into: dst)
         if n == 0 { continue }
         n -= 1
-        let t = gort_load_relaxed(&dst.pointee.tail)
+        let t = gort_load_relaxed(dst.pointer(to: \.tail)!)
         let g = GEntry(gort_load_relaxed(dst.pointee.ring + Int((t &+ n) % runqSize)))
-        if n != 0 { gort_store_release(&dst.pointee.tail, t &+ n) }
+        if n != 0 { gort_store_release(dst.pointer(to: \.tail)!, t &+ n) }
         return g
     }
     // runnext of a P that is running a job is left alone: that job readied it and its P will run it next
     // (Go sleeps 3us before stealing it; taking it at once makes ping-pong bounce between threads).
-    if stealRunNext && gort_load_acquire(&victim.pointee.status) != PStatus.inJob {
-        let next = gort_load_relaxed(&victim.pointee.runnext)
+    if stealRunNext && gort_load_acquire(victim.pointer(to: \.status)!) != PStatus.inJob {
+        let next = gort_load_relaxed(victim.pointer(to: \.runnext)!)
         if next != 0 {
             var expected = next
-            if gort_cas_acqrel(&victim.pointee.runnext, &expected, 0) { return GEntry(next) }
+            if gort_cas_acqrel(victim.pointer(to: \.runnext)!, &expected, 0) { return GEntry(next) }
         }
     }
     return 0

@@ -12,13 +12,13 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
     /// GOMAXPROCS of this instance.
     public let gomaxprocs: Int
     private var sysmonThread = pthread_t()
-    private var stopped = false
 
     /// - Parameters:
     ///   - procs: GOMAXPROCS; default from the environment / usable CPUs (`Procs.gomaxprocs()`).
     ///   - schedtrace: print Go's SCHED line every N ms; default from GODEBUG=schedtrace=N.
     ///   - runnextStreak: how many Gs in a row may come from runnext before the ring gets a turn.
-    public init(procs: Int? = nil, schedtrace: Int? = nil, runnextStreak: Int = 64) {
+    ///   - trace: record what each M runs, for `traceJSON()` / `writeTrace(to:)` (Trace.swift).
+    public init(procs: Int? = nil, schedtrace: Int? = nil, runnextStreak: Int = 64, trace: Bool = false) {
         let n = max(1, min(procs ?? Procs.gomaxprocs(), Procs.maxProcs))
         gomaxprocs = n
         let cap = Procs.maxProcs + n  // room for spares
@@ -32,9 +32,10 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         s.initialize(to: SchedState(gomaxprocs: n, allp: allp, capacity: cap, coprimes: coprimes,
                                     ncoprimes: cps.count))
         s.pointee.runnextCap = max(1, runnextStreak)
+        s.pointee.tracing = trace
         s.pointee.startTime = nanotime()
         for i in 0..<n { allp[i] = allocP(id: i, isSpare: false) }
-        gort_store_release(&s.pointee.nallp, UInt64(n))
+        gort_store_release(s.pointer(to: \.nallp)!, UInt64(n))
         s.lock()
         for i in (0..<n).reversed() { s.pidleput(allp[i]!) }
         s.unlock()
@@ -67,7 +68,7 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         let sched = s
         if let mp = currentM(), mp.pointee.sched == sched, let pp = mp.pointee.p {
             if high {
-                if !qpush(&pp.pointee.high, g) { putGlobal(g); return }
+                if !qpush(pp.pointer(to: \.high)!, g) { putGlobal(g); return }
             } else {
                 runqput(pp, g, next: true)
             }
@@ -106,28 +107,30 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
     // MARK: lifecycle
 
     /// Stops every M and sysmon after their current job, and joins them. Gs still queued are dropped. For tests
-    /// and tools; the process-wide scheduler lives until exit.
+    /// and tools; the process-wide scheduler lives until exit. Called from one of this scheduler's own jobs
+    /// (for example when the last reference to it goes away inside a task), it cannot join its own thread, so
+    /// a helper thread does the joining once that job returns.
     public func shutdown() {
-        if stopped { return }
-        stopped = true
-        gort_store_release(&s.pointee.stopping, 1)
-        pthread_join(sysmonThread, nil)
-        var all: [UnsafeMutablePointer<M>] = []
-        while true {
-            s.lock()
-            var m = s.pointee.allm
-            all.removeAll()
-            while let mp = m { all.append(mp); m = mp.pointee.allLink }
-            s.unlock()
-            for mp in all { notewakeup(mp) }
-            for mp in all where mp.pointee.thread != pthread_t() { pthread_join(mp.pointee.thread, nil) }
-            s.lock()
-            let count = s.pointee.mcount
-            s.unlock()
-            if count == all.count { break }  // no M was created while we joined
-            for mp in all { mp.pointee.thread = pthread_t() }
+        // acq_rel exchange: exactly one caller (explicit shutdown or deinit) stops the scheduler; Ms see it with
+        // an acquire load.
+        if gort_exchange_acqrel(s.pointer(to: \.stopping)!, 1) != 0 { return }
+        let ctx = UnsafeMutablePointer<(UnsafeMutablePointer<SchedState>, pthread_t)>.allocate(capacity: 1)
+        ctx.initialize(to: (s, sysmonThread))
+        if let mp = currentM(), mp.pointee.sched == s {
+            var helper = pthread_t()
+            if pthread_create(&helper, nil, { arg in
+                let c = arg!.assumingMemoryBound(to: (UnsafeMutablePointer<SchedState>, pthread_t).self)
+                let (sched, sysmon) = c.pointee
+                c.deallocate()
+                stopAndJoin(sched, sysmon: sysmon)
+                return nil
+            }, ctx) != 0 { fatal("GoSched: pthread_create failed") }
+            pthread_detach(helper)
+            return
         }
-        for mp in all { mp.deinitialize(count: 1); mp.deallocate() }
+        let (sched, sysmon) = ctx.pointee
+        ctx.deallocate()
+        stopAndJoin(sched, sysmon: sysmon)
     }
 
     deinit { shutdown() }
@@ -159,13 +162,46 @@ extension Scheduler: SchedulingExecutor {
 
     /// Clock durations as nanoseconds (negative: 0). Clocks measured in Swift.Duration (continuous,
     /// suspending and most custom clocks) are supported; any other Duration type is a fatal error.
-    static func nanoseconds<D: DurationProtocol>(_ d: D) -> UInt64 {
+    @_spi(Testing) public static func nanoseconds<D: DurationProtocol>(_ d: D) -> UInt64 {
         guard D.self == Swift.Duration.self else {
             fatal("GoSched: Task.sleep on a clock whose Duration is not Swift.Duration is not supported")
         }
+        // A deadline already past gives a negative duration, whose components may be (0, -attoseconds):
+        // sum them signed before clamping at 0.
         let c = unsafeBitCast(d, to: Swift.Duration.self).components
-        if c.seconds < 0 { return 0 }
-        return UInt64(c.seconds) &* 1_000_000_000 &+ UInt64(c.attoseconds / 1_000_000_000)
+        if c.seconds >= Int64.max / 1_000_000_000 { return UInt64(Int64.max) }
+        let ns = c.seconds &* 1_000_000_000 &+ c.attoseconds / 1_000_000_000
+        return ns <= 0 ? 0 : UInt64(ns)
     }
 
+}
+
+/// Joins sysmon and every M of a stopping scheduler (Ms created meanwhile included), then frees the Ms. Runs on
+/// a thread that is none of them, then returns the Ps' MCaches to the heap. The SchedState and Ps stay
+/// allocated: `Scheduler.stats` may still read them.
+func stopAndJoin(_ s: UnsafeMutablePointer<SchedState>, sysmon: pthread_t) {
+    pthread_join(sysmon, nil)
+    var joined: [UnsafeMutablePointer<M>] = []
+    while true {
+        s.lock()
+        var all: [UnsafeMutablePointer<M>] = []
+        var m = s.pointee.allm
+        while let mp = m { all.append(mp); m = mp.pointee.allLink }
+        let count = s.pointee.mcount
+        s.unlock()
+        for mp in all { notewakeup(mp) }
+        for mp in all where !joined.contains(mp) {
+            s.lock()
+            let known = mp.pointee.threadKnown
+            let t = mp.pointee.thread
+            s.unlock()
+            if !known { continue }  // its creator has not recorded the thread yet: next round
+            pthread_join(t, nil)
+            joined.append(mp)
+        }
+        if joined.count == count { break }
+        usleep(100)
+    }
+    for mp in joined { mp.deinitialize(count: 1); mp.deallocate() }
+    destroyPCaches(s)
 }

@@ -43,7 +43,8 @@ extension Chan {
             unpark: { self.recvq.remove($0 as! Sudog<T>) },
             finish: { o in
                 let sg = o as! Sudog<T>
-                return body(sg.ok ? sg.elem : nil, sg.ok)
+                let ok = sg.ok  // acquire: the waker's elem
+                return body(ok ? sg.elem : nil, ok)
             })
     }
 

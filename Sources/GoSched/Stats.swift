@@ -41,10 +41,10 @@ func snapshot(_ sched: UnsafeMutablePointer<SchedState>, now: UInt64) -> SchedSt
     var steals: UInt64 = 0
     for i in 0..<sched.allpCount {
         let pp = sched.pointee.allp[i].unsafelyUnwrapped
-        let n = min(qcount(&pp.pointee.high), runqSize) + min(qcount(&pp.pointee.runq), runqSize)
+        let n = min(qcount(pp.pointer(to: \.high)!), runqSize) + min(qcount(pp.pointer(to: \.runq)!), runqSize)
         local.append(Int(n))
-        jobs &+= gort_load_relaxed(&pp.pointee.jobsRun)
-        steals &+= gort_load_relaxed(&pp.pointee.stolen)
+        jobs &+= gort_load_relaxed(pp.pointer(to: \.jobsRun)!)
+        steals &+= gort_load_relaxed(pp.pointer(to: \.stolen)!)
     }
     sched.lock()
     let threads = sched.pointee.mcount + 1
@@ -54,17 +54,17 @@ func snapshot(_ sched: UnsafeMutablePointer<SchedState>, now: UInt64) -> SchedSt
     sched.unlock()
     return SchedStats(
         gomaxprocs: sched.pointee.gomaxprocs,
-        idleprocs: Int(gort_load_relaxed(&sched.pointee.npidle)),
+        idleprocs: Int(gort_load_relaxed(sched.pointer(to: \.npidle)!)),
         threads: threads,
-        spinningthreads: Int(gort_load_relaxed(&sched.pointee.nmspinning)),
+        spinningthreads: Int(gort_load_relaxed(sched.pointer(to: \.nmspinning)!)),
         idlethreads: idle,
         runqueue: runq,
         localQueues: local,
         jobsRun: jobs,
         steals: steals,
         globalPuts: puts,
-        blockedProcs: Int(gort_load_acquire(&sched.pointee.ncompensated)),
-        sparesLent: Int(gort_load_acquire(&sched.pointee.nspareLent)),
+        blockedProcs: Int(gort_load_acquire(sched.pointer(to: \.ncompensated)!)),
+        sparesLent: Int(gort_load_acquire(sched.pointer(to: \.nspareLent)!)),
         uptimeNS: now &- sched.pointee.startTime)
 }
 

@@ -21,42 +21,42 @@ let syscallRetakeNS: UInt64 = 20_000
 /// True if the number of lent spares exceeds the Ps still blocked: the caller's spare should go back.
 @inline(__always)
 func shouldReturnSpare(_ sched: UnsafeMutablePointer<SchedState>) -> Bool {
-    gort_load_acquire(&sched.pointee.nspareLent) > gort_load_acquire(&sched.pointee.ncompensated)
+    gort_load_acquire(sched.pointer(to: \.nspareLent)!) > gort_load_acquire(sched.pointer(to: \.ncompensated)!)
 }
 
 /// Marks pp compensated and lends a spare P if the lent count is below the blocked count.
 func compensate(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) {
     var zero: UInt64 = 0
     // acq_rel: one of sysmon and the blocking M wins; the owner clears it with a CAS too.
-    if !gort_cas_acqrel(&pp.pointee.compensated, &zero, 1) { return }
-    _ = gort_fetch_add_acqrel(&sched.pointee.ncompensated, 1)
+    if !gort_cas_acqrel(pp.pointer(to: \.compensated)!, &zero, 1) { return }
+    _ = gort_fetch_add_acqrel(sched.pointer(to: \.ncompensated)!, 1)
     lendSpares(sched)
 }
 
 /// Lends spares while fewer are lent than Ps are blocked.
 func lendSpares(_ sched: UnsafeMutablePointer<SchedState>) {
     while true {
-        var lent = gort_load_acquire(&sched.pointee.nspareLent)
-        if lent >= gort_load_acquire(&sched.pointee.ncompensated) { return }
-        if !gort_cas_acqrel(&sched.pointee.nspareLent, &lent, lent + 1) { continue }
+        var lent = gort_load_acquire(sched.pointer(to: \.nspareLent)!)
+        if lent >= gort_load_acquire(sched.pointer(to: \.ncompensated)!) { return }
+        if !gort_cas_acqrel(sched.pointer(to: \.nspareLent)!, &lent, lent + 1) { continue }
         sched.lock()
         var sp = sched.pointee.pspare
         if let s = sp {
             sched.pointee.pspare = s.pointee.link
             s.pointee.link = nil
         } else {
-            let n = Int(gort_load_relaxed(&sched.pointee.nallp))
+            let n = Int(gort_load_relaxed(sched.pointer(to: \.nallp)!))
             if n >= sched.pointee.allpCapacity {
                 sched.unlock()
-                _ = gort_fetch_sub_acqrel(&sched.pointee.nspareLent, 1)
+                _ = gort_fetch_sub_acqrel(sched.pointer(to: \.nspareLent)!, 1)
                 return  // thread budget exhausted: like Go's maxmcount, but we just stop lending
             }
             let s = allocP(id: n, isSpare: true)
             sched.pointee.allp[n] = s
-            gort_store_release(&sched.pointee.nallp, UInt64(n + 1))
+            gort_store_release(sched.pointer(to: \.nallp)!, UInt64(n + 1))
             sp = s
         }
-        gort_store_release(&sp!.pointee.status, PStatus.running)
+        gort_store_release(sp!.pointer(to: \.status)!, PStatus.running)
         sched.unlock()
         startm(sched, sp, spinning: false)
     }
@@ -66,8 +66,8 @@ func lendSpares(_ sched: UnsafeMutablePointer<SchedState>) {
 @inline(never)
 func uncompensate(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) {
     var one: UInt64 = 1
-    if gort_cas_acqrel(&pp.pointee.compensated, &one, 0) {
-        _ = gort_fetch_sub_acqrel(&sched.pointee.ncompensated, 1)
+    if gort_cas_acqrel(pp.pointer(to: \.compensated)!, &one, 0) {
+        _ = gort_fetch_sub_acqrel(sched.pointer(to: \.ncompensated)!, 1)
     }
 }
 
@@ -75,9 +75,9 @@ func uncompensate(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutable
 func returnSpare(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
     let sched = mp.pointee.sched
     sched.lock()
-    var lent = gort_load_acquire(&sched.pointee.nspareLent)
-    if lent <= gort_load_acquire(&sched.pointee.ncompensated) { sched.unlock(); return }
-    while !gort_cas_acqrel(&sched.pointee.nspareLent, &lent, lent - 1) {}
+    var lent = gort_load_acquire(sched.pointer(to: \.nspareLent)!)
+    if lent <= gort_load_acquire(sched.pointer(to: \.ncompensated)!) { sched.unlock(); return }
+    while !gort_cas_acqrel(sched.pointer(to: \.nspareLent)!, &lent, lent - 1) {}
     // Hand our local Gs to the global queue (we are the owner).
     var moved = false
     while true {
@@ -86,15 +86,15 @@ func returnSpare(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
         sched.globrunqput(g)
         moved = true
     }
-    mp.pointee.p = nil
-    gort_store_release(&pp.pointee.status, PStatus.spare)
+    releasep(mp)
+    gort_store_release(pp.pointer(to: \.status)!, PStatus.spare)
     pp.pointee.link = sched.pointee.pspare
     sched.pointee.pspare = pp
     sched.unlock()
     if pp.pointee.timerCount > 0 { moveTimers(from: pp, sched) }
     if mp.pointee.spinning {
         mp.pointee.spinning = false
-        _ = gort_fetch_sub_acqrel(&sched.pointee.nmspinning, 1)
+        _ = gort_fetch_sub_acqrel(sched.pointer(to: \.nmspinning)!, 1)
     }
     if moved { wakep(sched) }
     stopm(mp, deadline: earliestTimer(sched))
@@ -102,20 +102,20 @@ func returnSpare(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
 
 /// Caller holds the lock: a spare whose M found nothing goes back to the spare list.
 func returnSpareLocked(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) {
-    _ = gort_fetch_sub_acqrel(&sched.pointee.nspareLent, 1)
-    gort_store_release(&pp.pointee.status, PStatus.spare)
+    _ = gort_fetch_sub_acqrel(sched.pointer(to: \.nspareLent)!, 1)
+    gort_store_release(pp.pointer(to: \.status)!, PStatus.spare)
     pp.pointee.link = sched.pointee.pspare
     sched.pointee.pspare = pp
 }
 
 /// Timers left on a returned spare move to P 0.
 func moveTimers(from pp: UnsafeMutablePointer<P>, _ sched: UnsafeMutablePointer<SchedState>) {
-    lockKey(&pp.pointee.timerLock)
+    lockKey(pp.pointer(to: \.timerLock)!)
     var moved: [TimerEntry] = []
     if let h = pp.pointee.timers { for i in 0..<pp.pointee.timerCount { moved.append(h[i]) } }
     pp.pointee.timerCount = 0
-    gort_store_release(&pp.pointee.timer0When, 0)
-    unlockKey(&pp.pointee.timerLock)
+    gort_store_release(pp.pointer(to: \.timer0When)!, 0)
+    unlockKey(pp.pointer(to: \.timerLock)!)
     for t in moved { addTimer(sched.pointee.allp[0]!, when: t.when, g: t.g) }
 }
 
@@ -125,16 +125,16 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
     var idleCycles = 0
     var lastTrace = nanotime()
     var wait: UInt32 = 0
-    while gort_load_acquire(&sched.pointee.stopping) == 0 {
+    while gort_load_acquire(sched.pointer(to: \.stopping)!) == 0 {
         _ = gort_futex_wait(&wait, 0, Int64(delay))
         let now = nanotime()
         var acted = false
-        let globalWork = gort_load_relaxed(&sched.pointee.runqSize) != 0
+        let globalWork = gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0
         for i in 0..<sched.allpCount {
             let pp = sched.pointee.allp[i].unsafelyUnwrapped
-            let st = gort_load_acquire(&pp.pointee.status)
+            let st = gort_load_acquire(pp.pointer(to: \.status)!)
             if st != PStatus.inJob && st != PStatus.syscall { continue }
-            let tick = gort_load_relaxed(&pp.pointee.schedtick)
+            let tick = gort_load_relaxed(pp.pointer(to: \.schedtick)!)
             if tick != pp.pointee.sysmonTick || pp.pointee.sysmonWhen == 0 {
                 pp.pointee.sysmonTick = tick
                 pp.pointee.sysmonWhen = now
@@ -143,13 +143,13 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
             let stuck = now &- pp.pointee.sysmonWhen
             let limit = st == PStatus.syscall ? syscallRetakeNS : forcePreemptNS
             if stuck < limit { continue }
-            if gort_load_relaxed(&pp.pointee.compensated) != 0 { continue }
-            if pHasWork(pp) || globalWork || gort_load_relaxed(&pp.pointee.timer0When) != 0
-                || gort_load_relaxed(&sched.pointee.npidle) == 0
+            if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { continue }
+            if pHasWork(pp) || globalWork || gort_load_relaxed(pp.pointer(to: \.timer0When)!) != 0
+                || gort_load_relaxed(sched.pointer(to: \.npidle)!) == 0
             {
                 compensate(sched, pp)
                 // The job may have ended between our reads and the CAS; then its owner will not clear the flag.
-                if gort_load_relaxed(&pp.pointee.schedtick) != tick || gort_load_acquire(&pp.pointee.status) != st {
+                if gort_load_relaxed(pp.pointer(to: \.schedtick)!) != tick || gort_load_acquire(pp.pointer(to: \.status)!) != st {
                     uncompensate(sched, pp)
                 }
                 acted = true
@@ -174,19 +174,21 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
 public func blocking<R>(_ body: () throws -> R) rethrows -> R {
     guard let mp = currentM(), let pp = mp.pointee.p else { return try body() }
     let sched = mp.pointee.sched
-    mp.pointee.syscallDepth += 1
+    mp.pointee.syscallDepth = mp.pointee.syscallDepth + 1
+    let t0: UInt64 = mp.pointee.tracing && mp.pointee.syscallDepth == 1 ? nanotime() : 0
     if mp.pointee.syscallDepth == 1 {
-        gort_store_release(&pp.pointee.status, PStatus.syscall)
+        gort_store_release(pp.pointer(to: \.status)!, PStatus.syscall)
         // Work already waiting: hand it off now instead of after a sysmon tick (Go: entersyscallblock).
-        if pHasWork(pp) || gort_load_relaxed(&sched.pointee.runqSize) != 0 { compensate(sched, pp) }
+        if pHasWork(pp) || gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 { compensate(sched, pp) }
     }
     defer {
-        mp.pointee.syscallDepth -= 1
+        mp.pointee.syscallDepth = mp.pointee.syscallDepth - 1
         if mp.pointee.syscallDepth == 0 {
             // A new tick: sysmon measures the rest of the job from here, not from the region's start.
-            gort_store_relaxed(&pp.pointee.schedtick, pp.pointee.schedtick &+ 1)
-            gort_store_release(&pp.pointee.status, PStatus.inJob)
-            if gort_load_relaxed(&pp.pointee.compensated) != 0 { uncompensate(sched, pp) }
+            gort_store_relaxed(pp.pointer(to: \.schedtick)!, pp.pointee.schedtick &+ 1)
+            gort_store_release(pp.pointer(to: \.status)!, PStatus.inJob)
+            if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { uncompensate(sched, pp) }
+            if mp.pointee.tracing { traceEvent(mp, TraceKind.blocking, start: t0, end: nanotime(), p: pp.pointee.id, g: 0) }
         }
     }
     return try body()

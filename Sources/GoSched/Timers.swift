@@ -8,7 +8,7 @@ import CGoRuntime
 
 /// Adds a timer on pp (any thread; takes pp's timer lock).
 func addTimer(_ pp: UnsafeMutablePointer<P>, when: UInt64, g: GEntry) {
-    lockKey(&pp.pointee.timerLock)
+    lockKey(pp.pointer(to: \.timerLock)!)
     if pp.pointee.timerCount == pp.pointee.timerCap {
         let cap = max(16, pp.pointee.timerCap * 2)
         let nt = UnsafeMutablePointer<TimerEntry>.allocate(capacity: cap)
@@ -21,7 +21,7 @@ func addTimer(_ pp: UnsafeMutablePointer<P>, when: UInt64, g: GEntry) {
     }
     let h = pp.pointee.timers!
     var i = pp.pointee.timerCount
-    pp.pointee.timerCount += 1
+    pp.pointee.timerCount = pp.pointee.timerCount + 1
     // sift up
     while i > 0 {
         let parent = (i - 1) / 2
@@ -30,20 +30,20 @@ func addTimer(_ pp: UnsafeMutablePointer<P>, when: UInt64, g: GEntry) {
         i = parent
     }
     h[i] = TimerEntry(when: when, g: g)
-    gort_store_release(&pp.pointee.timer0When, h[0].when)
-    unlockKey(&pp.pointee.timerLock)
+    gort_store_release(pp.pointer(to: \.timer0When)!, h[0].when)
+    unlockKey(pp.pointer(to: \.timerLock)!)
 }
 
 /// Moves pp's due timers (when <= now) into dst's run queue (dst owned by the caller). Returns whether any.
 @inline(never)
 func runTimers(_ pp: UnsafeMutablePointer<P>, into dst: UnsafeMutablePointer<P>, now: UInt64) -> Bool {
-    let w = gort_load_acquire(&pp.pointee.timer0When)
+    let w = gort_load_acquire(pp.pointer(to: \.timer0When)!)
     if w == 0 || w > now { return false }
     var ran = false
-    lockKey(&pp.pointee.timerLock)
+    lockKey(pp.pointer(to: \.timerLock)!)
     while pp.pointee.timerCount > 0, let h = pp.pointee.timers, h[0].when <= now {
         let g = h[0].g
-        pp.pointee.timerCount -= 1
+        pp.pointee.timerCount = pp.pointee.timerCount - 1
         let n = pp.pointee.timerCount
         if n > 0 {
             // sift down the last entry from the root
@@ -62,8 +62,8 @@ func runTimers(_ pp: UnsafeMutablePointer<P>, into dst: UnsafeMutablePointer<P>,
         runqput(dst, g, next: false)
         ran = true
     }
-    gort_store_release(&pp.pointee.timer0When, pp.pointee.timerCount > 0 ? pp.pointee.timers![0].when : 0)
-    unlockKey(&pp.pointee.timerLock)
+    gort_store_release(pp.pointer(to: \.timer0When)!, pp.pointee.timerCount > 0 ? pp.pointee.timers![0].when : 0)
+    unlockKey(pp.pointer(to: \.timerLock)!)
     return ran
 }
 
@@ -71,7 +71,7 @@ func runTimers(_ pp: UnsafeMutablePointer<P>, into dst: UnsafeMutablePointer<P>,
 func earliestTimer(_ sched: UnsafeMutablePointer<SchedState>) -> UInt64 {
     var best: UInt64 = 0
     for i in 0..<sched.allpCount {
-        let w = gort_load_acquire(&sched.pointee.allp[i].unsafelyUnwrapped.pointee.timer0When)
+        let w = gort_load_acquire(sched.pointee.allp[i].unsafelyUnwrapped.pointer(to: \.timer0When)!)
         if w != 0 && (best == 0 || w < best) { best = w }
     }
     return best
@@ -93,8 +93,8 @@ func scheduleTimer(_ sched: UnsafeMutablePointer<SchedState>, when: UInt64, g: G
 
 /// Wakes one parked M (with an idle P) so it recomputes how long to sleep.
 func wakeTimerSleeper(_ sched: UnsafeMutablePointer<SchedState>) {
-    if gort_load_relaxed(&sched.pointee.npidle) == 0 { return }
+    if gort_load_relaxed(sched.pointer(to: \.npidle)!) == 0 { return }
     var zero: UInt64 = 0
-    if !gort_cas_acqrel(&sched.pointee.nmspinning, &zero, 1) { return }  // a spinner will see the timer
+    if !gort_cas_acqrel(sched.pointer(to: \.nmspinning)!, &zero, 1) { return }  // a spinner will see the timer
     startm(sched, nil, spinning: true)
 }

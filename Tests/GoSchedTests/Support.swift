@@ -40,6 +40,10 @@ let soak = ProcessInfo.processInfo.environment["GORT_SOAK"] == "1"
 
 /// Re-runs this test binary for one test with extra environment; returns (status, stdout+stderr).
 func runChild(test: String, env: [String: String]) throws -> (Int32, String) {
+    // A child that fails to recognise itself must not spawn again (that would fork without end).
+    if let me = ProcessInfo.processInfo.environment["GOSCHED_CHILD"] {
+        return (-1, "child \(me) tried to spawn \(test): isChild name mismatch")
+    }
     let p = Process()
     p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
     p.arguments = [test]
