@@ -16,6 +16,16 @@ let runtimeSwiftSettings: [SwiftSetting] = [
     .unsafeFlags(["-O", "-enforce-exclusivity=unchecked"]),
 ]
 
+/// GoAlloc and GoMalloc also drop the implicit `_Concurrency` / `_StringProcessing` imports: the allocator uses
+/// neither, and without their autolink entries libGoMalloc.so does not load libswift_Concurrency, libdispatch,
+/// libswift_StringProcessing and libswift_RegexParser into every program it is preloaded into (3.6 MB less RSS
+/// for a one-malloc C program, measured: 9.0 -> 5.4 MB with huge pages off).
+let allocatorSwiftSettings: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-enforce-exclusivity=unchecked",
+                  "-Xfrontend", "-disable-implicit-concurrency-module-import",
+                  "-Xfrontend", "-disable-implicit-string-processing-module-import"]),
+]
+
 let package = Package(
     name: "swift-go-runtime",
     products: [
@@ -40,7 +50,7 @@ let package = Package(
         .target(
             name: "GoAlloc",
             dependencies: ["CGoRuntime"],
-            swiftSettings: runtimeSwiftSettings
+            swiftSettings: allocatorSwiftSettings
         ),
         // The C names (malloc, free, ...) forwarding to GoMalloc's Swift entry points. Compiled -fno-builtin
         // so the compiler cannot turn our own calls back into calls to malloc.
@@ -52,7 +62,7 @@ let package = Package(
             name: "GoMalloc",
             dependencies: ["GoAlloc", "GoMallocExports"],
             exclude: ["exports.map"],
-            swiftSettings: runtimeSwiftSettings,
+            swiftSettings: allocatorSwiftSettings,
             linkerSettings: [
                 // -Bsymbolic: calls inside the library (malloc -> gomalloc_malloc) bind locally, not through the PLT.
                 .unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)Sources/GoMalloc/exports.map",
@@ -71,17 +81,20 @@ let package = Package(
             dependencies: ["GoAlloc", "CGoRuntime"],
             swiftSettings: runtimeSwiftSettings
         ),
+        // Cross-module optimization: clients (the Scheme, bench-gc) inline and specialize the allocation,
+        // field access and shadow-stack fast paths instead of calling unspecialized generic entry points.
         .target(
             name: "GoGC",
             dependencies: ["GoAlloc", "GoSched", "CGoRuntime"],
-            swiftSettings: runtimeSwiftSettings
+            swiftSettings: runtimeSwiftSettings + [.unsafeFlags(["-cross-module-optimization"])]
         ),
         // A small Scheme whose values live in GoGC: the collector's real client.
         .executableTarget(
             name: "gort-scheme",
             dependencies: ["GoGC"],
             path: "Examples/Scheme",
-            swiftSettings: [.unsafeFlags(["-O"])]
+            exclude: ["tests"],
+            swiftSettings: [.unsafeFlags(["-O", "-enforce-exclusivity=unchecked"])]
         ),
         .executableTarget(
             name: "gort",

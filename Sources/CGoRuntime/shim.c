@@ -3,6 +3,7 @@
 #include "CGoRuntime.h"
 #include <dlfcn.h>
 #include <linux/futex.h>
+#include <sys/sysinfo.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -29,6 +30,12 @@ int gort_gettid(void) { return (int)syscall(SYS_gettid); }
 
 int gort_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void)) {
     return pthread_atfork(prepare, parent, child);
+}
+
+unsigned long gort_sys_memory(void) {
+    struct sysinfo i;
+    if (sysinfo(&i) != 0) return 0;
+    return (i.totalram + i.totalswap) * (unsigned long)(i.mem_unit ? i.mem_unit : 1);
 }
 
 const char *gort_object_path(const void *addr) {

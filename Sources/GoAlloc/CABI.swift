@@ -113,11 +113,17 @@ func cRealloc(_ p: UnsafeMutableRawPointer?, _ size: UInt, call: StaticString) -
 
 @inline(__always) func isPowerOfTwo(_ x: UInt) -> Bool { x != 0 && x & (x - 1) == 0 }
 
+/// The aligned calls: at least 16 bytes, so the 8-byte class (8-aligned slots) never serves an alignment of 16.
+@inline(__always)
+func cMallocAligned(_ size: UInt, _ align: UInt) -> UnsafeMutableRawPointer? {
+    cMalloc(max(size, 16), align: align, zero: false)
+}
+
 @_cdecl("gomalloc_posix_memalign")
 public func gomalloc_posix_memalign(_ out: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ align: Int, _ size: Int) -> Int32 {
     let a = UInt(bitPattern: align)
     if !isPowerOfTwo(a) || a % UInt(MemoryLayout<UnsafeRawPointer>.size) != 0 { return EINVAL }
-    guard let p = cMalloc(UInt(bitPattern: size), align: max(a, 16), zero: false) else { return ENOMEM }
+    guard let p = cMallocAligned(UInt(bitPattern: size), max(a, 16)) else { return ENOMEM }
     out.pointee = p
     return 0
 }
@@ -126,7 +132,7 @@ public func gomalloc_posix_memalign(_ out: UnsafeMutablePointer<UnsafeMutableRaw
 public func gomalloc_aligned_alloc(_ align: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     let a = UInt(bitPattern: align)
     if !isPowerOfTwo(a) { errno = EINVAL; return nil }
-    return cMalloc(UInt(bitPattern: size), align: max(a, 16), zero: false)
+    return cMallocAligned(UInt(bitPattern: size), max(a, 16))
 }
 
 @_cdecl("gomalloc_memalign")
@@ -134,7 +140,7 @@ public func gomalloc_memalign(_ align: Int, _ size: Int) -> UnsafeMutableRawPoin
     var a = UInt(bitPattern: max(align, 16))
     if a > UInt(1) << 40 { errno = EINVAL; return nil }
     if !isPowerOfTwo(a) { a = UInt(1) << UInt(64 - (a - 1).leadingZeroBitCount) }  // glibc rounds up
-    return cMalloc(UInt(bitPattern: size), align: a, zero: false)
+    return cMallocAligned(UInt(bitPattern: size), a)
 }
 
 /// valloc and pvalloc align to the OS page (4 KiB), not the heap's 8 KiB page.

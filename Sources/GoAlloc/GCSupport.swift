@@ -45,6 +45,14 @@ extension Heap {
         raw.central(s.pointee.spanclass).uncacheSpan(raw, s)
     }
 
+    /// Installs the collector's sweep for spans MCentral.cacheSpan takes from unswept sets (see
+    /// MHeap.gcSweepHook). Call once, before the heap allocates anything.
+    @_spi(GoGC) public func gcSetSweepHook(_ hook: @escaping @convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer?) -> Void,
+                                           context: UnsafeMutableRawPointer?) {
+        raw.pointee.gcSweepHook = hook
+        raw.pointee.gcSweepContext = context
+    }
+
     /// Returns free pages to the OS without the allocator's own sweep (which would flip GoGC's unswept sets).
     /// `all`: every free page, else the ones free since the previous pass. Returns bytes released.
     @_spi(GoGC) @discardableResult public func gcScavenge(all: Bool) -> Int { raw.scavenge(all: all) }

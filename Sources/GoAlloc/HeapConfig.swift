@@ -4,7 +4,8 @@
 //   GODEBUG=scavtrace=1       one line per background scavenger pass that released memory (Go's format)
 //   GODEBUG=allocchecks=1     check heap invariants on every slow path (refill, span alloc/free)
 //   GODEBUG=bgscavenge=0      no background scavenger thread (releaseMemory() still works)
-//   GODEBUG=hugepages=0       don't ask for transparent huge pages on new arenas
+//   GODEBUG=hugepages=1       ask for transparent huge pages (MADV_HUGEPAGE) on new arenas; off by default:
+//                             with THP in "madvise" mode each touched arena costs a 2 MiB page of RSS
 // Parsing never allocates: it walks getenv's C string.
 
 /// Heap options. Go: dbgvars entries that concern the allocator.
@@ -20,7 +21,7 @@ public struct HeapConfig: Sendable {
     /// Check invariants on slow paths. Costs nothing when off: one predictable branch on slow paths only.
     public var checkInvariants = false
     /// MADV_HUGEPAGE on new arenas.
-    public var hugePages = true
+    public var hugePages = false
 
     public init() {}
 

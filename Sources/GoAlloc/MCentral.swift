@@ -56,6 +56,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
             }
             while let s = partialUnswept(sg).pop() {
                 s.sweepRemoteFrees()
+                if let gcSweep = h.pointee.gcSweepHook { gcSweep(UnsafeMutableRawPointer(s), h.pointee.gcSweepContext) }
                 s.pointee.sweepgen = sg
                 if s.pointee.allocCount < UInt64(s.pointee.nelems) { return s }
                 pushFull(s, sg)
@@ -66,6 +67,8 @@ extension UnsafeMutablePointer where Pointee == MCentral {
                 gort_fetch_add_relaxed(&pointee.nfull, UInt64.max)  // -1
                 s.pointee.inFull = 0
                 s.sweepRemoteFrees()
+                // A GC heap's full spans gain free slots only through the collector's sweep.
+                if let gcSweep = h.pointee.gcSweepHook { gcSweep(UnsafeMutableRawPointer(s), h.pointee.gcSweepContext) }
                 s.pointee.sweepgen = sg
                 if s.pointee.allocCount < UInt64(s.pointee.nelems) { return s }
                 pushFull(s, sg)

@@ -24,6 +24,8 @@ public struct MHeap {
     var arenas: UnsafeMutablePointer<UnsafeMutablePointer<HeapArena>>
     var arenaCount = 0
     var arenaCapacity = 0
+    /// The largest request or alignment worth trying: RAM + swap (set at init; read-only after).
+    var maxRequestBytes: UInt = 1 << 46
     /// Where the next arena is asked for (Go: arenaHints).
     var arenaHint: UInt = 0x00c0 << 32
     /// Go: mheap.allspans. Every MSpan struct ever made; dead ones stay, for reuse and for heap dumps.
@@ -53,6 +55,13 @@ public struct MHeap {
     public var config: HeapConfig
     /// Background scavenger state (Scavenger.swift).
     var scav = ScavengerState()
+    /// A garbage collector's sweep of a span that MCentral.cacheSpan takes from an unswept set, before it
+    /// looks at the span's free count (Go: mcentral.cacheSpan sweeps the spans it takes). nil for heaps without
+    /// a collector. Its first argument is the span (raw: MSpan is not a C type). Set once by the collector
+    /// before anything is allocated (GCSupport.gcSetSweepHook);
+    /// immutable afterwards, read without the lock. The callee holds the span exclusively.
+    var gcSweepHook: (@convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer?) -> Void)? = nil
+    var gcSweepContext: UnsafeMutableRawPointer? = nil
 
     /// size -> noscan span class for C's malloc, one byte per 8 bytes of size up to maxSmallSize (4 KiB),
     /// derived at creation from the generated tables: one load on malloc's fast path instead of Go's two-table
@@ -93,6 +102,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             config: config,
             mallocSpanClass: table))
         h.pointee.arenaCapacity = (1 << 20) / 8
+        h.pointee.maxRequestBytes = sysMemoryLimit()
         h.pointee.allspansCapacity = (1 << 30) / 8
         h.pointee.metaSys = MemoryLayout<MHeap>.stride + (1 << arenaL1Bits) * 8 + centralBytes + numSizeClasses * 16
         h.pointee.lock.lock()
@@ -124,7 +134,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         pointee.lock.lock()
         var base = pageAllocLocked(npages, alignPages)
         if base == 0 {
-            if growLocked(npages) { base = pageAllocLocked(npages, alignPages) }
+            if growLocked(npages, alignPages) { base = pageAllocLocked(npages, alignPages) }
             if base == 0 { pointee.lock.unlock(); return nil }
         }
         guard let s = allocMSpanLocked(), let bits = allocBitsLocked(bitsLog) else {
@@ -233,7 +243,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     }
 
     func pageAllocLocked(_ npages: Int, _ alignPages: Int) -> UInt {
-        if npages <= pagesPerArena {
+        if npages <= pagesPerArena && alignPages <= pagesPerArena {
             for i in 0..<pointee.arenaCount {
                 let a = pointee.arenas[i]
                 if a.pointee.maxRun < npages { continue }
@@ -243,13 +253,15 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             }
             return 0
         }
-        // Larger than an arena: whole free arenas, adjacent in memory.
+        // Larger than an arena, or aligned beyond one: whole free arenas, adjacent in memory, the first one
+        // aligned to `alignPages` pages.
         let need = (npages + pagesPerArena - 1) / pagesPerArena
+        let alignMask = UInt(alignPages << pageShift) - 1
         var runStart = 0, runLen = 0
         for i in 0..<pointee.arenaCount {
             let a = pointee.arenas[i]
             let adjacent = runLen > 0 && pointee.arenas[i - 1].pointee.base + UInt(heapArenaBytes) == a.pointee.base
-            if a.pointee.freePages == pagesPerArena {
+            if a.pointee.freePages == pagesPerArena && (adjacent || a.pointee.base & alignMask == 0) {
                 if !adjacent { runStart = i; runLen = 0 }
                 runLen += 1
                 if runLen == need { return pointee.arenas[runStart].pointee.base }
@@ -291,11 +303,12 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         }
     }
 
-    /// Go: mheap.grow. Adds whole arenas, enough for `npages`. False when the OS refuses memory.
-    func growLocked(_ npages: Int) -> Bool {
+    /// Go: mheap.grow. Adds whole arenas, enough for `npages`, the first aligned to `alignPages` pages when that
+    /// is more than an arena. False when the OS refuses memory.
+    func growLocked(_ npages: Int, _ alignPages: Int = 1) -> Bool {
         let narenas = max(1, (npages + pagesPerArena - 1) / pagesPerArena)
         let bytes = narenas * heapArenaBytes
-        guard let mem = reserveArenas(bytes) else { return false }
+        guard let mem = reserveArenas(bytes, align: max(heapArenaBytes, alignPages << pageShift)) else { return false }
         for i in 0..<narenas {
             guard let metaRaw = sysMap(HeapArena.mappedBytes) else { return false }
             let a = metaRaw.bindMemory(to: HeapArena.self, capacity: 1)
@@ -320,9 +333,10 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         return true
     }
 
-    /// Maps `bytes` (a multiple of the arena size) at an arena-aligned address.
-    private func reserveArenas(_ bytes: Int) -> UnsafeMutableRawPointer? {
-        let align = UInt(heapArenaBytes)
+    /// Maps `bytes` (a multiple of the arena size) at an address aligned to `alignBytes` (a power of two, at
+    /// least the arena size).
+    private func reserveArenas(_ bytes: Int, align alignBytes: Int) -> UnsafeMutableRawPointer? {
+        let align = UInt(alignBytes)
         if let p = sysMap(bytes, hint: UnsafeMutableRawPointer(bitPattern: pointee.arenaHint)) {
             if UInt(bitPattern: p) & (align - 1) == 0 {
                 pointee.arenaHint = UInt(bitPattern: p) + UInt(bytes)
@@ -332,11 +346,11 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             sysFree(p, bytes)
         }
         // The hint was taken: over-map and trim to alignment.
-        guard let p = sysMap(bytes + heapArenaBytes) else { return nil }
+        guard let p = sysMap(bytes + alignBytes) else { return nil }
         let start = (UInt(bitPattern: p) + align - 1) & ~(align - 1)
         let head = Int(start - UInt(bitPattern: p))
         if head > 0 { sysFree(p, head) }
-        let tail = heapArenaBytes - head
+        let tail = alignBytes - head
         if tail > 0 { sysFree(UnsafeMutableRawPointer(bitPattern: start + UInt(bytes))!, tail) }
         pointee.arenaHint = start + UInt(bytes)
         let r = UnsafeMutableRawPointer(bitPattern: start)!

@@ -52,7 +52,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     /// Aligned small objects and large objects.
     @inline(never)
     func mallocSlow(_ c: UnsafeMutablePointer<MCache>, _ size: UInt, align: UInt, noscan: Bool, zero: Bool) -> UInt {
-        if size > UInt(1) << 46 { return 0 }
+        // Requests no machine here could back (more than RAM + swap, as glibc's mmap would find) fail at once,
+        // before any arena metadata is mapped for them.
+        if size > pointee.maxRequestBytes || align > pointee.maxRequestBytes { return 0 }
         let need = max(size, 1)
         // A small class whose size is a multiple of `align` gives aligned objects: spans start on page
         // boundaries and objects sit at multiples of the size. Power-of-two classes exist up to 8 KiB.

@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CGoRuntime
 
 /// Go: sysAlloc/sysReserve+sysMap. Maps `n` bytes of zeroed, read-write memory (`hint` may be nil).
 /// MAP_NORESERVE: only touched pages count, so reserving whole arenas costs no RSS.
@@ -54,4 +55,10 @@ func writeAll(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) {
 /// The value of environment variable `name` (a NUL-terminated static string), or nil. getenv does not allocate.
 func getenvRaw(_ name: StaticString) -> UnsafePointer<CChar>? {
     getenv(UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)).map { UnsafePointer($0) }
+}
+
+/// RAM + swap in bytes (at least 1 GiB, at most 2^46): no single request larger than this can be backed.
+func sysMemoryLimit() -> UInt {
+    let total = UInt(gort_sys_memory())
+    return total == 0 ? 1 << 46 : min(max(total, 1 << 30), 1 << 46)
 }

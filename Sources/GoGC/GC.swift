@@ -125,6 +125,7 @@ public final class GC: @unchecked Sendable {
     public var testMarkBudget = 0
 
     public init(config: GCConfig = .fromEnvironment()) {
+        Geometry.check()
         guard let h = Heap.create(config: config.heap), let c = h.makeCache() else { gcFatal("GoGC: cannot create the heap") }
         heap = h
         coordCache = c
@@ -147,6 +148,8 @@ public final class GC: @unchecked Sendable {
         state.pointee.trigger = state.pointee.goal == UInt64.max ? UInt64.max : state.pointee.goal * 7 / 8
         statsStore.nextGC = state.pointee.goal
         state.pointee.owner = Unmanaged.passUnretained(self).toOpaque()
+        state.pointee.heap = h
+        h.gcSetSweepHook(gcCentralSweepHook, context: UnsafeMutableRawPointer(state))
     }
 
     @inline(__always) static func owner(of g: GCStatePtr) -> GC {
@@ -234,12 +237,10 @@ public final class GC: @unchecked Sendable {
         }
     }
 
-    var forcedPending: UInt64 = 0
-
     /// Asks the coordinator for a cycle (allocation trigger or collect()).
     func requestCycle(forced: Bool) {
         guard config.concurrent else { return }
-        if forced { gort_store_release(&forcedPending, 1) }
+        if forced { gort_store_release(&state.pointee.forcedPending, 1) }
         if !coordinatorStarted {
             cycleLock.lock()
             if !coordinatorStarted {
@@ -255,20 +256,21 @@ public final class GC: @unchecked Sendable {
         }
     }
 
+    /// The coordinator thread. A request is consumed (requested 1 -> 0) *before* its cycle runs, so a request
+    /// made while a cycle runs (a collect() that needs a cycle starting after its call, or a trigger) sets
+    /// `requested` again and gets the next cycle: no request is lost.
     func coordinatorLoop() {
         while true {
             let w = gort_load32_acquire(&state.pointee.wake)
-            if gort_load_acquire(&state.pointee.requested) == 0 {
-                futexWait(&state.pointee.wake, w, -1)
-                continue
+            if gort_exchange_acqrel(&state.pointee.requested, 0) == 0 {
+                // A trigger that fired while we were sweeping: go again if the heap is still over it.
+                if gort_load_relaxed(&state.pointee.heapLive) < gort_load_relaxed(&state.pointee.trigger) {
+                    futexWait(&state.pointee.wake, w, -1)
+                    continue
+                }
             }
-            let forced = gort_exchange_acqrel(&forcedPending, 0) != 0
+            let forced = gort_exchange_acqrel(&state.pointee.forcedPending, 0) != 0
             runCycle(forced: forced)
-            gort_store_release(&state.pointee.requested, 0)
-            // A trigger that fired while we were sweeping: go again if the heap is still over it.
-            if gort_load_relaxed(&state.pointee.heapLive) >= gort_load_relaxed(&state.pointee.trigger) {
-                gort_store_release(&state.pointee.requested, 1)
-            }
         }
     }
 
@@ -384,6 +386,12 @@ public final class GC: @unchecked Sendable {
         if state.pointee.checkmark != 0 { runCheckmark(parity) }
         t.heapMarked = gort_load_relaxed(&state.pointee.heapMarked)
         t.heapEnd = gort_load_relaxed(&state.pointee.heapLive)
+        // Go: heapLive = heapMarked at mark termination. Everything allocated during mark was allocated black
+        // and so is in heapMarked (mutators' unflushed counts are dropped for that reason; at mark start they
+        // were all flushed by park). Unmarked objects are no longer counted: sweeping frees them without
+        // touching heapLive, so the pacer never sees unswept garbage as live.
+        forEachMutator { m in m.pointee.allocBytes = 0 }
+        gort_store_relaxed(&state.pointee.heapLive, t.heapMarked)
         gort_store_relaxed(&state.pointee.writeBarrier, 0)
         gort_store_relaxed(&state.pointee.phase, GCPhase.off.rawValue)
         gort_store_relaxed(&state.pointee.sweepgen, gort_load_relaxed(&state.pointee.sweepgen) + 2)
@@ -439,29 +447,16 @@ public final class GC: @unchecked Sendable {
             }
         }
         largeSweep = []
-        if freedBytes != 0 { gort_fetch_add_relaxed(&state.pointee.heapLive, UInt64(bitPattern: Int64(-freedBytes))) }
+        _ = freedBytes   // not subtracted from heapLive: see markTermination
     }
 
     func sweepUnswept() {
-        let sg = gort_load_relaxed(&state.pointee.sweepgen)
-        let parity = Int(gort_load_relaxed(&state.pointee.markParity))
-        var r = GCSweepResult()
         for spc in 2..<numSpanClasses {
             while let s = heap.gcPopUnswept(spc) {
-                if let a = state.arena(s.gcStart) {
-                    let page = Int((s.gcStart >> UInt(pageShift)) & UInt(pagesPerArena - 1))
-                    if a.pointee.sweepgen[page] != sg {
-                        let before = r.objects
-                        s.gcSweep(marks: a.pointee.marks + parity * GCArena.bitmapWords,
-                                  firstWord: Int((s.gcStart >> 3) & GCArena.wordMask), keep: 0, into: &r)
-                        if r.objects != before { s.gcCountFreesGlobally(heap, r.objects - before) }
-                        a.pointee.sweepgen[page] = sg
-                    }
-                }
+                state.sweepSpan(s, keep: 0)
                 heap.gcReturnSpan(s)
             }
         }
-        if r.bytes != 0 { gort_fetch_add_relaxed(&state.pointee.heapLive, UInt64(bitPattern: Int64(-r.bytes))) }
     }
 
     func largeAppend(_ p: UInt) {

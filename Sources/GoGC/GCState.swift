@@ -24,18 +24,35 @@ struct GCArena {
     var heapArena: UnsafeMutablePointer<HeapArena>
     var sweepgen: UnsafeMutablePointer<UInt64>
 
-    static let bitmapWords = heapArenaBitmapWords
-    static let marksBytes = 3 * bitmapWords * 8
-    static let sweepgenBytes = pagesPerArena * 8
-    static let wordMask = UInt(heapArenaBytes / 8 - 1)
+    static var bitmapWords: Int { @inline(__always) get { Geometry.heapArenaBytes / 8 / 64 } }
+    static var marksBytes: Int { 3 * bitmapWords * 8 }
+    static var sweepgenBytes: Int { Geometry.pagesPerArena * 8 }
+    static var wordMask: UInt { @inline(__always) get { UInt(Geometry.heapArenaBytes / 8 - 1) } }
+}
+
+/// GoAlloc's heap geometry as literals. GoAlloc's `public let` constants are lazily initialized globals to
+/// other modules, so every use from here would cost a `swift_once` check (seen at ~10% of a GC benchmark's
+/// profile); these fold to immediates. `check()` (from GC.init) verifies they agree with GoAlloc.
+enum Geometry {
+    static var pageShift: Int { @inline(__always) get { 13 } }
+    static var logHeapArenaBytes: Int { @inline(__always) get { 26 } }
+    static var heapArenaBytes: Int { @inline(__always) get { 1 << logHeapArenaBytes } }
+    static var pagesPerArena: Int { @inline(__always) get { 1 << (logHeapArenaBytes - pageShift) } }
+
+    static func check() {
+        if pageShift != GoAlloc.pageShift || logHeapArenaBytes != GoAlloc.logHeapArenaBytes
+            || pagesPerArena != GoAlloc.pagesPerArena || GCArena.bitmapWords != heapArenaBitmapWords {
+            gcFatal("GoGC: Geometry disagrees with GoAlloc's constants")
+        }
+    }
 }
 
 /// Go: workbuf. A block of gray objects. Linked through `next` in the global full/empty lists (GCState.workLock).
 struct WorkBuf {
     var next: UnsafeMutablePointer<WorkBuf>? = nil
     var n: Int = 0
-    static let capacity = 510   // 4 KiB blocks
-    static let bytes = 16 + capacity * 8
+    static var capacity: Int { @inline(__always) get { 510 } }   // 4 KiB blocks
+    static var bytes: Int { 16 + capacity * 8 }
 }
 
 extension UnsafeMutablePointer where Pointee == WorkBuf {
@@ -69,10 +86,15 @@ struct GCState {
     var cycleDone: UInt32 = 0
     /// 1 when a cycle has been requested and not started (CAS by requesters, cleared by the coordinator).
     var requested: UInt64 = 0
+    /// 1 when a pending request came from collect() (the next cycle counts as forced). Set with release by
+    /// requesters before they set `requested`; taken with an acq_rel exchange by the coordinator.
+    var forcedPending: UInt64 = 0
     /// Completed cycles (written by the coordinator, release; read with acquire).
     var numGC: UInt64 = 0
 
-    /// Bytes in allocated slots (atomic, relaxed: mutators add in batches, the sweeper subtracts).
+    /// Go: gcController.heapLive. Bytes marked by the last cycle plus bytes allocated since (atomic, relaxed:
+    /// mutators add in batches; the coordinator sets it to heapMarked at mark termination, world stopped).
+    /// Sweeping does not change it: unmarked objects stopped counting at mark termination.
     var heapLive: UInt64 = 0
     /// heapLive value that starts the next cycle (coordinator writes, relaxed; mutators read relaxed).
     var trigger: UInt64 = 4 << 20
@@ -101,6 +123,8 @@ struct GCState {
     var arenaList: UnsafeMutablePointer<UnsafeMutablePointer<GCArena>>
     var arenaCount: Int = 0
 
+    /// The collector's heap (for sweep statistics). Immutable after init.
+    var heap: Heap? = nil
     /// The owning GC object (Unmanaged, unretained; the GC outlives every mutator). Immutable after init.
     var owner: UnsafeMutableRawPointer? = nil
     /// Cycles started / finished (coordinator writes with release; collect() reads with acquire).
@@ -126,13 +150,13 @@ extension UnsafeMutablePointer where Pointee == GCState {
 
     /// The GCArena holding `p` (an address inside an allocated object), or nil.
     @inline(__always) func arena(_ p: UInt) -> UnsafeMutablePointer<GCArena>? {
-        let e = gort_load_acquire(pointee.arenaTable + Int(truncatingIfNeeded: p &>> UInt(logHeapArenaBytes)))
+        let e = gort_load_acquire(pointee.arenaTable + Int(truncatingIfNeeded: p &>> UInt(Geometry.logHeapArenaBytes)))
         return UnsafeMutablePointer<GCArena>(bitPattern: UInt(e))
     }
 
     /// Publishes metadata for the arena of `p` if needed (first allocation there). Any thread.
     @inline(never) func ensureArena(_ p: UInt, heap: Heap) -> UnsafeMutablePointer<GCArena> {
-        let slot = pointee.arenaTable + Int(p &>> UInt(logHeapArenaBytes))
+        let slot = pointee.arenaTable + Int(p &>> UInt(Geometry.logHeapArenaBytes))
         withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.lock() }
         defer { withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.unlock() } }
         if let a = UnsafeMutablePointer<GCArena>(bitPattern: UInt(gort_load_acquire(slot))) { return a }

@@ -34,8 +34,8 @@ import CGoRuntime
     /// Nanoseconds spent in mark assists (owner; read by the coordinator with the world stopped).
     var assistNanos: Int64 = 0
 
-    static let flushBytes: UInt64 = 64 << 10
-    static let stackBytes = 256 << 20
+    static var flushBytes: UInt64 { @inline(__always) get { 64 << 10 } }
+    static var stackBytes: Int { 256 << 20 }
 }
 
 typealias MutatorPtr = UnsafeMutablePointer<MutatorState>
@@ -67,7 +67,7 @@ public struct Mutation {
         if s != m.pointee.lastSpan[spc] { newSpan(s, spc, p) }
         let g = gc
         if !layout.isNoscan { writeMaskBits(p, layout.mask0, layout.maskWords, slotWords: layout.slotWords) }
-        if gort_load_relaxed(&g.pointee.phase) != 0 { allocBlack(p) }
+        if gort_load_relaxed(&g.pointee.phase) != 0 { allocBlack(p, UInt64(layout.slotWords &<< 3)) }
         m.pointee.allocBytes &+= UInt64(layout.slotWords &<< 3)
         if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
         return p
@@ -90,7 +90,7 @@ public struct Mutation {
             if s != m.pointee.lastSpan[spc] { newSpan(s, spc, p) }
             let slotWords = SizeClasses.size(sc) / 8
             writeRangeBits(p, from: 1, to: count + 1, slotWords: slotWords)
-            if gort_load_relaxed(&gc.pointee.phase) != 0 { allocBlack(p) }
+            if gort_load_relaxed(&gc.pointee.phase) != 0 { allocBlack(p, UInt64(slotWords &<< 3)) }
             m.pointee.allocBytes &+= UInt64(slotWords &<< 3)
             if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
         }
@@ -108,7 +108,7 @@ public struct Mutation {
         if p == 0 { outOfMemory() }
         let s = m.pointee.cache.gcCachedSpan(spc)
         if s != m.pointee.lastSpan[spc] { newSpan(s, spc, p) }
-        if gort_load_relaxed(&gc.pointee.phase) != 0 { allocBlack(p) }
+        if gort_load_relaxed(&gc.pointee.phase) != 0 { allocBlack(p, UInt64(SizeClasses.size(sc))) }
         m.pointee.allocBytes &+= UInt64(SizeClasses.size(sc))
         if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
         return Ref(raw: UnsafeMutableRawPointer(bitPattern: p)!)

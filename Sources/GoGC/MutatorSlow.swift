@@ -9,33 +9,19 @@ extension Mutation {
     @inline(never)
     func newSpan(_ s: UnsafeMutablePointer<MSpan>, _ spc: Int, _ p: UInt) {
         let g = gc
-        let a = g.arena(p) ?? g.ensureArena(p, heap: m.pointee.cache.heap)
-        let start = s.gcStart
-        let page = Int((start &>> UInt(pageShift)) & UInt(pagesPerArena - 1))
-        let sg = gort_load_relaxed(&g.pointee.sweepgen)
-        if a.pointee.sweepgen[page] != sg {
-            var r = GCSweepResult()
-            let parity = Int(gort_load_relaxed(&g.pointee.markParity))
-            s.gcSweep(marks: a.pointee.marks + parity * GCArena.bitmapWords,
-                      firstWord: Int((start &>> 3) & GCArena.wordMask), keep: p, into: &r)
-            a.pointee.sweepgen[page] = sg
-            if r.objects != 0 {
-                s.gcCountFreesGlobally(m.pointee.cache.heap, r.objects)
-                gort_fetch_add_relaxed(&g.pointee.heapLive, UInt64(bitPattern: Int64(-r.bytes)))
-            }
-        }
+        if g.arena(p) == nil { _ = g.ensureArena(p, heap: m.pointee.cache.heap) }
+        g.sweepSpan(s, keep: p)
         m.pointee.lastSpan[spc] = s
     }
 
-    /// Objects allocated during mark are black (Go: gcmarknewobject).
+    /// Objects allocated during mark are black (Go: gcmarknewobject). `bytes`: the object's slot size (the
+    /// caller knows it, so no span lookup here).
     @inline(never)
-    func allocBlack(_ p: UInt) {
+    func allocBlack(_ p: UInt, _ bytes: UInt64) {
         let g = gc
         guard let a = g.arena(p) else { return }
         let which = Int(gort_load_relaxed(&g.pointee.markParity))
-        if g.setMark(a, p, which), let s = a.pointee.heapArena.gcSpan(at: p) {
-            m.pointee.gcw.markedBytes &+= UInt64(s.gcElemSize)
-        }
+        if g.setMark(a, p, which) { m.pointee.gcw.markedBytes &+= bytes }
     }
 
     @inline(never)
@@ -54,7 +40,7 @@ extension Mutation {
         let end = p + UInt(bytes)
         while q < end {   // every arena the object covers gets its metadata
             _ = g.arena(q) ?? g.ensureArena(q, heap: m.pointee.cache.heap)
-            q = (q | UInt(heapArenaBytes - 1)) + 1
+            q = (q | UInt(Geometry.heapArenaBytes - 1)) + 1
         }
         guard let s = m.pointee.cache.heap.span(of: raw) else { outOfMemory() }
         let slotWords = Int(s.gcElemSize / 8)
@@ -63,7 +49,7 @@ extension Mutation {
             else { writeMaskBits(p, layout.mask0, layout.maskWords, slotWords: slotWords) }
         }
         GC.owner(of: g).largeAppend(p)
-        if gort_load_relaxed(&g.pointee.phase) != 0 { allocBlack(p) }
+        if gort_load_relaxed(&g.pointee.phase) != 0 { allocBlack(p, UInt64(slotWords * 8)) }
         m.pointee.allocBytes &+= UInt64(slotWords * 8)
         if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
         return p
@@ -154,9 +140,14 @@ extension Mutation {
     func park() {
         let g = gc
         if gort_load_relaxed(&g.pointee.phase) != 0 { g.flush(gcwPtr) }
+        var overTrigger = false
         if m.pointee.allocBytes != 0 {
-            gort_fetch_add_relaxed(&g.pointee.heapLive, m.pointee.allocBytes)
+            let bytes = m.pointee.allocBytes
             m.pointee.allocBytes = 0
+            let live = gort_fetch_add_relaxed(&g.pointee.heapLive, bytes) &+ bytes
+            // Short scopes may never reach allocFlush: the trigger is checked here too, or a program made of
+            // many small scopes would never start a cycle.
+            overTrigger = live >= gort_load_relaxed(&g.pointee.trigger) && gort_load_relaxed(&g.pointee.phase) == 0
         }
         // Release: the coordinator, after its acquire load of status, sees our cache, buffers and stack.
         gort_store_release(&m.pointee.status, 0)
@@ -164,6 +155,7 @@ extension Mutation {
             _ = gort_fetch_add32_acqrel(&g.pointee.stwAck, 1)
             _ = gort_futex_wake(&g.pointee.stwAck, 1)
         }
+        if overTrigger { GC.owner(of: g).requestCycle(forced: false) }
     }
 
     /// Enters the running state, waiting while the world is stopped.

@@ -12,13 +12,18 @@ public struct GCStats: Sendable {
     public var numGC: UInt32 = 0
     /// Go: NumForcedGC.
     public var numForcedGC: UInt32 = 0
-    /// Go: PauseNs, a circular buffer of recent stop-the-world pause times (each cycle adds two entries:
-    /// sweep termination and mark termination, as Go's PauseNs counts both pauses of a cycle together;
-    /// here they are kept apart to report per-pause percentiles). Index: (numPauses + 255) % 256 is newest.
+    /// Go: PauseNs. A circular buffer of recent stop-the-world pause times, one entry per cycle (its two
+    /// pauses, sweep termination and mark termination, added together, as Go does). The most recent is at
+    /// pauseNs[(numGC + 255) % 256].
     public var pauseNs = [UInt64](repeating: 0, count: 256)
-    public var numPauses: UInt64 = 0
+    /// Go: PauseEnd. When each cycle's pause ended, nanoseconds since the collector started; same indexing.
+    public var pauseEnd = [UInt64](repeating: 0, count: 256)
     /// Go: PauseTotalNs.
     public var pauseTotalNs: UInt64 = 0
+    /// Each stop-the-world pause on its own (two per cycle), a circular buffer of the last 512: the raw data
+    /// for pause percentiles. The most recent is at stwPauseNs[(numSTWPauses + 511) % 512].
+    public var stwPauseNs = [UInt64](repeating: 0, count: 512)
+    public var numSTWPauses: UInt64 = 0
     /// Go: GCCPUFraction. Collector CPU time (coordinator marking, assists, pauses x P) over the process's
     /// available CPU time (elapsed x P) since the GC was created.
     public var gcCPUFraction: Double = 0
@@ -38,10 +43,16 @@ public struct GCStats: Sendable {
     public var maxPauseNs: UInt64 = 0
     var gcCPUNanos: Int64 = 0
 
-    /// The recorded pauses, oldest first.
+    /// The recorded per-cycle pauses (PauseNs), oldest first.
     public var recentPauses: [UInt64] {
-        let n = Int(min(numPauses, 256))
-        return (0..<n).map { pauseNs[Int((numPauses - UInt64(n) + UInt64($0)) % 256)] }
+        let n = Int(min(UInt64(numGC), 256))
+        return (0..<n).map { pauseNs[Int((UInt64(numGC) - UInt64(n) + UInt64($0)) % 256)] }
+    }
+
+    /// The recorded individual stop-the-world pauses, oldest first.
+    public var recentSTWPauses: [UInt64] {
+        let n = Int(min(numSTWPauses, 512))
+        return (0..<n).map { stwPauseNs[Int((numSTWPauses - UInt64(n) + UInt64($0)) % 512)] }
     }
 
     /// As text (one `Name value` per line) or JSON.
@@ -95,11 +106,14 @@ extension GC {
         statsLock.lock()
         var s = statsStore
         for pause in [t.stw1Total, t.stw2Total] {
-            s.pauseNs[Int(s.numPauses % 256)] = UInt64(pause)
-            s.numPauses += 1
-            s.pauseTotalNs += UInt64(pause)
+            s.stwPauseNs[Int(s.numSTWPauses % 512)] = UInt64(pause)
+            s.numSTWPauses += 1
             s.maxPauseNs = max(s.maxPauseNs, UInt64(pause))
         }
+        let cyclePause = UInt64(t.stw1Total + t.stw2Total)
+        s.pauseNs[Int(UInt64(s.numGC) % 256)] = cyclePause
+        s.pauseEnd[Int(UInt64(s.numGC) % 256)] = UInt64(end - startNanos)
+        s.pauseTotalNs += cyclePause
         s.numGC += 1
         if t.forced { s.numForcedGC += 1 }
         s.lastGC = UInt64(end - startNanos)
@@ -117,21 +131,27 @@ extension GC {
         futexWakeAll(&state.pointee.cycleDone)
     }
 
-    /// Go's line: gc # @#s #%: #+#+# ms clock, #+#/#/#+# ms cpu, #->#-># MB, # MB goal, # MB stacks,
-    /// #MB globals, # P (forced).
     func printTrace(_ t: CycleTimes, n: UInt32, util: Double) {
-        func ms(_ ns: Int64) -> String { fmt(Double(ns) / 1e6) }
+        let line = traceLine(t, n: n, util: util, goal: gort_load_relaxed(&state.pointee.goal), procs: config.procs) + "\n"
+        line.withCString { _ = write(2, $0, strlen($0)) }
+    }
+
+    /// Go's GODEBUG=gctrace=1 line (mgc.go, gcMarkTermination), with Go's number formats:
+    /// gc # @#s #%: #+#+# ms clock, #+#/#/#+# ms cpu, #->#-># MB, # MB goal, # MB stacks, # MB globals, # P
+    /// Clock: sweep termination (STW), concurrent mark, mark termination (STW). CPU: sweep termination,
+    /// assists / background marking / idle marking, mark termination. Heap: live at the cycle's start, at mark
+    /// termination, and marked.
+    func traceLine(_ t: CycleTimes, n: UInt32, util: Double, goal: UInt64, procs: Int) -> String {
+        func ms(_ ns: Int64) -> String { gctraceMS(UInt64(max(ns, 0))) }
         func mb(_ b: UInt64) -> String { String(b >> 20) }
-        let p = Int64(config.procs)
-        let since = Double(t.start - startNanos) / 1e9
-        var line = "gc \(n) @\(fmt3(since))s \(Int((util * 100).rounded()))%: "
+        let p = Int64(procs)
+        var line = "gc \(n) @\(gctraceDecimal(UInt64(max(t.start - startNanos, 0)) / 1_000_000, 3))s \(Int(util * 100))%: "
         line += "\(ms(t.stw1Total))+\(ms(t.markWall))+\(ms(t.stw2Total)) ms clock, "
         line += "\(ms(t.stw1 * p))+\(ms(t.assistCPU))/\(ms(t.markCPU))/0+\(ms(t.stw2 * p)) ms cpu, "
         line += "\(mb(t.heapStart))->\(mb(t.heapEnd))->\(mb(t.heapMarked)) MB, "
-        line += "\(mb(gort_load_relaxed(&state.pointee.goal))) MB goal, \(mb(t.stackBytes)) MB stacks, 0 MB globals, \(p) P"
+        line += "\(mb(goal)) MB goal, \(mb(t.stackBytes)) MB stacks, 0 MB globals, \(p) P"
         if t.forced { line += " (forced)" }
-        line += "\n"
-        line.withCString { _ = write(2, $0, strlen($0)) }
+        return line
     }
 
     /// Checkmark (world stopped, after marking): trace everything reachable from the roots into the
@@ -194,15 +214,23 @@ extension GC {
     }
 }
 
-func fmt(_ x: Double) -> String {
-    if x >= 10 { return String(Int(x.rounded())) }
-    let v = (x * 1000).rounded() / 1000
-    var s = String(v)
-    if s.hasSuffix(".0") { s.removeLast(2) }
-    return s
+/// Nanoseconds as milliseconds the way Go's gctrace prints them (runtime.fmtNSAsMS): whole milliseconds from
+/// 10 ms up; below, two significant digits of microseconds, at most three decimals, truncated ("0.021",
+/// "7.8", "0.43").
+func gctraceMS(_ ns: UInt64) -> String {
+    if ns >= 10_000_000 { return String(ns / 1_000_000) }
+    var x = ns / 1000
+    if x == 0 { return "0" }
+    var decimals = 3
+    while x >= 100 { x /= 10; decimals -= 1 }
+    return gctraceDecimal(x, decimals)
 }
-func fmt3(_ x: Double) -> String {
-    let ms = Int((x * 1000).rounded())
-    let frac = String(ms % 1000)
-    return "\(ms / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac)"
+
+/// `value` with a decimal point `decimals` digits from the right, zero-padded ("5", 3 -> "0.005").
+func gctraceDecimal(_ value: UInt64, _ decimals: Int) -> String {
+    var digits = String(value)
+    if decimals <= 0 { return digits }
+    if digits.count <= decimals { digits = String(repeating: "0", count: decimals - digits.count + 1) + digits }
+    let i = digits.index(digits.endIndex, offsetBy: -decimals)
+    return digits[..<i] + "." + digits[i...]
 }

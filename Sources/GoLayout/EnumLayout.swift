@@ -4,10 +4,11 @@
 ///   the tag bits no case needs are spare.
 /// - One payload case: empty cases first take the payload's extra inhabitants. If too few, an extra tag byte
 ///   (or more) follows the payload's *size*; such an enum offers no extra inhabitants (`Int??` is 10 bytes)
-///   and exposes only the extra tag's unused bits as spare.
+///   and exposes only the extra tag's unused bits as spare (none when the payload holds an opaque existential).
 /// - Several payload cases: the tag goes in the spare bits all payloads share (a shorter payload's missing
 ///   bytes count as spare), empty cases are numbered in the non-spare bits; if the tags do not fit, the tag is
-///   extra bytes after the largest payload and empty cases are numbered in all payload bits (32 at most).
+///   extra bytes after the largest payload and empty cases are numbered in all payload bits (32 at most), so
+///   then no payload bit stays spare; the extra tag's unused bits are (none after an opaque existential).
 ///   Extra inhabitants are the unused tag values.
 enum EnumLayout {
     static func layout(payloads: [TypeLayout], emptyCases: Int) -> Resolved {
@@ -28,10 +29,11 @@ enum EnumLayout {
     static func singlePayload(_ p: TypeLayout, emptyCases: Int) -> Resolved {
         if emptyCases == 0 { return .known(p) }
         if emptyCases <= p.extraInhabitants {
-            return .known(TypeLayout(size: p.size, alignment: p.alignment,
-                                     extraInhabitants: p.extraInhabitants - emptyCases,
-                                     extraInhabitantsExact: p.extraInhabitantsExact,
-                                     spareBits: [UInt8](repeating: 0, count: p.size)))
+            var t = TypeLayout(size: p.size, alignment: p.alignment, extraInhabitants: p.extraInhabitants - emptyCases,
+                               extraInhabitantsExact: p.extraInhabitantsExact,
+                               spareBits: [UInt8](repeating: 0, count: p.size))
+            t.tailSpare = p.tailSpare
+            return .known(t)
         }
         if !p.extraInhabitantsExact {
             return .unknown("enum with \(emptyCases) empty cases over a payload whose extra inhabitant count is not known exactly")
@@ -39,8 +41,11 @@ enum EnumLayout {
         let rest = emptyCases - p.extraInhabitants
         let tags = 1 + casesPerTag(rest, valueBits: p.size * 8)
         let bytes = tagBytes(forTags: tags)
-        return .known(TypeLayout(size: p.size + bytes, alignment: p.alignment, extraInhabitants: 0,
-                                 spareBits: [UInt8](repeating: 0, count: p.size) + tagSpare(bytes: bytes, tags: tags)))
+        var t = TypeLayout(size: p.size + bytes, alignment: p.alignment, extraInhabitants: 0,
+                           spareBits: [UInt8](repeating: 0, count: p.size)
+                               + (p.tailSpare ? tagSpare(bytes: bytes, tags: tags) : [UInt8](repeating: 0, count: bytes)))
+        t.tailSpare = p.tailSpare
+        return .known(t)
     }
 
     static func multiPayload(_ payloads: [TypeLayout], emptyCases: Int) -> Resolved {
@@ -50,7 +55,9 @@ enum EnumLayout {
         for p in payloads {
             guard let s = p.spareBits else { return .unknown("multi-payload enum over a payload whose spare bits are not known") }
             for i in 0..<p.size { common[i] &= s[i] }
+            if !p.tailSpare { for i in p.size..<size { common[i] = 0 } }
         }
+        let tailSpare = payloads.allSatisfy(\.tailSpare)
         let spareCount = common.reduce(0) { $0 + $1.nonzeroBitCount }
         // Spare-bit tags: empty cases are numbered in the bits no payload leaves spare.
         let spareTags = payloads.count + casesPerTag(emptyCases, valueBits: size * 8 - spareCount)
@@ -58,13 +65,18 @@ enum EnumLayout {
             var spare = common
             clearMostSignificant(bitsNeeded(spareTags), in: &spare)
             let xi = spareCount >= 31 ? TypeLayout.maxExtraInhabitants : (1 << spareCount) - spareTags
-            return .known(TypeLayout(size: size, alignment: alignment, extraInhabitants: xi, spareBits: spare))
+            var t = TypeLayout(size: size, alignment: alignment, extraInhabitants: xi, spareBits: spare)
+            t.tailSpare = tailSpare
+            return .known(t)
         }
         let tags = payloads.count + casesPerTag(emptyCases, valueBits: size * 8)
         let bytes = tagBytes(forTags: tags)
-        return .known(TypeLayout(size: size + bytes, alignment: alignment,
-                                 extraInhabitants: capacity(bytes: bytes) - tags,
-                                 spareBits: common + tagSpare(bytes: bytes, tags: tags)))
+        let xi = capacity(bytes: bytes) - tags
+        var t = TypeLayout(size: size + bytes, alignment: alignment, extraInhabitants: max(0, xi),
+                           spareBits: (emptyCases > 0 ? [UInt8](repeating: 0, count: size) : common)
+                               + (tailSpare ? tagSpare(bytes: bytes, tags: tags) : [UInt8](repeating: 0, count: bytes)))
+        t.tailSpare = tailSpare
+        return .known(t)
     }
 
     /// Tag values needed to number `cases` empty cases when each tag value covers `valueBits` payload bits

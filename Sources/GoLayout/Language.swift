@@ -2,7 +2,7 @@
 public enum Language: String, Codable, Sendable {
     /// Fields in declaration order, each at the next multiple of its alignment. A field occupies its *size*, so
     /// the next field may start inside a nested struct's tail padding. size = end of the last field (no tail
-    /// padding); stride = size rounded up to alignment, at least 1.
+    /// padding); stride = size rounded up to alignment, at least 1. Empty fields sit at offset 0.
     case swift
     /// As Swift, but every size is a multiple of its alignment (size includes tail padding), and a zero-size
     /// final field in a non-empty struct gets one byte of padding so its address stays inside the object.
@@ -26,6 +26,12 @@ extension Language {
         var end = 0
         var alignment = 1
         for f in fields {
+            // Swift gives an empty field offset 0 (IRGen lays out only fields with storage), and it takes no room.
+            if self == .swift && f.size == 0 {
+                offsets.append(0)
+                alignment = max(alignment, f.alignment)
+                continue
+            }
             let offset = roundUp(end, f.alignment)
             offsets.append(offset)
             end = offset + f.size
@@ -47,7 +53,9 @@ extension Language {
         var xi = 0
         var xiExact = true
         var pointerBytes = 0
+        var tailSpare = true
         for (f, offset) in zip(fields, p.offsets) {
+            tailSpare = tailSpare && f.tailSpare
             if let fs = f.spareBits, spare != nil {
                 for i in 0..<f.size { spare![offset + i] = fs[i] }
             } else {
@@ -62,7 +70,10 @@ extension Language {
         if self == .go { return TypeLayout(size: p.size, alignment: p.alignment, spareBits: [UInt8](repeating: 0, count: p.size), pointerBytes: pointerBytes) }
         var t = TypeLayout(size: p.size, alignment: p.alignment, extraInhabitants: xi, extraInhabitantsExact: xiExact,
                            spareBits: [UInt8](repeating: 0, count: p.size))
-        t.spareBits = spare
+        // An aggregate holding an opaque existential offers no spare bits at all, not even its padding
+        // (measured: `enum { case a((Int8, Any)), b(Int8) }` is 41 bytes, `(Int8, Int64)` in its place gives 16).
+        t.spareBits = tailSpare ? spare : spare.map { [UInt8](repeating: 0, count: $0.count) }
+        t.tailSpare = tailSpare
         return t
     }
 }

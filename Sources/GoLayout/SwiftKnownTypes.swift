@@ -10,8 +10,9 @@ struct SwiftKnownTypes {
 
     /// A library type measured by size, alignment and a lower bound on its extra inhabitants.
     private func opaque(_ size: Int, _ alignment: Int, xi: Int, spare: Bool?) -> Resolved {
-        .known(TypeLayout(size: size, alignment: alignment, extraInhabitants: xi, extraInhabitantsExact: false,
-                          spareBits: spare == false ? [UInt8](repeating: 0, count: size) : nil))
+        var t = TypeLayout(size: size, alignment: alignment, extraInhabitants: xi, extraInhabitantsExact: false)
+        if spare != false { t.spareBits = nil }  // unknown (the initializer would read nil as "none")
+        return .known(t)
     }
 
     /// A non-null raw pointer: only 0 is invalid.
@@ -31,10 +32,15 @@ struct SwiftKnownTypes {
              ("TimeInterval", 0), ("Date", 0), ("DispatchTime", 0):
             return plain(8, 8)
         case ("Float80", 0): return plain(16, 16)
-        case ("Int32", 0), ("UInt32", 0), ("Float", 0), ("Float32", 0), ("Unicode.Scalar", 0), ("UnicodeScalar", 0):
+        case ("Int32", 0), ("UInt32", 0), ("Float", 0), ("Float32", 0), ("Unicode.Scalar", 0), ("UnicodeScalar", 0),
+             ("CInt", 0), ("CUnsignedInt", 0), ("CFloat", 0), ("CWideChar", 0), ("CChar32", 0):
             return plain(4, 4)
-        case ("Int16", 0), ("UInt16", 0), ("Float16", 0): return plain(2, 2)
-        case ("Int8", 0), ("UInt8", 0), ("CChar", 0): return plain(1, 1)
+        case ("CLong", 0), ("CUnsignedLong", 0), ("CLongLong", 0), ("CUnsignedLongLong", 0), ("CDouble", 0):
+            return plain(8, 8)
+        case ("Int16", 0), ("UInt16", 0), ("Float16", 0), ("CShort", 0), ("CUnsignedShort", 0), ("CChar16", 0):
+            return plain(2, 2)
+        case ("CBool", 0): return .known(TypeLayout(size: 1, alignment: 1, extraInhabitants: 254, spareBits: [0xFE]))
+        case ("Int8", 0), ("UInt8", 0), ("CChar", 0), ("CSignedChar", 0), ("CUnsignedChar", 0): return plain(1, 1)
         case ("Int128", 0), ("UInt128", 0): return plain(16, 16)
         case ("Bool", 0): return .known(TypeLayout(size: 1, alignment: 1, extraInhabitants: 254, spareBits: [0xFE]))
         case ("Void", 0): return plain(0, 1)
@@ -44,7 +50,11 @@ struct SwiftKnownTypes {
         case ("Array", 1), ("ContiguousArray", 1): return .known(model.heapReference)
         case ("Dictionary", 2), ("Set", 1): return opaque(8, 8, xi: 255, spare: false)
         case ("ArraySlice", 1): return opaque(32, 8, xi: 255, spare: nil)
-        case ("AnyHashable", 0): return opaque(40, 8, xi: 255, spare: false)
+        case ("AnyHashable", 0):
+            // An opaque existential inside (its box), so a multi-payload enum gets no spare bits past it.
+            guard var t = opaque(40, 8, xi: 255, spare: false).layout else { return nil }
+            t.tailSpare = false
+            return .known(t)
         case ("Optional", 1):
             guard let w = args[0].layout else { return args[0] }
             return EnumLayout.singlePayload(w, emptyCases: 1)

@@ -24,17 +24,34 @@ extension SwiftResolver {
             guard decl.attributes.contains("propertyWrapper") else { continue }
             switch decl.genericParameters.count {
             case 0: base = resolveDecl(decl, args: [])
-            case 1: base = resolveDecl(decl, args: [base])
+            case 1:
+                // The wrapped value is a generic struct field: resolve its type again at full abstraction.
+                if decl.kind == .structType, let type = p.type, p.attributes.last == attribute {
+                    thickMetatypes += 1
+                    let abstract = resolve(type, scope: scope, env: env)
+                    thickMetatypes -= 1
+                    base = resolveDecl(decl, args: [abstract])
+                } else {
+                    base = resolveDecl(decl, args: [base])
+                }
             default: return .unknown("property wrapper @\(attribute) with several generic parameters")
             }
         }
         if p.isLazy { base = optional(base) }
         if let ownership = p.ownership {
             guard let l = base.layout else { return base }
-            if ownership == "weak" { return .known(.plain(8, 8)) }
+            if ownership == "weak" {
+                // Like an opaque existential, a weak reference takes every spare bit from what holds it
+                // (measured: `enum { case a(S), b(Int8) }` with `S { weak var k: K?; lazy var x: Int }` is 18).
+                var t = TypeLayout.plain(8, 8)
+                t.tailSpare = false
+                return .known(t)
+            }
             guard l.size == 8 else { return .unknown("\(ownership) of a non-class type") }
+            // An unowned reference keeps a native heap pointer's spare bits (measured: `enum { case a(Int8?),
+            // b(W), c }` with `struct W { unowned var k: K }` is 8 bytes, its tag in W's spare bits).
             return .known(TypeLayout(size: 8, alignment: 8, extraInhabitants: 255, extraInhabitantsExact: false,
-                                     spareBits: nil))
+                                     spareBits: model.spareMask(model.heapPointerSpareBits)))
         }
         return base
     }

@@ -9,6 +9,10 @@ final class SwiftResolver {
     let model: DataModel
     private var cache: [String: Resolved] = [:]
     private var resolving: Set<String> = []
+    /// Above 0 while resolving a generic struct's type arguments: a struct field of generic type stores its value
+    /// at the most general abstraction, where a struct or enum metatype is thick (8 bytes), not thin (measured:
+    /// `Pair<S.Type, Int8>` is 9 bytes, `(S.Type, Int8)` is 1).
+    var thickMetatypes = 0
 
     init(declarations: SwiftDeclarations, model: DataModel) {
         self.declarations = declarations
@@ -22,12 +26,17 @@ final class SwiftResolver {
 
     func resolve(_ type: TypeSyntax, scope: [String], env: Environment) -> Resolved {
         if let t = type.as(IdentifierTypeSyntax.self) {
-            let args = t.genericArgumentClause.map { arguments($0, scope: scope, env: env) } ?? []
+            let args = t.genericArgumentClause.map {
+                arguments($0, thick: lookup(t.name.text, scope: scope)?.kind == .structType, scope: scope, env: env)
+            } ?? []
             return named(t.name.text, args: args, argCount: t.genericArgumentClause?.arguments.count ?? 0,
                          scope: scope, env: env)
         }
         if let t = type.as(MemberTypeSyntax.self) {
-            let args = t.genericArgumentClause.map { arguments($0, scope: scope, env: env) } ?? []
+            let args = t.genericArgumentClause.map {
+                arguments($0, thick: lookup(t.trimmedDescription.split(separator: "<").first.map(String.init) ?? t.name.text,
+                                            scope: scope)?.kind == .structType, scope: scope, env: env)
+            } ?? []
             return named(t.trimmedDescription.split(separator: "<").first.map(String.init) ?? t.name.text,
                          args: args, argCount: t.genericArgumentClause?.arguments.count ?? 0, scope: scope, env: env)
         }
@@ -58,8 +67,10 @@ final class SwiftResolver {
         return .unknown("type '\(type.trimmedDescription)' is not supported")
     }
 
-    private func arguments(_ clause: GenericArgumentClauseSyntax, scope: [String], env: Environment) -> [Resolved] {
-        clause.arguments.map { arg in
+    private func arguments(_ clause: GenericArgumentClauseSyntax, thick: Bool, scope: [String], env: Environment) -> [Resolved] {
+        if thick { thickMetatypes += 1 }
+        defer { if thick { thickMetatypes -= 1 } }
+        return clause.arguments.map { arg in
             if case .type(let t) = arg.argument { return resolve(t, scope: scope, env: env) }
             return .unknown("value generic argument")
         }
@@ -105,6 +116,10 @@ final class SwiftResolver {
     }
 
     func resolveDecl(_ decl: SwiftDeclarations.TypeDecl, args: [Resolved]) -> Resolved {
+        // A declaration's own fields are concrete again, whatever context named it.
+        let outer = thickMetatypes
+        thickMetatypes = 0
+        defer { thickMetatypes = outer }
         switch decl.kind {
         case .classType: return .known(model.heapReference)
         case .protocolType:
@@ -153,7 +168,8 @@ final class SwiftResolver {
             let r = c.payload.count == 1 ? resolve(c.payload[0], scope: scope, env: env)
                 : aggregate(c.payload.map { resolve($0, scope: scope, env: env) })
             guard let l = r.layout else { return r }
-            if l.size == 0 { return .unknown("enum \(decl.qualifiedName) has a zero-size payload") }
+            // IRGen counts a case whose payload is known to be empty among the no-payload cases.
+            if l.size == 0 { empty += 1; continue }
             payloads.append(l)
         }
         return EnumLayout.layout(payloads: payloads, emptyCases: empty)
@@ -176,12 +192,13 @@ final class SwiftResolver {
         if name == "Any" || name == "AnyObject" { return .known(model.heapReference) }
         if let decl = lookup(name, scope: scope) {
             switch decl.kind {
-            case .structType, .enumType: return .known(.plain(0, 1))  // thin: the type is static
+            case .structType, .enumType:  // thin: the type is static, unless stored abstractly
+                return .known(thickMetatypes > 0 ? model.heapReference : .plain(0, 1))
             case .classType: return .known(model.heapReference)
             default: break
             }
         }
-        if known.lookup(name, []) != nil { return .known(.plain(0, 1)) }
+        if known.lookup(name, []) != nil { return .known(thickMetatypes > 0 ? model.heapReference : .plain(0, 1)) }
         return .unknown("metatype of \(name)")
     }
 
@@ -191,6 +208,18 @@ final class SwiftResolver {
     /// class-bound one is the reference (8); each protocol with witnesses adds one witness-table word.
     /// `any Error` alone is a single boxed reference.
     func existential(_ constraint: TypeSyntax, scope: [String]) -> Resolved {
+        // `any P.Type`: an existential metatype, the metadata pointer plus one witness table per protocol.
+        if let m = constraint.as(MetatypeTypeSyntax.self), m.metatypeSpecifier.text == "Type" {
+            switch existentialShape(m.baseType, scope: scope) {
+            case .failure(let why): return .unknown(why.message)
+            case .success(let shape):
+                var t = model.heapReference
+                t.size = 8 + 8 * shape.tables
+                t.pointerBytes = 0
+                t.spareBits = shape.tables > 0 ? nil : t.spareBits
+                return .known(t)
+            }
+        }
         switch existentialShape(constraint, scope: scope) {
         case .failure(let why): return .unknown(why.message)
         case .success(let shape):
@@ -210,6 +239,7 @@ final class SwiftResolver {
         func flatten(_ t: TypeSyntax) {
             if let c = t.as(CompositionTypeSyntax.self) { for e in c.elements { flatten(e.type) } }
             else if let a = t.as(SomeOrAnyTypeSyntax.self) { flatten(a.constraint) }
+            else if let p = t.as(TupleTypeSyntax.self), p.elements.count == 1 { flatten(p.elements.first!.type) }
             else { names.append(t.trimmedDescription) }
         }
         flatten(constraint)
@@ -249,8 +279,9 @@ final class SwiftResolver {
             r.spareBits = r.spareBits! + [UInt8](repeating: 0, count: 8 * witnessTables)
             return .known(r)
         }
-        return .known(TypeLayout(size: 32 + 8 * witnessTables, alignment: 8,
-                                 extraInhabitants: model.heapPointerExtraInhabitants))
+        var t = TypeLayout(size: 32 + 8 * witnessTables, alignment: 8, extraInhabitants: model.heapPointerExtraInhabitants)
+        t.tailSpare = false
+        return .known(t)
     }
 
     /// nil when some ancestor is a protocol we do not know.

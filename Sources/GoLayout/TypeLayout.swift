@@ -15,6 +15,11 @@ public struct TypeLayout: Hashable, Sendable {
     public var spareBits: [UInt8]?
     /// Go: bytes from the start of the value to the end of its last pointer word (the GC's "ptrdata").
     public var pointerBytes: Int
+    /// Whether an enclosing multi-payload enum may use this payload's spare bits and the bytes past its size (up
+    /// to the largest payload). False for opaque existentials and weak references and anything holding one: such
+    /// aggregates offer no spare bits at all, padding included (measured: `enum { case a(Any), b(UInt64, UInt64,
+    /// UInt64, UInt64, K) }` is 41 bytes, not 40).
+    public var tailSpare = true
 
     public init(size: Int, alignment: Int, extraInhabitants: Int = 0, extraInhabitantsExact: Bool = true,
                 spareBits: [UInt8]? = nil, pointerBytes: Int = 0) {

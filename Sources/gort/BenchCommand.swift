@@ -5,6 +5,6 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run a benchmark suite side by side with its anchors.",
-        subcommands: [BenchAllocCommand.self, BenchSchedCommand.self]
+        subcommands: [BenchAllocCommand.self, BenchSchedCommand.self, BenchGCCommand.self]
     )
 }

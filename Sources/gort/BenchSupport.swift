@@ -29,6 +29,8 @@ struct BenchCase {
     var environment: [String: String] = [:]
     /// Removed from the inherited environment (for example LD_PRELOAD, so a baseline is really the baseline).
     var removedEnvironment: Set<String> = []
+    /// Keep each run's output (stdout+stderr) in its RunSample, for suites that parse it (gort bench gc).
+    var captureOutput = false
 }
 
 /// What one run of a case measured.
@@ -36,6 +38,8 @@ struct RunSample {
     var wallSeconds: Double
     var cpuSeconds: Double
     var peakRSSKiB: Int
+    /// The run's stdout+stderr, when its case asked for it (`captureOutput`).
+    var output: String? = nil
 }
 
 /// The runs of one case and, if it broke, why.
@@ -222,7 +226,9 @@ enum ProcessTimer {
             return .failure(RunFailure(description: "killed by \(name)" + tail(logPath)))
         }
         if exitCode != 0 { return .failure(RunFailure(description: "exit status \(exitCode)" + tail(logPath))) }
-        return .success(RunSample(wallSeconds: Double(wallNs) / 1e9, cpuSeconds: Double(cpuUs) / 1e6, peakRSSKiB: maxrss))
+        var sample = RunSample(wallSeconds: Double(wallNs) / 1e9, cpuSeconds: Double(cpuUs) / 1e6, peakRSSKiB: maxrss)
+        if c.captureOutput { sample.output = try? String(contentsOfFile: logPath, encoding: .utf8) }
+        return .success(sample)
     }
 
     /// Shared between the waiting thread and the watchdog; both fields are guarded by `lock`.

@@ -44,6 +44,7 @@ func testConfig(concurrent: Bool = true, checkmark: CheckmarkMode = .count) -> G
     var c = GCConfig()
     c.concurrent = concurrent
     c.checkmark = checkmark
+    c.writeBarrierDisabled = ProcessInfo.processInfo.environment["GORT_TEST_NO_BARRIER"] == "1"
     c.minimumHeap = 1 << 20
     c.gctrace = ProcessInfo.processInfo.environment["GORT_GCTRACE"] == "1"
     return c

@@ -79,6 +79,9 @@ GORT_A void gort_cpu_relax(void) {
 // ---- process ------------------------------------------------------------------------------------------
 // Thread id (gettid); used in messages and as a lock owner tag.
 int gort_gettid(void);
+
+// RAM + swap in bytes (sysinfo), 0 if unknown. Glibc's Swift module does not export sysinfo.
+unsigned long gort_sys_memory(void);
 // pthread_atfork with plain function pointers (Swift closures would need the Swift runtime).
 int gort_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
 // The path of the loaded object (executable or shared library) containing addr, or NULL (dladdr's dli_fname,

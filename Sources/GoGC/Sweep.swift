@@ -1,0 +1,36 @@
+// Sweeping one span. Go: mspan.sweep (mgcsweep.go).
+//
+// A span is swept at most once per cycle: GCArena.sweepgen[first page] records the GC sweep generation it was
+// last swept in. Four callers hold the span exclusively when they call `sweepSpan`: the coordinator's
+// background sweeper (spans popped from MCentral's unswept sets), MCentral.cacheSpan through the heap's sweep
+// hook (spans a mutator's refill takes from an unswept set, full ones included, as Go's cacheSpan does), a
+// mutator's newSpan (a span its cache just took, before it allocates from it), and sweep termination.
+// Sweeping never runs against an incomplete mark: sweep termination empties the unswept sets with the world
+// stopped, and nothing becomes unswept until the next mark termination flips the MCentrals.
+@_spi(GoGC) import GoAlloc
+import CGoRuntime
+
+extension UnsafeMutablePointer where Pointee == GCState {
+    /// Frees the unmarked objects of `s` (except `keep`, just allocated by the caller) unless it was already
+    /// swept this cycle. Freed bytes are not subtracted from heapLive (see GC.markTermination). Returns the
+    /// number of objects freed.
+    @discardableResult
+    func sweepSpan(_ s: UnsafeMutablePointer<MSpan>, keep: UInt) -> Int {
+        guard let a = arena(s.gcStart) else { return 0 }   // nothing was ever allocated in this arena
+        let page = Int((s.gcStart &>> UInt(Geometry.pageShift)) & UInt(Geometry.pagesPerArena - 1))
+        let sg = gort_load_relaxed(&pointee.sweepgen)
+        if a.pointee.sweepgen[page] == sg { return 0 }
+        var r = GCSweepResult()
+        let parity = Int(gort_load_relaxed(&pointee.markParity))
+        s.gcSweep(marks: a.pointee.marks + parity * GCArena.bitmapWords,
+                  firstWord: Int((s.gcStart &>> 3) & GCArena.wordMask), keep: keep, into: &r)
+        a.pointee.sweepgen[page] = sg
+        if r.objects != 0, let heap = pointee.heap { s.gcCountFreesGlobally(heap, r.objects) }
+        return r.objects
+    }
+}
+
+/// MHeap.gcSweepHook of GoGC heaps; `context` is the collector's GCState.
+let gcCentralSweepHook: @convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer?) -> Void = { s, context in
+    context!.assumingMemoryBound(to: GCState.self).sweepSpan(s.assumingMemoryBound(to: MSpan.self), keep: 0)
+}
