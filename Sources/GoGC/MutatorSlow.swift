@@ -116,9 +116,15 @@ extension Mutation {
             do {
                 let t0 = monoNanos()
                 let budget = Int(Double(bytes) * g.assistRatio)
+                // nbusy: while an assist holds gray objects taken from the global list, the background worker
+                // must not conclude that marking is done (see GC.concurrentMark).
+                _ = gort_fetch_add_acqrel(&g.pointee.nbusy, 1)
                 if budget > 0 { g.drain(gcwPtr, budget: budget) }
-                // Keep the gray objects flowing to the workers.
-                if g.hasLocalWork(gcwPtr) && gort_load_relaxed(&g.pointee.nfull) == 0 { g.flush(gcwPtr) }
+                // An assist never keeps gray objects: what it did not scan goes back to the global list, where
+                // the background worker sees it (otherwise the worker would find nothing, end concurrent mark,
+                // and mark termination would trace the rest with the world stopped).
+                if g.hasLocalWork(gcwPtr) { g.flush(gcwPtr) }
+                _ = gort_fetch_add_acqrel(&g.pointee.nbusy, UInt64.max)   // -1
                 m.pointee.assistNanos &+= monoNanos() &- t0
             }
         } else if live >= gort_load_relaxed(&g.pointee.trigger) {
