@@ -205,7 +205,10 @@ public final class GC: @unchecked Sendable {
                 let ack = gort_load32_acquire(&state.pointee.stwAck)
                 if gort_load_acquire(&m.pointee.status) == 0 { break }
                 spins += 1
-                if spins < 50 { gort_cpu_relax(); continue }
+                // Spin first, then yield, and sleep only after ~100 us: a futex sleep costs a wakeup, which on a
+                // loaded machine is a scheduling delay of milliseconds added to the pause.
+                if spins < 64 { gort_cpu_relax(); continue }
+                if spins < 64 + 200 { sched_yield(); continue }
                 futexWait(&state.pointee.stwAck, ack, 200_000)
             }
         }

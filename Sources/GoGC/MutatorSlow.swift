@@ -2,6 +2,9 @@
 // allocation accounting and assists, scope entry/exit and safepoints.
 @_spi(GoGC) import GoAlloc
 import CGoRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Mutation {
     /// The cache moved to span `s` for class `spc` (`p`, just allocated from it, must survive). Go: the
@@ -176,7 +179,14 @@ extension Mutation {
             gort_store_release(&m.pointee.status, 0)
             _ = gort_fetch_add32_acqrel(&g.pointee.stwAck, 1)
             _ = gort_futex_wake(&g.pointee.stwAck, 1)
-            while gort_load32_acquire(&g.pointee.stw) != 0 { futexWait(&g.pointee.stw, 1, -1) }
+            // Most pauses are tens of microseconds: yield a while before sleeping on the futex, so the
+            // mutator is runnable (not asleep) when the world starts again.
+            var spins = 0
+            while gort_load32_acquire(&g.pointee.stw) != 0 {
+                spins += 1
+                if spins < 200 { sched_yield(); continue }
+                futexWait(&g.pointee.stw, 1, -1)
+            }
         }
     }
 }
