@@ -205,7 +205,10 @@ public final class GC: @unchecked Sendable {
                 let ack = gort_load32_acquire(&state.pointee.stwAck)
                 if gort_load_acquire(&m.pointee.status) == 0 { break }
                 spins += 1
-                if spins < 50 { gort_cpu_relax(); continue }
+                // Spin first, then yield, and sleep only after ~100 us: a futex sleep costs a wakeup, which on a
+                // loaded machine is a scheduling delay of milliseconds added to the pause.
+                if spins < 64 { gort_cpu_relax(); continue }
+                if spins < 64 + 200 { sched_yield(); continue }
                 futexWait(&state.pointee.stwAck, ack, 200_000)
             }
         }
@@ -286,8 +289,9 @@ public final class GC: @unchecked Sendable {
         t.markStart = monoNanos()
         markRoots()
         concurrentMark()
+        let stopBegan = awaitMarkDone(&t)
         t.markCPU = threadCPUNanos() - cpu0
-        markTermination(&t)
+        markTermination(&t, stopBegan: stopBegan)
         sweep()
         state.clearMarks(parity: Int(gort_load_relaxed(&state.pointee.markParity)) ^ 1)
         finishCycle(&t)
@@ -349,8 +353,15 @@ public final class GC: @unchecked Sendable {
             while monoNanos() - t0 < slice {
                 if state.drain(coordWork, budget: 16384) == 0 { break }
                 worked = true
+                // Go: gcWork.balance. Depth-first marking keeps its gray objects in this one local buffer,
+                // which never fills for tree-shaped data; publish it when the global list is empty, so mutator
+                // assists find work and really slow allocation during mark (less floating garbage).
+                if gort_load_relaxed(&state.pointee.nfull) == 0 && state.hasLocalWork(coordWork) { state.flush(coordWork) }
             }
-            if !worked && !state.hasLocalWork(coordWork) && gort_load_relaxed(&state.pointee.nfull) == 0 {
+            // nfull before nbusy: an assist raises nbusy before it takes a buffer and lowers it after giving
+            // back what it did not scan, so work is never in neither place when both read 0 in this order.
+            if !worked && !state.hasLocalWork(coordWork) && gort_load_acquire(&state.pointee.nfull) == 0
+                && gort_load_acquire(&state.pointee.nbusy) == 0 {
                 return   // mutators may still hold gray objects: mark termination flushes and drains them
             }
             if util < 1 {
@@ -361,10 +372,30 @@ public final class GC: @unchecked Sendable {
         }
     }
 
-    /// Phase 3 (STW).
-    func markTermination(_ t: inout CycleTimes) {
-        let w0 = monoNanos()
-        stopTheWorld()
+    /// Go: gcMarkDone. Stops the world and collects every mutator's gray objects (barrier shades, leftovers
+    /// of assists). If there are any, the world restarts and concurrent marking resumes: mark termination must
+    /// not trace a large subgraph with the world stopped (a gray object can stand for millions of white ones).
+    /// After `maxMarkRestarts` the rest is drained in mark termination. Returns with the world stopped and the
+    /// time that last stop began; the restarts' pauses go to `t.restartPause`.
+    func awaitMarkDone(_ t: inout CycleTimes) -> Int64 {
+        let maxMarkRestarts = 3
+        var restarts = 0
+        while true {
+            let w0 = monoNanos()
+            stopTheWorld()
+            forEachMutator { m in state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 }) }
+            sharedLock.lock(); state.flush(sharedWork); sharedLock.unlock()
+            let more = gort_load_relaxed(&state.pointee.nfull) != 0 || state.hasLocalWork(coordWork)
+            if !more || restarts == maxMarkRestarts || !config.concurrent { return w0 }
+            startTheWorld()
+            t.restartPause += monoNanos() - w0
+            restarts += 1
+            concurrentMark()
+        }
+    }
+
+    /// Phase 3 (STW; the world was stopped by awaitMarkDone at `stopBegan`).
+    func markTermination(_ t: inout CycleTimes, stopBegan w0: Int64) {
         let t0 = monoNanos()
         gort_store_relaxed(&state.pointee.phase, GCPhase.markTermination.rawValue)
         var assist: Int64 = 0
@@ -411,7 +442,8 @@ public final class GC: @unchecked Sendable {
         t.stw2 = monoNanos() - t0
         t.markWall = w0 - t.markStart
         startTheWorld()
-        t.stw2Total = monoNanos() - w0
+        // Restart pauses count as mark termination's (conservative: reported as one longer pause).
+        t.stw2Total = monoNanos() - w0 + t.restartPause
         fin.wake(self)
     }
 

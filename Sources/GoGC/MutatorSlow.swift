@@ -2,6 +2,9 @@
 // allocation accounting and assists, scope entry/exit and safepoints.
 @_spi(GoGC) import GoAlloc
 import CGoRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Mutation {
     /// The cache moved to span `s` for class `spc` (`p`, just allocated from it, must survive). Go: the
@@ -116,9 +119,15 @@ extension Mutation {
             do {
                 let t0 = monoNanos()
                 let budget = Int(Double(bytes) * g.assistRatio)
+                // nbusy: while an assist holds gray objects taken from the global list, the background worker
+                // must not conclude that marking is done (see GC.concurrentMark).
+                _ = gort_fetch_add_acqrel(&g.pointee.nbusy, 1)
                 if budget > 0 { g.drain(gcwPtr, budget: budget) }
-                // Keep the gray objects flowing to the workers.
-                if g.hasLocalWork(gcwPtr) && gort_load_relaxed(&g.pointee.nfull) == 0 { g.flush(gcwPtr) }
+                // An assist never keeps gray objects: what it did not scan goes back to the global list, where
+                // the background worker sees it (otherwise the worker would find nothing, end concurrent mark,
+                // and mark termination would trace the rest with the world stopped).
+                if g.hasLocalWork(gcwPtr) { g.flush(gcwPtr) }
+                _ = gort_fetch_add_acqrel(&g.pointee.nbusy, UInt64.max)   // -1
                 m.pointee.assistNanos &+= monoNanos() &- t0
             }
         } else if live >= gort_load_relaxed(&g.pointee.trigger) {
@@ -170,7 +179,14 @@ extension Mutation {
             gort_store_release(&m.pointee.status, 0)
             _ = gort_fetch_add32_acqrel(&g.pointee.stwAck, 1)
             _ = gort_futex_wake(&g.pointee.stwAck, 1)
-            while gort_load32_acquire(&g.pointee.stw) != 0 { futexWait(&g.pointee.stw, 1, -1) }
+            // Most pauses are tens of microseconds: yield a while before sleeping on the futex, so the
+            // mutator is runnable (not asleep) when the world starts again.
+            var spins = 0
+            while gort_load32_acquire(&g.pointee.stw) != 0 {
+                spins += 1
+                if spins < 200 { sched_yield(); continue }
+                futexWait(&g.pointee.stw, 1, -1)
+            }
         }
     }
 }

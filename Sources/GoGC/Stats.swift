@@ -77,6 +77,7 @@ struct CycleTimes {
     var stw1Total: Int64 = 0     // including waiting for mutators to stop
     var stw2: Int64 = 0
     var stw2Total: Int64 = 0
+    var restartPause: Int64 = 0  // stops of awaitMarkDone that found more work (world restarted)
     var markWall: Int64 = 0
     var markCPU: Int64 = 0
     var assistCPU: Int64 = 0
