@@ -44,12 +44,19 @@ func runChild(test: String, env: [String: String]) throws -> (Int32, String) {
     if let me = ProcessInfo.processInfo.environment["GOSCHED_CHILD"] {
         return (-1, "child \(me) tried to spawn \(test): isChild name mismatch")
     }
+    var e: [String: String?] = env.mapValues { $0 }
+    e["GOSCHED_CHILD"] = test
+    return try runProcess(CommandLine.arguments[0], [test], env: e)
+}
+
+/// Runs `exe` with this process's environment plus `env` (a nil value removes a variable); returns
+/// (status, stdout+stderr).
+func runProcess(_ exe: String, _ args: [String], env: [String: String?] = [:]) throws -> (Int32, String) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-    p.arguments = [test]
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
     var e = ProcessInfo.processInfo.environment
     for (k, v) in env { e[k] = v }
-    e["GOSCHED_CHILD"] = test
     p.environment = e
     let pipe = Pipe()
     p.standardOutput = pipe
