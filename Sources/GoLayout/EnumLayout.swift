@@ -32,7 +32,7 @@ enum EnumLayout {
             var t = TypeLayout(size: p.size, alignment: p.alignment, extraInhabitants: p.extraInhabitants - emptyCases,
                                extraInhabitantsExact: p.extraInhabitantsExact,
                                spareBits: [UInt8](repeating: 0, count: p.size))
-            t.tailSpare = p.tailSpare
+            t.spareBitsUsable = p.spareBitsUsable
             return .known(t)
         }
         if !p.extraInhabitantsExact {
@@ -43,8 +43,8 @@ enum EnumLayout {
         let bytes = tagBytes(forTags: tags)
         var t = TypeLayout(size: p.size + bytes, alignment: p.alignment, extraInhabitants: 0,
                            spareBits: [UInt8](repeating: 0, count: p.size)
-                               + (p.tailSpare ? tagSpare(bytes: bytes, tags: tags) : [UInt8](repeating: 0, count: bytes)))
-        t.tailSpare = p.tailSpare
+                               + (p.spareBitsUsable ? tagSpare(bytes: bytes, tags: tags) : [UInt8](repeating: 0, count: bytes)))
+        t.spareBitsUsable = p.spareBitsUsable
         return .known(t)
     }
 
@@ -55,9 +55,9 @@ enum EnumLayout {
         for p in payloads {
             guard let s = p.spareBits else { return .unknown("multi-payload enum over a payload whose spare bits are not known") }
             for i in 0..<p.size { common[i] &= s[i] }
-            if !p.tailSpare { for i in p.size..<size { common[i] = 0 } }
+            if !p.spareBitsUsable { for i in p.size..<size { common[i] = 0 } }
         }
-        let tailSpare = payloads.allSatisfy(\.tailSpare)
+        let spareBitsUsable = payloads.allSatisfy(\.spareBitsUsable)
         let spareCount = common.reduce(0) { $0 + $1.nonzeroBitCount }
         // Spare-bit tags: empty cases are numbered in the bits no payload leaves spare.
         let spareTags = payloads.count + casesPerTag(emptyCases, valueBits: size * 8 - spareCount)
@@ -66,7 +66,7 @@ enum EnumLayout {
             clearMostSignificant(bitsNeeded(spareTags), in: &spare)
             let xi = spareCount >= 31 ? TypeLayout.maxExtraInhabitants : (1 << spareCount) - spareTags
             var t = TypeLayout(size: size, alignment: alignment, extraInhabitants: xi, spareBits: spare)
-            t.tailSpare = tailSpare
+            t.spareBitsUsable = spareBitsUsable
             return .known(t)
         }
         let tags = payloads.count + casesPerTag(emptyCases, valueBits: size * 8)
@@ -74,8 +74,8 @@ enum EnumLayout {
         let xi = capacity(bytes: bytes) - tags
         var t = TypeLayout(size: size + bytes, alignment: alignment, extraInhabitants: max(0, xi),
                            spareBits: (emptyCases > 0 ? [UInt8](repeating: 0, count: size) : common)
-                               + (tailSpare ? tagSpare(bytes: bytes, tags: tags) : [UInt8](repeating: 0, count: bytes)))
-        t.tailSpare = tailSpare
+                               + (spareBitsUsable ? tagSpare(bytes: bytes, tags: tags) : [UInt8](repeating: 0, count: bytes)))
+        t.spareBitsUsable = spareBitsUsable
         return .known(t)
     }
 

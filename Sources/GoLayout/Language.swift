@@ -53,9 +53,9 @@ extension Language {
         var xi = 0
         var xiExact = true
         var pointerBytes = 0
-        var tailSpare = true
+        var spareBitsUsable = true
         for (f, offset) in zip(fields, p.offsets) {
-            tailSpare = tailSpare && f.tailSpare
+            spareBitsUsable = spareBitsUsable && f.spareBitsUsable
             if let fs = f.spareBits, spare != nil {
                 for i in 0..<f.size { spare![offset + i] = fs[i] }
             } else {
@@ -72,8 +72,8 @@ extension Language {
                            spareBits: [UInt8](repeating: 0, count: p.size))
         // An aggregate holding an opaque existential offers no spare bits at all, not even its padding
         // (measured: `enum { case a((Int8, Any)), b(Int8) }` is 41 bytes, `(Int8, Int64)` in its place gives 16).
-        t.spareBits = tailSpare ? spare : spare.map { [UInt8](repeating: 0, count: $0.count) }
-        t.tailSpare = tailSpare
+        t.spareBits = spareBitsUsable ? spare : spare.map { [UInt8](repeating: 0, count: $0.count) }
+        t.spareBitsUsable = spareBitsUsable
         return t
     }
 }

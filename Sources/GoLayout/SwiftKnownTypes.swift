@@ -53,7 +53,7 @@ struct SwiftKnownTypes {
         case ("AnyHashable", 0):
             // An opaque existential inside (its box), so a multi-payload enum gets no spare bits past it.
             guard var t = opaque(40, 8, xi: 255, spare: false).layout else { return nil }
-            t.tailSpare = false
+            t.spareBitsUsable = false
             return .known(t)
         case ("Optional", 1):
             guard let w = args[0].layout else { return args[0] }

@@ -44,7 +44,7 @@ extension SwiftResolver {
                 // Like an opaque existential, a weak reference takes every spare bit from what holds it
                 // (measured: `enum { case a(S), b(Int8) }` with `S { weak var k: K?; lazy var x: Int }` is 18).
                 var t = TypeLayout.plain(8, 8)
-                t.tailSpare = false
+                t.spareBitsUsable = false
                 return .known(t)
             }
             guard l.size == 8 else { return .unknown("\(ownership) of a non-class type") }

@@ -280,7 +280,7 @@ final class SwiftResolver {
             return .known(r)
         }
         var t = TypeLayout(size: 32 + 8 * witnessTables, alignment: 8, extraInhabitants: model.heapPointerExtraInhabitants)
-        t.tailSpare = false
+        t.spareBitsUsable = false
         return .known(t)
     }
 

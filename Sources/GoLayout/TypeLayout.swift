@@ -19,7 +19,7 @@ public struct TypeLayout: Hashable, Sendable {
     /// to the largest payload). False for opaque existentials and weak references and anything holding one: such
     /// aggregates offer no spare bits at all, padding included (measured: `enum { case a(Any), b(UInt64, UInt64,
     /// UInt64, UInt64, K) }` is 41 bytes, not 40).
-    public var tailSpare = true
+    public var spareBitsUsable = true
 
     public init(size: Int, alignment: Int, extraInhabitants: Int = 0, extraInhabitantsExact: Bool = true,
                 spareBits: [UInt8]? = nil, pointerBytes: Int = 0) {
