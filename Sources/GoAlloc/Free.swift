@@ -3,10 +3,11 @@
 //
 //   1. Find the span: arena index (two loads) -> HeapArena.spans[page] -> MSpan. O(1). A pointer outside our
 //      arenas, on a free page, or not at the start of an object aborts, naming the pointer and the call.
-//   2. If the calling thread's MCache holds the span (span.owner == cache), the free is local: check the
-//      object's allocBits bit (clear means double free: abort), clear it, and, if the object is in the word the
-//      allocCache mirrors, set its bit there so the very next malloc reuses it. Other freed slots are found when
-//      the scan reaches their word or wraps (MCache.refill rewinds). No atomic RMW, no lock.
+//   2. If the calling thread's MCache holds the span (span.owner == cache: its current span of the class, or one
+//      it retains, RetainedSpans.swift), the free is local: check the object's allocBits bit (clear means double
+//      free: abort), clear it, and, if the object is in the word the allocCache mirrors, set its bit there so the
+//      very next malloc reuses it. Other freed slots are found when the scan reaches their word or wraps
+//      (MCache.refill rewinds). No atomic RMW, no lock. A retained span left empty goes to MCentral.
 //   3. Otherwise the free is remote: one fetch_or sets the object's bit in span.freeBits (a bit already set
 //      means double free: abort). No global lock; threads freeing into different spans touch different lines.
 //      The first remote free since the span's last sweep sets span.hasRemoteFrees and tells the MCentral
@@ -38,9 +39,11 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             let a = wp.pointee
             if a & bit == 0 || gort_load_relaxed(s.pointee.freeBits + w) & bit != 0 { doubleFree(p, call) }
             gort_store_relaxed(wp, a & ~bit)
-            gort_store_relaxed(&s.pointee.allocCount, s.pointee.allocCount &- 1)
+            let n = s.pointee.allocCount &- 1
+            gort_store_relaxed(&s.pointee.allocCount, n)
             if wp == s.pointee.cacheWord { s.pointee.allocCache |= bit }
             c.countFree(s.pointee.spanclass.sizeclass)
+            if n == 0 { c.spanEmptied(s) }
             return
         }
         return freeRemote(c, s, p, idx: idx, call: call)

@@ -51,6 +51,7 @@ extension Heap {
                                            context: UnsafeMutableRawPointer?) {
         raw.pointee.gcSweepHook = hook
         raw.pointee.gcSweepContext = context
+        raw.pointee.config.retainSpans = false  // the collector sweeps spans in MCentral's sets
     }
 
     /// Returns free pages to the OS without the allocator's own sweep (which would flip GoGC's unswept sets).

@@ -153,6 +153,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
 
 extension UnsafeMutablePointer where Pointee == HeapArena {
     public var freePageCount: Int { pointee.freePages }
-    public var longestFreeRun: Int { pointee.maxRun }
+    /// Exact (a scan of the free-page bitmap); the page allocator itself keeps only an upper bound.
+    public var longestFreeRun: Int { PageBitmap.longestRun(pageBits(.free)) }
     public var releasedPageCount: Int { pointee.scavengedPages }
 }

@@ -18,8 +18,12 @@ public struct HeapArena {
     public var base: UInt = 0
     /// Free pages in the arena (MHeap.lock).
     var freePages: Int = pagesPerArena
-    /// Longest run of free pages, kept exact after every change (MHeap.lock).
+    /// An upper bound on the longest run of free pages (MHeap.lock): frees raise it to the run they make,
+    /// allocations leave it, and a search that finds no run where the bound promised one makes it exact. So
+    /// neither path rescans the whole bitmap. Arenas whose bound is below a request are skipped.
     var maxRun: Int = pagesPerArena
+    /// No page below this index is free (MHeap.lock). Go: pageAlloc.searchAddr. Searches start at its word.
+    var searchStart: Int = 0
     /// Pages released to the OS (MHeap.lock).
     var scavengedPages: Int = pagesPerArena
 
@@ -59,7 +63,10 @@ extension UnsafeMutablePointer where Pointee == HeapArena {
             if pageBits(.scavenged)[w] & ~free[w] != 0 { return "scavenged page not free" }
         }
         if nfree != pointee.freePages { return "arena freePages != popcount(pageFree)" }
-        if PageBitmap.longestRun(free) != pointee.maxRun { return "arena maxRun stale" }
+        if PageBitmap.longestRun(free) > pointee.maxRun { return "arena maxRun below its longest free run" }
+        if pointee.searchStart > 0 && PageBitmap.count(free, 0, pointee.searchStart) != 0 {
+            return "free page below arena searchStart"
+        }
         for i in 0..<pagesPerArena {
             let isFree = free[i >> 6] & (1 << UInt64(i & 63)) != 0
             let s = gort_load_relaxed(UnsafeMutableRawPointer(spans + i).assumingMemoryBound(to: UInt64.self))

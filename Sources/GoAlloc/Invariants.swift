@@ -32,6 +32,11 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             if spanOf(s.pointee.startAddr + (s.pointee.npages - 1) * UInt(pageSize)) != s { return report("span not mapped by its last page") }
         }
         if inuse != pointee.stats.spansInUse { return report("spans in use mismatch") }
+        var c = pointee.caches
+        while let x = c {
+            if let m = x.checkRetainedInvariants() { return report(m) }
+            c = x.pointee.nextCache
+        }
         return nil
     }
 

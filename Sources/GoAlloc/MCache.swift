@@ -9,8 +9,8 @@
 // GoSched). Every field is owner-only except the counters, which the owner writes with relaxed stores and
 // ReadMemStats reads with relaxed loads, and nextCache/prevCache, which are under MHeap.lock.
 //
-// Memory: MCache header | alloc[numSpanClasses] span pointers | mallocs[numSizeClasses] | frees[numSizeClasses],
-// in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
+// Memory: MCache header | alloc[numSpanClasses] span pointers | mallocs[numSizeClasses] | frees[numSizeClasses] |
+// retained[numSpanClasses] list heads | retainedCount[numSpanClasses], in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
 import CGoRuntime
 
 /// Go: mcache.
@@ -36,7 +36,7 @@ public struct MCache {
     }
 
     static let headerBytes = 64
-    static let totalBytes = headerBytes + numSpanClasses * 8 + numSizeClasses * 16
+    static let totalBytes = headerBytes + numSpanClasses * 8 + numSizeClasses * 16 + numSpanClasses * 16
 }
 
 extension UnsafeMutablePointer where Pointee == MCache {
@@ -49,6 +49,14 @@ extension UnsafeMutablePointer where Pointee == MCache {
         (UnsafeMutableRawPointer(self) + MCache.headerBytes + numSpanClasses * 8).assumingMemoryBound(to: UInt64.self)
     }
     @inline(__always) var freeCountsBase: UnsafeMutablePointer<UInt64> { mallocCountsBase + numSizeClasses }
+    /// Head of the circular list of spans of class `spc` this cache retains (RetainedSpans.swift). Owner only.
+    @inline(__always) func retainedHead(_ spc: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?> {
+        UnsafeMutableRawPointer(freeCountsBase + numSizeClasses).assumingMemoryBound(to: UnsafeMutablePointer<MSpan>?.self) + spc
+    }
+    /// Spans in that list. Owner writes; relaxed loads elsewhere (statistics).
+    @inline(__always) func retainedCount(_ spc: Int) -> UnsafeMutablePointer<UInt64> {
+        UnsafeMutableRawPointer(freeCountsBase + numSizeClasses + numSpanClasses).assumingMemoryBound(to: UInt64.self) + spc
+    }
 
     /// Counts one malloc of size class `sc` (owner only; relaxed store so ReadMemStats may read it).
     @inline(__always) func countMalloc(_ sc: Int) {
@@ -85,35 +93,48 @@ extension UnsafeMutablePointer where Pointee == MCache {
     }
 
     /// Go: mcache.refill. Makes alloc[spc] a span with a free object; nil when out of memory.
+    /// Heaps with explicit free (no collector) keep the spans they fill (RetainedSpans.swift) and look there
+    /// before MCentral; garbage-collected heaps hand each span back to MCentral, as Go does, for the sweeper.
     @inline(never)
     func refill(_ spc: Int) -> UnsafeMutablePointer<MSpan>? {
         let h = pointee.heap
         let s = allocSlot(spc).pointee
+        let retains = h.pointee.config.retainSpans
         if s != h.pointee.emptySpan {
             // Room behind the cursor? Frees by this thread cleared allocBits there; remote frees wait in
             // freeBits until swept. Reuse the span if at least 1/8 of it is free: rescanning costs
             // nelems/64 words, so that bounds the scan cost per object found.
             if gort_load_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
-            let free = UInt64(s.pointee.nelems) &- s.pointee.allocCount
-            if free > 0 && free &* 8 >= UInt64(s.pointee.nelems) {
+            if s.hasRoomToReuse {
                 s.rewind()
                 return s
             }
-            h.central(SpanClass(UInt8(spc))).uncacheSpan(h, s)
             allocSlot(spc).pointee = h.pointee.emptySpan
+            if !retains { h.central(SpanClass(UInt8(spc))).uncacheSpan(h, s) }
         }
-        guard let t = h.central(SpanClass(UInt8(spc))).cacheSpan(h, spanclass: SpanClass(UInt8(spc))) else { return nil }
-        t.rewindIfNeeded()
-        gort_store_relaxed(&t.pointee.owner, word(self))
-        allocSlot(spc).pointee = t
-        if h.pointee.config.checkInvariants, let msg = t.checkInvariants() { fatal(msg, call: "refill", pointer: t.pointee.startAddr) }
-        return t
+        var t = retains ? takeRetained(spc) : nil
+        if retains && s != h.pointee.emptySpan {
+            // Nothing better retained: the span we ran through is still worth a rescan at 1/32 free.
+            if t == nil && s.hasSomeRoom { t = s } else { retain(spc, s) }
+        }
+        if t == nil {
+            t = h.central(SpanClass(UInt8(spc))).cacheSpan(h, spanclass: SpanClass(UInt8(spc)))
+            guard let t = t else { return nil }
+            gort_store_relaxed(&t.pointee.owner, word(self))
+        }
+        let u = t!
+        u.rewind()
+        allocSlot(spc).pointee = u
+        if h.pointee.config.checkInvariants, let msg = u.checkInvariants() { fatal(msg, call: "refill", pointer: u.pointee.startAddr) }
+        return u
     }
 
-    /// Go: mcache.releaseAll. Hands every cached span back to its MCentral (thread exit, P destruction, tests).
+    /// Go: mcache.releaseAll. Hands every cached and retained span back to its MCentral (thread exit, P
+    /// destruction, tests).
     func releaseAll() {
         let h = pointee.heap
         for spc in 0..<numSpanClasses {
+            releaseRetained(spc)
             let s = allocSlot(spc).pointee
             if s == h.pointee.emptySpan { continue }
             allocSlot(spc).pointee = h.pointee.emptySpan
@@ -148,8 +169,16 @@ extension UnsafeMutablePointer where Pointee == MCache {
 }
 
 extension UnsafeMutablePointer where Pointee == MSpan {
-    /// After cacheSpan: point the cursor at the first free object if the span was used before.
-    func rewindIfNeeded() {
-        rewind()
+    /// Whether a span its holder has run through is worth scanning again: at least 1/8 of its slots free
+    /// (at least one). Rescanning costs nelems/64 words, so this bounds the scan cost per object found.
+    var hasRoomToReuse: Bool {
+        let free = UInt64(pointee.nelems) &- pointee.allocCount
+        return free > 0 && free &* 8 >= UInt64(pointee.nelems)
+    }
+
+    /// The fallback: at least 1/32 of the slots free (at least one), so refills do not chase single free slots.
+    var hasSomeRoom: Bool {
+        let free = UInt64(pointee.nelems) &- pointee.allocCount
+        return free > 0 && free &* 32 >= UInt64(pointee.nelems)
     }
 }

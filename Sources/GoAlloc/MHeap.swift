@@ -247,9 +247,12 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             for i in 0..<pointee.arenaCount {
                 let a = pointee.arenas[i]
                 if a.pointee.maxRun < npages { continue }
-                if let first = PageBitmap.findRun(a.pageBits(.free), npages, align: min(alignPages, pagesPerArena)) {
+                if let first = PageBitmap.findRun(a.pageBits(.free), npages, align: min(alignPages, pagesPerArena),
+                                                  fromPage: a.pointee.searchStart) {
                     return a.pointee.base + UInt(first << pageShift)
                 }
+                // The bound promised more than the arena has: make it exact (only now, not on every change).
+                if alignPages <= 1 { a.pointee.maxRun = PageBitmap.longestRun(a.pageBits(.free)) }
             }
             return 0
         }
@@ -291,7 +294,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             PageBitmap.clear(a.pageBits(.zeroed), first, n)
             PageBitmap.clear(a.pageBits(.oldFree), first, n)
             a.pointee.freePages -= n
-            a.pointee.maxRun = PageBitmap.longestRun(a.pageBits(.free))
+            // maxRun stays an upper bound. searchStart: if it fell inside the range, nothing below the range's
+            // end is free now.
+            if a.pointee.searchStart >= first && a.pointee.searchStart < first + n { a.pointee.searchStart = first + n }
         }
     }
 
@@ -299,7 +304,8 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         forEachArenaPiece(base, npages) { a, first, n in
             PageBitmap.set(a.pageBits(.free), first, n)
             a.pointee.freePages += n
-            a.pointee.maxRun = PageBitmap.longestRun(a.pageBits(.free))
+            a.pointee.maxRun = max(a.pointee.maxRun, PageBitmap.runContaining(a.pageBits(.free), first, n))
+            a.pointee.searchStart = min(a.pointee.searchStart, first)
         }
     }
 

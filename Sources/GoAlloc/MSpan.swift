@@ -44,7 +44,8 @@ public struct MSpan {
     var allocCount: UInt64 = 0
     /// See the file comment. Immutable pointer while in use; holds `bitsWords` words, then freeBits follows.
     var allocBits: UnsafeMutablePointer<UInt64> = UnsafeMutablePointer(bitPattern: 8)!
-    /// The MCache holding this span, or 0. Written by that MCache's thread (relaxed: only the holder ever
+    /// The MCache holding this span (as its current span of the class, or retained: RetainedSpans.swift), or 0.
+    /// Written by that MCache's thread (relaxed: only the holder ever
     /// compares it with itself; other threads only need "not me", which any value gives them).
     var owner: UInt64 = 0
 
@@ -75,6 +76,10 @@ public struct MSpan {
     var next: UnsafeMutablePointer<MSpan>? = nil
     /// Go: prev. Link in MHeap's list of large in-use spans (under MHeap.lock).
     var prev: UnsafeMutablePointer<MSpan>? = nil
+    /// Links in the owning MCache's circular list of retained spans of this class (owner only; see
+    /// RetainedSpans.swift). Meaningful only while `owner` is set and the span is not the cache's current one.
+    var ownNext: UnsafeMutablePointer<MSpan>? = nil
+    var ownPrev: UnsafeMutablePointer<MSpan>? = nil
 
     var bitsWords: Int { 1 << Int(bitsLog) }
     public var isLarge: Bool { spanclass.sizeclass == 0 }

@@ -30,10 +30,11 @@ enum PageBitmap {
         return c
     }
 
-    /// Calls `body(start, length)` for each maximal run of set bits in `bits` (pageWordsPerArena words).
-    static func forEachRun(_ bits: UnsafeMutablePointer<UInt64>, _ body: (Int, Int) -> Void) {
+    /// Calls `body(start, length)` for each maximal run of set bits in `bits` (pageWordsPerArena words), from
+    /// word `fromWord` on (callers pass a word below which no bit is set).
+    static func forEachRun(_ bits: UnsafeMutablePointer<UInt64>, fromWord: Int = 0, _ body: (Int, Int) -> Void) {
         var runStart = -1
-        for w in 0..<pageWordsPerArena {
+        for w in fromWord..<pageWordsPerArena {
             let x = bits[w]
             if x == ~0 {
                 if runStart < 0 { runStart = w << 6 }
@@ -68,10 +69,33 @@ enum PageBitmap {
         return best
     }
 
+    /// Length of the run of set bits containing [first, first+n), which must be set. Scans outward a word at a
+    /// time, so it costs O(run length / 64).
+    static func runContaining(_ bits: UnsafeMutablePointer<UInt64>, _ first: Int, _ n: Int) -> Int {
+        var lo = first
+        while lo > 0 {
+            let b = (lo - 1) & 63
+            let x = bits[(lo - 1) >> 6] << UInt64(63 - b)   // bit b moves to bit 63; zeros shift in below
+            let ones = (~x).leadingZeroBitCount              // set bits from b downward, at most b + 1
+            lo -= ones
+            if ones < b + 1 { break }
+        }
+        var hi = first + n
+        while hi < pagesPerArena {
+            let b = hi & 63
+            let x = bits[hi >> 6] >> UInt64(b)               // zeros shift in above
+            let ones = (~x).trailingZeroBitCount             // set bits from b upward, at most 64 - b
+            hi += ones
+            if ones < 64 - b { break }
+        }
+        return hi - lo
+    }
+
     /// First-fit: the lowest page index `i` with `i % align == 0` such that pages [i, i+n) are all free.
-    static func findRun(_ bits: UnsafeMutablePointer<UInt64>, _ n: Int, align: Int) -> Int? {
+    /// `fromPage`: no page below it is free (HeapArena.searchStart), so the scan starts at its word.
+    static func findRun(_ bits: UnsafeMutablePointer<UInt64>, _ n: Int, align: Int, fromPage: Int = 0) -> Int? {
         var found: Int? = nil
-        forEachRun(bits) { start, len in
+        forEachRun(bits, fromWord: fromPage >> 6) { start, len in
             if found != nil { return }
             let aligned = (start + align - 1) / align * align
             if aligned + n <= start + len { found = aligned }

@@ -44,6 +44,24 @@ final class ArenaAndPageTests: XCTestCase {
         XCTAssertEqual(PageBitmap.findRun(words, 10, align: 64), 256)
         XCTAssertNil(PageBitmap.findRun(words, 301, align: 1))
         XCTAssertEqual(PageBitmap.count(words, 0, 8192), 315)
+        XCTAssertEqual(PageBitmap.runContaining(words, 62, 2), 10)
+        XCTAssertEqual(PageBitmap.runContaining(words, 3, 1), 5)
+        XCTAssertEqual(PageBitmap.runContaining(words, 256, 64), 300)
+        XCTAssertEqual(PageBitmap.findRun(words, 5, align: 1, fromPage: 128), 200)
+        // runContaining against a bit-by-bit count, on random bitmaps (edges of words and of the arena).
+        var rng = SeededRandom(seed: 7)
+        for _ in 0..<200 {
+            for w in 0..<128 { words[w] = rng.below(3) == 0 ? ~0 : rng.next() | rng.next() }
+            let first = rng.below(8192)
+            let n = 1 + rng.below(min(40, 8192 - first))
+            PageBitmap.set(words, first, n)
+            func isSet(_ i: Int) -> Bool { words[i >> 6] & (1 << UInt64(i & 63)) != 0 }
+            var lo = first, hi = first + n
+            while lo > 0 && isSet(lo - 1) { lo -= 1 }
+            while hi < 8192 && isSet(hi) { hi += 1 }
+            XCTAssertEqual(PageBitmap.runContaining(words, first, n), hi - lo)
+        }
+        words.initialize(repeating: 0, count: 128)
         PageBitmap.set(words, 0, 8192)
         XCTAssertEqual(PageBitmap.longestRun(words), 8192)
     }

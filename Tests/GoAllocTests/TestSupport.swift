@@ -36,9 +36,10 @@ func residentBytes() -> Int {
 }
 
 /// A private heap with no background thread, for structure tests.
-func makeTestHeap(checks: Bool = true) -> Heap {
+func makeTestHeap(checks: Bool = true, retainSpans: Bool = true) -> Heap {
     var cfg = HeapConfig()
     cfg.backgroundScavenger = false
     cfg.checkInvariants = checks
+    cfg.retainSpans = retainSpans
     return Heap.create(config: cfg)!
 }

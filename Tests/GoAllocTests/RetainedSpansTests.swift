@@ -1,0 +1,122 @@
+import XCTest
+import CGoRuntime
+@testable import GoAlloc
+
+/// RetainedSpans.swift: a cache keeps the spans it ran through, frees into them stay local, and refill reuses
+/// them before MCentral and the heap.
+final class RetainedSpansTests: XCTestCase {
+    /// Fills one span of 256-byte objects and starts a second; returns the pointers of the first.
+    private func fillOneSpan(_ c: Cache, _ spc: SpanClass) throws -> (UnsafeMutablePointer<MSpan>, [UnsafeMutableRawPointer]) {
+        let first = c.allocate(byteCount: 256)!
+        let s1 = try XCTUnwrap(c.cachedSpan(spc))
+        var ptrs = [first]
+        while ptrs.count < s1.objectCount { ptrs.append(c.allocate(byteCount: 256)!) }
+        return (s1, ptrs)
+    }
+
+    func testRunThroughSpanStaysOwnedAndFreesIntoItAreLocal() throws {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        let spc = SpanClass(sizeclass: SizeClasses.classFor(size: 256), noscan: true)
+        let m = heap.raw.central(spc)
+        let (s1, ptrs) = try fillOneSpan(c, spc)
+        let extra = c.allocate(byteCount: 256)!
+        let s2 = try XCTUnwrap(c.cachedSpan(spc))
+        XCTAssertNotEqual(s1, s2)
+        // s1 is retained: still owned by the cache, in its list, not in any MCentral set.
+        XCTAssertEqual(s1.pointee.owner, word(c.raw))
+        XCTAssertEqual(c.raw.retainedCount(spc.index).pointee, 1)
+        XCTAssertEqual(gort_load_relaxed(&m.pointee.nfull), 0)
+        XCTAssertTrue(m.fullSwept(m.sweepgen).pointee.isEmpty)
+        // Frees by the owner are local: allocBits change at once, nothing waits in freeBits.
+        let nfree = s1.objectCount / 2
+        for p in ptrs.prefix(nfree) { c.deallocate(p) }
+        XCTAssertEqual(s1.allocatedCount, s1.objectCount - nfree)
+        XCTAssertEqual(s1.pointee.hasRemoteFrees, 0)
+        XCTAssertNil(heap.checkInvariants())
+        // When s2 runs out, refill takes s1 back before asking MCentral or the heap for a span.
+        let spansBefore = heap.memStats.spansInUse
+        var more: [UnsafeMutableRawPointer] = [extra]
+        while more.count < s2.objectCount { more.append(c.allocate(byteCount: 256)!) }
+        let reused = c.allocate(byteCount: 256)!
+        XCTAssertEqual(heap.span(of: reused), s1, "a retained span with room is reused first")
+        XCTAssertEqual(heap.memStats.spansInUse, spansBefore)
+        XCTAssertEqual(c.raw.retainedCount(spc.index).pointee, 1, "s2 is retained in turn")
+        XCTAssertNil(heap.checkInvariants())
+        c.deallocate(reused)
+        for p in ptrs.suffix(s1.objectCount - nfree) + more { c.deallocate(p) }
+        c.release()
+        XCTAssertNil(heap.checkInvariants())
+    }
+
+    func testLocalFreeThatEmptiesARetainedSpanHandsItBack() throws {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        let spc = SpanClass(sizeclass: SizeClasses.classFor(size: 256), noscan: true)
+        let (s1, ptrs) = try fillOneSpan(c, spc)
+        let extra = c.allocate(byteCount: 256)!
+        XCTAssertEqual(c.raw.retainedCount(spc.index).pointee, 1)
+        for p in ptrs { c.deallocate(p) }
+        XCTAssertEqual(c.raw.retainedCount(spc.index).pointee, 0)
+        XCTAssertEqual(s1.pointee.owner, 0, "an emptied retained span goes to its MCentral at once")
+        XCTAssertEqual(s1.state, .inUse)
+        XCTAssertEqual(heap.raw.central(spc).sweepAll(heap.raw), 1, "and the sweeper frees it")
+        XCTAssertEqual(s1.state, .dead)
+        // The current span stays even when empty.
+        let s2 = try XCTUnwrap(c.cachedSpan(spc))
+        c.deallocate(extra)
+        XCTAssertEqual(s2.state, .inUse)
+        XCTAssertEqual(c.cachedSpan(spc), s2)
+        XCTAssertNil(heap.checkInvariants())
+    }
+
+    func testRemoteFreesIntoARetainedSpanAreFoundByTheOwnersRefill() throws {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        let spc = SpanClass(sizeclass: SizeClasses.classFor(size: 256), noscan: true)
+        let (s1, ptrs) = try fillOneSpan(c, spc)
+        var more = [c.allocate(byteCount: 256)!]
+        let s2 = try XCTUnwrap(c.cachedSpan(spc))
+        // Another thread (no cache: heap.deallocate) frees half of s1: the remote path.
+        let nfree = s1.objectCount / 2
+        for p in ptrs.prefix(nfree) { heap.deallocate(p) }
+        XCTAssertEqual(s1.pointee.hasRemoteFrees, 1)
+        XCTAssertEqual(s1.allocatedCount, s1.objectCount, "remote frees wait in freeBits")
+        while more.count < s2.objectCount { more.append(c.allocate(byteCount: 256)!) }
+        let reused = c.allocate(byteCount: 256)!
+        XCTAssertEqual(heap.span(of: reused), s1)
+        XCTAssertEqual(s1.pointee.hasRemoteFrees, 0, "the owner's scan swept them in")
+        XCTAssertEqual(s1.allocatedCount, s1.objectCount - nfree + 1)
+        XCTAssertNil(heap.checkInvariants())
+        c.deallocate(reused)
+        for p in ptrs.suffix(s1.objectCount - nfree) + more { c.deallocate(p) }
+    }
+
+    func testReleaseHandsRetainedSpansToTheirCentrals() throws {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        var ptrs: [UnsafeMutableRawPointer] = []
+        for i in 0..<20_000 { ptrs.append(c.allocate(byteCount: 16 + (i % 7) * 48)!) }
+        XCTAssertGreaterThan(c.raw.retainedSpans, 20)
+        XCTAssertNil(heap.checkInvariants())
+        c.flush()
+        XCTAssertEqual(c.raw.retainedSpans, 0)
+        // Every span is now in an MCentral: frees from any thread are remote, and a sweep empties the heap.
+        for p in ptrs { heap.deallocate(p) }
+        heap.releaseMemory()
+        XCTAssertEqual(heap.memStats.spansInUse, 0)
+        XCTAssertNil(heap.checkInvariants())
+    }
+
+    func testRetentionOffGivesGoBehaviour() throws {
+        let heap = makeTestHeap(retainSpans: false)
+        let c = heap.makeCache()!
+        let spc = SpanClass(sizeclass: SizeClasses.classFor(size: 256), noscan: true)
+        let (s1, ptrs) = try fillOneSpan(c, spc)
+        let extra = c.allocate(byteCount: 256)!
+        XCTAssertEqual(s1.pointee.owner, 0)
+        XCTAssertEqual(c.raw.retainedSpans, 0)
+        c.deallocate(extra)
+        for p in ptrs { c.deallocate(p) }
+    }
+}
