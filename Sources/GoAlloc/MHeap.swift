@@ -91,6 +91,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let h = raw.bindMemory(to: MHeap.self, capacity: 1)
         let central = centralMem.bindMemory(to: MCentral.self, capacity: numSpanClasses)
         precondition(MemoryLayout<MCentral>.stride == MCentral.stride, "MCentral must fill one cache line")
+        precondition(MemoryLayout<MSpan>.stride == MSpan.stride, "MSpan must be three cache lines")
         for i in 0..<numSpanClasses { (central + i).initialize(to: MCentral()) }
         h.initialize(to: MHeap(
             index: index,

@@ -25,35 +25,34 @@ public enum MSpanState: UInt8 {
 
 /// Go: mspan. Lives in FixAlloc memory; reached only through UnsafeMutablePointer<MSpan>.
 public struct MSpan {
-    // ---- First cache line: everything malloc's and free's fast paths touch. ----
+    // Layout: 192 bytes (three cache lines; FixAlloc hands them out 64-byte aligned). Line 1 holds everything
+    // malloc's fast path touches and most of what free's does; line 2 the rest of free's (divMul, limit,
+    // freeBits, spanclass) and refill's; line 3 the lists.
+    // ---- Line 1 ----
     /// Holder only. See the file comment.
     var allocCache: UInt64 = 0
     /// The allocBits word allocCache mirrors (holder only).
     var cacheWord: UnsafeMutablePointer<UInt64> = UnsafeMutablePointer(bitPattern: 8)!
     /// Address of the cache word's first object (holder only).
     var cacheAddr: UInt = 0
-    /// Holder only. Go: freeindex (here word-granular: the first object of the next word to scan).
-    var freeindex: UInt = 0
-    /// Number of object slots. Immutable while in use. Go: nelems.
-    var nelems: UInt = 0
-    /// First byte of the span. Immutable while in use. Go: startAddr.
-    var startAddr: UInt = 0
     /// Object size. Immutable while in use. Go: elemsize.
     var elemsize: UInt = 0
     /// Objects allocated (holder writes with relaxed stores; readers such as the heap dump use relaxed loads).
     var allocCount: UInt64 = 0
+    /// First byte of the span. Immutable while in use. Go: startAddr.
+    var startAddr: UInt = 0
     /// See the file comment. Immutable pointer while in use; holds `bitsWords` words, then freeBits follows.
     var allocBits: UnsafeMutablePointer<UInt64> = UnsafeMutablePointer(bitPattern: 8)!
     /// The MCache holding this span (as its current span of the class, or retained: RetainedSpans.swift), or 0.
-    /// Written by that MCache's thread (relaxed: only the holder ever
-    /// compares it with itself; other threads only need "not me", which any value gives them).
+    /// Written by that MCache's thread (relaxed: only the holder ever compares it with itself; other threads only
+    /// need "not me", which any value gives them).
     var owner: UInt64 = 0
 
-    // ---- Second cache line: slow paths. ----
+    // ---- Line 2 ----
     /// Remote frees not yet swept (fetch_or by any thread; exchange by the holder).
     var freeBits: UnsafeMutablePointer<UInt64> = UnsafeMutablePointer(bitPattern: 8)!
-    /// 1 when freeBits may be non-zero (set with exchange by remote freers, cleared by the sweeper).
-    var hasRemoteFrees: UInt64 = 0
+    /// Go: limit. End of the last object.
+    var limit: UInt = 0
     /// Go: divMul. objIndex = (p - startAddr) * divMul >> 32.
     var divMul: UInt32 = 0
     /// Go: spanclass.
@@ -64,14 +63,18 @@ public struct MSpan {
     var needzero: UInt8 = 0
     /// log2 of the words in each bitmap.
     var bitsLog: UInt8 = 0
-    /// 1 while the span sits in one of its MCentral's full sets (a hint for the sweeper's accounting).
-    var inFull: UInt8 = 0
+    /// Holder only. Go: freeindex (here word-granular: the first object of the next word to scan).
+    var freeindex: UInt = 0
+    /// Number of object slots. Immutable while in use. Go: nelems.
+    var nelems: UInt = 0
+    /// 1 when freeBits may be non-zero (set with exchange by remote freers, cleared by the sweeper).
+    var hasRemoteFrees: UInt64 = 0
     /// Go: sweepgen. Equals its MCentral's sweepgen when swept in the current generation.
     var sweepgen: UInt64 = 0
     /// Go: npages.
     var npages: UInt = 0
-    /// Go: limit. End of the last object.
-    var limit: UInt = 0
+
+    // ---- Line 3 ----
     /// Go: next. Link in a SpanSet or in MHeap's dead-span list (atomic relaxed while in a SpanSet).
     var next: UnsafeMutablePointer<MSpan>? = nil
     /// Go: prev. Link in MHeap's list of large in-use spans (under MHeap.lock).
@@ -80,6 +83,11 @@ public struct MSpan {
     /// RetainedSpans.swift). Meaningful only while `owner` is set and the span is not the cache's current one.
     var ownNext: UnsafeMutablePointer<MSpan>? = nil
     var ownPrev: UnsafeMutablePointer<MSpan>? = nil
+    /// 1 while the span sits in one of its MCentral's full sets (a hint for the sweeper's accounting).
+    var inFull: UInt8 = 0
+    private var pad: (UInt64, UInt64, UInt64) = (0, 0, 0)
+
+    static let stride = 192
 
     var bitsWords: Int { 1 << Int(bitsLog) }
     public var isLarge: Bool { spanclass.sizeclass == 0 }
