@@ -60,9 +60,9 @@ let package = Package(
         ),
         .target(
             name: "GoMalloc",
-            dependencies: ["GoAlloc", "GoMallocExports"],
-            exclude: ["exports.map"],
-            swiftSettings: allocatorSwiftSettings,
+            dependencies: ["CGoRuntime", "GoMallocExports"],
+            exclude: ["exports.map", "GoAlloc/SizeClassGenerator.swift"],
+            swiftSettings: allocatorSwiftSettings + [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo"])],
             linkerSettings: [
                 // -Bsymbolic: calls inside the library (malloc -> gomalloc_malloc) bind locally, not through the PLT.
                 .unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)Sources/GoMalloc/exports.map",

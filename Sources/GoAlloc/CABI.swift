@@ -4,13 +4,10 @@
 // modules only for @inlinable code).
 //
 // C semantics: 16-byte alignment for requests of 16 bytes or more (8 below); malloc(0) returns a unique
-// pointer; failure returns NULL with errno = ENOMEM; calloc checks n * size for overflow; posix_memalign returns
+// pointer; failure returns NULL with gort_set_errno(ENOMEM); calloc checks n * size for overflow; posix_memalign returns
 // EINVAL for an alignment that is not a power of two multiple of sizeof(void *); free(NULL) does nothing;
 // realloc(p, 0) frees p and returns NULL (glibc's behaviour). Invalid and double frees abort with one line
 // naming the call and the pointer (Free.swift).
-#if canImport(Glibc)
-import Glibc
-#endif
 import CGoRuntime
 
 /// malloc's fast path: TLS cache -> size->span-class table -> the cached span's allocCache. Every miss is a
@@ -32,7 +29,7 @@ func cMalloc(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? 
 @inline(never)
 func cMallocRefill(_ c: UnsafeMutablePointer<MCache>, _ spc: Int, zero: Bool) -> UnsafeMutableRawPointer? {
     let v = c.nextFree(spc)
-    if v == 0 { errno = ENOMEM; return nil }
+    if v == 0 { gort_set_errno(ENOMEM); return nil }
     c.countMalloc(spc &>> 1)
     if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
     return UnsafeMutableRawPointer(bitPattern: v)
@@ -40,9 +37,9 @@ func cMallocRefill(_ c: UnsafeMutablePointer<MCache>, _ spc: Int, zero: Bool) ->
 
 @inline(never)
 func cMallocSlow(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
-    guard let c = currentThreadCache() ?? makeThreadCache() else { errno = ENOMEM; return nil }
+    guard let c = currentThreadCache() ?? makeThreadCache() else { gort_set_errno(ENOMEM); return nil }
     let v = c.pointee.heap.malloc(c, size, align: align, noscan: true, cAligned: true, zero: zero)
-    if v == 0 { errno = ENOMEM; return nil }
+    if v == 0 { gort_set_errno(ENOMEM); return nil }
     return UnsafeMutableRawPointer(bitPattern: v)
 }
 
@@ -75,7 +72,7 @@ public func gomalloc_free(_ p: UnsafeMutableRawPointer?) {
 @_cdecl("gomalloc_calloc")
 public func gomalloc_calloc(_ n: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     let (total, overflow) = UInt(bitPattern: n).multipliedReportingOverflow(by: UInt(bitPattern: size))
-    if overflow { errno = ENOMEM; return nil }
+    if overflow { gort_set_errno(ENOMEM); return nil }
     return cMalloc(total, align: 16, zero: true)
 }
 
@@ -87,7 +84,7 @@ public func gomalloc_realloc(_ p: UnsafeMutableRawPointer?, _ size: Int) -> Unsa
 @_cdecl("gomalloc_reallocarray")
 public func gomalloc_reallocarray(_ p: UnsafeMutableRawPointer?, _ n: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     let (total, overflow) = UInt(bitPattern: n).multipliedReportingOverflow(by: UInt(bitPattern: size))
-    if overflow { errno = ENOMEM; return nil }
+    if overflow { gort_set_errno(ENOMEM); return nil }
     return cRealloc(p, total, call: "reallocarray")
 }
 
@@ -131,14 +128,14 @@ public func gomalloc_posix_memalign(_ out: UnsafeMutablePointer<UnsafeMutableRaw
 @_cdecl("gomalloc_aligned_alloc")
 public func gomalloc_aligned_alloc(_ align: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     let a = UInt(bitPattern: align)
-    if !isPowerOfTwo(a) { errno = EINVAL; return nil }
+    if !isPowerOfTwo(a) { gort_set_errno(EINVAL); return nil }
     return cMallocAligned(UInt(bitPattern: size), max(a, 16))
 }
 
 @_cdecl("gomalloc_memalign")
 public func gomalloc_memalign(_ align: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     var a = UInt(bitPattern: max(align, 16))
-    if a > UInt(1) << 40 { errno = EINVAL; return nil }
+    if a > UInt(1) << 40 { gort_set_errno(EINVAL); return nil }
     if !isPowerOfTwo(a) { a = UInt(1) << UInt(64 - (a - 1).leadingZeroBitCount) }  // glibc rounds up
     return cMallocAligned(UInt(bitPattern: size), a)
 }
@@ -154,7 +151,7 @@ public func gomalloc_valloc(_ size: Int) -> UnsafeMutableRawPointer? {
 @_cdecl("gomalloc_pvalloc")
 public func gomalloc_pvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
     let s = UInt(bitPattern: size)
-    if s > UInt.max - osPageSize { errno = ENOMEM; return nil }
+    if s > UInt.max - osPageSize { gort_set_errno(ENOMEM); return nil }
     return cMalloc(max(osPageSize, (s + osPageSize - 1) & ~(osPageSize - 1)), align: osPageSize, zero: false)
 }
 

@@ -11,9 +11,6 @@
 // Contract: a cache from gomalloc_cache_create belongs to no thread until bound; it is bound on at most one
 // thread at a time, and the binder restores the slot's previous value (its own thread cache, or nil) before
 // the cache moves to another thread or is destroyed.
-#if canImport(Glibc)
-import Glibc
-#endif
 import CGoRuntime
 
 /// A new MCache of the default heap (started if needed), owned by no thread. NULL when out of memory.

@@ -1,8 +1,6 @@
 // Fatal errors. Go: throw(). Never allocates: the message is a StaticString, the pointer is formatted by hand,
 // and the line goes straight to stderr with write(2) before abort().
-#if canImport(Glibc)
-import Glibc
-#endif
+import CGoRuntime
 
 /// Aborts with one line: `gomalloc: fatal error: <call>(0x...): <message>`.
 @inline(never)

@@ -22,10 +22,9 @@
 // allocator can be the process's malloc (libGoMalloc.so). Build mode: this module is always compiled with -O
 // (Package.swift); wrapping arithmetic (&+) on hot paths avoids overflow checks.
 //
-// Why the Swift runtime is linked dynamically into libGoMalloc.so (not Embedded Swift, not -static-stdlib):
-// the allocator calls no Swift runtime function on any path (checked by a test on the .so's undefined symbols,
-// apart from the metadata the linker pulls in), and a Swift host process (swift build) must see exactly one
-// Swift runtime; a second, static copy would bring its own metadata caches and conformance tables.
+// Two builds of these sources: the GoAlloc module (a regular Swift library for GoSched, GoGC, gort and tests), and
+// libGoMalloc.so, which compiles them again as Embedded Swift (Sources/GoMalloc), so the drop-in malloc brings no
+// Swift runtime into the process. Hence libc comes from CGoRuntime's header, not `import Glibc`.
 
 /// Where large objects begin.
 @inline(__always) func isSmall(_ size: UInt) -> Bool { size <= UInt(maxSmallSize) }

@@ -1,10 +1,5 @@
 // Everything the allocator asks of the OS, in one place (mimalloc's prim/, Go's mem_linux.go).
 // No function here allocates, so any of them may run inside malloc.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import CGoRuntime
 
 /// Go: sysAlloc/sysReserve+sysMap. Maps `n` bytes of zeroed, read-write memory (`hint` may be nil).
@@ -12,7 +7,7 @@ import CGoRuntime
 @inline(never)
 func sysMap(_ n: Int, hint: UnsafeMutableRawPointer? = nil) -> UnsafeMutableRawPointer? {
     let p = mmap(hint, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-    if p == MAP_FAILED { return nil }
+    if p == UnsafeMutableRawPointer(bitPattern: -1) { return nil }  // MAP_FAILED
     return p
 }
 
@@ -48,7 +43,7 @@ func writeAll(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) {
     var off = 0
     while off < n {
         let r = write(fd, p + off, n - off)
-        if r > 0 { off += r } else if r < 0 && errno == EINTR { continue } else { return }
+        if r > 0 { off += r } else if r < 0 && gort_errno() == EINTR { continue } else { return }
     }
 }
 

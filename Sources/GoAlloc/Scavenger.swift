@@ -10,9 +10,6 @@
 // The thread starts when the heap first has ScavengerState.startPages in use (small programs never get one;
 // jemalloc and mimalloc avoid background threads the same way) and sleeps on a futex between passes.
 // releaseMemory() (Go: debug.FreeOSMemory) does a full sweep and releases every free page now.
-#if canImport(Glibc)
-import Glibc
-#endif
 import CGoRuntime
 
 /// Scavenger bookkeeping (in MHeap).

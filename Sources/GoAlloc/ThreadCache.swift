@@ -6,9 +6,6 @@
 // hands the cache back when the thread exits, so no span is lost when threads come and go: the TLS slot is set
 // before pthread_setspecific, because glibc may calloc inside it, and that calloc must find the cache.
 // fork(): atfork handlers hold MHeap.lock across fork so the child inherits a consistent page heap.
-#if canImport(Glibc)
-import Glibc
-#endif
 import CGoRuntime
 
 /// MHeap address of the default heap; 0 before start, 1 while starting. Atomic: acquire loads see a fully

@@ -5,10 +5,13 @@
 //   GOMALLOC_STATS=PATH      write MemStats as JSON to PATH (`%p` becomes the process id) — `gort run --stats`
 //   GOMALLOC_HEAPDUMP=PATH   write the heap dump (every arena and span) to PATH — `gort run --heapdump`
 // Both are written without allocating.
-#if canImport(Glibc)
-import Glibc
-#endif
-import GoAlloc
+//
+// Build: this target is Embedded Swift. It compiles GoAlloc's sources itself (Sources/GoMalloc/GoAlloc is a
+// symbolic link to Sources/GoAlloc; the size-class generator is left out) instead of importing the GoAlloc
+// module, because an Embedded module cannot import a regular one. The result needs no Swift runtime: a process
+// that preloads libGoMalloc.so maps only libc besides it (fixed RSS 1.5 MB instead of 5.4 MB with
+// libswiftCore and libstdc++), and a Swift host process keeps its single Swift runtime.
+import CGoRuntime
 
 @_cdecl("gomalloc_exit_report")
 public func gomalloc_exit_report() {
@@ -55,7 +58,7 @@ private func withExpandedPath(_ path: UnsafePointer<CChar>, _ body: (Int32) -> V
             i += 1
         }
         b[n] = 0
-        let fd = open(b.baseAddress!.assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = gort_open(b.baseAddress!.assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd >= 0 {
             body(fd)
             close(fd)

@@ -10,6 +10,23 @@
 #include <stddef.h>
 #include <stdbool.h>
 
+// ---- libc, for code that cannot import the Glibc overlay -----------------------------------------------
+// libGoMalloc.so is compiled as Embedded Swift (no Swift runtime in the process), where `import Glibc` is not
+// available; GoAlloc gets its libc declarations from here in both builds. errno is a macro and open() is
+// variadic, so neither is callable from Swift directly.
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+static inline __attribute__((always_inline)) int gort_errno(void) { return errno; }
+static inline __attribute__((always_inline)) void gort_set_errno(int e) { errno = e; }
+static inline int gort_open(const char *path, int flags, int mode) { return open(path, flags, mode); }
+
 // ---- thread-local slots -------------------------------------------------------------------------------
 // Slot 0: the current thread's MCache of the process-default heap (GoAlloc). Slot 1: the current M (GoSched).
 // initial-exec: valid for the executable and for libraries loaded at start-up (LD_PRELOAD, DT_NEEDED).
