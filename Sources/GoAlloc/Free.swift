@@ -43,7 +43,8 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             gort_store_relaxed(&s.pointee.allocCount, n)
             if wp == s.pointee.cacheWord { s.pointee.allocCache |= bit }
             c.countFree(s.pointee.spanclass.sizeclass)
-            if n == 0 { c.spanEmptied(s) }
+            // A retained span left empty goes back (the current span stays: a malloc/free pair must not pay).
+            if n == 0 && c.allocSlot(Int(s.pointee.spanclass.raw)).pointee != s { c.spanEmptied(s) }
             return
         }
         return freeRemote(c, s, p, idx: idx, call: call)

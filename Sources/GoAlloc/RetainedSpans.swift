@@ -102,7 +102,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
     @inline(never)
     func spanEmptied(_ s: UnsafeMutablePointer<MSpan>) {
         let spc = Int(s.pointee.spanclass.raw)
-        if allocSlot(spc).pointee == s || s.pointee.ownNext == nil { return }
+        if s.pointee.ownNext == nil { return }  // not retained
         unretain(spc, s)
         let h = pointee.heap
         h.central(s.pointee.spanclass).uncacheEmptySpan(h, s)
