@@ -110,19 +110,6 @@ extension UnsafeMutablePointer where Pointee == MCentral {
         if isFull { fullSwept(sg).push(s) } else { partialSwept(sg).push(s) }
     }
 
-    /// A holder gives back a span it emptied, without freeing it: the span waits in the swept partial set,
-    /// where any thread's next refill of the class takes it, until the background sweeper returns it to MHeap
-    /// (flagged for it here). Freeing at once would make a program that fills and drains a batch of objects pay
-    /// MHeap's lock and page bitmaps for every span, every round.
-    func uncacheEmptySpan(_ h: UnsafeMutablePointer<MHeap>, _ s: UnsafeMutablePointer<MSpan>) {
-        let sg = sweepgen
-        s.pointee.sweepgen = sg
-        gort_store_relaxed(&s.pointee.owner, 0)
-        partialSwept(sg).push(s)
-        gort_fetch_add_relaxed(&pointee.pendingAny, 1)
-        gort_store_relaxed(&h.pointee.scav.sweepPending, 1)
-    }
-
     /// Go: mcentral.grow. A fresh span from MHeap.
     func grow(_ h: UnsafeMutablePointer<MHeap>, spanclass: SpanClass) -> UnsafeMutablePointer<MSpan>? {
         let sc = spanclass.sizeclass

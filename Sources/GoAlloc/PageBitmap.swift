@@ -33,6 +33,14 @@ enum PageBitmap {
     /// Calls `body(start, length)` for each maximal run of set bits in `bits` (pageWordsPerArena words), from
     /// word `fromWord` on (callers pass a word below which no bit is set).
     static func forEachRun(_ bits: UnsafeMutablePointer<UInt64>, fromWord: Int = 0, _ body: (Int, Int) -> Void) {
+        _ = firstRun(bits, fromWord: fromWord) { start, len in body(start, len); return false }
+    }
+
+    /// Like forEachRun, but stops at the first run for which `stop(start, length)` is true and returns its
+    /// start; nil if none.
+    @inline(__always)
+    static func firstRun(_ bits: UnsafeMutablePointer<UInt64>, fromWord: Int = 0,
+                         _ stop: (Int, Int) -> Bool) -> Int? {
         var runStart = -1
         for w in fromWord..<pageWordsPerArena {
             let x = bits[w]
@@ -41,7 +49,10 @@ enum PageBitmap {
                 continue
             }
             if x == 0 {
-                if runStart >= 0 { body(runStart, (w << 6) - runStart); runStart = -1 }
+                if runStart >= 0 {
+                    if stop(runStart, (w << 6) - runStart) { return runStart }
+                    runStart = -1
+                }
                 continue
             }
             var pos = 0
@@ -52,15 +63,22 @@ enum PageBitmap {
                     let len = min(ones, 64 - pos)
                     if runStart < 0 { runStart = (w << 6) + pos }
                     pos += len
-                    if pos < 64 { body(runStart, (w << 6) + pos - runStart); runStart = -1 }
+                    if pos < 64 {
+                        if stop(runStart, (w << 6) + pos - runStart) { return runStart }
+                        runStart = -1
+                    }
                 } else {
-                    if runStart >= 0 { body(runStart, (w << 6) + pos - runStart); runStart = -1 }
+                    if runStart >= 0 {
+                        if stop(runStart, (w << 6) + pos - runStart) { return runStart }
+                        runStart = -1
+                    }
                     if rest == 0 { break }
                     pos += rest.trailingZeroBitCount
                 }
             }
         }
-        if runStart >= 0 { body(runStart, pagesPerArena - runStart) }
+        if runStart >= 0 && stop(runStart, pagesPerArena - runStart) { return runStart }
+        return nil
     }
 
     static func longestRun(_ bits: UnsafeMutablePointer<UInt64>) -> Int {
@@ -70,10 +88,15 @@ enum PageBitmap {
     }
 
     /// Length of the run of set bits containing [first, first+n), which must be set. Scans outward a word at a
-    /// time, so it costs O(run length / 64).
-    static func runContaining(_ bits: UnsafeMutablePointer<UInt64>, _ first: Int, _ n: Int) -> Int {
+    /// time.
+    /// Scans at most `maxWords` words on each side; a run that reaches further is reported as the whole arena
+    /// (an upper bound, which is all HeapArena.maxRun needs).
+    static func runContaining(_ bits: UnsafeMutablePointer<UInt64>, _ first: Int, _ n: Int, maxWords: Int = 4) -> Int {
         var lo = first
+        var words = 0
         while lo > 0 {
+            words += 1
+            if words > maxWords { return pagesPerArena }
             let b = (lo - 1) & 63
             let x = bits[(lo - 1) >> 6] << UInt64(63 - b)   // bit b moves to bit 63; zeros shift in below
             let ones = (~x).leadingZeroBitCount              // set bits from b downward, at most b + 1
@@ -81,7 +104,10 @@ enum PageBitmap {
             if ones < b + 1 { break }
         }
         var hi = first + n
+        words = 0
         while hi < pagesPerArena {
+            words += 1
+            if words > maxWords { return pagesPerArena }
             let b = hi & 63
             let x = bits[hi >> 6] >> UInt64(b)               // zeros shift in above
             let ones = (~x).trailingZeroBitCount             // set bits from b upward, at most 64 - b
@@ -92,14 +118,18 @@ enum PageBitmap {
     }
 
     /// First-fit: the lowest page index `i` with `i % align == 0` such that pages [i, i+n) are all free.
-    /// `fromPage`: no page below it is free (HeapArena.searchStart), so the scan starts at its word.
+    /// `fromPage`: no page below it is free (HeapArena.searchStart), so the scan starts at its word. Stops at the
+    /// first fit; one page is a find-first-set over words.
     static func findRun(_ bits: UnsafeMutablePointer<UInt64>, _ n: Int, align: Int, fromPage: Int = 0) -> Int? {
-        var found: Int? = nil
-        forEachRun(bits, fromWord: fromPage >> 6) { start, len in
-            if found != nil { return }
-            let aligned = (start + align - 1) / align * align
-            if aligned + n <= start + len { found = aligned }
+        if n == 1 && align == 1 {
+            for w in (fromPage >> 6)..<pageWordsPerArena where bits[w] != 0 {
+                return (w << 6) + bits[w].trailingZeroBitCount
+            }
+            return nil
         }
-        return found
+        return firstRun(bits, fromWord: fromPage >> 6) { start, len in
+            let aligned = (start + align - 1) / align * align
+            return aligned + n <= start + len
+        }.map { ($0 + align - 1) / align * align }
     }
 }

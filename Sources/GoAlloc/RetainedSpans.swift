@@ -15,8 +15,10 @@
 // head, oldest first, sweeping any remote frees, and takes the first with room (MSpan.hasRoomToReuse), else the
 // emptiest it saw if 1/32 of it is free; the spans it passes over rotate to the tail, so successive refills
 // visit the whole list. Only when none has room does refill go to MCentral. A local free that empties a
-// retained span hands it to MCentral at once (uncacheEmptySpan: reusable by every thread, freed to MHeap by the
-// background sweeper), so retention never holds empty memory that this thread emptied.
+// retained span frees it to MHeap at once (MCentral.uncacheSpan frees empty spans), so retention never holds
+// memory this thread emptied, and the pages are free for any size class (a program that fills and drains
+// batches of one size, then another, peaks at one batch, not two). That costs MHeap.lock per emptied span,
+// which the page allocator's searchStart and maxRun bound keep short.
 //
 // Remote frees into retained spans work as before (freeBits); the owner finds them when its scan reaches the
 // span. Known cost: a thread that stops allocating a class keeps its retained spans of that class, including
@@ -96,16 +98,15 @@ extension UnsafeMutablePointer where Pointee == MCache {
         return nil
     }
 
-    /// A local free left span `s` (owned by this cache) with no objects. A retained span goes to its MCentral,
-    /// for any thread to reuse until the background sweeper frees it; the current span of its class stays.
-    /// Owner only.
+    /// A local free left retained span `s` with no objects: it goes back to MHeap. (Free checks that `s` is not
+    /// the current span of its class, which stays.) Owner only.
     @inline(never)
     func spanEmptied(_ s: UnsafeMutablePointer<MSpan>) {
         let spc = Int(s.pointee.spanclass.raw)
         if s.pointee.ownNext == nil { return }  // not retained
         unretain(spc, s)
         let h = pointee.heap
-        h.central(s.pointee.spanclass).uncacheEmptySpan(h, s)
+        h.central(s.pointee.spanclass).uncacheSpan(h, s)
     }
 
     /// Hands every retained span of class `spc` back to its MCentral. Owner only.

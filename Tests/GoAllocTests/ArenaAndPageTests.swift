@@ -48,6 +48,9 @@ final class ArenaAndPageTests: XCTestCase {
         XCTAssertEqual(PageBitmap.runContaining(words, 3, 1), 5)
         XCTAssertEqual(PageBitmap.runContaining(words, 256, 64), 300)
         XCTAssertEqual(PageBitmap.findRun(words, 5, align: 1, fromPage: 128), 200)
+        XCTAssertEqual(PageBitmap.findRun(words, 1, align: 1), 3)
+        XCTAssertEqual(PageBitmap.findRun(words, 1, align: 1, fromPage: 64), 64)
+        XCTAssertEqual(PageBitmap.findRun(words, 1, align: 8), 64)
         // runContaining against a bit-by-bit count, on random bitmaps (edges of words and of the arena).
         var rng = SeededRandom(seed: 7)
         for _ in 0..<200 {
@@ -59,7 +62,8 @@ final class ArenaAndPageTests: XCTestCase {
             var lo = first, hi = first + n
             while lo > 0 && isSet(lo - 1) { lo -= 1 }
             while hi < 8192 && isSet(hi) { hi += 1 }
-            XCTAssertEqual(PageBitmap.runContaining(words, first, n), hi - lo)
+            XCTAssertEqual(PageBitmap.runContaining(words, first, n, maxWords: 200), hi - lo)
+            XCTAssertGreaterThanOrEqual(PageBitmap.runContaining(words, first, n), hi - lo, "capped scans over-estimate")
         }
         words.initialize(repeating: 0, count: 128)
         PageBitmap.set(words, 0, 8192)
