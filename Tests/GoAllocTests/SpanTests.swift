@@ -60,6 +60,15 @@ final class SpanTests: XCTestCase {
         XCTAssertNil(s.invariantViolation)
     }
 
+    func testHotMetadataLayout() {
+        // MSpan: three whole cache lines; the fast-path fields in the first. MHeap: the lock alone on its line.
+        XCTAssertEqual(MemoryLayout<MSpan>.stride, 192)
+        XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.owner)!, 64)
+        XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.allocCount)!, 64)
+        XCTAssertEqual(MemoryLayout<MHeap>.offset(of: \MHeap.index), 64)
+        XCTAssertEqual(MCache.totalBytes % 64, 0)
+    }
+
     func testRemoteFreesAreSweptIn() throws {
         let heap = makeTestHeap()
         let owner = heap.makeCache()!
