@@ -102,7 +102,13 @@ func cRealloc(_ p: UnsafeMutableRawPointer?, _ size: UInt, call: StaticString) -
     let old = h.usableSize(UInt(bitPattern: p), call: call)
     // Stay in place if the object still fits and would not waste more than half of it.
     if size <= old && (size >= old / 2 || old <= 16) { return p }
-    guard let q = cMalloc(size, align: 16, zero: false) else { return nil }
+    // A large object grows over free pages behind it when it can.
+    if size > old && old > UInt(maxSmallSize) && h.growLargeInPlace(UInt(bitPattern: p), to: size) { return p }
+    // Moving a growing large object: leave it a quarter more room, so a buffer grown by small appends is copied
+    // O(log n) times, not once per page (small objects get the same effect from their size classes).
+    let want = size > old && size > UInt(maxSmallSize) && size < UInt.max / 2 ? size + size / 4 : size
+    guard let q = cMalloc(want, align: 16, zero: false) ?? (want != size ? cMalloc(size, align: 16, zero: false) : nil)
+    else { return nil }
     q.copyMemory(from: p, byteCount: Int(min(old, size)))
     h.free(currentThreadCache(), UInt(bitPattern: p), call: call)
     return q

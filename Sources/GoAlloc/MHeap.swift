@@ -224,7 +224,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         }
     }
 
-    private func setSpansLocked(_ base: UInt, _ npages: Int, _ s: UnsafeMutablePointer<MSpan>?) {
+    func setSpansLocked(_ base: UInt, _ npages: Int, _ s: UnsafeMutablePointer<MSpan>?) {
         var p = base
         for _ in 0..<npages {
             let a = pointee.index.arena(of: p)!

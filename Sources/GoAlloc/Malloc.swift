@@ -91,6 +91,31 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         return v
     }
 
+    /// Grows large object `p` in place to at least `size` bytes, when the pages right after its span are free
+    /// and in the same arena (realloc; Go has no realloc). The caller owns the live object, so no other thread
+    /// reads its span's size fields meanwhile. False if it cannot.
+    func growLargeInPlace(_ p: UInt, to size: UInt) -> Bool {
+        guard size <= pointee.maxRequestBytes, let s = spanOf(p), s.pointee.spanclass.sizeclass == 0,
+              s.pointee.startAddr == p else { return false }
+        let extra = Int((size + UInt(pageSize) - 1) >> UInt(pageShift)) - Int(s.pointee.npages)
+        if extra <= 0 { return false }
+        let base = p &+ (s.pointee.npages << UInt(pageShift))
+        guard let a = pointee.index.arena(of: base), pointee.index.arena(of: base &+ UInt(extra << pageShift) &- 1) == a
+        else { return false }
+        pointee.lock.lock()
+        defer { pointee.lock.unlock() }
+        if PageBitmap.count(a.pageBits(.free), a.pageIndex(base), extra) != extra { return false }
+        markPagesAllocatedLocked(base, extra)
+        setSpansLocked(base, extra, s)
+        s.pointee.npages += UInt(extra)
+        s.pointee.elemsize = s.pointee.npages << UInt(pageShift)
+        s.pointee.limit = p &+ s.pointee.elemsize
+        pointee.stats.inusePages += extra
+        pointee.stats.largeAllocBytes += UInt64(extra << pageShift)
+        if pointee.config.checkInvariants { checkInvariantsLocked() }
+        return true
+    }
+
     /// Bytes usable at `p` (Go has no such call; C's malloc_usable_size). Fatal if `p` is not a live object.
     func usableSize(_ p: UInt, call: StaticString) -> UInt {
         guard let s = spanOf(p), p >= s.pointee.startAddr, p < s.pointee.limit else {

@@ -70,6 +70,33 @@ final class CentralAndCacheTests: XCTestCase {
         XCTAssertEqual(heap.memStats.tinyAllocs, 2)  // counted on release; the live cache counts too
     }
 
+    func testLargeObjectGrowsInPlaceOverFreePages() throws {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        let p = c.allocate(byteCount: 64 << 10)!
+        fill(p, 64 << 10, 0x5A)
+        let s = try XCTUnwrap(heap.span(of: p))
+        let allocBytes = heap.memStats.totalAlloc
+        // A fresh heap: the pages behind the object are free, so it grows where it is.
+        XCTAssertTrue(heap.raw.growLargeInPlace(UInt(bitPattern: p), to: 100 << 10))
+        XCTAssertEqual(s.pageCount, (100 << 10) / pageSize + 1)
+        XCTAssertEqual(heap.usableSize(p), s.pageCount * pageSize)
+        XCTAssertEqual(heap.span(of: p + (100 << 10) - 1), s, "the new pages map to the span")
+        XCTAssertEqual(heap.memStats.totalAlloc, allocBytes + UInt64((s.pageCount - 8) * pageSize))
+        XCTAssertTrue(check(p, 64 << 10, 0x5A), "the old bytes stay")
+        XCTAssertNil(heap.checkInvariants())
+        // A neighbour right behind it: no room, the object stays as it was.
+        let q = c.allocate(byteCount: 40 << 10)!
+        XCTAssertEqual(UInt(bitPattern: q), s.base + UInt(s.pageCount * pageSize))
+        let pages = s.pageCount
+        XCTAssertFalse(heap.raw.growLargeInPlace(UInt(bitPattern: p), to: UInt(pages * pageSize + 1)))
+        XCTAssertEqual(s.pageCount, pages)
+        c.deallocate(q)
+        c.deallocate(p)
+        XCTAssertEqual(heap.memStats.spansInUse, 0)
+        XCTAssertNil(heap.checkInvariants())
+    }
+
     func testLargeObjectsAreTheirOwnSpans() throws {
         let heap = makeTestHeap()
         let c = heap.makeCache()!
