@@ -19,7 +19,6 @@ func cMalloc(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? 
         let spc = Int(c.pointee.mallocSpanClass[Int((size &+ 7) &>> 3)])
         let v = c.allocSlot(spc).pointee.nextFreeFast()
         if v == 0 { return cMallocRefill(c, spc, zero: zero) }
-        c.countMalloc(spc &>> 1)
         if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
         return UnsafeMutableRawPointer(bitPattern: v)
     }
@@ -30,7 +29,6 @@ func cMalloc(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? 
 func cMallocRefill(_ c: UnsafeMutablePointer<MCache>, _ spc: Int, zero: Bool) -> UnsafeMutableRawPointer? {
     let v = c.nextFree(spc)
     if v == 0 { gort_set_errno(ENOMEM); return nil }
-    c.countMalloc(spc &>> 1)
     if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
     return UnsafeMutableRawPointer(bitPattern: v)
 }

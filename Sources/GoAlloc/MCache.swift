@@ -9,7 +9,7 @@
 // GoSched). Every field is owner-only except the counters, which the owner writes with relaxed stores and
 // ReadMemStats reads with relaxed loads, and nextCache/prevCache, which are under MHeap.lock.
 //
-// Memory: MCache header | alloc[numSpanClasses] span pointers | mallocs[numSizeClasses] | frees[numSizeClasses] |
+// Memory: MCache header | alloc[numSpanClasses] span pointers | frees[numSizeClasses] |
 // retained[numSpanClasses] list heads | retainedCount[numSpanClasses], in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
 import CGoRuntime
 
@@ -36,7 +36,8 @@ public struct MCache {
     }
 
     static let headerBytes = 64
-    static let totalBytes = headerBytes + numSpanClasses * 8 + numSizeClasses * 16 + numSpanClasses * 16
+    /// Rounded to whole cache lines, so caches of different threads never share one.
+    static let totalBytes = (headerBytes + numSpanClasses * 8 + numSizeClasses * 8 + numSpanClasses * 16 + 63) & ~63
 }
 
 extension UnsafeMutablePointer where Pointee == MCache {
@@ -45,10 +46,10 @@ extension UnsafeMutablePointer where Pointee == MCache {
         (UnsafeMutableRawPointer(self) + MCache.headerBytes + spc &* 8)
             .assumingMemoryBound(to: UnsafeMutablePointer<MSpan>.self)
     }
-    @inline(__always) var mallocCountsBase: UnsafeMutablePointer<UInt64> {
+    /// Frees per size class (mallocs are derived: MemStats.swift).
+    @inline(__always) var freeCountsBase: UnsafeMutablePointer<UInt64> {
         (UnsafeMutableRawPointer(self) + MCache.headerBytes + numSpanClasses * 8).assumingMemoryBound(to: UInt64.self)
     }
-    @inline(__always) var freeCountsBase: UnsafeMutablePointer<UInt64> { mallocCountsBase + numSizeClasses }
     /// Head of the circular list of spans of class `spc` this cache retains (RetainedSpans.swift). Owner only.
     @inline(__always) func retainedHead(_ spc: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?> {
         UnsafeMutableRawPointer(freeCountsBase + numSizeClasses).assumingMemoryBound(to: UnsafeMutablePointer<MSpan>?.self) + spc
@@ -58,16 +59,11 @@ extension UnsafeMutablePointer where Pointee == MCache {
         UnsafeMutableRawPointer(freeCountsBase + numSizeClasses + numSpanClasses).assumingMemoryBound(to: UInt64.self) + spc
     }
 
-    /// Counts one malloc of size class `sc` (owner only; relaxed store so ReadMemStats may read it).
-    @inline(__always) func countMalloc(_ sc: Int) {
-        let p = mallocCountsBase + sc
-        gort_store_relaxed(p, p.pointee &+ 1)
-    }
+    /// Counts one free of size class `sc` (owner only; relaxed store so ReadMemStats may read it).
     @inline(__always) func countFree(_ sc: Int) {
         let p = freeCountsBase + sc
         gort_store_relaxed(p, p.pointee &+ 1)
     }
-    var mallocCounts: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: mallocCountsBase, count: numSizeClasses) }
     var freeCounts: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: freeCountsBase, count: numSizeClasses) }
 
     /// Go: mallocgc's small-object path. An object of size class `sc` (1...67). 0 when out of memory.
@@ -75,10 +71,8 @@ extension UnsafeMutablePointer where Pointee == MCache {
     func allocSmall(_ sc: Int, noscan: Bool) -> UInt {
         let spc = sc &<< 1 | (noscan ? 1 : 0)
         let s = allocSlot(spc).pointee
-        var v = s.nextFreeFast()
-        if v == 0 { v = nextFree(spc) }
-        if v != 0 { countMalloc(sc) }
-        return v
+        let v = s.nextFreeFast()
+        return v != 0 ? v : nextFree(spc)
     }
 
     /// Go: mcache.nextFree. Slow path: the next object of the cached span, or a refill.

@@ -55,8 +55,9 @@ public struct MHeap {
     var caches: UnsafeMutablePointer<MCache>? = nil
     /// Statistics (see MemStats.swift). `stats` fields: under lock unless noted.
     var stats = HeapStats()
-    /// Per size class malloc/free counts flushed from dead caches and from cache-less frees
-    /// (atomic adds, relaxed: statistics). 2 * numSizeClasses words in their own mapping.
+    /// Per size class: [2 * sc + 1] frees flushed from dead caches, cache-less frees and GC sweeps (atomic adds,
+    /// relaxed: statistics); [2 * sc] scratch for readMemStats (under lock). 2 * numSizeClasses words in their
+    /// own mapping.
     var classCounts: UnsafeMutablePointer<UInt64>
     /// Options read at creation (GODEBUG and friends). Immutable afterwards.
     public var config: HeapConfig
@@ -393,7 +394,6 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         c.releaseAll()
         pointee.lock.lock()
         for i in 0..<numSizeClasses {
-            gort_fetch_add_relaxed(pointee.classCounts + 2 * i, c.mallocCounts[i])
             gort_fetch_add_relaxed(pointee.classCounts + 2 * i + 1, c.freeCounts[i])
         }
         pointee.stats.tinyAllocs += c.pointee.tinyAllocs

@@ -1,10 +1,13 @@
 // Heap statistics. Go: runtime.MemStats (mstats.go).
 //
-// Counting is split so no fast path pays for an atomic: each MCache counts its own mallocs and frees per size
-// class (owner-written, relaxed); dead caches and cache-less frees fold into MHeap.classCounts (atomic adds);
-// page and large-object figures are kept under MHeap.lock. readMemStats sums them under the lock. Identities
-// (asserted by tests): HeapSys == HeapInuse + HeapIdle; HeapObjects == Mallocs - Frees; HeapReleased <= HeapIdle.
-// Exact whenever no other thread is allocating at the moment of the read.
+// Counting is split so no fast path pays for an atomic, and malloc's pays nothing: each MCache counts its own
+// frees per size class (owner-written, relaxed); dead caches, cache-less frees and GC sweeps fold into
+// MHeap.classCounts (atomic adds); page and large-object figures are kept under MHeap.lock. Small mallocs are
+// not counted one by one (Go counts them per span at refill; explicit free makes that inexact here): a class's
+// mallocs are its frees plus its live objects, and the live objects are read from the spans at read time (each
+// in-use span's allocCount, less the remote frees still waiting in its freeBits). readMemStats sums everything
+// under the lock. Identities (asserted by tests): HeapSys == HeapInuse + HeapIdle; HeapObjects == Mallocs -
+// Frees; HeapReleased <= HeapIdle. Exact whenever no other thread is allocating at the moment of the read.
 import CGoRuntime
 
 /// Page and large-object counters (MHeap.lock).
@@ -71,19 +74,30 @@ public struct MemStats: Sendable, Equatable {
 }
 
 extension UnsafeMutablePointer where Pointee == MHeap {
-    /// Calls body(sizeclass, mallocs, frees) for each size class, summing flushed and live cache counts.
-    /// Caller holds MHeap.lock.
+    /// Calls body(sizeclass, mallocs, frees) for each size class: frees summed from the flushed and live cache
+    /// counts, mallocs = frees + live objects of the class. Caller holds MHeap.lock (which also keeps allspans
+    /// and the span states still; the spans' allocCount and freeBits are read with relaxed loads).
     func forEachClassCountLocked(_ body: (Int, UInt64, UInt64) -> Void) {
+        // Live objects per class into classCounts' even words (scratch, under the lock).
+        for sc in 1..<numSizeClasses { pointee.classCounts[2 * sc] = 0 }
+        for i in 0..<pointee.allspansCount {
+            let s = pointee.allspans[i]
+            let sc = s.pointee.spanclass.sizeclass
+            if s.pointee.state != MSpanState.inUse.rawValue || sc == 0 || s == pointee.emptySpan { continue }
+            var live = gort_load_relaxed(&s.pointee.allocCount)
+            for w in 0..<s.pointee.bitsWords {
+                live &-= UInt64(gort_load_relaxed(s.pointee.freeBits + w).nonzeroBitCount)
+            }
+            pointee.classCounts[2 * sc] &+= live
+        }
         for sc in 1..<numSizeClasses {
-            var m = gort_load_relaxed(pointee.classCounts + 2 * sc)
             var f = gort_load_relaxed(pointee.classCounts + 2 * sc + 1)
             var c = pointee.caches
             while let x = c {
-                m &+= gort_load_relaxed(x.mallocCountsBase + sc)
                 f &+= gort_load_relaxed(x.freeCountsBase + sc)
                 c = x.pointee.nextCache
             }
-            body(sc, m, f)
+            body(sc, f &+ pointee.classCounts[2 * sc], f)
         }
     }
 
