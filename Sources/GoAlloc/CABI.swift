@@ -58,12 +58,24 @@ func cFreeNoCache(_ p: UnsafeMutableRawPointer, call: StaticString) {
 }
 
 @_cdecl("gomalloc_malloc")
-public func gomalloc_malloc(_ size: Int) -> UnsafeMutableRawPointer? {
+public func gomalloc_malloc(_ size: Int) -> UnsafeMutableRawPointer? { gomallocSwiftMalloc(size) }
+
+@_cdecl("gomalloc_free")
+public func gomalloc_free(_ p: UnsafeMutableRawPointer?) { gomallocSwiftFree(p) }
+
+// The targets of libGoMalloc.so's `malloc` and `free` (one-jump trampolines in GoMallocExports), without the
+// @_cdecl thunk in between. They have Swift's calling convention under a fixed symbol name; for these signatures
+// (one integer or pointer argument, a pointer or no result, no self or error register) it passes and returns in
+// the same registers as the C convention and preserves the same ones, so a C caller can land in them directly.
+// @inline(never): one body each (the @_cdecl functions above call them), so the optimizer cannot merge copies
+// into a shared body behind extra jumps.
+@inline(never) @_silgen_name("gomalloc_swift_malloc")
+public func gomallocSwiftMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
     cMalloc(UInt(bitPattern: size), align: 16, zero: false)
 }
 
-@_cdecl("gomalloc_free")
-public func gomalloc_free(_ p: UnsafeMutableRawPointer?) {
+@inline(never) @_silgen_name("gomalloc_swift_free")
+public func gomallocSwiftFree(_ p: UnsafeMutableRawPointer?) {
     cFree(p, call: "free")
 }
 
