@@ -3,11 +3,20 @@
 import CGoRuntime
 
 extension UnsafeMutablePointer where Pointee == MHeap {
-    /// Checks arenas, page accounting and every in-use span. Caller: no other thread is using the heap.
+    /// Checks arenas, page accounting, every in-use span and every cache's retained lists. Caller: no other
+    /// thread is using the heap.
     func checkAllInvariants() -> StaticString? {
         pointee.lock.lock()
         defer { pointee.lock.unlock() }
-        return checkInvariantsLocked()
+        if let m = checkInvariantsLocked() { return m }
+        // Retained lists belong to their caches' owners (no lock), so only a quiescent heap can walk them all;
+        // the slow-path checks (GODEBUG=allocchecks=1) run checkInvariantsLocked alone.
+        var c = pointee.caches
+        while let x = c {
+            if let m = x.checkRetainedInvariants() { return report(m) }
+            c = x.pointee.nextCache
+        }
+        return nil
     }
 
     @discardableResult
@@ -32,11 +41,6 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             if spanOf(s.pointee.startAddr + (s.pointee.npages - 1) * UInt(pageSize)) != s { return report("span not mapped by its last page") }
         }
         if inuse != pointee.stats.spansInUse { return report("spans in use mismatch") }
-        var c = pointee.caches
-        while let x = c {
-            if let m = x.checkRetainedInvariants() { return report(m) }
-            c = x.pointee.nextCache
-        }
         return nil
     }
 

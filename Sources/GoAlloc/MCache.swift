@@ -119,7 +119,10 @@ extension UnsafeMutablePointer where Pointee == MCache {
         let u = t!
         u.rewind()
         allocSlot(spc).pointee = u
-        if h.pointee.config.checkInvariants, let msg = u.checkInvariants() { fatal(msg, call: "refill", pointer: u.pointee.startAddr) }
+        if h.pointee.config.checkInvariants {
+            if let msg = u.checkInvariants() { fatal(msg, call: "refill", pointer: u.pointee.startAddr) }
+            if let msg = checkRetainedInvariants() { fatal(msg, call: "refill", pointer: UInt(bitPattern: self)) }
+        }
         return u
     }
 
