@@ -40,10 +40,9 @@ public struct MHeap {
     /// Go: mheap.spanalloc, mheap.cachealloc. Span bitmaps come from bitsAlloc[log2(words)] (Go: gcBits arenas).
     var spanalloc = FixAlloc(size: MemoryLayout<MSpan>.stride)
     var cachealloc = FixAlloc(size: MCache.totalBytes)
-    /// Each bitmap pair takes at least a whole cache line (64 bytes, and FixAlloc keeps them 64-aligned): the
-    /// holder writes allocBits on every malloc and free, so two spans held by two threads must not share a line.
-    /// With 16-byte pairs packed four to a line, 2 threads took 1.55x the time of 1 on a private-working-set
-    /// workload (false sharing).
+    /// Bitmaps of up to two words live inside their MSpan (MSpan.inlineBits); larger pairs come from here, each
+    /// at least a whole cache line (64 bytes, and FixAlloc keeps them 64-aligned): the holder writes allocBits on
+    /// every malloc and free, so two spans held by two threads must not share a line. Entries 0 and 1 are unused.
     var bitsAlloc: (FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc) =
         (FixAlloc(size: 64), FixAlloc(size: 64), FixAlloc(size: 64), FixAlloc(size: 128), FixAlloc(size: 256))
     /// Go: mheap.central. numSpanClasses MCentrals, MCentral.stride bytes apart, in their own mapping.
@@ -146,7 +145,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             if growLocked(npages, alignPages) { base = pageAllocLocked(npages, alignPages) }
             if base == 0 { pointee.lock.unlock(); return nil }
         }
-        guard let s = allocMSpanLocked(), let bits = allocBitsLocked(bitsLog) else {
+        guard let s = allocMSpanLocked(), let bits = allocBitsLocked(bitsLog, for: s) else {
             pageFreeLocked(base, npages)
             pointee.lock.unlock()
             return nil
@@ -189,7 +188,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         }
         pointee.stats.inusePages -= npages
         pointee.stats.spansInUse -= 1
-        freeBitsLocked(s.pointee.allocBits, Int(s.pointee.bitsLog))
+        freeBitsLocked(s.pointee.allocBits, Int(s.pointee.bitsLog), of: s)
         s.pointee.state = MSpanState.dead.rawValue
         s.pointee.next = pointee.deadSpans
         pointee.deadSpans = s
@@ -211,14 +210,20 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         return s
     }
 
-    private func allocBitsLocked(_ log: Int) -> UnsafeMutablePointer<UInt64>? {
-        withUnsafeMutablePointer(to: &pointee.bitsAlloc) { tuple in
+    /// Room for span `s`'s two bitmaps of 2^log words each: inside `s` (MSpan.inlineBits) when they fit there,
+    /// else from bitsAlloc.
+    private func allocBitsLocked(_ log: Int, for s: UnsafeMutablePointer<MSpan>) -> UnsafeMutablePointer<UInt64>? {
+        if log <= MSpan.inlineBitsLog {
+            return (UnsafeMutableRawPointer(s) + MSpan.inlineBitsOffset).assumingMemoryBound(to: UInt64.self)
+        }
+        return withUnsafeMutablePointer(to: &pointee.bitsAlloc) { tuple in
             let fa = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: FixAlloc.self) + log
             return fa.pointee.alloc()?.assumingMemoryBound(to: UInt64.self)
         }
     }
 
-    private func freeBitsLocked(_ p: UnsafeMutablePointer<UInt64>, _ log: Int) {
+    private func freeBitsLocked(_ p: UnsafeMutablePointer<UInt64>, _ log: Int, of s: UnsafeMutablePointer<MSpan>) {
+        if log <= MSpan.inlineBitsLog { return }
         withUnsafeMutablePointer(to: &pointee.bitsAlloc) { tuple in
             let fa = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: FixAlloc.self) + log
             fa.pointee.free(UnsafeMutableRawPointer(p))

@@ -26,8 +26,9 @@ public enum MSpanState: UInt8 {
 /// Go: mspan. Lives in FixAlloc memory; reached only through UnsafeMutablePointer<MSpan>.
 public struct MSpan {
     // Layout: 192 bytes (three cache lines; FixAlloc hands them out 64-byte aligned). Line 1 holds everything
-    // malloc's fast path touches and most of what free's does; line 2 the rest of free's (divMul, limit,
-    // freeBits, spanclass) and refill's; line 3 the lists.
+    // malloc's fast path touches and most of what free's does; line 2 the rest of free's (freeBits, limit,
+    // divMul, spanclass) and, for spans of up to 128 objects, the bitmaps themselves (`inlineBits`), so free and
+    // malloc touch two adjacent lines and nothing else; line 3 the slow paths' fields and the list links.
     // ---- Line 1 ----
     /// Holder only. See the file comment.
     var allocCache: UInt64 = 0
@@ -42,6 +43,7 @@ public struct MSpan {
     /// First byte of the span. Immutable while in use. Go: startAddr.
     var startAddr: UInt = 0
     /// See the file comment. Immutable pointer while in use; holds `bitsWords` words, then freeBits follows.
+    /// Points at `inlineBits` when both bitmaps fit there, else at MHeap.bitsAlloc memory.
     var allocBits: UnsafeMutablePointer<UInt64> = UnsafeMutablePointer(bitPattern: 8)!
     /// The MCache holding this span (as its current span of the class, or retained: RetainedSpans.swift), or 0.
     /// Written by that MCache's thread (relaxed: only the holder ever compares it with itself; other threads only
@@ -57,12 +59,18 @@ public struct MSpan {
     var divMul: UInt32 = 0
     /// Go: spanclass.
     var spanclass: SpanClass = SpanClass(0)
+    /// log2 of the words in each bitmap.
+    var bitsLog: UInt8 = 0
     /// MSpanState raw value. Changed under MHeap.lock.
     var state: UInt8 = 0
     /// 1 if the span's memory may be dirty (calloc must clear it). Go: needzero.
     var needzero: UInt8 = 0
-    /// log2 of the words in each bitmap.
-    var bitsLog: UInt8 = 0
+    /// allocBits then freeBits, two words each, for spans of up to 128 objects (MSpan.inlineBitsLog).
+    var inlineBits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    /// 1 while the span sits in one of its MCentral's full sets (a hint for the sweeper's accounting).
+    var inFull: UInt8 = 0
+
+    // ---- Line 3 ----
     /// Holder only. Go: freeindex (here word-granular: the first object of the next word to scan).
     var freeindex: UInt = 0
     /// Number of object slots. Immutable while in use. Go: nelems.
@@ -73,20 +81,17 @@ public struct MSpan {
     var sweepgen: UInt64 = 0
     /// Go: npages.
     var npages: UInt = 0
-
-    // ---- Line 3 ----
     /// Go: next. Link in a SpanSet or in MHeap's dead-span list (atomic relaxed while in a SpanSet).
     var next: UnsafeMutablePointer<MSpan>? = nil
-    /// Go: prev. Link in MHeap's list of large in-use spans (under MHeap.lock).
-    var prev: UnsafeMutablePointer<MSpan>? = nil
     /// Links in the owning MCache's circular list of retained spans of this class (owner only; see
     /// RetainedSpans.swift). Meaningful only while `owner` is set and the span is not the cache's current one.
     var ownNext: UnsafeMutablePointer<MSpan>? = nil
     var ownPrev: UnsafeMutablePointer<MSpan>? = nil
-    /// 1 while the span sits in one of its MCentral's full sets (a hint for the sweeper's accounting).
-    var inFull: UInt8 = 0
-    private var pad: (UInt64, UInt64, UInt64) = (0, 0, 0)
 
+    /// Bitmaps of at most 2^inlineBitsLog words each live in `inlineBits`, at this byte offset (a test checks
+    /// it against MemoryLayout; Embedded Swift has no key paths to compute it here).
+    static let inlineBitsLog = 1
+    static let inlineBitsOffset = 88
     static let stride = 192
 
     var bitsWords: Int { 1 << Int(bitsLog) }

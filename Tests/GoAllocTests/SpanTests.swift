@@ -66,6 +66,10 @@ final class SpanTests: XCTestCase {
         XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.owner)!, 64)
         XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.allocCount)!, 64)
         XCTAssertEqual(MemoryLayout<MHeap>.offset(of: \MHeap.index), 64)
+        XCTAssertEqual(MemoryLayout<MSpan>.offset(of: \MSpan.inlineBits), MSpan.inlineBitsOffset)
+        XCTAssertLessThanOrEqual(MSpan.inlineBitsOffset + 32, 128, "inline bitmaps in line 2")
+        XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.divMul)!, 128)
+        XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.limit)!, 128)
         XCTAssertEqual(MCache.totalBytes % 64, 0)
     }
 
