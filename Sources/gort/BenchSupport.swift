@@ -100,6 +100,8 @@ struct BenchPlan {
             return results
         }
         let workloadList = workloads
+        loadWarning(progress, when: "at start")
+        defer { loadWarning(progress, when: "at the end") }
         for (wi, workload) in workloadList.enumerated() {
             let indices = results.indices.filter { results[$0].benchCase.workload == workload }
             for _ in 0..<runs {
@@ -119,6 +121,18 @@ struct BenchPlan {
             progress("[\(wi + 1)/\(workloadList.count)] \(workload): " + cells.joined(separator: ", "))
         }
         return results
+    }
+
+    /// Warns when other processes compete for the CPUs (1-minute load average above half the CPU count): wall
+    /// times, and thread scaling most of all, are then unreliable; ratios from interleaved runs less so.
+    func loadWarning(_ progress: (String) -> Void, when: String) {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let load = text.split(separator: " ").first.flatMap({ Double($0) }) else { return }
+        let cpus = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        if load > Double(cpus) / 2 {
+            progress("warning: load average \(String(format: "%.2f", load)) on \(cpus) CPUs \(when): other processes "
+                     + "compete; wall times, and thread scaling most, are unreliable")
+        }
     }
 
     func logPath(_ c: BenchCase) -> String {
