@@ -30,8 +30,15 @@ struct TimerEntry {
     var g: GEntry
 }
 
-/// Go: runtime.p (runtime2.go). Allocated once per P, never freed while its scheduler lives.
+/// Go: runtime.p (runtime2.go). Allocated once per P (128-byte aligned), never freed while its scheduler lives.
+///
+/// Layout, one concern per cache line: spinning Ms poll other Ps' run queues (stealableWork) while the owner
+/// runs jobs, so what the owner writes on every job (status, schedtick, counters) and on every hand-off
+/// (runnext) must not share a line with what pollers read (the rings' head/tail, timer0When). Before this split,
+/// channel ping-pong at GOMAXPROCS=2 took twice as long as at GOMAXPROCS=1: each poll by the idle spinning M
+/// pulled the worker's hot line away from it.
 struct P {
+    // ---- Line 1: the owner's per-job writes. ----
     /// Index in allp. Immutable.
     let id: Int
     /// True for the Ps beyond GOMAXPROCS that sysmon lends while a P is blocked. Immutable.
@@ -41,41 +48,48 @@ struct P {
     var status: UInt64 = PStatus.idle
     /// Jobs started on this P. Owner writes (relaxed store), sysmon reads to see a P stuck in one job.
     var schedtick: UInt64 = 0
-    /// Go: runnext. A G readied by the running job, run next (ping-pong locality). Owner exchanges; thieves CAS.
-    var runnext: UInt64 = 0
     /// Consecutive Gs taken from runnext; capped so two G's handing off to each other can't starve the queue
     /// (Go caps them with the time slice they inherit). Owner only.
     var runnextStreak: Int = 0
+    // Statistics: owner writes with relaxed stores, readers load relaxed.
+    var jobsRun: UInt64 = 0
+    var stolen: UInt64 = 0
+    /// Link in sched.pidle / spare list. Under sched.lock.
+    var link: UnsafeMutablePointer<P>? = nil
+    private var pad1: UInt64 = 0
+
+    // ---- Line 2: runnext, written at every hand-off. ----
+    /// Go: runnext. A G readied by the running job, run next (ping-pong locality). Owner exchanges; thieves CAS.
+    var runnext: UInt64 = 0
+    private var pad2: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
+
+    // ---- Line 3: the rings, which pollers read. ----
     /// High-priority jobs (priority > .medium): run before runnext and runq. Same contract as runq.
     var high: RunQueue
     /// Go: runq. 256-slot local run queue.
     var runq: RunQueue
-    /// Link in sched.pidle / spare list. Under sched.lock.
-    var link: UnsafeMutablePointer<P>? = nil
+    private var pad3: (UInt64, UInt64) = (0, 0)
+
+    // ---- Line 4: timers and rarely written state. ----
+    /// Earliest `when` in the heap, 0 if empty. Written under timerLock (release); read racily (acquire).
+    var timer0When: UInt64 = 0
+    // Timers (Go: p.timers, p.timersLock, p.timer0When).
+    /// Guards timers/timerCount/timerCap.
+    var timerLock: UInt32 = 0
+    var timers: UnsafeMutablePointer<TimerEntry>? = nil
+    var timerCount: Int = 0
+    var timerCap: Int = 0
     /// Go: p.mcache. The address of this P's MCache of the process heap (PCache.swift), 0 until the first M
     /// that binds the P creates it; destroyed after every M has exited. Only the M holding the P writes it and
     /// uses the cache (release store, so diagnostics such as `pCaches` may read it with an acquire load).
     var mcache: UInt64 = 0
-
-    // Timers (Go: p.timers, p.timersLock, p.timer0When).
-    /// Guards timers/timerCount/timerCap.
-    var timerLock: UInt32 = 0
-    /// Earliest `when` in the heap, 0 if empty. Written under timerLock (release); read racily (acquire).
-    var timer0When: UInt64 = 0
-    var timers: UnsafeMutablePointer<TimerEntry>? = nil
-    var timerCount: Int = 0
-    var timerCap: Int = 0
-
     // sysmon (Sysmon.swift).
     /// 1 while sysmon has lent a spare P because this one is blocked. sysmon sets (CAS), owner clears (CAS).
     var compensated: UInt64 = 0
-    /// sysmon's private memory of this P: the schedtick it last saw and when. sysmon only.
+
+    // ---- Line 5: sysmon's private memory of this P: the schedtick it last saw and when. sysmon only. ----
     var sysmonTick: UInt64 = 0
     var sysmonWhen: UInt64 = 0
-
-    // Statistics: owner writes with relaxed stores, readers load relaxed.
-    var jobsRun: UInt64 = 0
-    var stolen: UInt64 = 0
 
     init(id: Int, isSpare: Bool, highRing: UnsafeMutablePointer<UInt64>, ring: UnsafeMutablePointer<UInt64>) {
         self.id = id

@@ -520,8 +520,10 @@ func runnextStealable(_ victim: UnsafeMutablePointer<P>) -> Bool {
     return true
 }
 
-/// Anything a spinning M on pp could take now: the global queue, another P's rings or stealable runnext.
-/// Loads only (no CAS): the spin loop's cheap test before a real steal.
+/// Anything a spinning M on pp could take now: the global queue, another P's rings or due timers. Loads only
+/// (no CAS): the spin loop's cheap test before a real steal. It reads neither runnext nor status, which the
+/// victim's owner writes at every hand-off and job (see P's layout); runnext is looked at by stealWork, and a P
+/// stuck in a job is sysmon's business.
 @inline(__always)
 func stealableWork(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) -> Bool {
     if gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 { return true }
@@ -529,7 +531,6 @@ func stealableWork(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutabl
         let v = sched.pointee.allp[i].unsafelyUnwrapped
         if v == pp { continue }
         if !qempty(v.pointer(to: \.high)!) || !qempty(v.pointer(to: \.runq)!) { return true }
-        if gort_load_relaxed(v.pointer(to: \.runnext)!) != 0 && runnextStealable(v) { return true }
         if gort_load_relaxed(v.pointer(to: \.timer0When)!) != 0 { return true }
     }
     return false

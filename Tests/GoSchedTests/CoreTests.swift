@@ -13,6 +13,20 @@ private struct StressCtx {
 }
 
 final class CoreTests: XCTestCase {
+    func testPLayoutKeepsOwnerWritesOffPolledLines() {
+        // What spinning Ms poll (the rings, timer0When) must not share a cache line with what the owner writes at
+        // every job (status, schedtick) or hand-off (runnext). Ps are 128-byte aligned.
+        let off = { (k: PartialKeyPath<P>) in MemoryLayout<P>.offset(of: k)! / 64 }
+        XCTAssertEqual(off(\P.status), 0)
+        XCTAssertEqual(off(\P.schedtick), 0)
+        XCTAssertEqual(off(\P.jobsRun), 0)
+        XCTAssertEqual(off(\P.runnext), 1)
+        XCTAssertEqual(off(\P.high), 2)
+        XCTAssertEqual(off(\P.runq), 2)
+        XCTAssertEqual(off(\P.timer0When), 3)
+        XCTAssertEqual(off(\P.sysmonTick), 4)
+    }
+
     func testMillionsOfRawGsRunExactlyOnce() {
         for procs in [1, 2, 4] {
             let sched = Scheduler(procs: procs)
