@@ -317,8 +317,9 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             var found = false
             while !found && gort_load_acquire(sched.pointer(to: \.stopping)!) == 0 {
                 for _ in 0..<64 { gort_cpu_relax() }
-                found = stealableWork(sched, pp)
-                if nanotime() >= until { break }
+                let now = nanotime()
+                found = stealableWork(sched, pp, now: now)
+                if now >= until { break }
             }
             if found { continue top }
         }
@@ -520,18 +521,20 @@ func runnextStealable(_ victim: UnsafeMutablePointer<P>) -> Bool {
     return true
 }
 
-/// Anything a spinning M on pp could take now: the global queue, another P's rings or due timers. Loads only
+/// Anything a spinning M on pp could take now: the global queue, another P's rings or its due timers. Loads only
 /// (no CAS): the spin loop's cheap test before a real steal. It reads neither runnext nor status, which the
 /// victim's owner writes at every hand-off and job (see P's layout); runnext is looked at by stealWork, and a P
 /// stuck in a job is sysmon's business.
 @inline(__always)
-func stealableWork(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) -> Bool {
+func stealableWork(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, now: UInt64) -> Bool {
     if gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 { return true }
     for i in 0..<sched.allpCount {
         let v = sched.pointee.allp[i].unsafelyUnwrapped
         if v == pp { continue }
         if !qempty(v.pointer(to: \.high)!) || !qempty(v.pointer(to: \.runq)!) { return true }
-        if gort_load_relaxed(v.pointer(to: \.timer0When)!) != 0 { return true }
+        // Only timers already due: a pending Task.sleep elsewhere is no reason to keep spinning.
+        let w = gort_load_relaxed(v.pointer(to: \.timer0When)!)
+        if w != 0 && w <= now { return true }
     }
     return false
 }
