@@ -117,8 +117,13 @@ func cRealloc(_ p: UnsafeMutableRawPointer?, _ size: UInt, call: StaticString) -
     // Moving a growing large object: leave it a quarter more room, so a buffer grown by small appends is copied
     // O(log n) times, not once per page (small objects get the same effect from their size classes).
     let want = size > old && size > UInt(maxSmallSize) && size < UInt.max / 2 ? size + size / 4 : size
-    guard let q = cMalloc(want, align: 16, zero: false) ?? (want != size ? cMalloc(size, align: 16, zero: false) : nil)
-    else { return nil }
+    var q = cMalloc(want, align: 16, zero: false)
+    if q == nil && want != size {
+        let e = gort_errno()
+        q = cMalloc(size, align: 16, zero: false)
+        if q != nil { gort_set_errno(e) }  // success: errno as the caller left it
+    }
+    guard let q else { return nil }
     q.copyMemory(from: p, byteCount: Int(min(old, size)))
     h.free(currentThreadCache(), UInt(bitPattern: p), call: call)
     return q

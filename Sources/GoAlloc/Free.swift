@@ -57,8 +57,11 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         if sc == 0 { return freeSlow(c, s, p, call: call) }
         let w = Int(idx &>> 6)
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
+        let gen = gort_load32_acquire(&s.pointee.gen)
         if gort_load_relaxed(s.pointee.allocBits + w) & bit == 0 { doubleFree(p, call) }
         if gort_fetch_or_acqrel(s.pointee.freeBits + w, bit) & bit != 0 { doubleFree(p, call) }
+        // Freed and recycled under us (see MSpan.gen): our bit may sit in another span's freeBits. Abort now.
+        if gort_load32_acquire(&s.pointee.gen) != gen { doubleFree(p, call) }
         if gort_load_relaxed(&s.pointee.hasRemoteFrees) == 0 && gort_exchange_acqrel(&s.pointee.hasRemoteFrees, 1) == 0 {
             let m = central(s.pointee.spanclass)
             if s.pointee.inFull != 0 { gort_fetch_add_relaxed(&m.pointee.pendingFull, 1) }
@@ -79,7 +82,10 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         }
         // A large object: its span goes back to the heap now. Claim it with its single alloc bit (atomic, so
         // two racing frees of one large object cannot both get here).
+        let gen = gort_load32_acquire(&s.pointee.gen)
         if gort_fetch_and_acqrel(s.pointee.allocBits, ~UInt64(1)) & 1 == 0 { doubleFree(p, call) }
+        // A racing free of the same object won, and the struct was already recycled: do not free its new span.
+        if gort_load32_acquire(&s.pointee.gen) != gen || s.pointee.startAddr != p { doubleFree(p, call) }
         freeSpan(s)
     }
 

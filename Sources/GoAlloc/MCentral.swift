@@ -99,6 +99,14 @@ extension UnsafeMutablePointer where Pointee == MCentral {
         let sg = sweepgen
         s.pointee.sweepgen = sg
         if s.pointee.allocCount == 0 {
+            // Every object is free, so a remote free still pending (its bit set, its flag not yet) freed a free
+            // object: a double free racing with the free that emptied the span. Abort rather than free the span
+            // under it.
+            for w in 0..<s.pointee.bitsWords where gort_load_relaxed(s.pointee.freeBits + w) != 0 {
+                let bit = UInt(gort_load_relaxed(s.pointee.freeBits + w).trailingZeroBitCount)
+                fatal("double free (racing the free that emptied its span)", call: "free",
+                      pointer: s.pointee.startAddr &+ (UInt(w) << 6 &+ bit) &* s.pointee.elemsize)
+            }
             gort_store_relaxed(&s.pointee.owner, 0)
             h.freeSpan(s)
             return

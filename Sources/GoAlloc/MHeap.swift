@@ -145,8 +145,10 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             if growLocked(npages, alignPages) { base = pageAllocLocked(npages, alignPages) }
             if base == 0 { pointee.lock.unlock(); return nil }
         }
-        guard let s = allocMSpanLocked(), let bits = allocBitsLocked(bitsLog, for: s) else {
-            pageFreeLocked(base, npages)
+        guard let s = allocMSpanLocked() else { pointee.lock.unlock(); return nil }
+        guard let bits = allocBitsLocked(bitsLog, for: s) else {
+            s.pointee.next = pointee.deadSpans  // the pages were never marked allocated: nothing else to undo
+            pointee.deadSpans = s
             pointee.lock.unlock()
             return nil
         }
@@ -190,6 +192,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         pointee.stats.spansInUse -= 1
         freeBitsLocked(s.pointee.allocBits, Int(s.pointee.bitsLog), of: s)
         s.pointee.state = MSpanState.dead.rawValue
+        gort_store32_release(&s.pointee.gen, s.pointee.gen &+ 1)
         s.pointee.next = pointee.deadSpans
         pointee.deadSpans = s
         if pointee.config.checkInvariants { checkInvariantsLocked() }
@@ -199,7 +202,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     private func allocMSpanLocked() -> UnsafeMutablePointer<MSpan>? {
         if let s = pointee.deadSpans {
             pointee.deadSpans = s.pointee.next
+            let gen = s.pointee.gen
             s.initialize(to: MSpan())
+            s.pointee.gen = gen
             return s
         }
         guard pointee.allspansCount < pointee.allspansCapacity, let raw = pointee.spanalloc.alloc() else { return nil }

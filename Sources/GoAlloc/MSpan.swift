@@ -69,6 +69,11 @@ public struct MSpan {
     var inlineBits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     /// 1 while the span sits in one of its MCentral's full sets (a hint for the sweeper's accounting).
     var inFull: UInt8 = 0
+    /// Bumped each time the MSpan struct is freed (MHeap.freeSpan, under lock) and kept across reuse. A remote
+    /// free reads it before its checks and after its atomic: a change means the span was freed and recycled
+    /// meanwhile, which only a racing double free can cause (the struct's bitmaps may already describe another
+    /// span), so it aborts instead of leaving its bit in the wrong span.
+    var gen: UInt32 = 0
 
     // ---- Line 3 ----
     /// Holder only. Go: freeindex (here word-granular: the first object of the next word to scan).
@@ -210,10 +215,11 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             }
             gort_store_relaxed(pointee.allocBits + w, a & ~f)
             if pointee.allocBits + w == pointee.cacheWord { pointee.allocCache |= f }  // keep the mirror exact
-            freed &+= UInt64(f.nonzeroBitCount)
-        }
-        if freed != 0 {
-            gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- freed)
+            // allocCount drops with each word taken, so MemStats (live = allocCount - pending bits) never sees a
+            // word's frees in neither place.
+            let n = UInt64(f.nonzeroBitCount)
+            gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- n)
+            freed &+= n
         }
         return freed
     }

@@ -7,7 +7,9 @@
 // mallocs are its frees plus its live objects, and the live objects are read from the spans at read time (each
 // in-use span's allocCount, less the remote frees still waiting in its freeBits). readMemStats sums everything
 // under the lock. Identities (asserted by tests): HeapSys == HeapInuse + HeapIdle; HeapObjects == Mallocs -
-// Frees; HeapReleased <= HeapIdle. Exact whenever no other thread is allocating at the moment of the read.
+// Frees; HeapReleased <= HeapIdle. Exact when no other thread allocates or frees during the read (the
+// background sweeper included); otherwise Mallocs may be off by the few objects in flight, as Go's figures are
+// between its stop-the-world reads.
 import CGoRuntime
 
 /// Page and large-object counters (MHeap.lock).

@@ -78,7 +78,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     }
 
     /// Go: debug.FreeOSMemory. Sweeps every span no cache holds and returns every free page to the OS.
-    /// Spans held by live MCaches (other threads' current spans) stay; call MCache release to include them.
+    /// Spans held by live MCaches (their current and retained spans, RetainedSpans.swift) stay; their owners
+    /// free the emptied ones, and MCache release hands them all back. After fork(), the child's copies of other
+    /// threads' caches keep their spans (those threads are gone; their objects stay allocated as in the parent).
     @discardableResult
     public func releaseMemory() -> Int {
         sweepCentrals(all: true)
