@@ -12,6 +12,11 @@
 // no ARC. Reference stores go through `m.store`, which runs the write barrier; scalar stores are plain.
 //
 // A cycle, in Go's phases (run by the coordinator thread, or synchronously by collect() with no threads):
+// The two stop-the-world phases run by handoff (GC.handOff): the coordinator posts the phase and the first
+// mutator to reach a safepoint runs it, already stopped itself, so a stop never waits for a mutator that the
+// OS has descheduled unless another mutator is already stopped (Go runs sweep termination on the goroutine
+// whose allocation triggered the cycle, for the same effect). With no mutator in a scope, the coordinator
+// runs the phase.
 //   1. Sweep termination (STW): finish sweeping; turn the write barrier on; phase = mark; gray the shadow
 //      stacks and the finalizer queue. From here new objects are allocated black.
 //   2. Concurrent mark: the coordinator marks roots (root table, finalizer objects' children) and drains gray
@@ -45,6 +50,9 @@ public struct GCConfig: Sendable {
     public var memoryLimit: UInt64 = UInt64.max
     /// GODEBUG=gctrace=1.
     public var gctrace = false
+    /// GODEBUG=gcstwtrace=1 (GoGC's own): one more line per cycle, where each stop-the-world pause's time
+    /// went (waiting for mutators to stop, then each piece of work done with the world stopped).
+    public var stwtrace = false
     public var checkmark: CheckmarkMode = .off
     /// GOMAXPROCS (the pacer's P count; background marking targets 25% of it).
     public var procs = gcProcs()
@@ -70,6 +78,7 @@ public struct GCConfig: Sendable {
         if let e = getenv("GODEBUG") {
             GODEBUG.forEach(e) { k, v in
                 if k == GODEBUG.key("gctrace") { c.gctrace = v != 0 }
+                if k == GODEBUG.key("gcstwtrace") { c.stwtrace = v != 0 }
                 if k == GODEBUG.key("gccheckmark") { c.checkmark = v != 0 ? .abort : .off }
             }
         }
@@ -113,6 +122,15 @@ public final class GC: @unchecked Sendable {
     /// Shading from threads that are not mutators (Root/Weak deinit): sharedLock guards sharedWork.
     let sharedLock: UnsafeMutablePointer<GCLock>
     let sharedWork: UnsafeMutablePointer<GCWork>
+    /// The cycle in progress and the state of its stop-the-world phases. Owned by the coordinator, except
+    /// while a phase it posted runs on the mutator that claimed it (see `handOff`; the claim's acq_rel
+    /// exchange and the handoffDone bump hand them over and back).
+    var cycle = CycleTimes()
+    var markRestarts = 0
+    var markTerminated = false
+    /// Bytes marked by the last cycle (the assist ratio's expected scan work). Written in mark termination,
+    /// read in sweep termination: both phases of the same owner (above).
+    var lastHeapMarked: UInt64 = 0
     var statsStore = GCStats()
     let statsLock: UnsafeMutablePointer<GCLock>
     let startNanos = monoNanos()
@@ -194,8 +212,12 @@ public final class GC: @unchecked Sendable {
 
     // MARK: stop the world
 
-    /// Stops every mutator at a scope boundary or safepoint. Returns with registryLock held.
-    func stopTheWorld() {
+    /// Stops every mutator at a scope boundary or safepoint. Returns with registryLock held, and how the
+    /// wait went (GODEBUG=gcstwtrace).
+    @discardableResult
+    func stopTheWorld() -> StopWait {
+        let t0 = monoNanos()
+        var w = StopWait()
         registryLock.lock()
         _ = gort_exchange32_acqrel(&state.pointee.stw, 1)
         gort_fence_seqcst()   // pairs with the fence in Mutation.unpark
@@ -205,13 +227,18 @@ public final class GC: @unchecked Sendable {
                 let ack = gort_load32_acquire(&state.pointee.stwAck)
                 if gort_load_acquire(&m.pointee.status) == 0 { break }
                 spins += 1
-                // Spin first, then yield, and sleep only after ~100 us: a futex sleep costs a wakeup, which on a
-                // loaded machine is a scheduling delay of milliseconds added to the pause.
+                // Spin briefly, yield a little, then sleep until the mutator's park wakes us (its fence makes
+                // the wakeup reliable; the timeout is a guard). Long yield loops do not help: a mutator that
+                // is not at a safepoint within microseconds is not running (descheduled by the OS), and under
+                // EEVDF a yielding thread may not even let it onto this CPU.
                 if spins < 64 { gort_cpu_relax(); continue }
-                if spins < 64 + 200 { sched_yield(); continue }
-                futexWait(&state.pointee.stwAck, ack, 200_000)
+                if spins < 64 + 16 { w.yields += 1; sched_yield(); continue }
+                w.sleeps += 1
+                futexWait(&state.pointee.stwAck, ack, 1_000_000)
             }
         }
+        w.nanos = monoNanos() - t0
+        return w
     }
 
     func startTheWorld() {
@@ -277,31 +304,98 @@ public final class GC: @unchecked Sendable {
         }
     }
 
-    /// One whole cycle, phases in order. Caller: the coordinator (or collect() when not concurrent).
+    /// One whole cycle, phases in order. Caller: the coordinator (or collect() when not concurrent). The two
+    /// stop-the-world phases run by handoff (see `handOff`): on the first mutator to reach a safepoint, or here
+    /// when no mutator is inside a scope.
     func runCycle(forced: Bool) {
-        var t = CycleTimes()
-        t.forced = forced
-        t.start = monoNanos()
-        t.heapStart = gort_load_relaxed(&state.pointee.heapLive)
+        cycle = CycleTimes()
+        cycle.forced = forced
+        cycle.start = monoNanos()
+        cycle.heapStart = gort_load_relaxed(&state.pointee.heapLive)
+        markRestarts = 0
         gort_store_release(&state.pointee.started, gort_load_relaxed(&state.pointee.started) + 1)
-        sweepTermination(&t)
-        let cpu0 = threadCPUNanos()
-        t.markStart = monoNanos()
+        handOff(.sweepTermination)
+        cycle.markStart = monoNanos()
+        var cpu0 = threadCPUNanos()
         markRoots()
-        concurrentMark()
-        let stopBegan = awaitMarkDone(&t)
-        t.markCPU = threadCPUNanos() - cpu0
-        markTermination(&t, stopBegan: stopBegan)
+        while true {
+            concurrentMark()
+            cycle.markCPU += threadCPUNanos() - cpu0
+            handOff(.markDone)
+            if markTerminated { break }
+            cpu0 = threadCPUNanos()
+        }
         sweep()
         state.clearMarks(parity: Int(gort_load_relaxed(&state.pointee.markParity)) ^ 1)
-        finishCycle(&t)
+        finishCycle(&cycle)
+    }
+
+    // MARK: stop-the-world phases by handoff
+
+    /// A stop-the-world phase posted in GCState.handoff.
+    enum Handoff: UInt32 {
+        case none = 0
+        /// Phase 1.
+        case sweepTermination = 1
+        /// Go: gcMarkDone. Stop the world; if mutators held gray objects, restart it (marking resumes),
+        /// else run mark termination (phase 3).
+        case markDone = 2
+    }
+
+    /// Runs a stop-the-world phase. Go runs sweep termination on the goroutine whose allocation started the
+    /// cycle, so that stop waits for no one but the other Ps. Here the coordinator posts the phase and the
+    /// first mutator to reach a safepoint or leave its scope runs it (`runHandoff`), with itself already
+    /// stopped: a mutator that the OS has descheduled delays the phase, but not with the world stopped. When
+    /// no mutator is inside a scope, nobody will come, and the coordinator claims the phase itself. The
+    /// claim is an exchange of GCState.handoff to 0, so exactly one thread runs the phase; it owns `cycle`
+    /// and the other phase state until it bumps handoffDone (release), which the coordinator waits for.
+    func handOff(_ kind: Handoff) {
+        guard config.concurrent else { runPhase(kind); return }
+        let done0 = gort_load32_acquire(&state.pointee.handoffDone)
+        gort_store32_release(&state.pointee.handoff, kind.rawValue)
+        while gort_load32_acquire(&state.pointee.handoffDone) == done0 {
+            if !anyMutatorRunning() {
+                if gort_exchange32_acqrel(&state.pointee.handoff, 0) == kind.rawValue { runPhase(kind); return }
+                // Otherwise a mutator claimed it a moment ago: wait for it to finish.
+            }
+            futexWait(&state.pointee.handoffDone, done0, 50_000)
+        }
+    }
+
+    /// Called by a mutator that has just parked (status 0) and saw a posted phase: claims and runs it.
+    func runHandoff() {
+        let k = gort_exchange32_acqrel(&state.pointee.handoff, 0)
+        guard let kind = Handoff(rawValue: k), kind != .none else { return }
+        runPhase(kind)
+        _ = gort_fetch_add32_acqrel(&state.pointee.handoffDone, 1)
+        _ = gort_futex_wake(&state.pointee.handoffDone, 1)
+    }
+
+    func runPhase(_ kind: Handoff) {
+        switch kind {
+        case .none: break
+        case .sweepTermination: sweepTermination(&cycle)
+        case .markDone: markDone(&cycle)
+        }
+    }
+
+    /// True when some registered mutator is inside a scope (and not parked at a safepoint). A hint for
+    /// `handOff`: stopTheWorld waits for every mutator anyway.
+    func anyMutatorRunning() -> Bool {
+        registryLock.lock()
+        var any = false
+        forEachMutator { m in if gort_load_acquire(&m.pointee.status) != 0 { any = true } }
+        registryLock.unlock()
+        return any
     }
 
     /// Phase 1 (STW).
     func sweepTermination(_ t: inout CycleTimes) {
-        stopTheWorld()
+        let w0 = monoNanos()
+        t.stop1 = stopTheWorld()
         let t0 = monoNanos()
         sweepUnswept()   // normally nothing is left: the previous cycle swept to the end
+        t.stSweep = monoNanos() - t0
         let parity = Int(gort_load_relaxed(&state.pointee.numGC) & 1)
         gort_store_relaxed(&state.pointee.markParity, UInt64(parity))
         gort_store_relaxed(&state.pointee.heapMarked, 0)
@@ -309,7 +403,7 @@ public final class GC: @unchecked Sendable {
         let goal = gort_load_relaxed(&state.pointee.goal)
         // Go: assistWorkPerByte = expected scan work / heap distance to the goal. Expected scan work: the
         // last cycle's marked heap (in words), or the whole live heap on the first cycle.
-        let expected = Double(max(statsStore.heapMarked, 1 << 20)) / 8
+        let expected = Double(max(lastHeapMarked, 1 << 20)) / 8
         let distance = Double(goal > live ? max(goal - live, 1 << 20) : 1 << 20)
         state.assistRatio = expected / distance
         coordWork.pointee.bitmap = parity
@@ -326,7 +420,7 @@ public final class GC: @unchecked Sendable {
         gort_store_relaxed(&state.pointee.phase, GCPhase.mark.rawValue)
         t.stw1 = monoNanos() - t0
         startTheWorld()
-        t.stw1Total = monoNanos() - t.start
+        t.stw1Total = monoNanos() - w0
     }
 
     /// Root table and finalizer objects' children (concurrent with mutators).
@@ -373,28 +467,30 @@ public final class GC: @unchecked Sendable {
     }
 
     /// Go: gcMarkDone. Stops the world and collects every mutator's gray objects (barrier shades, leftovers
-    /// of assists). If there are any, the world restarts and concurrent marking resumes: mark termination must
-    /// not trace a large subgraph with the world stopped (a gray object can stand for millions of white ones).
-    /// After `maxMarkRestarts` the rest is drained in mark termination. Returns with the world stopped and the
-    /// time that last stop began; the restarts' pauses go to `t.restartPause`.
-    func awaitMarkDone(_ t: inout CycleTimes) -> Int64 {
+    /// of assists). If there are any, the world restarts and concurrent marking resumes (`markTerminated`
+    /// false): mark termination must not trace a large subgraph with the world stopped (a gray object can
+    /// stand for millions of white ones). After `maxMarkRestarts` the rest is drained in mark termination.
+    /// The restarts' pauses go to `t.restartPause`.
+    func markDone(_ t: inout CycleTimes) {
         let maxMarkRestarts = 3
-        var restarts = 0
-        while true {
-            let w0 = monoNanos()
-            stopTheWorld()
-            forEachMutator { m in state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 }) }
-            sharedLock.lock(); state.flush(sharedWork); sharedLock.unlock()
-            let more = gort_load_relaxed(&state.pointee.nfull) != 0 || state.hasLocalWork(coordWork)
-            if !more || restarts == maxMarkRestarts || !config.concurrent { return w0 }
+        let w0 = monoNanos()
+        t.stop2 = stopTheWorld()
+        forEachMutator { m in state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 }) }
+        sharedLock.lock(); state.flush(sharedWork); sharedLock.unlock()
+        let more = gort_load_relaxed(&state.pointee.nfull) != 0 || state.hasLocalWork(coordWork)
+        if more && markRestarts < maxMarkRestarts && config.concurrent {
             startTheWorld()
             t.restartPause += monoNanos() - w0
-            restarts += 1
-            concurrentMark()
+            markRestarts += 1
+            t.restarts = markRestarts
+            markTerminated = false
+            return
         }
+        markTermination(&t, stopBegan: w0)
+        markTerminated = true
     }
 
-    /// Phase 3 (STW; the world was stopped by awaitMarkDone at `stopBegan`).
+    /// Phase 3 (STW; the world was stopped by markDone at `stopBegan`).
     func markTermination(_ t: inout CycleTimes, stopBegan w0: Int64) {
         let t0 = monoNanos()
         gort_store_relaxed(&state.pointee.phase, GCPhase.markTermination.rawValue)
@@ -407,6 +503,8 @@ public final class GC: @unchecked Sendable {
         t.assistCPU = assist
         sharedLock.lock(); state.flush(sharedWork); sharedLock.unlock()
         state.drain(coordWork, budget: Int.max)
+        let tDrain = monoNanos()
+        t.mtDrain = tDrain - t0
         let parity = Int(gort_load_relaxed(&state.pointee.markParity))
         // Weak references to unmarked objects clear before finalizers resurrect anything (Go's order).
         t.weakCleared = weaks.clearUnmarked { p in state.isMarked(p, parity) }
@@ -414,9 +512,15 @@ public final class GC: @unchecked Sendable {
         t.finalizersQueued = fin.queueUnmarked(isMarked: { p in state.isMarked(p, parity) }) { p in state.shade(p, coordWork) }
         state.drain(coordWork, budget: Int.max)
         state.flush(coordWork)
+        let tWeak = monoNanos()
+        t.mtWeakFin = tWeak - tDrain
         if state.pointee.checkmark != 0 { runCheckmark(parity) }
+        let tCheck = monoNanos()
+        t.mtCheckmark = tCheck - tWeak
         t.heapMarked = gort_load_relaxed(&state.pointee.heapMarked)
         t.heapEnd = gort_load_relaxed(&state.pointee.heapLive)
+        t.heapInuse = UInt64(heap.gcInuseBytes)
+        lastHeapMarked = t.heapMarked
         // Go: heapLive = heapMarked at mark termination. Everything allocated during mark was allocated black
         // and so is in heapMarked (mutators' unflushed counts are dropped for that reason; at mark start they
         // were all flushed by park). Unmarked objects are no longer counted: sweeping frees them without
@@ -440,6 +544,7 @@ public final class GC: @unchecked Sendable {
         pace(marked: t.heapMarked, stackBytes: t.stackBytes)
         gort_store_relaxed(&state.pointee.numGC, gort_load_relaxed(&state.pointee.numGC) + 1)
         t.stw2 = monoNanos() - t0
+        t.mtCaches = monoNanos() - tCheck
         t.markWall = w0 - t.markStart
         startTheWorld()
         // Restart pauses count as mark termination's (conservative: reported as one longer pause).

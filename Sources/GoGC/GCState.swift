@@ -80,6 +80,12 @@ struct GCState {
     var stw: UInt32 = 0
     /// Futex word: bumped by a mutator that stops (leaves a scope or parks) while `stw` is set.
     var stwAck: UInt32 = 0
+    /// A stop-the-world phase posted by the coordinator for the first mutator at a safepoint to run
+    /// (GC.Handoff raw value, 0: none). Stored with release by the coordinator; claimed by an acq_rel
+    /// exchange to 0 (by a parked mutator or the coordinator); mutators poll it with relaxed loads.
+    var handoff: UInt32 = 0
+    /// Futex word: bumped (acq_rel) by a mutator when a phase it claimed is done; the coordinator waits on it.
+    var handoffDone: UInt32 = 0
     /// Futex word the coordinator sleeps on; bumped by whoever requests a cycle.
     var wake: UInt32 = 0
     /// Futex word: bumped after every completed cycle (collect() waits on it).

@@ -139,8 +139,8 @@ extension Mutation {
     func safepointSlow() {
         let g = gc
         if gort_load_relaxed(&g.pointee.phase) != 0 { g.flush(gcwPtr) }
-        if gort_load32_relaxed(&g.pointee.stw) != 0 {
-            park()
+        if gort_load32_relaxed(&g.pointee.stw) | gort_load32_relaxed(&g.pointee.handoff) != 0 {
+            park()   // runs a posted stop-the-world phase, if no one has claimed it yet
             unpark()
         }
     }
@@ -160,10 +160,16 @@ extension Mutation {
         }
         // Release: the coordinator, after its acquire load of status, sees our cache, buffers and stack.
         gort_store_release(&m.pointee.status, 0)
+        // seq_cst fence: orders the status store before the stw load (Dekker with stopTheWorld, which stores
+        // stw, fences, then loads every status): either it sees us stopped, or we see stw and wake it.
+        gort_fence_seqcst()
         if gort_load32_acquire(&g.pointee.stw) != 0 {
             _ = gort_fetch_add32_acqrel(&g.pointee.stwAck, 1)
             _ = gort_futex_wake(&g.pointee.stwAck, 1)
         }
+        // A posted stop-the-world phase: run it now, stopped as we are (Go: the goroutine that triggers a
+        // cycle runs its sweep termination).
+        if gort_load32_relaxed(&g.pointee.handoff) != 0 { GC.owner(of: g).runHandoff() }
         if overTrigger { GC.owner(of: g).requestCycle(forced: false) }
     }
 
