@@ -131,6 +131,11 @@ public final class GC: @unchecked Sendable {
     /// Bytes marked by the last cycle (the assist ratio's expected scan work). Written in mark termination,
     /// read in sweep termination: both phases of the same owner (above).
     var lastHeapMarked: UInt64 = 0
+    /// The current goal is the minimum heap, not GOGC's (set by pace in mark termination; same owner).
+    var goalIsFloor = true
+    /// HeapInuse minus the marked bytes right after the last sweep: span fragmentation, which GOMEMLIMIT's
+    /// goal leaves room for. Written by the coordinator after sweeping, read by pace (same owner).
+    var heapOverhead: UInt64 = 0
     var statsStore = GCStats()
     let statsLock: UnsafeMutablePointer<GCLock>
     let startNanos = monoNanos()
@@ -316,16 +321,17 @@ public final class GC: @unchecked Sendable {
         gort_store_release(&state.pointee.started, gort_load_relaxed(&state.pointee.started) + 1)
         handOff(.sweepTermination)
         cycle.markStart = monoNanos()
-        var cpu0 = threadCPUNanos()
+        let cpu0 = threadCPUNanos()
         markRoots()
+        cycle.markCPU += threadCPUNanos() - cpu0
         while true {
             concurrentMark()
-            cycle.markCPU += threadCPUNanos() - cpu0
             handOff(.markDone)
             if markTerminated { break }
-            cpu0 = threadCPUNanos()
         }
         sweep()
+        let inuse = UInt64(heap.gcInuseBytes)
+        heapOverhead = inuse > cycle.heapMarked ? inuse - cycle.heapMarked : 0
         state.clearMarks(parity: Int(gort_load_relaxed(&state.pointee.markParity)) ^ 1)
         finishCycle(&cycle)
     }
@@ -353,8 +359,9 @@ public final class GC: @unchecked Sendable {
         guard config.concurrent else { runPhase(kind); return }
         let done0 = gort_load32_acquire(&state.pointee.handoffDone)
         gort_store32_release(&state.pointee.handoff, kind.rawValue)
+        futexWakeAll(&state.pointee.handoff)   // mutators in waitForMark
         while gort_load32_acquire(&state.pointee.handoffDone) == done0 {
-            if !anyMutatorRunning() {
+            if runningMutators() == 0 {
                 if gort_exchange32_acqrel(&state.pointee.handoff, 0) == kind.rawValue { runPhase(kind); return }
                 // Otherwise a mutator claimed it a moment ago: wait for it to finish.
             }
@@ -379,14 +386,14 @@ public final class GC: @unchecked Sendable {
         }
     }
 
-    /// True when some registered mutator is inside a scope (and not parked at a safepoint). A hint for
-    /// `handOff`: stopTheWorld waits for every mutator anyway.
-    func anyMutatorRunning() -> Bool {
+    /// How many registered mutators are inside a scope (not parked at a safepoint) at this moment. A hint
+    /// (`handOff`, idle marking): stopTheWorld waits for every mutator anyway.
+    func runningMutators() -> Int {
         registryLock.lock()
-        var any = false
-        forEachMutator { m in if gort_load_acquire(&m.pointee.status) != 0 { any = true } }
+        var n = 0
+        forEachMutator { m in if gort_load_acquire(&m.pointee.status) != 0 { n += 1 } }
         registryLock.unlock()
-        return any
+        return n
     }
 
     /// Phase 1 (STW).
@@ -443,6 +450,12 @@ public final class GC: @unchecked Sendable {
         let slice: Int64 = 1_000_000
         while true {
             let t0 = monoNanos()
+            let cpu0 = threadCPUNanos()
+            // Go: idle mark workers. A P that no mutator runs on marks at full speed; here, when fewer
+            // mutators are inside scopes than GOMAXPROCS, this slice is such a worker's and is not followed by
+            // a sleep. Marking sooner means less allocation during mark, which is all allocated black:
+            // floating garbage that inflates the marked heap and so the next goal.
+            let idle = runningMutators() - Int(gort_load_acquire(&state.pointee.assistWaiters)) < config.procs
             var worked = false
             while monoNanos() - t0 < slice {
                 if state.drain(coordWork, budget: 16384) == 0 { break }
@@ -458,10 +471,15 @@ public final class GC: @unchecked Sendable {
                 && gort_load_acquire(&state.pointee.nbusy) == 0 {
                 return   // mutators may still hold gray objects: mark termination flushes and drains them
             }
-            if util < 1 {
+            if idle { cycle.idleCPU += threadCPUNanos() - cpu0 } else { cycle.markCPU += threadCPUNanos() - cpu0 }
+            if util < 1 && !idle {
                 let busy = monoNanos() - t0
                 let sleep = Int64(Double(busy) * (1 - util) / util)
-                if sleep > 0 { var ts = timespec(tv_sec: 0, tv_nsec: Int(min(sleep, 50_000_000))); nanosleep(&ts, nil) }
+                // On markWake: a mutator that starts waiting for mark (over the goal) ends the sleep.
+                let w = gort_load32_acquire(&state.pointee.markWake)
+                if sleep > 0 && gort_load_acquire(&state.pointee.assistWaiters) == 0 {
+                    futexWait(&state.pointee.markWake, w, min(sleep, 50_000_000))
+                }
             }
         }
     }
@@ -520,6 +538,9 @@ public final class GC: @unchecked Sendable {
         t.heapMarked = gort_load_relaxed(&state.pointee.heapMarked)
         t.heapEnd = gort_load_relaxed(&state.pointee.heapLive)
         t.heapInuse = UInt64(heap.gcInuseBytes)
+        // The "heap within 2.2x of live": this cycle's peak against the live heap the previous cycle
+        // marked (Go's "live heap"; the goal was made from it), unless the goal was the minimum heap.
+        if !goalIsFloor && lastHeapMarked > 0 { t.heapOverLive = Double(t.heapInuse) / Double(lastHeapMarked) }
         lastHeapMarked = t.heapMarked
         // Go: heapLive = heapMarked at mark termination. Everything allocated during mark was allocated black
         // and so is in heapMarked (mutators' unflushed counts are dropped for that reason; at mark start they
@@ -555,14 +576,21 @@ public final class GC: @unchecked Sendable {
     /// The pacer. Go: gcControllerState.commit (heap goal) and the trigger.
     func pace(marked: UInt64, stackBytes: UInt64) {
         var goal = UInt64.max
+        goalIsFloor = false
         if let pct = config.gcPercent {
             goal = marked + (marked + stackBytes + UInt64(roots.count * 8)) * UInt64(pct) / 100
-            goal = max(goal, config.minimumHeap * UInt64(pct) / 100)
+            let floor = config.minimumHeap * UInt64(pct) / 100
+            if goal < floor { goal = floor; goalIsFloor = true }
         }
         if config.memoryLimit != UInt64.max {
-            // Soft limit: the goal never exceeds the limit minus collector metadata, but stays above live.
-            let limitGoal = config.memoryLimit > marked ? config.memoryLimit : marked + (marked >> 4) + (1 << 20)
-            goal = min(goal, max(limitGoal, marked + (1 << 20)))
+            // Soft limit on the memory the heap occupies (Go counts all runtime memory; here HeapInuse): the
+            // goal, in object bytes, leaves room for the fragmentation the last sweep left (heapOverhead).
+            let room = config.memoryLimit > heapOverhead ? config.memoryLimit - heapOverhead : 0
+            // A marked heap at or above the room (live data, or floating garbage: what was allocated during
+            // the last mark): Go then collects back to back under a 50% CPU cap. GoGC has no CPU cap, so a
+            // minimum runway (1/32 of the marked heap, at least 256 KiB) keeps the mutator from waiting on
+            // mark all the time; small, so the heap overshoots the limit by little.
+            goal = min(goal, max(room, marked + max(marked / 32, 256 << 10)))
         }
         gort_store_relaxed(&state.pointee.goal, goal)
         let trigger = goal == UInt64.max ? UInt64.max : marked + (goal - marked) * 4 / 5
@@ -594,6 +622,24 @@ public final class GC: @unchecked Sendable {
                 heap.gcReturnSpan(s)
             }
         }
+    }
+
+    /// Go: sweep assist (deductSweepCredit). A mutator whose allocation passed the trigger while the last
+    /// cycle's sweep is unfinished sweeps up to `maxSpans` spans: the next cycle cannot start before that
+    /// sweep ends, and meanwhile allocation would run on past the goal. Any thread; each span popped is
+    /// held exclusively until it is returned. Returns the number swept.
+    @discardableResult
+    func sweepSome(_ maxSpans: Int) -> Int {
+        var n = 0
+        for spc in 2..<numSpanClasses {
+            while n < maxSpans, let s = heap.gcPopUnswept(spc) {
+                state.sweepSpan(s, keep: 0)
+                heap.gcReturnSpan(s)
+                n += 1
+            }
+            if n >= maxSpans { break }
+        }
+        return n
     }
 
     func largeAppend(_ p: UInt) {

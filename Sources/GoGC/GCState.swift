@@ -86,6 +86,12 @@ struct GCState {
     var handoff: UInt32 = 0
     /// Futex word: bumped (acq_rel) by a mutator when a phase it claimed is done; the coordinator waits on it.
     var handoffDone: UInt32 = 0
+    /// Mutators waiting in Mutation.waitForMark (acq_rel adds by them; the coordinator reads it to mark at
+    /// full speed while anyone waits).
+    var assistWaiters: UInt64 = 0
+    /// Futex word the coordinator sleeps on between mark slices; bumped (acq_rel) by a mutator that starts
+    /// waiting for mark, so the coordinator resumes at once.
+    var markWake: UInt32 = 0
     /// Futex word the coordinator sleeps on; bumped by whoever requests a cycle.
     var wake: UInt32 = 0
     /// Futex word: bumped after every completed cycle (collect() waits on it).

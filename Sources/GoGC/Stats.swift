@@ -41,6 +41,10 @@ public struct GCStats: Sendable {
     /// anything: the top of each cycle's sawtooth). The "heap within 2.2x of live" compares it with
     /// the live heap.
     public var peakHeapInuse: UInt64 = 0
+    /// The largest ratio, over cycles, of HeapInuse at a mark termination to the live heap the cycle before
+    /// marked (the heap the goal was computed from; Go's "live heap"). GOGC=100 aims at 2; the bar is
+    /// 2.2. Cycles whose goal was the minimum heap (tiny heaps) are left out. 0 before two cycles.
+    public var maxHeapOverLive: Double = 0
     public var finalizersRun: UInt64 = 0
     public var weakCleared: UInt64 = 0
     /// Checkmark: live objects the cycles failed to mark (always 0 unless the barrier is broken).
@@ -65,6 +69,7 @@ public struct GCStats: Sendable {
     public var text: String {
         "NumGC \(numGC)\nNumForcedGC \(numForcedGC)\nPauseTotalNs \(pauseTotalNs)\nMaxPauseNs \(maxPauseNs)\n" +
         "GCCPUFraction \(gcCPUFraction)\nNextGC \(nextGC)\nLastGC \(lastGC)\nHeapMarked \(heapMarked)\nHeapLive \(heapLive)\n" +
+        "HeapInuse \(heapInuse)\nPeakHeapInuse \(peakHeapInuse)\nMaxHeapOverLive \(maxHeapOverLive)\n" +
         "FinalizersRun \(finalizersRun)\nWeakCleared \(weakCleared)\nCheckmarkMisses \(checkmarkMisses)\n"
     }
     public var json: String {
@@ -85,12 +90,14 @@ struct CycleTimes {
     var stw2Total: Int64 = 0
     var restartPause: Int64 = 0  // stops of markDone that found more work (world restarted)
     var markWall: Int64 = 0
-    var markCPU: Int64 = 0
+    var markCPU: Int64 = 0       // background marking at the 25% target (Go: dedicated + fractional)
+    var idleCPU: Int64 = 0       // background marking while a P had no mutator (Go: idle mark workers)
     var assistCPU: Int64 = 0
     var heapStart: UInt64 = 0
     var heapEnd: UInt64 = 0
     var heapMarked: UInt64 = 0
     var heapInuse: UInt64 = 0    // HeapInuse at mark termination
+    var heapOverLive: Double = 0 // heapInuse over the previous cycle's marked heap (0: not measured)
     var stackBytes: UInt64 = 0
     var weakCleared = 0
     var finalizersQueued = 0
@@ -144,9 +151,10 @@ extension GC {
         s.lastGC = UInt64(end - startNanos)
         s.heapMarked = t.heapMarked
         s.peakHeapInuse = max(s.peakHeapInuse, t.heapInuse)
+        s.maxHeapOverLive = max(s.maxHeapOverLive, t.heapOverLive)
         s.weakCleared += UInt64(t.weakCleared)
         let procs = Int64(config.procs)
-        s.gcCPUNanos += t.markCPU + t.assistCPU + (t.stw1 + t.stw2) * procs
+        s.gcCPUNanos += t.markCPU + t.idleCPU + t.assistCPU + (t.stw1 + t.stw2) * procs
         let avail = Double(end - startNanos) * Double(procs)
         s.gcCPUFraction = avail > 0 ? Double(s.gcCPUNanos) / avail : 0
         statsStore = s
@@ -177,7 +185,7 @@ extension GC {
         let p = Int64(procs)
         var line = "gc \(n) @\(gctraceDecimal(UInt64(max(t.start - startNanos, 0)) / 1_000_000, 3))s \(Int(util * 100))%: "
         line += "\(ms(t.stw1Total))+\(ms(t.markWall))+\(ms(t.stw2Total)) ms clock, "
-        line += "\(ms(t.stw1 * p))+\(ms(t.assistCPU))/\(ms(t.markCPU))/0+\(ms(t.stw2 * p)) ms cpu, "
+        line += "\(ms(t.stw1 * p))+\(ms(t.assistCPU))/\(ms(t.markCPU))/\(ms(t.idleCPU))+\(ms(t.stw2 * p)) ms cpu, "
         line += "\(mb(t.heapStart))->\(mb(t.heapEnd))->\(mb(t.heapMarked)) MB, "
         line += "\(mb(goal)) MB goal, \(mb(t.stackBytes)) MB stacks, 0 MB globals, \(p) P"
         if t.forced { line += " (forced)" }
@@ -195,7 +203,8 @@ extension GC {
         line += " + sweep \(us(t.stSweep)) + other \(us(t.stw1 - t.stSweep)) us; "
         line += "mt \(us(t.stw2Total)) = restarts \(t.restarts) \(us(t.restartPause))"
         line += " + stop \(us(t.stop2.nanos)) (y\(t.stop2.yields) s\(t.stop2.sleeps)) + drain \(us(t.mtDrain))"
-        line += " + weakfin \(us(t.mtWeakFin)) + checkmark \(us(t.mtCheckmark)) + caches \(us(t.mtCaches)) us"
+        line += " + weakfin \(us(t.mtWeakFin)) + checkmark \(us(t.mtCheckmark)) + caches \(us(t.mtCaches)) us;"
+        line += " inuse \(t.heapInuse >> 10) KiB, start \(t.heapStart >> 10) KiB, end \(t.heapEnd >> 10) KiB"
         return line
     }
 
