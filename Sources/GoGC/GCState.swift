@@ -41,7 +41,8 @@ enum Geometry {
 
     static func check() {
         if pageShift != GoAlloc.pageShift || logHeapArenaBytes != GoAlloc.logHeapArenaBytes
-            || pagesPerArena != GoAlloc.pagesPerArena || GCArena.bitmapWords != heapArenaBitmapWords {
+            || pagesPerArena != GoAlloc.pagesPerArena || GCArena.bitmapWords != heapArenaBitmapWords
+            || heapAddrBits > Int(WorkBuf.sizeShift) {
             gcFatal("GoGC: Geometry disagrees with GoAlloc's constants")
         }
     }
@@ -53,6 +54,11 @@ struct WorkBuf {
     var n: Int = 0
     static var capacity: Int { @inline(__always) get { 510 } }   // 4 KiB blocks
     static var bytes: Int { 16 + capacity * 8 }
+    /// An entry is an object address, with the object's size in words in bits 48...63 when it is below
+    /// `sizeLimit` (GCState.shade), else 0 there.
+    static var sizeShift: UInt { @inline(__always) get { 48 } }
+    static var sizeLimit: UInt { @inline(__always) get { 1 << 16 } }
+    static var addressMask: UInt { @inline(__always) get { (1 << 48) - 1 } }
 }
 
 extension UnsafeMutablePointer where Pointee == WorkBuf {

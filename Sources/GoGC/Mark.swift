@@ -90,7 +90,10 @@ extension UnsafeMutablePointer where Pointee == GCState {
         guard let s = a.pointee.heapArena.gcSpan(at: p) else { badPointer(p) }
         gcw.pointee.markedBytes &+= UInt64(s.gcElemSize)
         if s.gcNoscan { return }
-        push(p, gcw)
+        // The object's size in words rides in the entry's top 16 bits (heap addresses fit in 48), so scan
+        // does not look the span up a second time; 0 there (objects of 512 KiB or more): scan looks it up.
+        let words = UInt(s.gcElemSize &>> 3)
+        push(words < WorkBuf.sizeLimit ? p | words &<< WorkBuf.sizeShift : p, gcw)
     }
 
     @inline(never) func badPointer(_ p: UInt) -> Never {
@@ -141,10 +144,15 @@ extension UnsafeMutablePointer where Pointee == GCState {
         return false
     }
 
-    /// Go: scanobject. Shades every reference in object `p`, per the pointer bitmap.
-    func scan(_ p: UInt, _ gcw: UnsafeMutablePointer<GCWork>) {
-        guard let a = arena(p), let s = a.pointee.heapArena.gcSpan(at: p) else { badPointer(p) }
-        var words = Int(s.gcElemSize &>> 3)
+    /// Go: scanobject. Shades every reference in object `p`, per the pointer bitmap. `knownWords`: the
+    /// object's size in words, or 0 to look it up in its span.
+    func scan(_ p: UInt, _ gcw: UnsafeMutablePointer<GCWork>, knownWords: Int = 0) {
+        guard let a = arena(p) else { badPointer(p) }
+        var words = knownWords
+        if words == 0 {
+            guard let s = a.pointee.heapArena.gcSpan(at: p) else { badPointer(p) }
+            words = Int(s.gcElemSize &>> 3)
+        }
         gcw.pointee.scanWork &+= words
         var addr = p
         var arenaMeta = a
@@ -182,9 +190,9 @@ extension UnsafeMutablePointer where Pointee == GCState {
     func drain(_ gcw: UnsafeMutablePointer<GCWork>, budget: Int) -> Int {
         let start = gcw.pointee.scanWork
         while gcw.pointee.scanWork &- start < budget {
-            let p = pop(gcw)
-            if p == 0 { break }
-            scan(p, gcw)
+            let e = pop(gcw)
+            if e == 0 { break }
+            scan(e & WorkBuf.addressMask, gcw, knownWords: Int(e &>> WorkBuf.sizeShift))
         }
         return gcw.pointee.scanWork &- start
     }

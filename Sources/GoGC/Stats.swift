@@ -240,7 +240,7 @@ extension GC {
         }
         // Drain with the same visit rule (a local loop so misses are counted per object).
         while true {
-            let p = state.pop(w)
+            let p = state.pop(w) & WorkBuf.addressMask   // checkmark pushes bare addresses; masked anyway
             if p == 0 { break }
             scanChildren(p, into: visit)
         }
