@@ -30,8 +30,9 @@
 //   4. Concurrent sweep: the coordinator pops unswept spans and frees unmarked objects (clearing allocBits
 //      as the span's holder); a mutator whose cache takes an unswept span sweeps it before using it; large
 //      objects are swept from the large-object list. Then the other mark bitmap is cleared for the next cycle.
-// Pacer: goal = marked + (marked + roots) * GOGC/100, capped by GOMEMLIMIT; the next cycle triggers at
-// marked + 0.8 * (goal - marked). Free pages go back to the OS through GoAlloc's scavenger.
+// Pacer: goal = marked + (marked + roots) * GOGC/100, capped by GOMEMLIMIT; the next cycle triggers at the
+// goal minus 1.25x what the last cycle allocated during mark, within 60%..95% of the runway. Free pages go
+// back to the OS through GoAlloc's scavenger.
 @_spi(GoGC) import GoAlloc
 import CGoRuntime
 #if canImport(Glibc)
@@ -297,14 +298,15 @@ public final class GC: @unchecked Sendable {
     func coordinatorLoop() {
         while true {
             let w = gort_load32_acquire(&state.pointee.wake)
-            if gort_exchange_acqrel(&state.pointee.requested, 0) == 0 {
-                // A trigger that fired while we were sweeping: go again if the heap is still over it.
-                if gort_load_relaxed(&state.pointee.heapLive) < gort_load_relaxed(&state.pointee.trigger) {
-                    futexWait(&state.pointee.wake, w, -1)
-                    continue
-                }
-            }
+            _ = gort_exchange_acqrel(&state.pointee.requested, 0)
             let forced = gort_exchange_acqrel(&state.pointee.forcedPending, 0) != 0
+            // A trigger request counts only while the heap is still over the trigger: mutators keep
+            // requesting until sweep termination runs, so a request can be left over from the cycle that just
+            // ended, and it would start the next one at once, long before its trigger.
+            if !forced && gort_load_relaxed(&state.pointee.heapLive) < gort_load_relaxed(&state.pointee.trigger) {
+                futexWait(&state.pointee.wake, w, -1)
+                continue
+            }
             runCycle(forced: forced)
         }
     }
@@ -460,10 +462,10 @@ public final class GC: @unchecked Sendable {
             while monoNanos() - t0 < slice {
                 if state.drain(coordWork, budget: 16384) == 0 { break }
                 worked = true
-                // Go: gcWork.balance. Depth-first marking keeps its gray objects in this one local buffer,
-                // which never fills for tree-shaped data; publish it when the global list is empty, so mutator
-                // assists find work and really slow allocation during mark (less floating garbage).
-                if gort_load_relaxed(&state.pointee.nfull) == 0 && state.hasLocalWork(coordWork) { state.flush(coordWork) }
+                // Depth-first marking keeps its gray objects in this one local buffer, which never fills for
+                // tree-shaped data: share half when the global list is empty, so mutator assists find work and
+                // really slow allocation during mark (less floating garbage).
+                state.balance(coordWork)
             }
             // nfull before nbusy: an assist raises nbusy before it takes a buffer and lowers it after giving
             // back what it did not scan, so work is never in neither place when both read 0 in this order.
@@ -472,6 +474,13 @@ public final class GC: @unchecked Sendable {
                 return   // mutators may still hold gray objects: mark termination flushes and drains them
             }
             if idle { cycle.idleCPU += threadCPUNanos() - cpu0 } else { cycle.markCPU += threadCPUNanos() - cpu0 }
+            if !worked {
+                // Assists hold the remaining gray objects (nbusy): wait a little for what they give back
+                // rather than spin on an idle P, which is CPU time the program pays for.
+                let w = gort_load32_acquire(&state.pointee.markWake)
+                futexWait(&state.pointee.markWake, w, 20_000)
+                continue
+            }
             if util < 1 && !idle {
                 let busy = monoNanos() - t0
                 let sleep = Int64(Double(busy) * (1 - util) / util)
@@ -562,7 +571,8 @@ public final class GC: @unchecked Sendable {
         largeSweep = large
         large = []
         largeLock.unlock()
-        pace(marked: t.heapMarked, stackBytes: t.stackBytes)
+        pace(marked: t.heapMarked, stackBytes: t.stackBytes,
+             allocDuringMark: t.heapEnd > t.heapStart ? t.heapEnd - t.heapStart : 0)
         gort_store_relaxed(&state.pointee.numGC, gort_load_relaxed(&state.pointee.numGC) + 1)
         t.stw2 = monoNanos() - t0
         t.mtCaches = monoNanos() - tCheck
@@ -573,8 +583,9 @@ public final class GC: @unchecked Sendable {
         fin.wake(self)
     }
 
-    /// The pacer. Go: gcControllerState.commit (heap goal) and the trigger.
-    func pace(marked: UInt64, stackBytes: UInt64) {
+    /// The pacer. Go: gcControllerState.commit (heap goal) and the trigger. `allocDuringMark`: what the
+    /// mutators allocated from this cycle's start to its mark termination.
+    func pace(marked: UInt64, stackBytes: UInt64, allocDuringMark: UInt64) {
         var goal = UInt64.max
         goalIsFloor = false
         if let pct = config.gcPercent {
@@ -593,7 +604,15 @@ public final class GC: @unchecked Sendable {
             goal = min(goal, max(room, marked + max(marked / 32, 256 << 10)))
         }
         gort_store_relaxed(&state.pointee.goal, goal)
-        let trigger = goal == UInt64.max ? UInt64.max : marked + (goal - marked) * 4 / 5
+        // The trigger leaves room for what the last cycle allocated while it ran, plus a quarter (Go derives
+        // the same from its measured allocation and mark rates), within 60%..95% of the runway (Go's bounds).
+        // Triggering later means fewer cycles; the goal still holds (assists, waitForMark).
+        var trigger = UInt64.max
+        if goal != UInt64.max {
+            let runway = goal - marked
+            let room = min(max(allocDuringMark + allocDuringMark / 4, runway / 20), runway * 2 / 5)
+            trigger = goal - room
+        }
         gort_store_relaxed(&state.pointee.trigger, trigger)
     }
 

@@ -139,6 +139,20 @@ extension UnsafeMutablePointer where Pointee == GCState {
         }
     }
 
+    /// Go: gcWork.balance. When the global list is empty, publishes the older half of the local buffer (the
+    /// bottom of a depth-first stack: siblings near the roots, the largest subgraphs), keeping the rest, so
+    /// assists find work and this marker does not run dry while they hold it.
+    func balance(_ gcw: UnsafeMutablePointer<GCWork>) {
+        guard gort_load_relaxed(&pointee.nfull) == 0, let b = gcw.pointee.buf, b.pointee.n >= 2 else { return }
+        let half = b.pointee.n / 2
+        let nb = getEmptyBuf()
+        nb.objs.update(from: b.objs, count: half)
+        nb.pointee.n = half
+        b.objs.update(from: b.objs + half, count: b.pointee.n - half)
+        b.pointee.n -= half
+        putFullBuf(nb)
+    }
+
     @inline(__always) func hasLocalWork(_ gcw: UnsafeMutablePointer<GCWork>) -> Bool {
         if let b = gcw.pointee.buf { return b.pointee.n > 0 }
         return false
