@@ -20,8 +20,10 @@
 //   1. Sweep termination (STW): finish sweeping; turn the write barrier on; phase = mark; gray the shadow
 //      stacks and the finalizer queue. From here new objects are allocated black.
 //   2. Concurrent mark: the coordinator marks roots (root table, finalizer objects' children) and drains gray
-//      work in time slices for ~25% of GOMAXPROCS CPUs; mutators that allocate pay with mark assists in
-//      proportion (assistRatio words per byte). The hybrid barrier shades the old value (Yuasa) and the new
+//      work in time slices for ~25% of GOMAXPROCS CPUs, or at full speed while fewer mutators are in scopes
+//      than GOMAXPROCS (Go's idle mark workers); mutators that allocate pay with mark assists in proportion
+//      (assistRatio words per byte), and one that reaches the goal waits for mark to end (Go's
+//      gcParkAssist). The hybrid barrier shades the old value (Yuasa) and the new
 //      one (Dijkstra) of every reference store while marking. Since stacks are empty of unrooted refs at
 //      mark start and shadow stacks are scanned then, this preserves the snapshot at mark start (SATB).
 //   3. Mark termination (STW): flush every mutator's gray buffer, drain to empty, clear weak refs to white
@@ -30,6 +32,8 @@
 //   4. Concurrent sweep: the coordinator pops unswept spans and frees unmarked objects (clearing allocBits
 //      as the span's holder); a mutator whose cache takes an unswept span sweeps it before using it; large
 //      objects are swept from the large-object list. Then the other mark bitmap is cleared for the next cycle.
+//      Mutators past the trigger help sweep; one that parks at the goal before the next cycle has started
+//      waits for it (allocation never outruns a late coordinator by more than a scope or safepoint interval).
 // Pacer: goal = marked + (marked + roots) * GOGC/100, capped by GOMEMLIMIT; the next cycle triggers at the
 // goal minus 1.25x what the last cycle allocated during mark, within 60%..95% of the runway. Free pages go
 // back to the OS through GoAlloc's scavenger.
