@@ -200,14 +200,34 @@ extension UnsafeMutablePointer where Pointee == GCState {
     }
 
     /// Go: gcDrain. Scans gray objects until none are left or `budget` words were scanned. Returns words scanned.
+    ///
+    /// Objects go through a small FIFO between the gray stack and the scanner, prefetched on entry, so each
+    /// is in cache by the time it is scanned (Cher, Hosking and Vijaykumar, "Software prefetching for
+    /// mark-sweep garbage collection", ASPLOS 2004): the miss on an object's fields was scan's largest cost.
     @discardableResult
     func drain(_ gcw: UnsafeMutablePointer<GCWork>, budget: Int) -> Int {
         let start = gcw.pointee.scanWork
-        while gcw.pointee.scanWork &- start < budget {
-            let e = pop(gcw)
-            if e == 0 { break }
-            scan(e & WorkBuf.addressMask, gcw, knownWords: Int(e &>> WorkBuf.sizeShift))
+        var ring: (UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt) = (0, 0, 0, 0, 0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &ring) { raw in
+            let q = raw.baseAddress!.assumingMemoryBound(to: UInt.self)
+            let size = 8
+            var head = 0, count = 0
+            while true {
+                // Refill while under budget; then scan the oldest.
+                while count < size && gcw.pointee.scanWork &- start < budget {
+                    let e = pop(gcw)
+                    if e == 0 { break }
+                    gort_prefetch(UnsafeRawPointer(bitPattern: e & WorkBuf.addressMask))
+                    q[(head &+ count) & (size - 1)] = e
+                    count &+= 1
+                }
+                if count == 0 { break }
+                let e = q[head]
+                head = (head &+ 1) & (size - 1)
+                count &-= 1
+                scan(e & WorkBuf.addressMask, gcw, knownWords: Int(e &>> WorkBuf.sizeShift))
+            }
+            return gcw.pointee.scanWork &- start
         }
-        return gcw.pointee.scanWork &- start
     }
 }
