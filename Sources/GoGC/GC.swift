@@ -335,6 +335,10 @@ public final class GC: @unchecked Sendable {
             handOff(.markDone)
             if markTerminated { break }
         }
+        // The heap's peak: mark termination has just ended and sweeping has not started (mutators may have
+        // swept or taken a few spans since).
+        cycle.heapInuse = UInt64(heap.gcInuseBytes)
+        if cycle.liveBefore > 0 { cycle.heapOverLive = Double(cycle.heapInuse) / Double(cycle.liveBefore) }
         sweep()
         let inuse = UInt64(heap.gcInuseBytes)
         heapOverhead = inuse > cycle.heapMarked ? inuse - cycle.heapMarked : 0
@@ -550,10 +554,11 @@ public final class GC: @unchecked Sendable {
         t.mtCheckmark = tCheck - tWeak
         t.heapMarked = gort_load_relaxed(&state.pointee.heapMarked)
         t.heapEnd = gort_load_relaxed(&state.pointee.heapLive)
-        t.heapInuse = UInt64(heap.gcInuseBytes)
-        // The "heap within 2.2x of live": this cycle's peak against the live heap the previous cycle
-        // marked (Go's "live heap"; the goal was made from it), unless the goal was the minimum heap.
-        if !goalIsFloor && lastHeapMarked > 0 { t.heapOverLive = Double(t.heapInuse) / Double(lastHeapMarked) }
+        // The "heap within 2.2x of live" compares this cycle's peak with the live heap the previous
+        // cycle marked (Go's "live heap"; the goal was made from it), unless the goal was the minimum heap.
+        // HeapInuse itself is read by the coordinator after the world restarts (runCycle): it takes MHeap's
+        // lock, which the scavenger holds while it returns pages to the OS, for milliseconds at a time.
+        t.liveBefore = !goalIsFloor ? lastHeapMarked : 0
         lastHeapMarked = t.heapMarked
         // Go: heapLive = heapMarked at mark termination. Everything allocated during mark was allocated black
         // and so is in heapMarked (mutators' unflushed counts are dropped for that reason; at mark start they

@@ -37,11 +37,11 @@ public struct GCStats: Sendable {
     public var heapLive: UInt64 = 0
     /// Go: HeapInuse. Bytes of pages in in-use spans now (objects, free slots in their spans, large objects).
     public var heapInuse: UInt64 = 0
-    /// The largest HeapInuse seen at a mark termination (with the world stopped, before sweeping frees
-    /// anything: the top of each cycle's sawtooth). The "heap within 2.2x of live" compares it with
+    /// The largest HeapInuse seen right after a mark termination (before the cycle's sweep frees anything:
+    /// the top of each cycle's sawtooth). The "heap within 2.2x of live" compares it with
     /// the live heap.
     public var peakHeapInuse: UInt64 = 0
-    /// The largest ratio, over cycles, of HeapInuse at a mark termination to the live heap the cycle before
+    /// The largest ratio, over cycles, of HeapInuse after a mark termination to the live heap the cycle before
     /// marked (the heap the goal was computed from; Go's "live heap"). GOGC=100 aims at 2; the bar is
     /// 2.2. Cycles whose goal was the minimum heap (tiny heaps) are left out. 0 before two cycles.
     public var maxHeapOverLive: Double = 0
@@ -96,8 +96,9 @@ struct CycleTimes {
     var heapStart: UInt64 = 0
     var heapEnd: UInt64 = 0
     var heapMarked: UInt64 = 0
-    var heapInuse: UInt64 = 0    // HeapInuse at mark termination
-    var heapOverLive: Double = 0 // heapInuse over the previous cycle's marked heap (0: not measured)
+    var heapInuse: UInt64 = 0    // HeapInuse right after mark termination
+    var liveBefore: UInt64 = 0   // the previous cycle's marked heap, if the goal came from it (else 0)
+    var heapOverLive: Double = 0 // heapInuse over liveBefore (0: not measured)
     var stackBytes: UInt64 = 0
     var weakCleared = 0
     var finalizersQueued = 0
