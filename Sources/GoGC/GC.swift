@@ -12,11 +12,18 @@
 // no ARC. Reference stores go through `m.store`, which runs the write barrier; scalar stores are plain.
 //
 // A cycle, in Go's phases (run by the coordinator thread, or synchronously by collect() with no threads):
+// The two stop-the-world phases run by handoff (GC.handOff): the coordinator posts the phase and the first
+// mutator to reach a safepoint runs it, already stopped itself, so a stop never waits for a mutator that the
+// OS has descheduled unless another mutator is already stopped (Go runs sweep termination on the goroutine
+// whose allocation triggered the cycle, for the same effect). With no mutator in a scope, the coordinator
+// runs the phase.
 //   1. Sweep termination (STW): finish sweeping; turn the write barrier on; phase = mark; gray the shadow
 //      stacks and the finalizer queue. From here new objects are allocated black.
 //   2. Concurrent mark: the coordinator marks roots (root table, finalizer objects' children) and drains gray
-//      work in time slices for ~25% of GOMAXPROCS CPUs; mutators that allocate pay with mark assists in
-//      proportion (assistRatio words per byte). The hybrid barrier shades the old value (Yuasa) and the new
+//      work in time slices for ~25% of GOMAXPROCS CPUs, or at full speed while fewer mutators are in scopes
+//      than GOMAXPROCS (Go's idle mark workers); mutators that allocate pay with mark assists in proportion
+//      (assistRatio words per byte), and one that reaches the goal waits for mark to end (Go's
+//      gcParkAssist). The hybrid barrier shades the old value (Yuasa) and the new
 //      one (Dijkstra) of every reference store while marking. Since stacks are empty of unrooted refs at
 //      mark start and shadow stacks are scanned then, this preserves the snapshot at mark start (SATB).
 //   3. Mark termination (STW): flush every mutator's gray buffer, drain to empty, clear weak refs to white
@@ -25,8 +32,11 @@
 //   4. Concurrent sweep: the coordinator pops unswept spans and frees unmarked objects (clearing allocBits
 //      as the span's holder); a mutator whose cache takes an unswept span sweeps it before using it; large
 //      objects are swept from the large-object list. Then the other mark bitmap is cleared for the next cycle.
-// Pacer: goal = marked + (marked + roots) * GOGC/100, capped by GOMEMLIMIT; the next cycle triggers at
-// marked + 0.8 * (goal - marked). Free pages go back to the OS through GoAlloc's scavenger.
+//      Mutators past the trigger help sweep; one that parks at the goal before the next cycle has started
+//      waits for it (allocation never outruns a late coordinator by more than a scope or safepoint interval).
+// Pacer: goal = marked + (marked + roots) * GOGC/100, capped by GOMEMLIMIT; the next cycle triggers at the
+// goal minus 1.25x what the last cycle allocated during mark, within 60%..95% of the runway. Free pages go
+// back to the OS through GoAlloc's scavenger.
 @_spi(GoGC) import GoAlloc
 import CGoRuntime
 #if canImport(Glibc)
@@ -45,6 +55,9 @@ public struct GCConfig: Sendable {
     public var memoryLimit: UInt64 = UInt64.max
     /// GODEBUG=gctrace=1.
     public var gctrace = false
+    /// GODEBUG=gcstwtrace=1 (GoGC's own): one more line per cycle, where each stop-the-world pause's time
+    /// went (waiting for mutators to stop, then each piece of work done with the world stopped).
+    public var stwtrace = false
     public var checkmark: CheckmarkMode = .off
     /// GOMAXPROCS (the pacer's P count; background marking targets 25% of it).
     public var procs = gcProcs()
@@ -70,6 +83,7 @@ public struct GCConfig: Sendable {
         if let e = getenv("GODEBUG") {
             GODEBUG.forEach(e) { k, v in
                 if k == GODEBUG.key("gctrace") { c.gctrace = v != 0 }
+                if k == GODEBUG.key("gcstwtrace") { c.stwtrace = v != 0 }
                 if k == GODEBUG.key("gccheckmark") { c.checkmark = v != 0 ? .abort : .off }
             }
         }
@@ -113,6 +127,20 @@ public final class GC: @unchecked Sendable {
     /// Shading from threads that are not mutators (Root/Weak deinit): sharedLock guards sharedWork.
     let sharedLock: UnsafeMutablePointer<GCLock>
     let sharedWork: UnsafeMutablePointer<GCWork>
+    /// The cycle in progress and the state of its stop-the-world phases. Owned by the coordinator, except
+    /// while a phase it posted runs on the mutator that claimed it (see `handOff`; the claim's acq_rel
+    /// exchange and the handoffDone bump hand them over and back).
+    var cycle = CycleTimes()
+    var markRestarts = 0
+    var markTerminated = false
+    /// Bytes marked by the last cycle (the assist ratio's expected scan work). Written in mark termination,
+    /// read in sweep termination: both phases of the same owner (above).
+    var lastHeapMarked: UInt64 = 0
+    /// The current goal is the minimum heap, not GOGC's (set by pace in mark termination; same owner).
+    var goalIsFloor = true
+    /// HeapInuse minus the marked bytes right after the last sweep: span fragmentation, which GOMEMLIMIT's
+    /// goal leaves room for. Written by the coordinator after sweeping, read by pace (same owner).
+    var heapOverhead: UInt64 = 0
     var statsStore = GCStats()
     let statsLock: UnsafeMutablePointer<GCLock>
     let startNanos = monoNanos()
@@ -194,8 +222,12 @@ public final class GC: @unchecked Sendable {
 
     // MARK: stop the world
 
-    /// Stops every mutator at a scope boundary or safepoint. Returns with registryLock held.
-    func stopTheWorld() {
+    /// Stops every mutator at a scope boundary or safepoint. Returns with registryLock held, and how the
+    /// wait went (GODEBUG=gcstwtrace).
+    @discardableResult
+    func stopTheWorld() -> StopWait {
+        let t0 = monoNanos()
+        var w = StopWait()
         registryLock.lock()
         _ = gort_exchange32_acqrel(&state.pointee.stw, 1)
         gort_fence_seqcst()   // pairs with the fence in Mutation.unpark
@@ -205,13 +237,18 @@ public final class GC: @unchecked Sendable {
                 let ack = gort_load32_acquire(&state.pointee.stwAck)
                 if gort_load_acquire(&m.pointee.status) == 0 { break }
                 spins += 1
-                // Spin first, then yield, and sleep only after ~100 us: a futex sleep costs a wakeup, which on a
-                // loaded machine is a scheduling delay of milliseconds added to the pause.
+                // Spin briefly, yield a little, then sleep until the mutator's park wakes us (its fence makes
+                // the wakeup reliable; the timeout is a guard). Long yield loops do not help: a mutator that
+                // is not at a safepoint within microseconds is not running (descheduled by the OS), and under
+                // EEVDF a yielding thread may not even let it onto this CPU.
                 if spins < 64 { gort_cpu_relax(); continue }
-                if spins < 64 + 200 { sched_yield(); continue }
-                futexWait(&state.pointee.stwAck, ack, 200_000)
+                if spins < 64 + 16 { w.yields += 1; sched_yield(); continue }
+                w.sleeps += 1
+                futexWait(&state.pointee.stwAck, ack, 1_000_000)
             }
         }
+        w.nanos = monoNanos() - t0
+        return w
     }
 
     func startTheWorld() {
@@ -265,43 +302,117 @@ public final class GC: @unchecked Sendable {
     func coordinatorLoop() {
         while true {
             let w = gort_load32_acquire(&state.pointee.wake)
-            if gort_exchange_acqrel(&state.pointee.requested, 0) == 0 {
-                // A trigger that fired while we were sweeping: go again if the heap is still over it.
-                if gort_load_relaxed(&state.pointee.heapLive) < gort_load_relaxed(&state.pointee.trigger) {
-                    futexWait(&state.pointee.wake, w, -1)
-                    continue
-                }
-            }
+            _ = gort_exchange_acqrel(&state.pointee.requested, 0)
             let forced = gort_exchange_acqrel(&state.pointee.forcedPending, 0) != 0
+            // A trigger request counts only while the heap is still over the trigger: mutators keep
+            // requesting until sweep termination runs, so a request can be left over from the cycle that just
+            // ended, and it would start the next one at once, long before its trigger.
+            if !forced && gort_load_relaxed(&state.pointee.heapLive) < gort_load_relaxed(&state.pointee.trigger) {
+                futexWait(&state.pointee.wake, w, -1)
+                continue
+            }
             runCycle(forced: forced)
         }
     }
 
-    /// One whole cycle, phases in order. Caller: the coordinator (or collect() when not concurrent).
+    /// One whole cycle, phases in order. Caller: the coordinator (or collect() when not concurrent). The two
+    /// stop-the-world phases run by handoff (see `handOff`): on the first mutator to reach a safepoint, or here
+    /// when no mutator is inside a scope.
     func runCycle(forced: Bool) {
-        var t = CycleTimes()
-        t.forced = forced
-        t.start = monoNanos()
-        t.heapStart = gort_load_relaxed(&state.pointee.heapLive)
+        cycle = CycleTimes()
+        cycle.forced = forced
+        cycle.start = monoNanos()
+        cycle.heapStart = gort_load_relaxed(&state.pointee.heapLive)
+        markRestarts = 0
         gort_store_release(&state.pointee.started, gort_load_relaxed(&state.pointee.started) + 1)
-        sweepTermination(&t)
+        handOff(.sweepTermination)
+        cycle.markStart = monoNanos()
         let cpu0 = threadCPUNanos()
-        t.markStart = monoNanos()
         markRoots()
-        concurrentMark()
-        let stopBegan = awaitMarkDone(&t)
-        t.markCPU = threadCPUNanos() - cpu0
-        markTermination(&t, stopBegan: stopBegan)
+        cycle.markCPU += threadCPUNanos() - cpu0
+        while true {
+            concurrentMark()
+            handOff(.markDone)
+            if markTerminated { break }
+        }
+        // The heap's peak: mark termination has just ended and sweeping has not started (mutators may have
+        // swept or taken a few spans since).
+        cycle.heapInuse = UInt64(heap.gcInuseBytes)
+        if cycle.liveBefore > 0 { cycle.heapOverLive = Double(cycle.heapInuse) / Double(cycle.liveBefore) }
         sweep()
+        let inuse = UInt64(heap.gcInuseBytes)
+        heapOverhead = inuse > cycle.heapMarked ? inuse - cycle.heapMarked : 0
         state.clearMarks(parity: Int(gort_load_relaxed(&state.pointee.markParity)) ^ 1)
-        finishCycle(&t)
+        finishCycle(&cycle)
+    }
+
+    // MARK: stop-the-world phases by handoff
+
+    /// A stop-the-world phase posted in GCState.handoff.
+    enum Handoff: UInt32 {
+        case none = 0
+        /// Phase 1.
+        case sweepTermination = 1
+        /// Go: gcMarkDone. Stop the world; if mutators held gray objects, restart it (marking resumes),
+        /// else run mark termination (phase 3).
+        case markDone = 2
+    }
+
+    /// Runs a stop-the-world phase. Go runs sweep termination on the goroutine whose allocation started the
+    /// cycle, so that stop waits for no one but the other Ps. Here the coordinator posts the phase and the
+    /// first mutator to reach a safepoint or leave its scope runs it (`runHandoff`), with itself already
+    /// stopped: a mutator that the OS has descheduled delays the phase, but not with the world stopped. When
+    /// no mutator is inside a scope, nobody will come, and the coordinator claims the phase itself. The
+    /// claim is an exchange of GCState.handoff to 0, so exactly one thread runs the phase; it owns `cycle`
+    /// and the other phase state until it bumps handoffDone (release), which the coordinator waits for.
+    func handOff(_ kind: Handoff) {
+        guard config.concurrent else { runPhase(kind); return }
+        let done0 = gort_load32_acquire(&state.pointee.handoffDone)
+        gort_store32_release(&state.pointee.handoff, kind.rawValue)
+        futexWakeAll(&state.pointee.handoff)   // mutators in waitForMark
+        while gort_load32_acquire(&state.pointee.handoffDone) == done0 {
+            if runningMutators() == 0 {
+                if gort_exchange32_acqrel(&state.pointee.handoff, 0) == kind.rawValue { runPhase(kind); return }
+                // Otherwise a mutator claimed it a moment ago: wait for it to finish.
+            }
+            futexWait(&state.pointee.handoffDone, done0, 50_000)
+        }
+    }
+
+    /// Called by a mutator that has just parked (status 0) and saw a posted phase: claims and runs it.
+    func runHandoff() {
+        let k = gort_exchange32_acqrel(&state.pointee.handoff, 0)
+        guard let kind = Handoff(rawValue: k), kind != .none else { return }
+        runPhase(kind)
+        _ = gort_fetch_add32_acqrel(&state.pointee.handoffDone, 1)
+        _ = gort_futex_wake(&state.pointee.handoffDone, 1)
+    }
+
+    func runPhase(_ kind: Handoff) {
+        switch kind {
+        case .none: break
+        case .sweepTermination: sweepTermination(&cycle)
+        case .markDone: markDone(&cycle)
+        }
+    }
+
+    /// How many registered mutators are inside a scope (not parked at a safepoint) at this moment. A hint
+    /// (`handOff`, idle marking): stopTheWorld waits for every mutator anyway.
+    func runningMutators() -> Int {
+        registryLock.lock()
+        var n = 0
+        forEachMutator { m in if gort_load_acquire(&m.pointee.status) != 0 { n += 1 } }
+        registryLock.unlock()
+        return n
     }
 
     /// Phase 1 (STW).
     func sweepTermination(_ t: inout CycleTimes) {
-        stopTheWorld()
+        let w0 = monoNanos()
+        t.stop1 = stopTheWorld()
         let t0 = monoNanos()
         sweepUnswept()   // normally nothing is left: the previous cycle swept to the end
+        t.stSweep = monoNanos() - t0
         let parity = Int(gort_load_relaxed(&state.pointee.numGC) & 1)
         gort_store_relaxed(&state.pointee.markParity, UInt64(parity))
         gort_store_relaxed(&state.pointee.heapMarked, 0)
@@ -309,7 +420,7 @@ public final class GC: @unchecked Sendable {
         let goal = gort_load_relaxed(&state.pointee.goal)
         // Go: assistWorkPerByte = expected scan work / heap distance to the goal. Expected scan work: the
         // last cycle's marked heap (in words), or the whole live heap on the first cycle.
-        let expected = Double(max(statsStore.heapMarked, 1 << 20)) / 8
+        let expected = Double(max(lastHeapMarked, 1 << 20)) / 8
         let distance = Double(goal > live ? max(goal - live, 1 << 20) : 1 << 20)
         state.assistRatio = expected / distance
         coordWork.pointee.bitmap = parity
@@ -326,7 +437,7 @@ public final class GC: @unchecked Sendable {
         gort_store_relaxed(&state.pointee.phase, GCPhase.mark.rawValue)
         t.stw1 = monoNanos() - t0
         startTheWorld()
-        t.stw1Total = monoNanos() - t.start
+        t.stw1Total = monoNanos() - w0
     }
 
     /// Root table and finalizer objects' children (concurrent with mutators).
@@ -349,14 +460,20 @@ public final class GC: @unchecked Sendable {
         let slice: Int64 = 1_000_000
         while true {
             let t0 = monoNanos()
+            let cpu0 = threadCPUNanos()
+            // Go: idle mark workers. A P that no mutator runs on marks at full speed; here, when fewer
+            // mutators are inside scopes than GOMAXPROCS, this slice is such a worker's and is not followed by
+            // a sleep. Marking sooner means less allocation during mark, which is all allocated black:
+            // floating garbage that inflates the marked heap and so the next goal.
+            let idle = runningMutators() - Int(gort_load_acquire(&state.pointee.assistWaiters)) < config.procs
             var worked = false
             while monoNanos() - t0 < slice {
                 if state.drain(coordWork, budget: 16384) == 0 { break }
                 worked = true
-                // Go: gcWork.balance. Depth-first marking keeps its gray objects in this one local buffer,
-                // which never fills for tree-shaped data; publish it when the global list is empty, so mutator
-                // assists find work and really slow allocation during mark (less floating garbage).
-                if gort_load_relaxed(&state.pointee.nfull) == 0 && state.hasLocalWork(coordWork) { state.flush(coordWork) }
+                // Depth-first marking keeps its gray objects in this one local buffer, which never fills for
+                // tree-shaped data: share half when the global list is empty, so mutator assists find work and
+                // really slow allocation during mark (less floating garbage).
+                state.balance(coordWork)
             }
             // nfull before nbusy: an assist raises nbusy before it takes a buffer and lowers it after giving
             // back what it did not scan, so work is never in neither place when both read 0 in this order.
@@ -364,37 +481,51 @@ public final class GC: @unchecked Sendable {
                 && gort_load_acquire(&state.pointee.nbusy) == 0 {
                 return   // mutators may still hold gray objects: mark termination flushes and drains them
             }
-            if util < 1 {
+            if idle { cycle.idleCPU += threadCPUNanos() - cpu0 } else { cycle.markCPU += threadCPUNanos() - cpu0 }
+            if !worked {
+                // Assists hold the remaining gray objects (nbusy): wait a little for what they give back
+                // rather than spin on an idle P, which is CPU time the program pays for.
+                let w = gort_load32_acquire(&state.pointee.markWake)
+                futexWait(&state.pointee.markWake, w, 20_000)
+                continue
+            }
+            if util < 1 && !idle {
                 let busy = monoNanos() - t0
                 let sleep = Int64(Double(busy) * (1 - util) / util)
-                if sleep > 0 { var ts = timespec(tv_sec: 0, tv_nsec: Int(min(sleep, 50_000_000))); nanosleep(&ts, nil) }
+                // On markWake: a mutator that starts waiting for mark (over the goal) ends the sleep.
+                let w = gort_load32_acquire(&state.pointee.markWake)
+                if sleep > 0 && gort_load_acquire(&state.pointee.assistWaiters) == 0 {
+                    futexWait(&state.pointee.markWake, w, min(sleep, 50_000_000))
+                }
             }
         }
     }
 
     /// Go: gcMarkDone. Stops the world and collects every mutator's gray objects (barrier shades, leftovers
-    /// of assists). If there are any, the world restarts and concurrent marking resumes: mark termination must
-    /// not trace a large subgraph with the world stopped (a gray object can stand for millions of white ones).
-    /// After `maxMarkRestarts` the rest is drained in mark termination. Returns with the world stopped and the
-    /// time that last stop began; the restarts' pauses go to `t.restartPause`.
-    func awaitMarkDone(_ t: inout CycleTimes) -> Int64 {
+    /// of assists). If there are any, the world restarts and concurrent marking resumes (`markTerminated`
+    /// false): mark termination must not trace a large subgraph with the world stopped (a gray object can
+    /// stand for millions of white ones). After `maxMarkRestarts` the rest is drained in mark termination.
+    /// The restarts' pauses go to `t.restartPause`.
+    func markDone(_ t: inout CycleTimes) {
         let maxMarkRestarts = 3
-        var restarts = 0
-        while true {
-            let w0 = monoNanos()
-            stopTheWorld()
-            forEachMutator { m in state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 }) }
-            sharedLock.lock(); state.flush(sharedWork); sharedLock.unlock()
-            let more = gort_load_relaxed(&state.pointee.nfull) != 0 || state.hasLocalWork(coordWork)
-            if !more || restarts == maxMarkRestarts || !config.concurrent { return w0 }
+        let w0 = monoNanos()
+        t.stop2 = stopTheWorld()
+        forEachMutator { m in state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 }) }
+        sharedLock.lock(); state.flush(sharedWork); sharedLock.unlock()
+        let more = gort_load_relaxed(&state.pointee.nfull) != 0 || state.hasLocalWork(coordWork)
+        if more && markRestarts < maxMarkRestarts && config.concurrent {
             startTheWorld()
             t.restartPause += monoNanos() - w0
-            restarts += 1
-            concurrentMark()
+            markRestarts += 1
+            t.restarts = markRestarts
+            markTerminated = false
+            return
         }
+        markTermination(&t, stopBegan: w0)
+        markTerminated = true
     }
 
-    /// Phase 3 (STW; the world was stopped by awaitMarkDone at `stopBegan`).
+    /// Phase 3 (STW; the world was stopped by markDone at `stopBegan`).
     func markTermination(_ t: inout CycleTimes, stopBegan w0: Int64) {
         let t0 = monoNanos()
         gort_store_relaxed(&state.pointee.phase, GCPhase.markTermination.rawValue)
@@ -407,6 +538,8 @@ public final class GC: @unchecked Sendable {
         t.assistCPU = assist
         sharedLock.lock(); state.flush(sharedWork); sharedLock.unlock()
         state.drain(coordWork, budget: Int.max)
+        let tDrain = monoNanos()
+        t.mtDrain = tDrain - t0
         let parity = Int(gort_load_relaxed(&state.pointee.markParity))
         // Weak references to unmarked objects clear before finalizers resurrect anything (Go's order).
         t.weakCleared = weaks.clearUnmarked { p in state.isMarked(p, parity) }
@@ -414,9 +547,19 @@ public final class GC: @unchecked Sendable {
         t.finalizersQueued = fin.queueUnmarked(isMarked: { p in state.isMarked(p, parity) }) { p in state.shade(p, coordWork) }
         state.drain(coordWork, budget: Int.max)
         state.flush(coordWork)
+        let tWeak = monoNanos()
+        t.mtWeakFin = tWeak - tDrain
         if state.pointee.checkmark != 0 { runCheckmark(parity) }
+        let tCheck = monoNanos()
+        t.mtCheckmark = tCheck - tWeak
         t.heapMarked = gort_load_relaxed(&state.pointee.heapMarked)
         t.heapEnd = gort_load_relaxed(&state.pointee.heapLive)
+        // The "heap within 2.2x of live" compares this cycle's peak with the live heap the previous
+        // cycle marked (Go's "live heap"; the goal was made from it), unless the goal was the minimum heap.
+        // HeapInuse itself is read by the coordinator after the world restarts (runCycle): it takes MHeap's
+        // lock, which the scavenger holds while it returns pages to the OS, for milliseconds at a time.
+        t.liveBefore = !goalIsFloor ? lastHeapMarked : 0
+        lastHeapMarked = t.heapMarked
         // Go: heapLive = heapMarked at mark termination. Everything allocated during mark was allocated black
         // and so is in heapMarked (mutators' unflushed counts are dropped for that reason; at mark start they
         // were all flushed by park). Unmarked objects are no longer counted: sweeping frees them without
@@ -437,9 +580,11 @@ public final class GC: @unchecked Sendable {
         largeSweep = large
         large = []
         largeLock.unlock()
-        pace(marked: t.heapMarked, stackBytes: t.stackBytes)
+        pace(marked: t.heapMarked, stackBytes: t.stackBytes,
+             allocDuringMark: t.heapEnd > t.heapStart ? t.heapEnd - t.heapStart : 0)
         gort_store_relaxed(&state.pointee.numGC, gort_load_relaxed(&state.pointee.numGC) + 1)
         t.stw2 = monoNanos() - t0
+        t.mtCaches = monoNanos() - tCheck
         t.markWall = w0 - t.markStart
         startTheWorld()
         // Restart pauses count as mark termination's (conservative: reported as one longer pause).
@@ -447,20 +592,36 @@ public final class GC: @unchecked Sendable {
         fin.wake(self)
     }
 
-    /// The pacer. Go: gcControllerState.commit (heap goal) and the trigger.
-    func pace(marked: UInt64, stackBytes: UInt64) {
+    /// The pacer. Go: gcControllerState.commit (heap goal) and the trigger. `allocDuringMark`: what the
+    /// mutators allocated from this cycle's start to its mark termination.
+    func pace(marked: UInt64, stackBytes: UInt64, allocDuringMark: UInt64) {
         var goal = UInt64.max
+        goalIsFloor = false
         if let pct = config.gcPercent {
             goal = marked + (marked + stackBytes + UInt64(roots.count * 8)) * UInt64(pct) / 100
-            goal = max(goal, config.minimumHeap * UInt64(pct) / 100)
+            let floor = config.minimumHeap * UInt64(pct) / 100
+            if goal < floor { goal = floor; goalIsFloor = true }
         }
         if config.memoryLimit != UInt64.max {
-            // Soft limit: the goal never exceeds the limit minus collector metadata, but stays above live.
-            let limitGoal = config.memoryLimit > marked ? config.memoryLimit : marked + (marked >> 4) + (1 << 20)
-            goal = min(goal, max(limitGoal, marked + (1 << 20)))
+            // Soft limit on the memory the heap occupies (Go counts all runtime memory; here HeapInuse): the
+            // goal, in object bytes, leaves room for the fragmentation the last sweep left (heapOverhead).
+            let room = config.memoryLimit > heapOverhead ? config.memoryLimit - heapOverhead : 0
+            // A marked heap at or above the room (live data, or floating garbage: what was allocated during
+            // the last mark): Go then collects back to back under a 50% CPU cap. GoGC has no CPU cap, so a
+            // minimum runway (1/32 of the marked heap, at least 256 KiB) keeps the mutator from waiting on
+            // mark all the time; small, so the heap overshoots the limit by little.
+            goal = min(goal, max(room, marked + max(marked / 32, 256 << 10)))
         }
         gort_store_relaxed(&state.pointee.goal, goal)
-        let trigger = goal == UInt64.max ? UInt64.max : marked + (goal - marked) * 4 / 5
+        // The trigger leaves room for what the last cycle allocated while it ran, plus a quarter (Go derives
+        // the same from its measured allocation and mark rates), within 60%..95% of the runway (Go's bounds).
+        // Triggering later means fewer cycles; the goal still holds (assists, waitForMark).
+        var trigger = UInt64.max
+        if goal != UInt64.max {
+            let runway = goal - marked
+            let room = min(max(allocDuringMark + allocDuringMark / 4, runway / 20), runway * 2 / 5)
+            trigger = goal - room
+        }
         gort_store_relaxed(&state.pointee.trigger, trigger)
     }
 
@@ -489,6 +650,24 @@ public final class GC: @unchecked Sendable {
                 heap.gcReturnSpan(s)
             }
         }
+    }
+
+    /// Go: sweep assist (deductSweepCredit). A mutator whose allocation passed the trigger while the last
+    /// cycle's sweep is unfinished sweeps up to `maxSpans` spans: the next cycle cannot start before that
+    /// sweep ends, and meanwhile allocation would run on past the goal. Any thread; each span popped is
+    /// held exclusively until it is returned. Returns the number swept.
+    @discardableResult
+    func sweepSome(_ maxSpans: Int) -> Int {
+        var n = 0
+        for spc in 2..<numSpanClasses {
+            while n < maxSpans, let s = heap.gcPopUnswept(spc) {
+                state.sweepSpan(s, keep: 0)
+                heap.gcReturnSpan(s)
+                n += 1
+            }
+            if n >= maxSpans { break }
+        }
+        return n
     }
 
     func largeAppend(_ p: UInt) {

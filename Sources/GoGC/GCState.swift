@@ -41,7 +41,8 @@ enum Geometry {
 
     static func check() {
         if pageShift != GoAlloc.pageShift || logHeapArenaBytes != GoAlloc.logHeapArenaBytes
-            || pagesPerArena != GoAlloc.pagesPerArena || GCArena.bitmapWords != heapArenaBitmapWords {
+            || pagesPerArena != GoAlloc.pagesPerArena || GCArena.bitmapWords != heapArenaBitmapWords
+            || heapAddrBits > Int(WorkBuf.sizeShift) {
             gcFatal("GoGC: Geometry disagrees with GoAlloc's constants")
         }
     }
@@ -53,6 +54,11 @@ struct WorkBuf {
     var n: Int = 0
     static var capacity: Int { @inline(__always) get { 510 } }   // 4 KiB blocks
     static var bytes: Int { 16 + capacity * 8 }
+    /// An entry is an object address, with the object's size in words in bits 48...63 when it is below
+    /// `sizeLimit` (GCState.shade), else 0 there.
+    static var sizeShift: UInt { @inline(__always) get { 48 } }
+    static var sizeLimit: UInt { @inline(__always) get { 1 << 16 } }
+    static var addressMask: UInt { @inline(__always) get { (1 << 48) - 1 } }
 }
 
 extension UnsafeMutablePointer where Pointee == WorkBuf {
@@ -80,6 +86,18 @@ struct GCState {
     var stw: UInt32 = 0
     /// Futex word: bumped by a mutator that stops (leaves a scope or parks) while `stw` is set.
     var stwAck: UInt32 = 0
+    /// A stop-the-world phase posted by the coordinator for the first mutator at a safepoint to run
+    /// (GC.Handoff raw value, 0: none). Stored with release by the coordinator; claimed by an acq_rel
+    /// exchange to 0 (by a parked mutator or the coordinator); mutators poll it with relaxed loads.
+    var handoff: UInt32 = 0
+    /// Futex word: bumped (acq_rel) by a mutator when a phase it claimed is done; the coordinator waits on it.
+    var handoffDone: UInt32 = 0
+    /// Mutators waiting in Mutation.waitForMark (acq_rel adds by them; the coordinator reads it to mark at
+    /// full speed while anyone waits).
+    var assistWaiters: UInt64 = 0
+    /// Futex word the coordinator sleeps on between mark slices; bumped (acq_rel) by a mutator that starts
+    /// waiting for mark, so the coordinator resumes at once.
+    var markWake: UInt32 = 0
     /// Futex word the coordinator sleeps on; bumped by whoever requests a cycle.
     var wake: UInt32 = 0
     /// Futex word: bumped after every completed cycle (collect() waits on it).

@@ -185,7 +185,8 @@ public struct Mutation {
     /// it needs afterwards is held in an object, a Root, a Weak or the shadow stack: other locals are dead.
     @inline(__always)
     public func safepoint() {
-        if gort_load32_relaxed(&gc.pointee.stw) != 0 || (gort_load_relaxed(&gc.pointee.phase) != 0 && gc.hasLocalWork(gcwPtr)) {
+        if gort_load32_relaxed(&gc.pointee.stw) | gort_load32_relaxed(&gc.pointee.handoff) != 0
+            || (gort_load_relaxed(&gc.pointee.phase) != 0 && gc.hasLocalWork(gcwPtr)) {
             safepointSlow()
         }
     }

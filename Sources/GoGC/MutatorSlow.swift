@@ -128,19 +128,49 @@ extension Mutation {
                 // and mark termination would trace the rest with the world stopped).
                 if g.hasLocalWork(gcwPtr) { g.flush(gcwPtr) }
                 _ = gort_fetch_add_acqrel(&g.pointee.nbusy, UInt64.max)   // -1
+                if live >= gort_load_relaxed(&g.pointee.goal) { waitForMark() }
                 m.pointee.assistNanos &+= monoNanos() &- t0
             }
         } else if live >= gort_load_relaxed(&g.pointee.trigger) {
-            GC.owner(of: g).requestCycle(forced: false)
+            let owner = GC.owner(of: g)
+            owner.requestCycle(forced: false)
+            // Past the trigger with the cycle not started: help finish the last sweep, all of it once the
+            // goal is reached (see GC.sweepSome).
+            owner.sweepSome(live >= gort_load_relaxed(&g.pointee.goal) ? Int.max : 16)
         }
+    }
+
+    /// Go: gcParkAssist. The heap reached its goal during mark: allocating on would overshoot it. Help with
+    /// any gray objects on the global list, otherwise sleep until the coordinator posts the end of marking
+    /// (or a stop). This is not a safepoint: the mutator stays running, and it stops waiting as soon as a
+    /// phase is posted, so it can go on to its next safepoint and let the phase run. While it waits the
+    /// coordinator marks at full speed (`assistWaiters`).
+    @inline(never)
+    func waitForMark() {
+        let g = gc
+        _ = gort_fetch_add_acqrel(&g.pointee.assistWaiters, 1)
+        _ = gort_fetch_add32_acqrel(&g.pointee.markWake, 1)
+        _ = gort_futex_wake(&g.pointee.markWake, 1)
+        while gort_load_relaxed(&g.pointee.phase) == GCPhase.mark.rawValue
+                && gort_load32_acquire(&g.pointee.handoff) | gort_load32_relaxed(&g.pointee.stw) == 0 {
+            if gort_load_relaxed(&g.pointee.nfull) != 0 {
+                _ = gort_fetch_add_acqrel(&g.pointee.nbusy, 1)
+                g.drain(gcwPtr, budget: 16384)
+                if g.hasLocalWork(gcwPtr) { g.flush(gcwPtr) }
+                _ = gort_fetch_add_acqrel(&g.pointee.nbusy, UInt64.max)   // -1
+                continue
+            }
+            futexWait(&g.pointee.handoff, 0, 100_000)   // GC.handOff wakes it
+        }
+        _ = gort_fetch_add_acqrel(&g.pointee.assistWaiters, UInt64.max)   // -1
     }
 
     @inline(never)
     func safepointSlow() {
         let g = gc
         if gort_load_relaxed(&g.pointee.phase) != 0 { g.flush(gcwPtr) }
-        if gort_load32_relaxed(&g.pointee.stw) != 0 {
-            park()
+        if gort_load32_relaxed(&g.pointee.stw) | gort_load32_relaxed(&g.pointee.handoff) != 0 {
+            park()   // runs a posted stop-the-world phase, if no one has claimed it yet
             unpark()
         }
     }
@@ -160,11 +190,39 @@ extension Mutation {
         }
         // Release: the coordinator, after its acquire load of status, sees our cache, buffers and stack.
         gort_store_release(&m.pointee.status, 0)
+        // seq_cst fence: orders the status store before the stw load (Dekker with stopTheWorld, which stores
+        // stw, fences, then loads every status): either it sees us stopped, or we see stw and wake it.
+        gort_fence_seqcst()
         if gort_load32_acquire(&g.pointee.stw) != 0 {
             _ = gort_fetch_add32_acqrel(&g.pointee.stwAck, 1)
             _ = gort_futex_wake(&g.pointee.stwAck, 1)
         }
+        // A posted stop-the-world phase: run it now, stopped as we are (Go: the goroutine that triggers a
+        // cycle runs its sweep termination).
+        if gort_load32_relaxed(&g.pointee.handoff) != 0 { GC.owner(of: g).runHandoff() }
         if overTrigger { GC.owner(of: g).requestCycle(forced: false) }
+        if gort_load_relaxed(&g.pointee.phase) == 0
+            && gort_load_relaxed(&g.pointee.heapLive) >= gort_load_relaxed(&g.pointee.goal) {
+            waitForCycleStart()
+        }
+    }
+
+    /// The heap reached its goal and the cycle has not started (the coordinator is late: still sweeping, or
+    /// not scheduled by the OS). Go starts the cycle on the allocating goroutine, so allocation cannot outrun
+    /// it; here the parked mutator helps finish the sweep, then waits for the cycle to be posted and runs its
+    /// sweep termination itself (or lets whoever claimed it do so). Parked: the world may stop meanwhile.
+    @inline(never)
+    func waitForCycleStart() {
+        let g = gc
+        let owner = GC.owner(of: g)
+        guard owner.config.concurrent else { return }   // cycles start only in collect()
+        owner.requestCycle(forced: false)
+        owner.sweepSome(Int.max)
+        while gort_load_relaxed(&g.pointee.phase) == 0
+                && gort_load_relaxed(&g.pointee.heapLive) >= gort_load_relaxed(&g.pointee.goal) {
+            if gort_load32_acquire(&g.pointee.handoff) != 0 { owner.runHandoff(); continue }
+            futexWait(&g.pointee.handoff, 0, 1_000_000)   // GC.handOff wakes it; the timeout is a guard
+        }
     }
 
     /// Enters the running state, waiting while the world is stopped.

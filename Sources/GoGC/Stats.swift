@@ -35,6 +35,16 @@ public struct GCStats: Sendable {
     public var heapMarked: UInt64 = 0
     /// Bytes in allocated slots now (Go: HeapAlloc, approximately: flushed in 64 KiB batches).
     public var heapLive: UInt64 = 0
+    /// Go: HeapInuse. Bytes of pages in in-use spans now (objects, free slots in their spans, large objects).
+    public var heapInuse: UInt64 = 0
+    /// The largest HeapInuse seen right after a mark termination (before the cycle's sweep frees anything:
+    /// the top of each cycle's sawtooth). The "heap within 2.2x of live" compares it with
+    /// the live heap.
+    public var peakHeapInuse: UInt64 = 0
+    /// The largest ratio, over cycles, of HeapInuse after a mark termination to the live heap the cycle before
+    /// marked (the heap the goal was computed from; Go's "live heap"). GOGC=100 aims at 2; the bar is
+    /// 2.2. Cycles whose goal was the minimum heap (tiny heaps) are left out. 0 before two cycles.
+    public var maxHeapOverLive: Double = 0
     public var finalizersRun: UInt64 = 0
     public var weakCleared: UInt64 = 0
     /// Checkmark: live objects the cycles failed to mark (always 0 unless the barrier is broken).
@@ -59,6 +69,7 @@ public struct GCStats: Sendable {
     public var text: String {
         "NumGC \(numGC)\nNumForcedGC \(numForcedGC)\nPauseTotalNs \(pauseTotalNs)\nMaxPauseNs \(maxPauseNs)\n" +
         "GCCPUFraction \(gcCPUFraction)\nNextGC \(nextGC)\nLastGC \(lastGC)\nHeapMarked \(heapMarked)\nHeapLive \(heapLive)\n" +
+        "HeapInuse \(heapInuse)\nPeakHeapInuse \(peakHeapInuse)\nMaxHeapOverLive \(maxHeapOverLive)\n" +
         "FinalizersRun \(finalizersRun)\nWeakCleared \(weakCleared)\nCheckmarkMisses \(checkmarkMisses)\n"
     }
     public var json: String {
@@ -77,16 +88,36 @@ struct CycleTimes {
     var stw1Total: Int64 = 0     // including waiting for mutators to stop
     var stw2: Int64 = 0
     var stw2Total: Int64 = 0
-    var restartPause: Int64 = 0  // stops of awaitMarkDone that found more work (world restarted)
+    var restartPause: Int64 = 0  // stops of markDone that found more work (world restarted)
     var markWall: Int64 = 0
-    var markCPU: Int64 = 0
+    var markCPU: Int64 = 0       // background marking at the 25% target (Go: dedicated + fractional)
+    var idleCPU: Int64 = 0       // background marking while a P had no mutator (Go: idle mark workers)
     var assistCPU: Int64 = 0
     var heapStart: UInt64 = 0
     var heapEnd: UInt64 = 0
     var heapMarked: UInt64 = 0
+    var heapInuse: UInt64 = 0    // HeapInuse right after mark termination
+    var liveBefore: UInt64 = 0   // the previous cycle's marked heap, if the goal came from it (else 0)
+    var heapOverLive: Double = 0 // heapInuse over liveBefore (0: not measured)
     var stackBytes: UInt64 = 0
     var weakCleared = 0
     var finalizersQueued = 0
+    // GODEBUG=gcstwtrace: where the pauses went.
+    var stop1 = StopWait()       // sweep termination's stop
+    var stop2 = StopWait()       // mark termination's (last) stop
+    var restarts = 0             // stops of markDone that found gray objects and restarted marking
+    var stSweep: Int64 = 0       // sweep termination: finishing the sweep
+    var mtDrain: Int64 = 0       // mark termination: flushing mutators' gray buffers and draining them
+    var mtWeakFin: Int64 = 0     // weak references and finalizers
+    var mtCheckmark: Int64 = 0
+    var mtCaches: Int64 = 0      // flushing mutator caches, flipping MCentrals, pacing
+}
+
+/// How one stop of the world waited for the mutators (coordinator only).
+struct StopWait {
+    var nanos: Int64 = 0
+    var yields = 0
+    var sleeps = 0
 }
 
 extension GC {
@@ -96,6 +127,7 @@ extension GC {
         var s = statsStore
         statsLock.unlock()
         s.heapLive = gort_load_relaxed(&state.pointee.heapLive)
+        s.heapInuse = UInt64(heap.gcInuseBytes)
         s.nextGC = gort_load_relaxed(&state.pointee.goal)
         s.finalizersRun = gort_load_relaxed(&fin.ran)
         s.checkmarkMisses = gort_load_relaxed(&state.pointee.checkmarkMisses)
@@ -119,14 +151,20 @@ extension GC {
         if t.forced { s.numForcedGC += 1 }
         s.lastGC = UInt64(end - startNanos)
         s.heapMarked = t.heapMarked
+        s.peakHeapInuse = max(s.peakHeapInuse, t.heapInuse)
+        s.maxHeapOverLive = max(s.maxHeapOverLive, t.heapOverLive)
         s.weakCleared += UInt64(t.weakCleared)
         let procs = Int64(config.procs)
-        s.gcCPUNanos += t.markCPU + t.assistCPU + (t.stw1 + t.stw2) * procs
+        s.gcCPUNanos += t.markCPU + t.idleCPU + t.assistCPU + (t.stw1 + t.stw2) * procs
         let avail = Double(end - startNanos) * Double(procs)
         s.gcCPUFraction = avail > 0 ? Double(s.gcCPUNanos) / avail : 0
         statsStore = s
         statsLock.unlock()
         if config.gctrace { printTrace(t, n: s.numGC, util: s.gcCPUFraction) }
+        if config.stwtrace {
+            let line = stwTraceLine(t, n: s.numGC) + "\n"
+            line.withCString { _ = write(2, $0, strlen($0)) }
+        }
         gort_store_release(&state.pointee.finished, gort_load_relaxed(&state.pointee.finished) + 1)
         _ = gort_fetch_add32_acqrel(&state.pointee.cycleDone, 1)
         futexWakeAll(&state.pointee.cycleDone)
@@ -148,10 +186,26 @@ extension GC {
         let p = Int64(procs)
         var line = "gc \(n) @\(gctraceDecimal(UInt64(max(t.start - startNanos, 0)) / 1_000_000, 3))s \(Int(util * 100))%: "
         line += "\(ms(t.stw1Total))+\(ms(t.markWall))+\(ms(t.stw2Total)) ms clock, "
-        line += "\(ms(t.stw1 * p))+\(ms(t.assistCPU))/\(ms(t.markCPU))/0+\(ms(t.stw2 * p)) ms cpu, "
+        line += "\(ms(t.stw1 * p))+\(ms(t.assistCPU))/\(ms(t.markCPU))/\(ms(t.idleCPU))+\(ms(t.stw2 * p)) ms cpu, "
         line += "\(mb(t.heapStart))->\(mb(t.heapEnd))->\(mb(t.heapMarked)) MB, "
         line += "\(mb(goal)) MB goal, \(mb(t.stackBytes)) MB stacks, 0 MB globals, \(p) P"
         if t.forced { line += " (forced)" }
+        return line
+    }
+
+    /// GODEBUG=gcstwtrace=1: the two pauses of cycle `n` taken apart, microseconds. `st`: sweep termination
+    /// (its whole pause, the wait for mutators to stop with the coordinator's yields and futex sleeps, the
+    /// sweep finished inside). `mt`: mark termination (whole pause including restarts, the stops that found
+    /// gray objects and restarted marking, the last stop's wait, then draining, weak/finalizers, checkmark,
+    /// caches and pacing).
+    func stwTraceLine(_ t: CycleTimes, n: UInt32) -> String {
+        func us(_ ns: Int64) -> String { String(ns / 1000) }
+        var line = "gcstw \(n): st \(us(t.stw1Total)) = stop \(us(t.stop1.nanos)) (y\(t.stop1.yields) s\(t.stop1.sleeps))"
+        line += " + sweep \(us(t.stSweep)) + other \(us(t.stw1 - t.stSweep)) us; "
+        line += "mt \(us(t.stw2Total)) = restarts \(t.restarts) \(us(t.restartPause))"
+        line += " + stop \(us(t.stop2.nanos)) (y\(t.stop2.yields) s\(t.stop2.sleeps)) + drain \(us(t.mtDrain))"
+        line += " + weakfin \(us(t.mtWeakFin)) + checkmark \(us(t.mtCheckmark)) + caches \(us(t.mtCaches)) us;"
+        line += " inuse \(t.heapInuse >> 10) KiB, start \(t.heapStart >> 10) KiB, end \(t.heapEnd >> 10) KiB"
         return line
     }
 
@@ -187,7 +241,7 @@ extension GC {
         }
         // Drain with the same visit rule (a local loop so misses are counted per object).
         while true {
-            let p = state.pop(w)
+            let p = state.pop(w) & WorkBuf.addressMask   // checkmark pushes bare addresses; masked anyway
             if p == 0 { break }
             scanChildren(p, into: visit)
         }

@@ -133,15 +133,17 @@ struct BenchGCCommand: ParsableCommand {
 
     /// GC counts and pauses, one line per workload and variant.
     func gcTable(_ report: BenchReport) -> String {
-        var out = "\ncollections (median per run) and stop-the-world pauses (over all runs), ms\n"
+        var out = "\ncollections (median per run) and stop-the-world pauses (over all runs), ms; heap/live: the largest heap\n"
+        out += "at a mark termination over the previous cycle's marked heap (gctrace, cycles after one of 16 MB or more)\n"
         out += "workload".padding(toLength: 18, withPad: " ", startingAt: 0) + "variant".padding(toLength: 8, withPad: " ", startingAt: 0)
-        out += ["gcs", "pauses", "max", "median", "p99"].map { $0.leftPad(10) }.joined() + "\n"
+        out += ["gcs", "pauses", "max", "median", "p99", "heap/live"].map { $0.leftPad(10) }.joined() + "\n"
         for w in report.workloads {
             for v in report.variants {
                 guard let r = report.result(w, v), r.isUsable else { continue }
                 let g = GCRunStats(r)
                 out += w.padding(toLength: 18, withPad: " ", startingAt: 0) + v.padding(toLength: 8, withPad: " ", startingAt: 0)
-                out += [g.gcsText, String(g.pauses.count), g.ms(g.max), g.ms(g.median), g.ms(g.p99)].map { $0.leftPad(10) }.joined() + "\n"
+                let hl = g.heapOverLive.map { String(format: "%.2f", $0) } ?? ""
+                out += [g.gcsText, String(g.pauses.count), g.ms(g.max), g.ms(g.median), g.ms(g.p99), hl].map { $0.leftPad(10) }.joined() + "\n"
             }
         }
         return out
@@ -154,15 +156,25 @@ struct GCRunStats {
     var gcsPerRun: [Int] = []
     /// Every pause of every run, nanoseconds, sorted.
     var pauses: [Double] = []
+    /// The "heap within 2.2x of live", from gctrace's `X->Y->Z MB`: the largest heap at a mark
+    /// termination (Y) over the live heap the cycle before marked (its Z, Go's "live heap", which the goal
+    /// was made from), over all runs. Only cycles after one that marked 16 MB or more: gctrace prints whole
+    /// MB, and small heaps have the minimum goal. nil without such cycles (Boehm, ARC, small workloads).
+    var heapOverLive: Double? = nil
 
     init(_ r: CaseResult) {
         for s in r.samples {
             guard let text = s.output else { continue }
             var count = 0, boehmCount: Int? = nil
+            var lastMarked: Double? = nil
             for line in text.split(separator: "\n") {
                 if let (a, c) = GCRunStats.gctracePauses(line) {
                     count += 1
                     pauses += [a * 1e6, c * 1e6]
+                    if let (_, peak, marked) = GCRunStats.gctraceHeap(line) {
+                        if let live = lastMarked, live >= 16 { heapOverLive = Swift.max(heapOverLive ?? 0, peak / live) }
+                        lastMarked = marked
+                    }
                 } else if line.hasPrefix("bench-gc-pause "), let ns = Double(line.dropFirst("bench-gc-pause ".count)) {
                     pauses.append(ns)
                 } else if line.hasPrefix("bench-gc-count "), let n = Int(line.dropFirst("bench-gc-count ".count)) {
@@ -182,6 +194,15 @@ struct GCRunStats {
         let parts = rest[..<clock.lowerBound].split(separator: "+")
         guard parts.count == 3, let a = Double(parts[0]), let c = Double(parts[2]) else { return nil }
         return (a, c)
+    }
+
+    /// The heap sizes (MB) of a gctrace line: "..., X->Y->Z MB, ...".
+    static func gctraceHeap(_ line: Substring) -> (Double, Double, Double)? {
+        guard let mb = line.range(of: " MB, ") else { return nil }
+        let head = line[..<mb.lowerBound]
+        guard let space = head.lastIndex(of: " ") else { return nil }
+        let parts = head[head.index(after: space)...].components(separatedBy: "->").compactMap(Double.init)
+        return parts.count == 3 ? (parts[0], parts[1], parts[2]) : nil
     }
 
     var gcsText: String { medianOf(gcsPerRun.map(Double.init)).map { String(Int($0.rounded())) } ?? "NA" }

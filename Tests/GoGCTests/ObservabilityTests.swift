@@ -30,17 +30,17 @@ final class ObservabilityTests: XCTestCase {
     }
 
     /// The line for Go's own example cycle above, built from the same measurements, is character for character
-    /// what Go printed (except the idle-mark CPU, which GoGC does not have).
+    /// what Go printed.
     func testTraceLineFormatsLikeGo() {
         let gc = GC(config: testConfig(concurrent: false))
         var t = CycleTimes()
         t.forced = true
         t.start = gc.startNanos + 7_096_000_000
         t.stw1Total = 21_000; t.markWall = 42_000_000; t.stw2Total = 20_000
-        t.stw1 = 20_000; t.assistCPU = 7_800_000; t.markCPU = 17_000_000; t.stw2 = 19_000
+        t.stw1 = 20_000; t.assistCPU = 7_800_000; t.markCPU = 17_000_000; t.idleCPU = 27_000_000; t.stw2 = 19_000
         t.heapStart = 35 << 20; t.heapEnd = 38 << 20; t.heapMarked = 14 << 20
         XCTAssertEqual(gc.traceLine(t, n: 85, util: 0.157, goal: 41 << 20, procs: 2),
-                       "gc 85 @7.096s 15%: 0.021+42+0.020 ms clock, 0.040+7.8/17/0+0.038 ms cpu, 35->38->14 MB, 41 MB goal, 0 MB stacks, 0 MB globals, 2 P (forced)")
+                       "gc 85 @7.096s 15%: 0.021+42+0.020 ms clock, 0.040+7.8/17/27+0.038 ms cpu, 35->38->14 MB, 41 MB goal, 0 MB stacks, 0 MB globals, 2 P (forced)")
     }
 
     /// NumGC, PauseNs (one entry per cycle, newest at (NumGC+255)%256), PauseTotalNs, PauseEnd, NextGC,

@@ -47,5 +47,6 @@ func testConfig(concurrent: Bool = true, checkmark: CheckmarkMode = .count) -> G
     c.writeBarrierDisabled = ProcessInfo.processInfo.environment["GORT_TEST_NO_BARRIER"] == "1"
     c.minimumHeap = 1 << 20
     c.gctrace = ProcessInfo.processInfo.environment["GORT_GCTRACE"] == "1"
+    c.stwtrace = ProcessInfo.processInfo.environment["GORT_GCSTWTRACE"] == "1"
     return c
 }

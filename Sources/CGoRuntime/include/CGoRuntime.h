@@ -40,6 +40,8 @@ static inline __attribute__((always_inline)) void gort_tls_set_m(void *m) { gort
 
 // ---- atomics on 64-bit words --------------------------------------------------------------------------
 #define GORT_A static inline __attribute__((always_inline))
+// Prefetch for reading (GoGC marking: objects about to be scanned).
+GORT_A void gort_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 GORT_A uint64_t gort_load_relaxed(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 GORT_A uint64_t gort_load_acquire(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 GORT_A void gort_store_relaxed(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
