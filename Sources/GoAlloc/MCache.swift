@@ -10,7 +10,7 @@
 // ReadMemStats reads with relaxed loads, and nextCache/prevCache, which are under MHeap.lock.
 //
 // Memory: MCache header | alloc[numSpanClasses] span pointers | frees[numSizeClasses] |
-// retained[numSpanClasses] list heads | retainedCount[numSpanClasses], in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
+// retained[numSpanClasses] list heads | retainedCount[numSpanClasses] | spare[numSpanClasses], in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
 import CGoRuntime
 
 /// Go: mcache.
@@ -37,7 +37,7 @@ public struct MCache {
 
     static let headerBytes = 64
     /// Rounded to whole cache lines, so caches of different threads never share one.
-    static let totalBytes = (headerBytes + numSpanClasses * 8 + numSizeClasses * 8 + numSpanClasses * 16 + 63) & ~63
+    static let totalBytes = (headerBytes + numSpanClasses * 8 + numSizeClasses * 8 + numSpanClasses * 24 + 63) & ~63
 }
 
 extension UnsafeMutablePointer where Pointee == MCache {
@@ -57,6 +57,11 @@ extension UnsafeMutablePointer where Pointee == MCache {
     /// Spans in that list. Owner writes; relaxed loads elsewhere (statistics).
     @inline(__always) func retainedCount(_ spc: Int) -> UnsafeMutablePointer<UInt64> {
         UnsafeMutableRawPointer(freeCountsBase + numSizeClasses + numSpanClasses).assumingMemoryBound(to: UInt64.self) + spc
+    }
+    /// One empty span of class `spc` kept back from MHeap (RetainedSpans.swift), or nil. Owner only.
+    @inline(__always) func spareSpan(_ spc: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?> {
+        UnsafeMutableRawPointer(freeCountsBase + numSizeClasses + 2 * numSpanClasses)
+            .assumingMemoryBound(to: UnsafeMutablePointer<MSpan>?.self) + spc
     }
 
     /// Counts one free of size class `sc` (owner only; relaxed store so ReadMemStats may read it).
@@ -110,6 +115,10 @@ extension UnsafeMutablePointer where Pointee == MCache {
         if retains && s != h.pointee.emptySpan {
             // Nothing better retained: the span we ran through is still worth a rescan at 1/32 free.
             if t == nil && s.hasSomeRoom { t = s } else { retain(spc, s) }
+        }
+        if t == nil, let e = spareSpan(spc).pointee {
+            spareSpan(spc).pointee = nil
+            t = e
         }
         if t == nil {
             t = h.central(SpanClass(UInt8(spc))).cacheSpan(h, spanclass: SpanClass(UInt8(spc)))

@@ -16,9 +16,10 @@
 // emptiest it saw if 1/32 of it is free; the spans it passes over rotate to the tail, so successive refills
 // visit the whole list. Only when none has room does refill go to MCentral. A local free that empties a
 // retained span frees it to MHeap at once (MCentral.uncacheSpan frees empty spans), so retention never holds
-// memory this thread emptied, and the pages are free for any size class (a program that fills and drains
-// batches of one size, then another, peaks at one batch, not two). That costs MHeap.lock per emptied span,
-// which the page allocator's searchStart and maxRun bound keep short.
+// more than one empty span per class (the spare, which refill takes before MCentral), and the pages are free
+// for any size class (a program that fills and drains batches of one size, then another, peaks at one batch,
+// not two). That costs MHeap.lock per emptied span beyond the spare, which the page allocator's searchStart and
+// maxRun bound keep short.
 //
 // Remote frees into retained spans work as before (freeBits); the owner finds them when its scan reaches the
 // span. Known cost: a thread that stops allocating a class keeps its retained spans of that class, including
@@ -105,13 +106,24 @@ extension UnsafeMutablePointer where Pointee == MCache {
         let spc = Int(s.pointee.spanclass.raw)
         if s.pointee.ownNext == nil { return }  // not retained
         unretain(spc, s)
+        // Keep one empty span per class: a thread whose spans of a class empty and refill over and over (a few
+        // objects per span) would otherwise take MHeap.lock and rewrite the arena's page map twice per cycle,
+        // and the other threads' frees read that map.
+        if spareSpan(spc).pointee == nil {
+            spareSpan(spc).pointee = s
+            return
+        }
         let h = pointee.heap
         h.central(s.pointee.spanclass).uncacheSpan(h, s)
     }
 
-    /// Hands every retained span of class `spc` back to its MCentral. Owner only.
+    /// Hands every retained span of class `spc`, and its spare, back to its MCentral. Owner only.
     func releaseRetained(_ spc: Int) {
         let h = pointee.heap
+        if let e = spareSpan(spc).pointee {
+            spareSpan(spc).pointee = nil
+            h.central(SpanClass(UInt8(spc))).uncacheSpan(h, e)
+        }
         while let s = retainedHead(spc).pointee {
             unretain(spc, s)
             h.central(SpanClass(UInt8(spc))).uncacheSpan(h, s)

@@ -54,17 +54,28 @@ final class RetainedSpansTests: XCTestCase {
         let c = heap.makeCache()!
         let spc = SpanClass(sizeclass: SizeClasses.classFor(size: 256), noscan: true)
         let (s1, ptrs) = try fillOneSpan(c, spc)
-        let extra = c.allocate(byteCount: 256)!
-        XCTAssertEqual(c.raw.retainedCount(spc.index).pointee, 1)
+        var ptrs2: [UnsafeMutableRawPointer] = []
+        while ptrs2.count < s1.objectCount { ptrs2.append(c.allocate(byteCount: 256)!) }
+        let s2 = try XCTUnwrap(heap.span(of: ptrs2[0]))
+        let extra = c.allocate(byteCount: 256)!  // a third span is current; s1 and s2 are retained
+        XCTAssertEqual(c.raw.retainedCount(spc.index).pointee, 2)
+        // The first span emptied becomes the class's spare; the next goes back to the heap at once.
         for p in ptrs { c.deallocate(p) }
+        XCTAssertEqual(c.raw.spareSpan(spc.index).pointee, s1)
+        XCTAssertEqual(s1.state, .inUse)
+        for p in ptrs2 { c.deallocate(p) }
+        XCTAssertEqual(s2.state, .dead, "an emptied retained span beyond the spare goes back to the heap at once")
         XCTAssertEqual(c.raw.retainedCount(spc.index).pointee, 0)
-        XCTAssertEqual(s1.state, .dead, "an emptied retained span goes back to the heap at once")
         // The current span stays even when empty.
-        let s2 = try XCTUnwrap(c.cachedSpan(spc))
+        let s3 = try XCTUnwrap(c.cachedSpan(spc))
         c.deallocate(extra)
-        XCTAssertEqual(s2.state, .inUse)
-        XCTAssertEqual(c.cachedSpan(spc), s2)
+        XCTAssertEqual(s3.state, .inUse)
+        XCTAssertEqual(c.cachedSpan(spc), s3)
         XCTAssertNil(heap.checkInvariants())
+        // Releasing the cache frees the spare too.
+        c.flush()
+        XCTAssertEqual(s1.state, .dead)
+        XCTAssertEqual(heap.memStats.spansInUse, 0)
     }
 
     func testRemoteFreesIntoARetainedSpanAreFoundByTheOwnersRefill() throws {
