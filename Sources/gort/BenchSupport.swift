@@ -100,8 +100,7 @@ struct BenchPlan {
             return results
         }
         let workloadList = workloads
-        loadWarning(progress, when: "at start")
-        defer { loadWarning(progress, when: "at the end") }
+        loadWarning(progress)
         for (wi, workload) in workloadList.enumerated() {
             let indices = results.indices.filter { results[$0].benchCase.workload == workload }
             for _ in 0..<runs {
@@ -123,15 +122,16 @@ struct BenchPlan {
         return results
     }
 
-    /// Warns when other processes compete for the CPUs (1-minute load average above half the CPU count): wall
-    /// times, and thread scaling most of all, are then unreliable; ratios from interleaved runs less so.
-    func loadWarning(_ progress: (String) -> Void, when: String) {
+    /// Warns when other processes compete for the CPUs before we start (1-minute load average above the CPU
+    /// count; our own runs would raise it later, so only the start is checked): wall times, and thread scaling
+    /// most of all, are then unreliable; ratios from interleaved runs less so.
+    func loadWarning(_ progress: (String) -> Void) {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
               let load = text.split(separator: " ").first.flatMap({ Double($0) }) else { return }
         let cpus = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        if load > Double(cpus) / 2 {
-            progress("warning: load average \(String(format: "%.2f", load)) on \(cpus) CPUs \(when): other processes "
-                     + "compete; wall times, and thread scaling most, are unreliable")
+        if load > Double(cpus) {
+            progress("warning: load average \(String(format: "%.2f", load)) on \(cpus) CPUs before the first run: other "
+                     + "processes compete; wall times, and thread scaling most, are unreliable")
         }
     }
 
