@@ -68,7 +68,16 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             gort_fetch_add_relaxed(&m.pointee.pendingAny, 1)
             gort_store_relaxed(&pointee.scav.sweepPending, 1)
         }
-        if let c = c { c.countFree(sc) } else { gort_fetch_add_relaxed(pointee.classCounts + 2 * sc + 1, 1) }
+        if let c = c {
+            c.countFree(sc)
+            // A thread that frees other threads' objects may have stopped allocating: look after its own
+            // retained spans now and then (RetainedSpans.swift, housekeep).
+            let t = c.remoteFreeTicks
+            t.pointee &+= 1
+            if t.pointee & (housekeepEvery - 1) == 0 { c.housekeep() }
+        } else {
+            gort_fetch_add_relaxed(pointee.classCounts + 2 * sc + 1, 1)
+        }
     }
 
     /// Large objects, and pointers that are not the start of a small object.

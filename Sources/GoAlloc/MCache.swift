@@ -10,7 +10,8 @@
 // ReadMemStats reads with relaxed loads, and nextCache/prevCache, which are under MHeap.lock.
 //
 // Memory: MCache header | alloc[numSpanClasses] span pointers | frees[numSizeClasses] |
-// retained[numSpanClasses] list heads | retainedCount[numSpanClasses] | spare[numSpanClasses], in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
+// retained[numSpanClasses] list heads | retainedCount[numSpanClasses] | spare[numSpanClasses] | housekeeping
+// words [2], in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
 import CGoRuntime
 
 /// Go: mcache.
@@ -37,7 +38,7 @@ public struct MCache {
 
     static let headerBytes = 64
     /// Rounded to whole cache lines, so caches of different threads never share one.
-    static let totalBytes = (headerBytes + numSpanClasses * 8 + numSizeClasses * 8 + numSpanClasses * 24 + 63) & ~63
+    static let totalBytes = (headerBytes + numSpanClasses * 8 + numSizeClasses * 8 + numSpanClasses * 24 + 16 + 63) & ~63
 }
 
 extension UnsafeMutablePointer where Pointee == MCache {
@@ -57,6 +58,11 @@ extension UnsafeMutablePointer where Pointee == MCache {
     /// Spans in that list. Owner writes; relaxed loads elsewhere (statistics).
     @inline(__always) func retainedCount(_ spc: Int) -> UnsafeMutablePointer<UInt64> {
         UnsafeMutableRawPointer(freeCountsBase + numSizeClasses + numSpanClasses).assumingMemoryBound(to: UInt64.self) + spc
+    }
+    /// Remote frees made through this cache, and the class the next housekeeping pass starts at
+    /// (RetainedSpans.swift, `housekeep`). Owner only.
+    @inline(__always) var remoteFreeTicks: UnsafeMutablePointer<UInt64> {
+        UnsafeMutableRawPointer(freeCountsBase + numSizeClasses + 3 * numSpanClasses).assumingMemoryBound(to: UInt64.self)
     }
     /// One empty span of class `spc` kept back from MHeap (RetainedSpans.swift), or nil. Owner only.
     @inline(__always) func spareSpan(_ spc: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?> {

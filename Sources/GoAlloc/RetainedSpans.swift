@@ -22,9 +22,11 @@
 // maxRun bound keep short.
 //
 // Remote frees into retained spans work as before (freeBits); the owner finds them when its scan reaches the
-// span. Known cost: a thread that stops allocating a class keeps its retained spans of that class, including
-// slots other threads freed, until it exits (releaseAll) or allocates that class again; mimalloc has the same
-// property. Garbage-collected heaps (gcSweepHook set) do not retain: their spans must sit in MCentral's sweep
+// span. A thread that stops allocating a class would keep its retained spans of that class, including slots
+// other threads freed, until it exits or allocates that class again. Housekeeping covers the common case of a
+// thread that turned from producing to consuming: every `housekeepEvery` remote frees it makes, it sweeps the
+// remote frees into a bounded number of its retained spans and hands back the ones that emptied. A thread that
+// neither allocates nor frees keeps its spans until it exits (mimalloc has the same property). Garbage-collected heaps (gcSweepHook set) do not retain: their spans must sit in MCentral's sweep
 // sets.
 //
 // Concurrency: the lists, heads and counts are owner-only (the cache's thread or P), like everything else an
@@ -33,6 +35,9 @@ import CGoRuntime
 
 /// Spans looked at per refill before going to MCentral.
 let retainedScanBudget = 8
+/// Housekeeping runs every this many remote frees by a cache (a power of two) and looks at this many spans.
+let housekeepEvery: UInt64 = 256
+let housekeepSpans = 32
 
 extension UnsafeMutablePointer where Pointee == MCache {
     /// Adds `s`, which this cache just ran through, at the tail of its class's list. Owner only.
@@ -115,6 +120,34 @@ extension UnsafeMutablePointer where Pointee == MCache {
         }
         let h = pointee.heap
         h.central(s.pointee.spanclass).uncacheSpan(h, s)
+    }
+
+    /// Housekeeping (see the file comment): sweeps the remote frees into up to `housekeepSpans` retained spans,
+    /// round-robin over the classes, and hands back the ones left empty (one becomes the class's spare, as in
+    /// spanEmptied). Owner only; from freeRemote, every `housekeepEvery` remote frees.
+    @inline(never)
+    func housekeep() {
+        let cursor = remoteFreeTicks + 1
+        var budget = housekeepSpans
+        var spc = Int(cursor.pointee % UInt64(numSpanClasses))
+        for _ in 0..<numSpanClasses {
+            let head = retainedHead(spc)
+            var n = min(Int(retainedCount(spc).pointee), budget)
+            budget -= n
+            while n > 0, let s = head.pointee {
+                n -= 1
+                let next = s.pointee.ownNext!
+                if gort_load_relaxed(&s.pointee.hasRemoteFrees) != 0 {
+                    s.sweepRemoteFrees()
+                    if s.pointee.allocCount == 0 { spanEmptied(s) }
+                }
+                if head.pointee == nil { break }
+                if head.pointee == s { head.pointee = next }  // s stayed: rotate past it
+            }
+            spc = (spc + 1) % numSpanClasses
+            if budget <= 0 { break }
+        }
+        cursor.pointee = UInt64(spc)
     }
 
     /// Hands every retained span of class `spc`, and its spare, back to its MCentral. Owner only.

@@ -100,6 +100,26 @@ final class RetainedSpansTests: XCTestCase {
         for p in ptrs.suffix(s1.objectCount - nfree) + more { c.deallocate(p) }
     }
 
+    func testHousekeepingReturnsSpansEmptiedByRemoteFrees() throws {
+        // A cache fills spans, then stops allocating; another thread frees all its objects (remote frees). When
+        // the first cache itself makes remote frees (it turned consumer), housekeeping sweeps its retained spans
+        // and hands back the empty ones.
+        let heap = makeTestHeap()
+        let a = heap.makeCache()!, other = heap.makeCache()!
+        var mine: [UnsafeMutableRawPointer] = []
+        for _ in 0..<4000 { mine.append(a.allocate(byteCount: 256)!) }
+        var theirs: [UnsafeMutableRawPointer] = []
+        for _ in 0..<Int(housekeepEvery) { theirs.append(other.allocate(byteCount: 48)!) }
+        let retained = a.raw.retainedSpans
+        XCTAssertGreaterThan(retained, 10)
+        for p in mine { heap.deallocate(p) }  // remote frees into a's retained spans
+        let before = heap.memStats.spansInUse
+        for p in theirs { a.deallocate(p) }   // a's own remote frees: the last one runs housekeeping
+        XCTAssertLessThan(heap.memStats.spansInUse, before - 10, "emptied retained spans went back to the heap")
+        XCTAssertLessThan(a.raw.retainedSpans, retained)
+        XCTAssertNil(heap.checkInvariants())
+    }
+
     func testReleaseHandsRetainedSpansToTheirCentrals() throws {
         let heap = makeTestHeap()
         let c = heap.makeCache()!
