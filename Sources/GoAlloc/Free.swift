@@ -63,10 +63,11 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         // Freed and recycled under us (see MSpan.gen): our bit may sit in another span's freeBits. Abort now.
         if gort_load32_acquire(&s.pointee.gen) != gen { doubleFree(p, call) }
         if gort_load_relaxed(&s.pointee.hasRemoteFrees) == 0 && gort_exchange_acqrel(&s.pointee.hasRemoteFrees, 1) == 0 {
-            let m = central(s.pointee.spanclass)
-            if s.pointee.inFull != 0 { gort_fetch_add_relaxed(&m.pointee.pendingFull, 1) }
-            gort_fetch_add_relaxed(&m.pointee.pendingAny, 1)
-            gort_store_relaxed(&pointee.scav.sweepPending, 1)
+            // The first remote free since the last sweep. A span some cache holds (current or retained) is found
+            // by its owner; only an uncached span needs MCentral and the background sweeper told. The fence pairs
+            // with the one in MCentral.uncacheSpan: either we see the owner gone, or it sees our flag (Dekker).
+            gort_fence_seqcst()
+            if gort_load_relaxed(&s.pointee.owner) == 0 { notifyRemoteFree(s) }
         }
         if let c = c {
             c.countFree(sc)
@@ -78,6 +79,15 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         } else {
             gort_fetch_add_relaxed(pointee.classCounts + 2 * sc + 1, 1)
         }
+    }
+
+    /// Tells span `s`'s MCentral (and the background sweeper) that an uncached span has remote frees to sweep.
+    @inline(never)
+    func notifyRemoteFree(_ s: UnsafeMutablePointer<MSpan>) {
+        let m = central(s.pointee.spanclass)
+        if s.pointee.inFull != 0 { gort_fetch_add_relaxed(&m.pointee.pendingFull, 1) }
+        gort_fetch_add_relaxed(&m.pointee.pendingAny, 1)
+        gort_store_relaxed(&pointee.scav.sweepPending, 1)
     }
 
     /// Large objects, and pointers that are not the start of a small object.

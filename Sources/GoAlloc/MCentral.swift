@@ -116,6 +116,11 @@ extension UnsafeMutablePointer where Pointee == MCentral {
         // Clear the owner only now: from here on, frees by the former owner take the remote path.
         gort_store_relaxed(&s.pointee.owner, 0)
         if isFull { fullSwept(sg).push(s) } else { partialSwept(sg).push(s) }
+        // A remote freer that saw the owner still set did not notify (Free.swift, freeRemote); if its flag is up
+        // now, notify for it, after the push so a sweep the notice triggers finds the span. The fences make at
+        // least one of us see the other (Dekker). (The span may already be someone else's: the counters are hints.)
+        gort_fence_seqcst()
+        if gort_load_relaxed(&s.pointee.hasRemoteFrees) != 0 { h.notifyRemoteFree(s) }
     }
 
     /// Go: mcentral.grow. A fresh span from MHeap.
