@@ -26,11 +26,13 @@
 // other threads freed, until it exits or allocates that class again. Housekeeping covers the common case of a
 // thread that turned from producing to consuming: every `housekeepEvery` remote frees it makes, it sweeps the
 // remote frees into a bounded number of its retained spans and hands back the ones that emptied. A thread that
-// neither allocates nor frees keeps its spans until it exits (mimalloc has the same property). Garbage-collected heaps (gcSweepHook set) do not retain: their spans must sit in MCentral's sweep
-// sets.
+// neither allocates nor frees keeps its spans until it exits (mimalloc has the same property). Remote frees into
+// a span some cache holds do not notify MCentral (Free.swift); MCentral.uncacheSpan notifies for a freer that
+// raced the hand-back. Garbage-collected heaps (gcSweepHook set) do not retain: their spans must sit in
+// MCentral's sweep sets.
 //
-// Concurrency: the lists, heads and counts are owner-only (the cache's thread or P), like everything else an
-// MCache holds; other threads only read span.owner, and only to compare it with their own cache.
+// Concurrency: the lists, heads, counts and spares are owner-only (the cache's thread or P), like everything
+// else an MCache holds; other threads only read span.owner, to compare it with their own cache or with 0.
 import CGoRuntime
 
 /// Spans looked at per refill before going to MCentral.
