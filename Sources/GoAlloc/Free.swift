@@ -10,8 +10,9 @@
 //      (MCache.refill rewinds). No atomic RMW, no lock. A retained span left empty goes back to MHeap.
 //   3. Otherwise the free is remote: one fetch_or sets the object's bit in span.freeBits (a bit already set
 //      means double free: abort). No global lock; threads freeing into different spans touch different lines.
-//      The first remote free since the span's last sweep sets span.hasRemoteFrees and tells the MCentral
-//      (pendingFull for spans in a full set, pendingAny for the background sweeper).
+//      The first remote free since the span's last sweep sets span.hasRemoteFrees and, if no cache holds the
+//      span, tells the MCentral (pendingFull for spans in a full set, pendingAny for the background sweeper);
+//      a held span's owner finds the flag itself.
 //   4. Sweeping (MSpan.sweepRemoteFrees) is done by whoever holds the span exclusively: the owning MCache when it
 //      runs out, MCentral.cacheSpan for spans it pops, the background sweeper. It merges freeBits into allocBits,
 //      like Go's sweep merging gcmarkBits. A full span that gained frees becomes allocatable again when its
