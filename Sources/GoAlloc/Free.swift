@@ -7,7 +7,8 @@
 //      it retains, RetainedSpans.swift), the free is local: check the object's allocBits bit (clear means double
 //      free: abort), clear it, and, if the object is in the word the allocCache mirrors, set its bit there so the
 //      very next malloc reuses it. Other freed slots are found when the scan reaches their word or wraps
-//      (MCache.refill rewinds). No atomic RMW, no lock. A retained span left empty goes back to MHeap.
+//      (MCache.refill rewinds). No atomic RMW, no lock. A retained span left empty becomes its class's spare
+//      or goes back to MHeap (RetainedSpans.swift).
 //   3. Otherwise the free is remote: one fetch_or sets the object's bit in span.freeBits (a bit already set
 //      means double free: abort). No global lock; threads freeing into different spans touch different lines.
 //      The first remote free since the span's last sweep sets span.hasRemoteFrees and, if no cache holds the

@@ -117,21 +117,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
             allocSlot(spc).pointee = h.pointee.emptySpan
             if !retains { h.central(SpanClass(UInt8(spc))).uncacheSpan(h, s) }
         }
-        var t = retains ? takeRetained(spc) : nil
-        if retains && s != h.pointee.emptySpan {
-            // Nothing better retained: the span we ran through is still worth a rescan at 1/32 free.
-            if t == nil && s.hasSomeRoom { t = s } else { retain(spc, s) }
-        }
-        if t == nil, let e = spareSpan(spc).pointee {
-            spareSpan(spc).pointee = nil
-            t = e
-        }
-        if t == nil {
-            t = h.central(SpanClass(UInt8(spc))).cacheSpan(h, spanclass: SpanClass(UInt8(spc)))
-            guard let t = t else { return nil }
-            gort_store_relaxed(&t.pointee.owner, word(self))
-        }
-        let u = t!
+        guard let u = replacement(spc, ranThrough: s, retains: retains) else { return nil }
         u.rewind()
         allocSlot(spc).pointee = u
         if h.pointee.config.checkInvariants {
@@ -139,6 +125,29 @@ extension UnsafeMutablePointer where Pointee == MCache {
             if let msg = checkRetainedInvariants() { fatal(msg, call: "refill", pointer: UInt(bitPattern: self)) }
         }
         return u
+    }
+
+    /// The span refill moves to after running through `s` (the empty sentinel if the slot held none): a retained
+    /// span with room, else `s` itself if 1/32 of it is free, else the class's spare, else one from MCentral
+    /// (owned by this cache from now on). `s` is retained if it is not the answer. nil when out of memory.
+    private func replacement(_ spc: Int, ranThrough s: UnsafeMutablePointer<MSpan>,
+                             retains: Bool) -> UnsafeMutablePointer<MSpan>? {
+        let h = pointee.heap
+        if retains {
+            let r = takeRetained(spc)
+            if s != h.pointee.emptySpan {
+                if r == nil && s.hasSomeRoom { return s }
+                retain(spc, s)
+            }
+            if let r { return r }
+            if let e = spareSpan(spc).pointee {
+                spareSpan(spc).pointee = nil
+                return e
+            }
+        }
+        guard let t = h.central(SpanClass(UInt8(spc))).cacheSpan(h, spanclass: SpanClass(UInt8(spc))) else { return nil }
+        gort_store_relaxed(&t.pointee.owner, word(self))
+        return t
     }
 
     /// Go: mcache.releaseAll. Hands every cached and retained span back to its MCentral (thread exit, P
