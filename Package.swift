@@ -62,7 +62,7 @@ let package = Package(
             name: "GoMalloc",
             dependencies: ["CGoRuntime", "GoMallocExports"],
             exclude: ["exports.map", "GoAlloc/SizeClassGenerator.swift"],
-            swiftSettings: allocatorSwiftSettings + [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo"])],
+            swiftSettings: allocatorSwiftSettings + [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Xcc", "-momit-leaf-frame-pointer"])],
             linkerSettings: [
                 // -Bsymbolic: calls inside the library (malloc -> gomalloc_malloc) bind locally, not through the PLT.
                 .unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)Sources/GoMalloc/exports.map",

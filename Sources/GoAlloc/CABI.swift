@@ -17,8 +17,10 @@ func cMalloc(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? 
     guard let c = currentThreadCache() else { return cMallocSlow(size, align: align, zero: zero) }
     if size <= UInt(maxSmallSize) && align <= 16 {
         let spc = Int(c.pointee.mallocSpanClass[Int((size &+ 7) &>> 3)])
-        let v = c.allocSlot(spc).pointee.nextFreeFast()
-        if v == 0 { return cMallocRefill(c, spc, zero: zero) }
+        let s = c.allocSlot(spc).pointee
+        let cache = s.pointee.allocCache
+        if cache == 0 { return cMallocRefill(c, spc, zero: zero) }
+        let v = s.take(cache)
         if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
         return UnsafeMutableRawPointer(bitPattern: v)
     }
@@ -41,16 +43,18 @@ func cMallocSlow(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPoint
     return UnsafeMutableRawPointer(bitPattern: v)
 }
 
+/// free's fast path (MCache.free). NULL needs no test of its own: no arena covers address 0, so it takes the
+/// slow path, which returns.
 @inline(__always)
 func cFree(_ p: UnsafeMutableRawPointer?, call: StaticString) {
-    guard let p = p else { return }
     guard let c = currentThreadCache() else { return cFreeNoCache(p, call: call) }
-    c.pointee.heap.free(c, UInt(bitPattern: p), call: call)
+    c.free(UInt(bitPattern: p), call: call)
 }
 
 /// free on a thread that has no cache (it never called malloc, or is exiting): the remote path.
 @inline(never)
-func cFreeNoCache(_ p: UnsafeMutableRawPointer, call: StaticString) {
+func cFreeNoCache(_ p: UnsafeMutableRawPointer?, call: StaticString) {
+    guard let p = p else { return }
     guard let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1 else {
         fatal("pointer not allocated by this heap (no heap yet)", call: call, pointer: UInt(bitPattern: p))
     }

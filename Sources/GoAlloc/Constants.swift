@@ -13,9 +13,11 @@ public let pagesPerArena = heapArenaBytes / pageSize
 let pageWordsPerArena = pagesPerArena / 64
 /// Go: heapAddrBits. User addresses on x86_64 and arm64 Linux fit in 48 bits.
 public let heapAddrBits = 48
-/// Go: arenaL1Bits / arenaL2Bits. Go uses a single level on amd64; we use a real two-level index
-/// (64 x 65536 entries) so the L2 tables (512 KiB each) are only mapped for address ranges in use.
-public let arenaL1Bits = 6
+/// Go: arenaL1Bits / arenaL2Bits. The index is two-level (`arenas[L1][L2]`); like Go on 64-bit Linux, L1 has a
+/// single entry, so its one L2 table (4M entries, 32 MiB of MAP_NORESERVE address space; only the pages that
+/// hold entries for arenas in use are ever touched) is mapped with the heap and free's fast path reaches an arena
+/// with one bounds check and one load. A larger arenaL1Bits maps each L2 table on first use instead.
+public let arenaL1Bits = 0
 public let arenaL2Bits = heapAddrBits - logHeapArenaBytes - arenaL1Bits
 /// Go: heapArenaBitmapWords. One bit per heap word (the GC's pointer/scalar bitmap): 1 MiB per arena.
 public let heapArenaBitmapWords = heapArenaBytes / 8 / 64

@@ -27,36 +27,28 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     /// point for error messages.
     @inline(__always)
     func free(_ c: UnsafeMutablePointer<MCache>?, _ p: UInt, call: StaticString) {
+        guard let c = c else { return freeSlow(nil, p, call: call) }
+        c.free(p, call: call)
+    }
+
+    /// Every free the fast path does not finish: NULL, no cache, remote frees, large objects, and every error
+    /// (which it diagnoses from scratch). Takes only register arguments, so the fast path reaches it by a jump.
+    @inline(never)
+    func freeSlow(_ c: UnsafeMutablePointer<MCache>?, _ p: UInt, call: StaticString) {
+        if p == 0 { return }
         guard let s = spanOf(p) else { badFree(p, call) }
         let idx = s.objIndex(p)
-        if s.pointee.startAddr &+ idx &* s.pointee.elemsize != p || p >= s.pointee.limit {
-            return freeSlow(c, s, p, call: call)
+        if s.pointee.startAddr &+ idx &* s.pointee.elemsize != p || p >= s.pointee.limit || s.pointee.spanclass.sizeclass == 0 {
+            return freeLargeOrInvalid(s, p, call: call)
         }
-        let w = Int(idx &>> 6)
-        let bit: UInt64 = 1 &<< UInt64(idx & 63)
-        if let c = c, s.pointee.owner == word(c) {
-            // Local free (holder). Both bitmaps are checked: a remote free of the same object may be pending.
-            // (Large spans are never owned by a cache, so they always take the other branch.)
-            let wp = s.pointee.allocBits + w
-            let a = wp.pointee
-            if a & bit == 0 || gort_load_relaxed(s.pointee.freeBits + w) & bit != 0 { doubleFree(p, call) }
-            gort_store_relaxed(wp, a & ~bit)
-            let n = s.pointee.allocCount &- 1
-            gort_store_relaxed(&s.pointee.allocCount, n)
-            if wp == s.pointee.cacheWord { s.pointee.allocCache |= bit }
-            c.countFree(s.pointee.spanclass.sizeclass)
-            // A retained span left empty goes back (the current span stays: a malloc/free pair must not pay).
-            if n == 0 && c.allocSlot(Int(s.pointee.spanclass.raw)).pointee != s { c.spanEmptied(s) }
-            return
-        }
-        return freeRemote(c, s, p, idx: idx, call: call)
+        if let c = c, s.pointee.owner == word(c) { return c.freeLocal(s, p, idx: idx, call: call) }
+        freeRemote(c, s, p, idx: idx, call: call)
     }
 
     @inline(never)
     func freeRemote(_ c: UnsafeMutablePointer<MCache>?, _ s: UnsafeMutablePointer<MSpan>, _ p: UInt, idx: UInt,
                     call: StaticString) {
         let sc = s.pointee.spanclass.sizeclass
-        if sc == 0 { return freeSlow(c, s, p, call: call) }
         let w = Int(idx &>> 6)
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
         let gen = gort_load32_acquire(&s.pointee.gen)
@@ -94,7 +86,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
 
     /// Large objects, and pointers that are not the start of a small object.
     @inline(never)
-    func freeSlow(_ c: UnsafeMutablePointer<MCache>?, _ s: UnsafeMutablePointer<MSpan>, _ p: UInt, call: StaticString) {
+    func freeLargeOrInvalid(_ s: UnsafeMutablePointer<MSpan>, _ p: UInt, call: StaticString) {
         if s.pointee.spanclass.sizeclass != 0 || p != s.pointee.startAddr {
             if p >= s.pointee.startAddr && p < s.pointee.limit {
                 fatal("pointer is not the start of an allocated object", call: call, pointer: p)
@@ -118,5 +110,52 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     @inline(never)
     func doubleFree(_ p: UInt, _ call: StaticString) -> Never {
         fatal("double free", call: call, pointer: p)
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == MCache {
+    /// free's fast path (step 2 above), for a cache of the heap that owns `p`: arena (one bounds check, one
+    /// load: ArenaIndex.lookupFlat) -> span -> owner, start-of-object, allocBits and freeBits checks. Anything
+    /// else, errors included, goes to MHeap.freeSlow by a tail call, so this needs no stack frame.
+    @inline(__always)
+    func free(_ p: UInt, call: StaticString) {
+        guard let a = ArenaIndex.lookupFlat(pointee.arenaFlat, p), let s = a.spans[a.pageIndex(p)],
+              s.pointee.owner == word(self) else { return pointee.heap.freeSlow(self, p, call: call) }
+        let idx = s.objIndex(p)
+        if s.pointee.startAddr &+ idx &* s.pointee.elemsize != p || p >= s.pointee.limit {
+            return pointee.heap.freeSlow(self, p, call: call)
+        }
+        let w = Int(idx &>> 6)
+        let bit: UInt64 = 1 &<< UInt64(idx & 63)
+        let wp = s.pointee.allocBits + w
+        let a0 = wp.pointee
+        // Both bitmaps: a remote free of the same object may be pending. (Large spans are never owned by a cache.)
+        if a0 & bit == 0 || gort_load_relaxed(s.pointee.freeBits + w) & bit != 0 {
+            return pointee.heap.freeSlow(self, p, call: call)
+        }
+        gort_store_relaxed(wp, a0 & ~bit)
+        let n = s.pointee.allocCount &- 1
+        gort_store_relaxed(&s.pointee.allocCount, n)
+        if wp == s.pointee.cacheWord { s.pointee.allocCache |= bit }
+        countFree(s.pointee.spanclass.sizeclass)
+        // A retained span left empty goes back (the current span stays: a malloc/free pair must not pay).
+        if n == 0 && allocSlot(Int(s.pointee.spanclass.raw)).pointee != s { return spanEmptied(s) }
+    }
+
+    /// The local free, with every check and its diagnosis (MHeap.freeSlow, when the fast path declined).
+    @inline(never)
+    func freeLocal(_ s: UnsafeMutablePointer<MSpan>, _ p: UInt, idx: UInt, call: StaticString) {
+        let h = pointee.heap
+        let w = Int(idx &>> 6)
+        let bit: UInt64 = 1 &<< UInt64(idx & 63)
+        let wp = s.pointee.allocBits + w
+        let a = wp.pointee
+        if a & bit == 0 || gort_load_relaxed(s.pointee.freeBits + w) & bit != 0 { h.doubleFree(p, call) }
+        gort_store_relaxed(wp, a & ~bit)
+        let n = s.pointee.allocCount &- 1
+        gort_store_relaxed(&s.pointee.allocCount, n)
+        if wp == s.pointee.cacheWord { s.pointee.allocCache |= bit }
+        countFree(s.pointee.spanclass.sizeclass)
+        if n == 0 && allocSlot(Int(s.pointee.spanclass.raw)).pointee != s { spanEmptied(s) }
     }
 }

@@ -78,25 +78,43 @@ extension UnsafeMutablePointer where Pointee == HeapArena {
 }
 
 /// Go: mheap.arenas, the two-level arena index `arenas[L1][L2]`: any address -> its arena's metadata in O(1).
-/// L1 has 64 entries (in MHeap); each L2 table (65536 entries, 512 KiB) is mapped when an arena first lands in
-/// its 2^42-byte range. Entries are written once, under MHeap.lock, with release stores, and never removed
-/// (arenas are never unmapped, as in Go), so lookups need no lock: an acquire load sees a complete arena.
+/// With arenaL1Bits == 0 (64-bit Linux, as in Go) the single L2 table is mapped up front and `flat` points at it;
+/// otherwise each L2 table is mapped when an arena first lands in its range. Entries are written once, under
+/// MHeap.lock, with release stores, and never removed (arenas are never unmapped, as in Go), so lookups need no
+/// lock: an acquire load sees a complete arena.
 struct ArenaIndex {
     var l1: UnsafeMutablePointer<UInt64>  // 1 << arenaL1Bits words: L2 table addresses
+    /// l1[0]'s table when arenaL1Bits == 0 (immutable). Not counted in Sys, as Go does not count its L2 map.
+    var flat: UnsafeMutablePointer<UInt64>
 
     init?() {
         guard let p = sysMap((1 << arenaL1Bits) * 8) else { return nil }
         l1 = p.assumingMemoryBound(to: UInt64.self)
+        flat = l1
+        if arenaL1Bits == 0 {
+            guard let t = sysMap((1 << arenaL2Bits) * 8) else { return nil }
+            flat = t.assumingMemoryBound(to: UInt64.self)
+            l1[0] = UInt64(UInt(bitPattern: t))
+        }
     }
 
     /// The arena holding `p`, or nil if `p` is not in any arena of this heap.
     @inline(__always)
     func arena(of p: UInt) -> UnsafeMutablePointer<HeapArena>? {
+        if arenaL1Bits == 0 { return ArenaIndex.lookupFlat(flat, p) }
         if p &>> UInt(heapAddrBits) != 0 { return nil }
         let l2 = gort_load_acquire(l1 + Int(p &>> UInt(logHeapArenaBytes + arenaL2Bits)))
         if l2 == 0 { return nil }
         let slot = UnsafeMutablePointer<UInt64>(bitPattern: UInt(l2))! + Int((p &>> UInt(logHeapArenaBytes)) & UInt((1 << arenaL2Bits) - 1))
         return asPointer(gort_load_acquire(slot), to: HeapArena.self)
+    }
+
+    /// The single-level lookup in table `flat` (arenaL1Bits == 0). MCache keeps a copy of `flat` for free.
+    @inline(__always)
+    static func lookupFlat(_ flat: UnsafeMutablePointer<UInt64>, _ p: UInt) -> UnsafeMutablePointer<HeapArena>? {
+        let i = p &>> UInt(logHeapArenaBytes)
+        if i >= UInt(1 << (heapAddrBits - logHeapArenaBytes)) { return nil }
+        return asPointer(gort_load_acquire(flat + Int(i)), to: HeapArena.self)
     }
 
     /// Records an arena. Caller holds MHeap.lock. Returns false if the L2 table cannot be mapped.

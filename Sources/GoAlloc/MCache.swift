@@ -30,13 +30,17 @@ public struct MCache {
     var ownerTid: Int32 = 0
     /// The heap's size -> noscan span class table for C's malloc (index (size + 7) >> 3). Immutable.
     var mallocSpanClass: UnsafeMutablePointer<UInt8>
+    /// The heap's arena index table (ArenaIndex.flat), for free's fast path. Immutable.
+    var arenaFlat: UnsafeMutablePointer<UInt64>
 
     init(heap: UnsafeMutablePointer<MHeap>) {
         self.heap = heap
         mallocSpanClass = heap.pointee.mallocSpanClass
+        arenaFlat = heap.pointee.index.flat
     }
 
-    static let headerBytes = 64
+    /// Bytes before the per-class arrays (two cache lines; MHeap.makeCache checks the struct fits).
+    static let headerBytes = 128
     /// Rounded to whole cache lines, so caches of different threads never share one.
     static let totalBytes = (headerBytes + numSpanClasses * 8 + numSizeClasses * 8 + numSpanClasses * 24 + 16 + 63) & ~63
 }

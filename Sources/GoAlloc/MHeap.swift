@@ -390,6 +390,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         pointee.lock.lock()
         defer { pointee.lock.unlock() }
         guard let raw = pointee.cachealloc.alloc() else { return nil }
+        precondition(MemoryLayout<MCache>.size <= MCache.headerBytes, "MCache fields must fit its header")
         let c = raw.bindMemory(to: MCache.self, capacity: 1)
         c.initialize(to: MCache(heap: self))
         for i in 0..<numSpanClasses { c.allocSlot(i).pointee = pointee.emptySpan }

@@ -149,6 +149,12 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     func nextFreeFast() -> UInt {
         let cache = pointee.allocCache
         if cache == 0 { return 0 }
+        return take(cache)
+    }
+
+    /// Allocates the lowest slot of `cache`, which is the span's allocCache and not zero.
+    @inline(__always)
+    func take(_ cache: UInt64) -> UInt {
         pointee.allocCache = cache & (cache &- 1)
         let wp = pointee.cacheWord
         gort_store_relaxed(wp, wp.pointee | (cache & (0 &- cache)))
