@@ -53,10 +53,12 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
         let gen = gort_load32_acquire(&s.pointee.gen)
         if gort_load_relaxed(s.pointee.allocBits + w) & bit == 0 { doubleFree(p, call) }
+        // Free in the holder's cache word (its allocBits bit stays set there: MSpan.swift): already freed.
+        if s.isFreeInCacheWord(s.pointee.allocBits + w, bit) { doubleFree(p, call) }
         if gort_fetch_or_acqrel(s.pointee.freeBits + w, bit) & bit != 0 { doubleFree(p, call) }
         // Freed and recycled under us (see MSpan.gen): our bit may sit in another span's freeBits. Abort now.
         if gort_load32_acquire(&s.pointee.gen) != gen { doubleFree(p, call) }
-        if gort_load_relaxed(&s.pointee.hasRemoteFrees) == 0 && gort_exchange_acqrel(&s.pointee.hasRemoteFrees, 1) == 0 {
+        if gort_load32_relaxed(&s.pointee.hasRemoteFrees) == 0 && gort_exchange32_acqrel(&s.pointee.hasRemoteFrees, 1) == 0 {
             // The first remote free since the last sweep. A span some cache holds (current or retained) is found
             // by its owner; only an uncached span needs MCentral and the background sweeper told. The fence pairs
             // with the one in MCentral.uncacheSpan: either we see the owner gone, or it sees our flag (Dekker).
@@ -64,7 +66,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             if gort_load_relaxed(&s.pointee.owner) == 0 { notifyRemoteFree(s) }
         }
         if let c = c {
-            c.countFree(sc)
+            c.countFree(s.pointee.spanclass)
             // A thread that frees other threads' objects may have stopped allocating: look after its own
             // retained spans now and then (RetainedSpans.swift, housekeep).
             let t = c.remoteFreeTicks
@@ -119,25 +121,30 @@ extension UnsafeMutablePointer where Pointee == MCache {
     /// else, errors included, goes to MHeap.freeSlow by a tail call, so this needs no stack frame.
     @inline(__always)
     func free(_ p: UInt, call: StaticString) {
-        guard let a = ArenaIndex.lookupFlat(pointee.arenaFlat, p), let s = a.spans[a.pageIndex(p)],
-              s.pointee.owner == word(self) else { return pointee.heap.freeSlow(self, p, call: call) }
-        let idx = s.objIndex(p)
-        if s.pointee.startAddr &+ idx &* s.pointee.elemsize != p || p >= s.pointee.limit {
-            return pointee.heap.freeSlow(self, p, call: call)
-        }
+        // The limit test comes before any use of the object index: it rejects addresses the masked lookup
+        // aliased, so the index is only computed for p in [startAddr, limit).
+        guard let a = ArenaIndex.lookupFlatMasked(pointee.arenaFlat, p), let s = a.spans[a.pageIndex(p)],
+              s.pointee.owner == word(self), p < s.pointee.limit else { return pointee.heap.freeSlow(self, p, call: call) }
+        let (idx, exact) = s.objIndexExact(p)
+        if !exact { return pointee.heap.freeSlow(self, p, call: call) }
         let w = Int(idx &>> 6)
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
         let wp = s.pointee.allocBits + w
-        let a0 = wp.pointee
-        // Both bitmaps: a remote free of the same object may be pending. (Large spans are never owned by a cache.)
-        if a0 & bit == 0 || gort_load_relaxed(s.pointee.freeBits + w) & bit != 0 {
-            return pointee.heap.freeSlow(self, p, call: call)
+        // Both the free slots and a pending remote free of the same object mean a double free.
+        let pending = gort_load_relaxed(s.pointee.freeBits + w) & bit
+        if wp == s.pointee.cacheWord {
+            // In the cache word: back into allocCache, reserved for the next malloc (MSpan.swift).
+            let cache = gort_load_relaxed(&s.pointee.allocCache)
+            if cache & bit | pending != 0 { return pointee.heap.freeSlow(self, p, call: call) }
+            gort_store_relaxed(&s.pointee.allocCache, cache | bit)
+            return countFree(s.pointee.spanclass)
         }
+        let a0 = gort_load_relaxed(wp)
+        if a0 & bit == 0 || pending != 0 { return pointee.heap.freeSlow(self, p, call: call) }
         gort_store_relaxed(wp, a0 & ~bit)
         let n = s.pointee.allocCount &- 1
         gort_store_relaxed(&s.pointee.allocCount, n)
-        if wp == s.pointee.cacheWord { s.pointee.allocCache |= bit }
-        countFree(s.pointee.spanclass.sizeclass)
+        countFree(s.pointee.spanclass)
         // A retained span left empty goes back (the current span stays: a malloc/free pair must not pay).
         if n == 0 && allocSlot(Int(s.pointee.spanclass.raw)).pointee != s { return spanEmptied(s) }
     }
@@ -149,13 +156,19 @@ extension UnsafeMutablePointer where Pointee == MCache {
         let w = Int(idx &>> 6)
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
         let wp = s.pointee.allocBits + w
+        let pending = gort_load_relaxed(s.pointee.freeBits + w) & bit
+        if wp == s.pointee.cacheWord {
+            let cache = gort_load_relaxed(&s.pointee.allocCache)
+            if cache & bit | pending != 0 { h.doubleFree(p, call) }
+            gort_store_relaxed(&s.pointee.allocCache, cache | bit)
+            return countFree(s.pointee.spanclass)
+        }
         let a = wp.pointee
-        if a & bit == 0 || gort_load_relaxed(s.pointee.freeBits + w) & bit != 0 { h.doubleFree(p, call) }
+        if a & bit == 0 || pending != 0 { h.doubleFree(p, call) }
         gort_store_relaxed(wp, a & ~bit)
         let n = s.pointee.allocCount &- 1
         gort_store_relaxed(&s.pointee.allocCount, n)
-        if wp == s.pointee.cacheWord { s.pointee.allocCache |= bit }
-        countFree(s.pointee.spanclass.sizeclass)
+        countFree(s.pointee.spanclass)
         if n == 0 && allocSlot(Int(s.pointee.spanclass.raw)).pointee != s { spanEmptied(s) }
     }
 }

@@ -93,7 +93,7 @@ extension Cache {
 
     /// Counts frees made by a GC sweep in this cache's per-class statistics (owner only).
     @_spi(GoGC) public func gcCountFrees(_ sc: Int, _ n: Int) {
-        let p = raw.freeCountsBase + sc
+        let p = raw.freeCountsBase + 2 * sc  // either of the class's two span-class counters
         gort_store_relaxed(p, p.pointee &+ UInt64(n))
     }
 }
@@ -114,6 +114,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     /// Per-class free counts go to the heap's cache-less counters (atomic, relaxed).
     @_spi(GoGC) public func gcSweep(marks: UnsafeMutablePointer<UInt64>, firstWord: Int, keep: UInt,
                                     into r: inout GCSweepResult) {
+        leaveCache()  // slots reserved in the cache word are free, not unmarked objects
         let n = pointee.nelems
         let elemWords = Int(pointee.elemsize &>> 3)
         let keepIdx = keep == 0 ? UInt.max : objIndex(keep)

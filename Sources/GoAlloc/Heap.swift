@@ -140,12 +140,17 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     public var pageCount: Int { Int(pointee.npages) }
     public var objectSize: Int { Int(pointee.elemsize) }
     public var objectCount: Int { Int(pointee.nelems) }
-    public var allocatedCount: Int { Int(pointee.allocCount) }
+    public var allocatedCount: Int { Int(liveCount) }
     public var spanClass: SpanClass { pointee.spanclass }
     public var state: MSpanState { MSpanState(rawValue: pointee.state) ?? .dead }
     public var needsZeroing: Bool { pointee.needzero != 0 }
     /// Whether object `i`'s allocBits bit is set.
-    public func isAllocated(_ i: Int) -> Bool { pointee.allocBits[i >> 6] & (1 << UInt64(i & 63)) != 0 }
+    /// Whether object `i` is allocated (its allocBits bit, unless it sits free in the cache word: MSpan.swift).
+    public func isAllocated(_ i: Int) -> Bool {
+        let bit: UInt64 = 1 << UInt64(i & 63)
+        let wp = pointee.allocBits + (i >> 6)
+        return gort_load_relaxed(wp) & bit != 0 && !isFreeInCacheWord(wp, bit)
+    }
     /// Object index of `p` by the span's division magic.
     public func objectIndex(_ p: UnsafeRawPointer) -> Int { Int(objIndex(UInt(bitPattern: p))) }
     public var invariantViolation: StaticString? { checkInvariants() }

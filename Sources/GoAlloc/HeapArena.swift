@@ -109,6 +109,15 @@ struct ArenaIndex {
         return asPointer(gort_load_acquire(slot), to: HeapArena.self)
     }
 
+    /// The arena slot of `p` in `flat` with the address bits above heapAddrBits dropped: no bounds check, so
+    /// an address beyond 2^48 aliases one below it. Only for callers that then check `p` against the span's
+    /// limit (which every such address exceeds): free's fast path.
+    @inline(__always)
+    static func lookupFlatMasked(_ flat: UnsafeMutablePointer<UInt64>, _ p: UInt) -> UnsafeMutablePointer<HeapArena>? {
+        let i = (p &>> UInt(logHeapArenaBytes)) & UInt((1 << (heapAddrBits - logHeapArenaBytes)) - 1)
+        return asPointer(gort_load_acquire(flat + Int(i)), to: HeapArena.self)
+    }
+
     /// The single-level lookup in table `flat` (arenaL1Bits == 0). MCache keeps a copy of `flat` for free.
     @inline(__always)
     static func lookupFlat(_ flat: UnsafeMutablePointer<UInt64>, _ p: UInt) -> UnsafeMutablePointer<HeapArena>? {

@@ -42,7 +42,7 @@ public struct MCache {
     /// Bytes before the per-class arrays (two cache lines; MHeap.makeCache checks the struct fits).
     static let headerBytes = 128
     /// Rounded to whole cache lines, so caches of different threads never share one.
-    static let totalBytes = (headerBytes + numSpanClasses * 8 + numSizeClasses * 8 + numSpanClasses * 24 + 16 + 63) & ~63
+    static let totalBytes = (headerBytes + numSpanClasses * 8 + numSpanClasses * 8 + numSpanClasses * 24 + 16 + 63) & ~63
 }
 
 extension UnsafeMutablePointer where Pointee == MCache {
@@ -51,35 +51,39 @@ extension UnsafeMutablePointer where Pointee == MCache {
         (UnsafeMutableRawPointer(self) + MCache.headerBytes + spc &* 8)
             .assumingMemoryBound(to: UnsafeMutablePointer<MSpan>.self)
     }
-    /// Frees per size class (mallocs are derived: MemStats.swift).
+    /// Frees per span class (mallocs are derived: MemStats.swift). Per span class, not size class, so free's
+    /// fast path indexes it with the span's class byte as it is.
     @inline(__always) var freeCountsBase: UnsafeMutablePointer<UInt64> {
         (UnsafeMutableRawPointer(self) + MCache.headerBytes + numSpanClasses * 8).assumingMemoryBound(to: UInt64.self)
     }
     /// Head of the circular list of spans of class `spc` this cache retains (RetainedSpans.swift). Owner only.
     @inline(__always) func retainedHead(_ spc: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?> {
-        UnsafeMutableRawPointer(freeCountsBase + numSizeClasses).assumingMemoryBound(to: UnsafeMutablePointer<MSpan>?.self) + spc
+        UnsafeMutableRawPointer(freeCountsBase + numSpanClasses).assumingMemoryBound(to: UnsafeMutablePointer<MSpan>?.self) + spc
     }
     /// Spans in that list. Owner writes; relaxed loads elsewhere (statistics).
     @inline(__always) func retainedCount(_ spc: Int) -> UnsafeMutablePointer<UInt64> {
-        UnsafeMutableRawPointer(freeCountsBase + numSizeClasses + numSpanClasses).assumingMemoryBound(to: UInt64.self) + spc
+        UnsafeMutableRawPointer(freeCountsBase + numSpanClasses + numSpanClasses).assumingMemoryBound(to: UInt64.self) + spc
     }
     /// Remote frees made through this cache, and the class the next housekeeping pass starts at
     /// (RetainedSpans.swift, `housekeep`). Owner only.
     @inline(__always) var remoteFreeTicks: UnsafeMutablePointer<UInt64> {
-        UnsafeMutableRawPointer(freeCountsBase + numSizeClasses + 3 * numSpanClasses).assumingMemoryBound(to: UInt64.self)
+        UnsafeMutableRawPointer(freeCountsBase + numSpanClasses + 3 * numSpanClasses).assumingMemoryBound(to: UInt64.self)
     }
     /// One empty span of class `spc` kept back from MHeap (RetainedSpans.swift), or nil. Owner only.
     @inline(__always) func spareSpan(_ spc: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?> {
-        UnsafeMutableRawPointer(freeCountsBase + numSizeClasses + 2 * numSpanClasses)
+        UnsafeMutableRawPointer(freeCountsBase + numSpanClasses + 2 * numSpanClasses)
             .assumingMemoryBound(to: UnsafeMutablePointer<MSpan>?.self) + spc
     }
 
-    /// Counts one free of size class `sc` (owner only; relaxed store so ReadMemStats may read it).
-    @inline(__always) func countFree(_ sc: Int) {
-        let p = freeCountsBase + sc
-        gort_store_relaxed(p, p.pointee &+ 1)
+    /// Counts one free of span class `spc` (owner only; relaxed store so ReadMemStats may read it).
+    @inline(__always) func countFree(_ spc: SpanClass) {
+        let p = freeCountsBase + spc.index
+        gort_store_relaxed(p, gort_load_relaxed(p) &+ 1)  // owner only: one non-atomic `inc` on x86
     }
-    var freeCounts: UnsafeBufferPointer<UInt64> { UnsafeBufferPointer(start: freeCountsBase, count: numSizeClasses) }
+    /// Frees of size class `sc` (both its span classes). Relaxed loads.
+    func frees(ofClass sc: Int) -> UInt64 {
+        gort_load_relaxed(freeCountsBase + 2 * sc) &+ gort_load_relaxed(freeCountsBase + 2 * sc + 1)
+    }
 
     /// Go: mallocgc's small-object path. An object of size class `sc` (1...67). 0 when out of memory.
     @inline(__always)
@@ -113,12 +117,13 @@ extension UnsafeMutablePointer where Pointee == MCache {
             // Room behind the cursor? Frees by this thread cleared allocBits there; remote frees wait in
             // freeBits until swept. Reuse the span if at least 1/8 of it is free: rescanning costs
             // nelems/64 words, so that bounds the scan cost per object found.
-            if gort_load_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
+            if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
             if s.hasRoomToReuse {
                 s.rewind()
                 return s
             }
             allocSlot(spc).pointee = h.pointee.emptySpan
+            s.leaveCache()
             if !retains { h.central(SpanClass(UInt8(spc))).uncacheSpan(h, s) }
         }
         guard let u = replacement(spc, ranThrough: s, retains: retains) else { return nil }

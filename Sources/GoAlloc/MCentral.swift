@@ -51,7 +51,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
         for attempt in 0..<2 {
             let sg = sweepgen
             if let s = partialSwept(sg).pop() {
-                if gort_load_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
+                if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
                 return s
             }
             while let s = partialUnswept(sg).pop() {
@@ -95,7 +95,8 @@ extension UnsafeMutablePointer where Pointee == MCentral {
     /// Go: mcentral.uncacheSpan. The caller (the span's holder) gives the span back.
     /// An empty span goes back to the heap; others go to the swept partial or full set.
     func uncacheSpan(_ h: UnsafeMutablePointer<MHeap>, _ s: UnsafeMutablePointer<MSpan>) {
-        if gort_load_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
+        s.leaveCache()
+        if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
         let sg = sweepgen
         s.pointee.sweepgen = sg
         if s.pointee.allocCount == 0 {
@@ -120,7 +121,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
         // now, notify for it, after the push so a sweep the notice triggers finds the span. The fences make at
         // least one of us see the other (Dekker). (The span may already be someone else's: the counters are hints.)
         gort_fence_seqcst()
-        if gort_load_relaxed(&s.pointee.hasRemoteFrees) != 0 { h.notifyRemoteFree(s) }
+        if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 { h.notifyRemoteFree(s) }
     }
 
     /// Go: mcentral.grow. A fresh span from MHeap.

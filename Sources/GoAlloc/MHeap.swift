@@ -405,7 +405,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         c.releaseAll()
         pointee.lock.lock()
         for i in 0..<numSizeClasses {
-            gort_fetch_add_relaxed(pointee.classCounts + 2 * i + 1, c.freeCounts[i])
+            gort_fetch_add_relaxed(pointee.classCounts + 2 * i + 1, c.frees(ofClass: i))
         }
         pointee.stats.tinyAllocs += c.pointee.tinyAllocs
         if let p = c.pointee.prevCache { p.pointee.nextCache = c.pointee.nextCache } else { pointee.caches = c.pointee.nextCache }

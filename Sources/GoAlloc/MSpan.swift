@@ -6,15 +6,23 @@
 //              with relaxed loads (a remote free checks its own object's bit, which cannot change under it).
 //   freeBits   1 bit per object, 1 = freed by a thread that does not hold the span (a "remote" free), not yet
 //              swept. Set with fetch_or by any thread; taken with exchange by the holder when it sweeps.
-//   allocCache the free slots of one allocBits word, the "cache word" (holder only): allocCache == ~*cacheWord,
-//              restricted to slots < nelems. The fast path takes its lowest set bit (tzcnt, blsr); a local free
-//              in that word sets its bit back, so the slot is reused at once (LIFO-like locality).
+//   allocCache the free slots of one allocBits word, the "cache word" (written by the holder; relaxed loads by
+//              remote freers). When the holder loads a word it *reserves* its free slots: their allocBits bits
+//              are set and allocCount counts them, as Go counts a cached span's free slots as allocated. So the
+//              fast path takes the lowest set bit of allocCache (tzcnt, blsr) and touches nothing else, and a
+//              local free in the cache word only sets its bit back (reused at once, LIFO-like). Releasing the
+//              word (MSpan.releaseCacheWord: rewind, a span leaving its cache, a GC sweep) clears the reserved
+//              slots' allocBits bits and takes them off allocCount. Objects live = allocCount - popcount(allocCache).
+//   cacheSeq   even, bumped twice around each change of cacheWord (holder; a seqlock): a remote free reads
+//              cacheWord and allocCache under it to see whether its object sits free in the cache word.
 //   freeindex  first object of the word after the cache word: where the slow path resumes scanning.
 // Departure from Go, on purpose: Go shifts allocCache so bit 0 is object freeindex, which costs a shift and a
 // freeindex store per malloc and makes a free behind the cursor invisible until the next sweep. A word-aligned
 // cache needs neither, and lets free set its bit with one OR.
-// Invariant, for a span at rest (no remote frees pending):
-//   allocCount == popcount(allocBits[0..<nelems]); bits past nelems are 1; freeBits is all zero after a sweep.
+// Invariants, for a span at rest (no remote frees pending):
+//   allocCount == popcount(allocBits[0..<nelems]); bits past nelems are 1; freeBits is all zero after a sweep;
+//   allocCache is a subset of *cacheWord's set bits, and is 0 unless cacheWord points into allocBits (a span
+//   that is not some cache's current span has a cacheWord pointing nowhere: MSpan.noCacheWord).
 import CGoRuntime
 
 /// Go: mSpanState. Dead: the MSpan struct is unused (on MHeap's free list). InUse: its pages hold objects.
@@ -81,7 +89,9 @@ public struct MSpan {
     /// Number of object slots. Immutable while in use. Go: nelems.
     var nelems: UInt = 0
     /// 1 when freeBits may be non-zero (set with exchange by remote freers, cleared by the sweeper).
-    var hasRemoteFrees: UInt64 = 0
+    var hasRemoteFrees: UInt32 = 0
+    /// See the file comment (holder writes, relaxed stores between release/acquire fences; anyone reads).
+    var cacheSeq: UInt32 = 0
     /// Go: sweepgen. Equals its MCentral's sweepgen when swept in the current generation.
     var sweepgen: UInt64 = 0
     /// Go: npages.
@@ -96,6 +106,8 @@ public struct MSpan {
     /// Bitmaps of at most 2^inlineBitsLog words each live in `inlineBits`, at this byte offset (a test checks
     /// it against MemoryLayout; Embedded Swift has no key paths to compute it here).
     static let inlineBitsLog = 1
+    /// cacheWord of a span with no cache word: matches no allocBits word, so local frees take the plain path.
+    static let noCacheWord = UnsafeMutablePointer<UInt64>(bitPattern: 8)!
     static let inlineBitsOffset = 88
     static let stride = 192
 
@@ -108,6 +120,16 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     @inline(__always)
     func objIndex(_ p: UInt) -> UInt {
         UInt((UInt64(p &- pointee.startAddr) &* UInt64(pointee.divMul)) &>> 32)
+    }
+
+    /// Object index of `p`, for `p` in [startAddr, limit), and whether `p` is exactly the start of that object:
+    /// with divMul = 2^32 / elemsize rounded up, an offset is a multiple of elemsize exactly when the low 32 bits
+    /// of offset * divMul are below divMul (SizeClassTests checks every offset of every class). One multiply,
+    /// where the object-start test by multiplying back takes two.
+    @inline(__always)
+    func objIndexExact(_ p: UInt) -> (index: UInt, exact: Bool) {
+        let prod = UInt64(p &- pointee.startAddr) &* UInt64(pointee.divMul)
+        return (UInt(prod &>> 32), UInt32(truncatingIfNeeded: prod) < pointee.divMul)
     }
 
     /// Sets up allocation state for a span freshly carved from the heap. Caller: the span's exclusive holder.
@@ -140,11 +162,12 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         pointee.hasRemoteFrees = 0
         pointee.owner = 0
         pointee.inFull = 0
+        pointee.allocCache = 0  // a recycled struct's old reservation described other bitmaps
         rewind()
     }
 
     /// Go: nextFreeFast. Takes the lowest free slot of the cache word; 0 when the cache is empty.
-    /// Holder only. No atomic RMW: allocBits and allocCount get relaxed stores (plain moves).
+    /// Holder only. One relaxed store (a plain move): the slot's allocBits bit is already set (reserved).
     @inline(__always)
     func nextFreeFast() -> UInt {
         let cache = pointee.allocCache
@@ -155,10 +178,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     /// Allocates the lowest slot of `cache`, which is the span's allocCache and not zero.
     @inline(__always)
     func take(_ cache: UInt64) -> UInt {
-        pointee.allocCache = cache & (cache &- 1)
-        let wp = pointee.cacheWord
-        gort_store_relaxed(wp, wp.pointee | (cache & (0 &- cache)))
-        gort_store_relaxed(&pointee.allocCount, pointee.allocCount &+ 1)
+        gort_store_relaxed(&pointee.allocCache, cache & (cache &- 1))
         return pointee.cacheAddr &+ UInt(truncatingIfNeeded: cache.trailingZeroBitCount) &* pointee.elemsize
     }
 
@@ -180,25 +200,75 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         while w < nwords {
             let free = ~pointee.allocBits[w] & validMask(w)
             if free != 0 {
-                pointee.cacheWord = pointee.allocBits + w
+                releaseCacheWord()
+                // Reserve the word's free slots (see the file comment).
+                gort_store_relaxed(pointee.allocBits + w, pointee.allocBits[w] | free)
+                gort_store_relaxed(&pointee.allocCount, pointee.allocCount &+ UInt64(free.nonzeroBitCount))
+                setCacheWord(pointee.allocBits + w, free)
                 pointee.cacheAddr = pointee.startAddr &+ (UInt(w) << 6) &* pointee.elemsize
                 pointee.freeindex = UInt(w + 1) << 6
-                pointee.allocCache = free
                 return nextFreeFast()
             }
             w += 1
         }
         pointee.freeindex = UInt(nwords) << 6
-        pointee.allocCache = 0
+        leaveCache()
         return 0
+    }
+
+    /// Changes the cache word under cacheSeq (holder only): readers that see the same even cacheSeq before and
+    /// after their loads saw a cacheWord and an allocCache that belong together.
+    func setCacheWord(_ wp: UnsafeMutablePointer<UInt64>, _ cache: UInt64) {
+        let q = pointee.cacheSeq
+        gort_store32_relaxed(&pointee.cacheSeq, q &+ 1)
+        gort_fence_release()
+        let cw = UnsafeMutableRawPointer(&pointee.cacheWord).assumingMemoryBound(to: UInt64.self)
+        gort_store_relaxed(cw, word(wp))
+        gort_store_relaxed(&pointee.allocCache, cache)
+        gort_store32_release(&pointee.cacheSeq, q &+ 2)
+    }
+
+    /// Gives the cache word's reserved slots back: their allocBits bits clear, allocCount drops. Holder only.
+    /// The caller then changes cacheWord: a cache word's valid allocBits bits are all set (reserved or
+    /// allocated), which local frees in it rely on.
+    func releaseCacheWord() {
+        let cache = pointee.allocCache
+        if cache == 0 { return }
+        let wp = pointee.cacheWord
+        gort_store_relaxed(wp, wp.pointee & ~cache)
+        gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- UInt64(cache.nonzeroBitCount))
+        gort_store_relaxed(&pointee.allocCache, 0)
     }
 
     /// Rewinds the allocation scan to the start of the span (after frees behind it). Holder only.
     func rewind() {
+        leaveCache()
         pointee.freeindex = 0
-        pointee.allocCache = 0
-        pointee.cacheWord = pointee.allocBits
         pointee.cacheAddr = pointee.startAddr
+    }
+
+    /// The span stops being some cache's current span (retained, handed back, swept by a non-holder): no
+    /// reservation, and a cache word no local free can match. Holder only.
+    func leaveCache() {
+        releaseCacheWord()
+        setCacheWord(MSpan.noCacheWord, 0)
+    }
+
+    /// Objects allocated (allocCount less the slots reserved in the cache word). Relaxed loads: exact for the
+    /// holder, a snapshot for anyone else.
+    var liveCount: UInt64 {
+        gort_load_relaxed(&pointee.allocCount) &- UInt64(gort_load_relaxed(&pointee.allocCache).nonzeroBitCount)
+    }
+
+    /// Whether `bit` of allocBits word `wp` is free in the holder's cache word, read under cacheSeq (see the file
+    /// comment). True only when certain; a concurrent change of cache word answers false.
+    func isFreeInCacheWord(_ wp: UnsafeMutablePointer<UInt64>, _ bit: UInt64) -> Bool {
+        let q1 = gort_load32_acquire(&pointee.cacheSeq)
+        let cw = gort_load_relaxed(UnsafeMutableRawPointer(&pointee.cacheWord).assumingMemoryBound(to: UInt64.self))
+        let cache = gort_load_relaxed(&pointee.allocCache)
+        gort_fence_acquire()
+        let q2 = gort_load32_relaxed(&pointee.cacheSeq)
+        return q1 == q2 && q1 & 1 == 0 && cw == word(wp) && cache & bit != 0
     }
 
     /// Go: sweep, for explicit free: merges remote frees (freeBits) into allocBits. Returns the number of objects
@@ -208,26 +278,35 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     func sweepRemoteFrees() -> UInt64 {
         // Clear the flag first: a remote free that lands after we take its word sets it again (ordered by the
         // acq_rel exchanges below, which cannot move before this store's preceding program order).
-        gort_store_relaxed(&pointee.hasRemoteFrees, 0)
+        gort_store32_relaxed(&pointee.hasRemoteFrees, 0)
         var freed: UInt64 = 0
         for w in 0..<pointee.bitsWords {
             let f = gort_exchange_acqrel(pointee.freeBits + w, 0)
             if f == 0 { continue }
             let a = pointee.allocBits[w]
-            if f & ~a != 0 {
-                let bit = UInt((f & ~a).trailingZeroBitCount)
-                fatal("double free (found while sweeping)", call: "free",
-                      pointer: pointee.startAddr &+ (UInt(w) << 6 &+ bit) &* pointee.elemsize)
+            let n = UInt64(f.nonzeroBitCount)
+            freed &+= n
+            if pointee.allocBits + w == pointee.cacheWord {
+                // The cache word: the freed slots join the reservation (allocBits and allocCount stay).
+                let cache = pointee.allocCache
+                if f & (~a | cache) != 0 { doubleFreeFound(w, f & (~a | cache)) }
+                gort_store_relaxed(&pointee.allocCache, cache | f)
+                continue
             }
+            if f & ~a != 0 { doubleFreeFound(w, f & ~a) }
             gort_store_relaxed(pointee.allocBits + w, a & ~f)
-            if pointee.allocBits + w == pointee.cacheWord { pointee.allocCache |= f }  // keep the mirror exact
             // allocCount drops with each word taken, so MemStats (live = allocCount - pending bits) never sees a
             // word's frees in neither place.
-            let n = UInt64(f.nonzeroBitCount)
             gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- n)
-            freed &+= n
         }
         return freed
+    }
+
+    @inline(never)
+    func doubleFreeFound(_ w: Int, _ bits: UInt64) -> Never {
+        let bit = UInt(bits.trailingZeroBitCount)
+        fatal("double free (found while sweeping)", call: "free",
+              pointer: pointee.startAddr &+ (UInt(w) << 6 &+ bit) &* pointee.elemsize)
     }
 
     /// Checks the span's invariants; returns a description of the first violation, or nil.
@@ -242,7 +321,9 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         if pointee.allocCache != 0 {
             let w = pointee.cacheWord - pointee.allocBits
             if w < 0 || w >= pointee.bitsWords { return "cacheWord outside allocBits" }
-            if pointee.allocCache != ~pointee.cacheWord.pointee & validMask(w) { return "allocCache != ~allocBits of its word" }
+            if pointee.allocCache & ~(pointee.cacheWord.pointee & validMask(w)) != 0 {
+                return "allocCache not within the reserved bits of its word"
+            }
         }
         var count: UInt64 = 0
         for w in 0..<pointee.bitsWords {

@@ -86,7 +86,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             let s = pointee.allspans[i]
             let sc = s.pointee.spanclass.sizeclass
             if s.pointee.state != MSpanState.inUse.rawValue || sc == 0 || s == pointee.emptySpan { continue }
-            var live = gort_load_relaxed(&s.pointee.allocCount)
+            var live = s.liveCount
             for w in 0..<s.pointee.bitsWords {
                 live &-= UInt64(gort_load_relaxed(s.pointee.freeBits + w).nonzeroBitCount)
             }
@@ -96,7 +96,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             var f = gort_load_relaxed(pointee.classCounts + 2 * sc + 1)
             var c = pointee.caches
             while let x = c {
-                f &+= gort_load_relaxed(x.freeCountsBase + sc)
+                f &+= x.frees(ofClass: sc)
                 c = x.pointee.nextCache
             }
             body(sc, f &+ pointee.classCounts[2 * sc], f)

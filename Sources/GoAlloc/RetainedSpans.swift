@@ -44,6 +44,7 @@ let housekeepSpans = 32
 extension UnsafeMutablePointer where Pointee == MCache {
     /// Adds `s`, which this cache just ran through, at the tail of its class's list. Owner only.
     func retain(_ spc: Int, _ s: UnsafeMutablePointer<MSpan>) {
+        s.leaveCache()
         let head = retainedHead(spc)
         if let h = head.pointee {
             let tail = h.pointee.ownPrev!
@@ -87,7 +88,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
         var bestFree: UInt64 = 0
         var budget = retainedScanBudget
         while true {
-            if gort_load_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
+            if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
             if s.hasRoomToReuse {
                 unretain(spc, s)
                 return s
@@ -139,7 +140,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
             while n > 0, let s = head.pointee {
                 n -= 1
                 let next = s.pointee.ownNext!
-                if gort_load_relaxed(&s.pointee.hasRemoteFrees) != 0 {
+                if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 {
                     s.sweepRemoteFrees()
                     if s.pointee.allocCount == 0 { spanEmptied(s) }
                 }

@@ -53,6 +53,21 @@ final class SizeClassTests: XCTestCase {
         }
     }
 
+    /// free's fast path tells an object's start from an interior pointer by the low 32 bits of the same product
+    /// (MSpan.objIndexExact): below divMagic exactly at multiples of the size. Every byte offset of every class's
+    /// objects (free checks the span's limit first, so offsets past the last object never get here).
+    func testObjectStartTestByBruteForce() {
+        for c in 1..<numSizeClasses {
+            let size = SizeClasses.size(c), m = SizeClasses.divMagic(c)
+            var wrong = 0
+            for off in 0..<(SizeClasses.nelems(c) * size) {
+                let prod = UInt64(off) * UInt64(m)
+                if (UInt32(truncatingIfNeeded: prod) < m) != (off % size == 0) { wrong += 1 }
+            }
+            XCTAssertEqual(wrong, 0, "class \(c)")
+        }
+    }
+
     func testSizeToClassIsSmallestFit() {
         for size in 1...maxSmallSize {
             let c = SizeClasses.classFor(size: size)

@@ -114,4 +114,35 @@ final class SpanTests: XCTestCase {
         for s in spans { heap.raw.freeSpan(s) }
         XCTAssertNil(heap.checkInvariants())
     }
+
+    /// Slots loaded into the cache word are reserved (allocBits set, counted in allocCount) and malloc/free pairs
+    /// in that word touch only allocCache: the span's live count, isAllocated and MemStats must still be exact.
+    func testCacheWordReservationIsInvisible() throws {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        let first = c.allocate(byteCount: 32)!
+        let s = try XCTUnwrap(heap.span(of: first))
+        XCTAssertEqual(s.allocatedCount, 1, "reserved slots are not live")
+        XCTAssertFalse(s.isAllocated(1))
+        let before = heap.memStats
+        for _ in 0..<1000 {
+            let p = c.allocate(byteCount: 32)!
+            XCTAssertTrue(s.isAllocated(s.objectIndex(p)))
+            c.deallocate(p)
+            XCTAssertFalse(s.isAllocated(s.objectIndex(p)))
+        }
+        let after = heap.memStats
+        XCTAssertEqual(after.mallocs - before.mallocs, 1000)
+        XCTAssertEqual(after.frees - before.frees, 1000)
+        XCTAssertEqual(after.heapObjects, before.heapObjects)
+        XCTAssertEqual(s.allocatedCount, 1)
+        XCTAssertNil(s.invariantViolation)
+        // A remote free of an object that sits free in the owner's cache word is a double free; the fresh object
+        // the owner takes next is the same slot, allocated again.
+        let q = c.allocate(byteCount: 32)!
+        c.deallocate(q)
+        XCTAssertTrue(s.isFreeInCacheWord(s.pointee.allocBits + s.objectIndex(q) / 64, 1 << UInt64(s.objectIndex(q) % 64)))
+        XCTAssertEqual(c.allocate(byteCount: 32)!, q)
+        c.deallocate(first)
+    }
 }

@@ -78,7 +78,11 @@ GORT_A bool gort_cas32_acqrel(uint32_t *p, uint32_t *expected, uint32_t desired)
     return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 GORT_A uint32_t gort_fetch_add32_acqrel(uint32_t *p, uint32_t v) { return __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL); }
+GORT_A void gort_store32_relaxed(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+GORT_A uint32_t gort_exchange32_relaxed(uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_RELAXED); }
 GORT_A void gort_fence_seqcst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+GORT_A void gort_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+GORT_A void gort_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
 
 // ---- futex --------------------------------------------------------------------------------------------
 // Sleep while *addr == val (or until woken / timeout). timeout_ns < 0: no timeout. Returns the raw result.
