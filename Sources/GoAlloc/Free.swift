@@ -45,7 +45,17 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         freeRemote(c, s, p, idx: idx, call: call)
     }
 
+    /// free's fast path found span `s` for `p` but this cache does not hold it (or `p` is past its objects, or
+    /// aliased by the masked lookup): a remote free of a small object, once `p` checks out, else freeSlow.
     @inline(never)
+    func freeNotHeld(_ c: UnsafeMutablePointer<MCache>, _ s: UnsafeMutablePointer<MSpan>, _ p: UInt, call: StaticString) {
+        if p >= s.pointee.limit || s.pointee.spanclass.sizeclass == 0 { return freeSlow(c, p, call: call) }
+        let (idx, exact) = s.objIndexExact(p)
+        if !exact || s.pointee.owner == word(c) { return freeSlow(c, p, call: call) }
+        freeRemote(c, s, p, idx: idx, call: call)
+    }
+
+    @inline(__always)
     func freeRemote(_ c: UnsafeMutablePointer<MCache>?, _ s: UnsafeMutablePointer<MSpan>, _ p: UInt, idx: UInt,
                     call: StaticString) {
         let sc = s.pointee.spanclass.sizeclass
@@ -123,8 +133,9 @@ extension UnsafeMutablePointer where Pointee == MCache {
     func free(_ p: UInt, call: StaticString) {
         // The limit test comes before any use of the object index: it rejects addresses the masked lookup
         // aliased, so the index is only computed for p in [startAddr, limit).
-        guard let a = ArenaIndex.lookupFlatMasked(pointee.arenaFlat, p), let s = a.spans[a.pageIndex(p)],
-              s.pointee.owner == word(self), p < s.pointee.limit else { return pointee.heap.freeSlow(self, p, call: call) }
+        guard let a = ArenaIndex.lookupFlatMasked(pointee.arenaFlat, p), let s = a.spans[a.pageIndex(p)]
+        else { return pointee.heap.freeSlow(self, p, call: call) }
+        if s.pointee.owner != word(self) || p >= s.pointee.limit { return pointee.heap.freeNotHeld(self, s, p, call: call) }
         let (idx, exact) = s.objIndexExact(p)
         if !exact { return pointee.heap.freeSlow(self, p, call: call) }
         let w = Int(idx &>> 6)

@@ -262,6 +262,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
 
     /// Whether `bit` of allocBits word `wp` is free in the holder's cache word, read under cacheSeq (see the file
     /// comment). True only when certain; a concurrent change of cache word answers false.
+    @inline(__always)
     func isFreeInCacheWord(_ wp: UnsafeMutablePointer<UInt64>, _ bit: UInt64) -> Bool {
         let q1 = gort_load32_acquire(&pointee.cacheSeq)
         let cw = gort_load_relaxed(UnsafeMutableRawPointer(&pointee.cacheWord).assumingMemoryBound(to: UInt64.self))
