@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README): builds everything, including libGoMalloc.so, then runs each test target with a
 # time limit (a hung scheduler or collector test fails the run instead of eating CI's 90 minutes). Then the
-# scheduler tests again under Thread Sanitizer, in their own build directory (.build-tsan).
+# scheduler and allocator tests again under Thread Sanitizer, in their own build directory (.build-tsan).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 swift build --build-tests || exit 1
@@ -17,6 +17,11 @@ if swift build --build-tests "${tsan[@]}"; then
   TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/scripts/tsan-suppressions.txt ${TSAN_OPTIONS:-}" timeout 1200 \
     swift test --skip-build "${tsan[@]}" --filter GoSchedTests \
     || { echo "=== GoSchedTests (Thread Sanitizer) FAILED"; status=1; }
+  # The allocator's multi-threaded tests too, but not the RSS checks: TSan's shadow memory inflates RSS.
+  echo "=== GoAllocTests (Thread Sanitizer)"
+  TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/scripts/tsan-suppressions.txt ${TSAN_OPTIONS:-}" timeout 1200 \
+    swift test --skip-build "${tsan[@]}" --filter GoAllocTests --skip ReturnsRSS \
+    || { echo "=== GoAllocTests (Thread Sanitizer) FAILED"; status=1; }
 else
   echo "=== Thread Sanitizer build FAILED"; status=1
 fi

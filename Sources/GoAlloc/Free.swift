@@ -1,16 +1,20 @@
 // Explicit free, in Go's terms. Go has no free: its sweeper rebuilds each span's allocBits from the GC's mark
 // bits. GoAlloc keeps that structure and lets the program say what is dead instead of the marker:
 //
-//   1. Find the span: arena index (two loads) -> HeapArena.spans[page] -> MSpan. O(1). A pointer outside our
-//      arenas, on a free page, or not at the start of an object aborts, naming the pointer and the call.
+//   1. Find the span: arena index (one masked load: ArenaIndex) -> HeapArena.spans[page] -> MSpan. O(1). A
+//      pointer outside our arenas, on a free page, or not at the start of an object aborts, naming the pointer
+//      and the call (the fast path only tests; MHeap.freeSlow diagnoses).
 //   2. If the calling thread's MCache holds the span (span.owner == cache: its current span of the class, or one
-//      it retains, RetainedSpans.swift), the free is local: check the object's allocBits bit (clear means double
-//      free: abort), clear it, and, if the object is in the word the allocCache mirrors, set its bit there so the
-//      very next malloc reuses it. Other freed slots are found when the scan reaches their word or wraps
-//      (MCache.refill rewinds). No atomic RMW, no lock. A retained span left empty becomes its class's spare
-//      or goes back to MHeap (RetainedSpans.swift).
-//   3. Otherwise the free is remote: one fetch_or sets the object's bit in span.freeBits (a bit already set
-//      means double free: abort). No global lock; threads freeing into different spans touch different lines.
+//      it retains, RetainedSpans.swift), the free is local. An object in the current cache word goes back into
+//      allocCache (its bit there set means double free), so the very next malloc reuses it; its allocBits bit
+//      stays set, since the word's free slots are reserved (MSpan.swift). Any other object: check its allocBits
+//      bit (clear means double free), clear it, lower allocCount; the scan finds the slot when it reaches the word
+//      or wraps (MCache.refill rewinds). Both ways a pending remote free of the object (its freeBits bit) is a
+//      double free too. No atomic RMW, no lock; the fast path is about 50 instructions with every check. A
+//      retained span left empty becomes its class's spare or goes back to MHeap (RetainedSpans.swift).
+//   3. Otherwise the free is remote: one fetch_or sets the object's bit in span.freeBits (a bit already set, a
+//      clear allocBits bit, or the object sitting free in the holder's cache word, read under the span's
+//      cacheSeq, means double free: abort). No global lock; threads freeing into different spans touch different lines.
 //      The first remote free since the span's last sweep sets span.hasRemoteFrees and, if no cache holds the
 //      span, tells the MCentral (pendingFull for spans in a full set, pendingAny for the background sweeper);
 //      a held span's owner finds the flag itself.

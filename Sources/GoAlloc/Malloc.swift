@@ -3,8 +3,9 @@
 // Allocating a small object (<= 32 KiB) goes up a hierarchy of caches, as in Go:
 //   1. Round the size up to one of 67 size classes; the span class adds a scan/noscan bit.
 //   2. MCache.alloc[spanclass] is this thread's span of that class. Its allocCache word has a 1 for every free
-//      slot ahead of the cursor; count-trailing-zeros finds one. No lock, no atomic RMW: the fast path.
-//   3. Span exhausted: MCache.refill looks behind the cursor for freed slots, else keeps the span among the
+//      slot of the word it reserved (MSpan.swift); count-trailing-zeros finds one and clearing the bit is all
+//      the bookkeeping. No lock, no atomic RMW, about 20 instructions: the fast path.
+//   3. Cache word empty: MSpan.nextFreeSlow reserves the next word with free slots. Span exhausted: MCache.refill looks behind the cursor for freed slots, else keeps the span among the
 //      cache's retained spans (RetainedSpans.swift; GC heaps return it to its MCentral) and takes a retained
 //      span with room, or else a span with free objects from the MCentral (lock-free SpanSets).
 //   4. MCentral empty: MCentral.grow asks MHeap for pages (MHeap.lock), which takes them from the free-page
