@@ -109,6 +109,8 @@ public struct MSpan {
     /// cacheWord of a span with no cache word: matches no allocBits word, so local frees take the plain path.
     static let noCacheWord = UnsafeMutablePointer<UInt64>(bitPattern: 8)!
     static let inlineBitsOffset = 88
+    /// Byte offset of `cacheWord` (a test checks it, as for inlineBitsOffset).
+    static let cacheWordOffset = 8
     static let stride = 192
 
     var bitsWords: Int { 1 << Int(bitsLog) }
@@ -216,14 +218,18 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         return 0
     }
 
+    /// The cacheWord field as a word, for atomic access.
+    @inline(__always) var cacheWordAsWord: UnsafeMutablePointer<UInt64> {
+        (UnsafeMutableRawPointer(self) + MSpan.cacheWordOffset).assumingMemoryBound(to: UInt64.self)
+    }
+
     /// Changes the cache word under cacheSeq (holder only): readers that see the same even cacheSeq before and
     /// after their loads saw a cacheWord and an allocCache that belong together.
     func setCacheWord(_ wp: UnsafeMutablePointer<UInt64>, _ cache: UInt64) {
         let q = pointee.cacheSeq
         gort_store32_relaxed(&pointee.cacheSeq, q &+ 1)
         gort_fence_release()
-        let cw = UnsafeMutableRawPointer(&pointee.cacheWord).assumingMemoryBound(to: UInt64.self)
-        gort_store_relaxed(cw, word(wp))
+        gort_store_relaxed(cacheWordAsWord, word(wp))
         gort_store_relaxed(&pointee.allocCache, cache)
         gort_store32_release(&pointee.cacheSeq, q &+ 2)
     }
@@ -265,7 +271,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     @inline(__always)
     func isFreeInCacheWord(_ wp: UnsafeMutablePointer<UInt64>, _ bit: UInt64) -> Bool {
         let q1 = gort_load32_acquire(&pointee.cacheSeq)
-        let cw = gort_load_relaxed(UnsafeMutableRawPointer(&pointee.cacheWord).assumingMemoryBound(to: UInt64.self))
+        let cw = gort_load_relaxed(cacheWordAsWord)
         let cache = gort_load_relaxed(&pointee.allocCache)
         gort_fence_acquire()
         let q2 = gort_load32_relaxed(&pointee.cacheSeq)

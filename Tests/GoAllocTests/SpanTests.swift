@@ -67,6 +67,7 @@ final class SpanTests: XCTestCase {
         XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.allocCount)!, 64)
         XCTAssertEqual(MemoryLayout<MHeap>.offset(of: \MHeap.index), 64)
         XCTAssertEqual(MemoryLayout<MSpan>.offset(of: \MSpan.inlineBits), MSpan.inlineBitsOffset)
+        XCTAssertEqual(MemoryLayout<MSpan>.offset(of: \MSpan.cacheWord), MSpan.cacheWordOffset)
         XCTAssertLessThanOrEqual(MSpan.inlineBitsOffset + 32, 128, "inline bitmaps in line 2")
         XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.divMul)!, 128)
         XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.limit)!, 128)
