@@ -197,6 +197,8 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     /// and allocates from it. 0 when the scan reaches the end of the span.
     @inline(never)
     func nextFreeSlow() -> UInt {
+        // The heap's empty sentinel (nelems 0) sits in every cache's unused slots: never write to it.
+        if pointee.nelems == 0 { return 0 }
         let nwords = Int((pointee.nelems &+ 63) &>> 6)
         var w = Int(pointee.freeindex &>> 6)
         while w < nwords {

@@ -146,4 +146,20 @@ final class SpanTests: XCTestCase {
         XCTAssertEqual(c.allocate(byteCount: 32)!, q)
         c.deallocate(first)
     }
+
+    /// Every cache's unused slots point at the heap's one empty sentinel span; threads read it on their first
+    /// malloc of each class and must never write it (that would be a data race and a shared hot line).
+    func testEmptySentinelIsNeverWritten() {
+        let heap = makeTestHeap()
+        let e = heap.raw.pointee.emptySpan
+        let before = Array(UnsafeRawBufferPointer(start: e, count: MSpan.stride))
+        let c1 = heap.makeCache()!, c2 = heap.makeCache()!
+        var ptrs: [(Cache, UnsafeMutableRawPointer)] = []
+        for size in stride(from: 8, through: 32768, by: 504) {
+            ptrs.append((c1, c1.allocate(byteCount: size)!))
+            ptrs.append((c2, c2.allocate(byteCount: size)!))
+        }
+        for (c, p) in ptrs { c.deallocate(p) }
+        XCTAssertEqual(Array(UnsafeRawBufferPointer(start: e, count: MSpan.stride)), before)
+    }
 }
