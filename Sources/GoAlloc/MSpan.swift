@@ -258,6 +258,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     /// The span stops being some cache's current span (retained, handed back, swept by a non-holder): no
     /// reservation, and a cache word no local free can match. Holder only.
     func leaveCache() {
+        if pointee.cacheWord == MSpan.noCacheWord { return }  // nothing reserved without a cache word
         releaseCacheWord()
         setCacheWord(MSpan.noCacheWord, 0)
     }
