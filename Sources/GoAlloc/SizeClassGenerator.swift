@@ -5,7 +5,14 @@
 //  2. Each size gets the fewest pages such that the span's tail waste is at most 1/8 of the span.
 //  3. A size that fits as many objects in as many pages as the previous class replaces it (same span, bigger objects).
 //  4. Each class then grows to the largest size (a multiple of 128) that still fits the same object count.
-// The result must be Go's 68 classes. `SizeClasses.swift` is this generator's output; a test regenerates it and
+//  5. Not Go: a class of up to `minObjectsMaxSize` bytes gets more pages until its span holds at least
+//     `minObjectsPerSpan` objects (tail waste still at most 1/8). Go's rule 2 gives the classes from 576 B to 4 KiB
+//     spans of 2-15 objects; with explicit free, a cache refills once per span's worth of free slots, and a
+//     working set spread over such spans refilled every one to three mallocs (threads-1: a refill per 10 mallocs,
+//     a third of the allocator's instructions). 16 objects (spans of 16-64 KiB, mimalloc's small pages are 64 KiB)
+//     cut the allocator's instructions there by a fifth and `batch`'s CPU by a third at the same peak RSS
+//     (BENCHMARKS.md, session 4). The sizes, and so every size -> class answer, stay Go's.
+// The sizes must be Go's 68 classes. `SizeClasses.swift` is this generator's output; a test regenerates it and
 // compares the text, checks the waste bounds and verifies every division magic by brute force.
 
 public struct SizeClassRow: Equatable, Sendable {
@@ -25,6 +32,10 @@ public struct SizeClassRow: Equatable, Sendable {
 }
 
 public enum SizeClassGenerator {
+    /// Rule 5: the fewest objects a span of a class up to `minObjectsMaxSize` bytes holds.
+    public static let minObjectsPerSpan = 16
+    public static let minObjectsMaxSize = 4096
+
     public static func makeClasses() -> [SizeClassRow] {
         var classes = [SizeClassRow(size: 0, npages: 0)]
         var align = 8
@@ -48,6 +59,12 @@ public enum SizeClassGenerator {
             let spanBytes = classes[i].npages * pageSize
             let grown = (spanBytes / (spanBytes / classes[i].size)) & ~(largeSizeDiv - 1)
             if grown > classes[i].size { classes[i].size = grown }
+        }
+        for i in 1..<classes.count where classes[i].size <= minObjectsMaxSize {
+            let size = classes[i].size
+            var n = classes[i].npages
+            while n * pageSize / size < minObjectsPerSpan || (n * pageSize % size) * 8 > n * pageSize { n += 1 }
+            classes[i].npages = n
         }
         return classes
     }

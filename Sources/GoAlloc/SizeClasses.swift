@@ -28,24 +28,24 @@
 //    24        448        8192       18         128      8.37%
 //    25        480        8192       17          32      6.82%
 //    26        512        8192       16           0      6.05%
-//    27        576        8192       14         128     12.32%
-//    28        640        8192       12         512     15.47%
-//    29        704        8192       11         448     13.92%
-//    30        768        8192       10         512     13.94%
-//    31        896        8192        9         128     15.51%
-//    32       1024        8192        8           0     12.40%
-//    33       1152        8192        7         128     12.41%
-//    34       1280        8192        6         512     15.55%
-//    35       1408       16384       11         896     13.99%
-//    36       1536        8192        5         512     14.00%
-//    37       1792       16384        9         256     15.57%
-//    38       2048        8192        4           0     12.45%
-//    39       2304       16384        7         256     12.45%
-//    40       2688        8192        3         128     15.58%
-//    41       3072       24576        8           0     12.46%
-//    42       3200       16384        5         384      6.21%
-//    43       3456       24576        7         384      8.82%
-//    44       4096        8192        2           0     15.60%
+//    27        576       16384       28         256     12.32%
+//    28        640       16384       25         384     11.95%
+//    29        704       16384       23         192     10.01%
+//    30        768       16384       21         256      9.63%
+//    31        896       16384       18         256     15.51%
+//    32       1024       16384       16           0     12.40%
+//    33       1152       24576       21         384     12.41%
+//    34       1280       24576       19         256     10.86%
+//    35       1408       24576       17         640     11.38%
+//    36       1536       24576       16           0      8.26%
+//    37       1792       32768       18         512     15.57%
+//    38       2048       32768       16           0     12.45%
+//    39       2304       40960       17        1792     14.95%
+//    40       2688       49152       18         768     15.58%
+//    41       3072       49152       16           0     12.46%
+//    42       3200       57344       17        2944      8.89%
+//    43       3456       57344       16        2048     10.68%
+//    44       4096       65536       16           0     15.60%
 //    45       4864       24576        5         256     16.64%
 //    46       5376       16384        3         256     10.91%
 //    47       6144       24576        4           0     12.48%
@@ -82,14 +82,14 @@ nonisolated(unsafe) var classToSize: (UInt16, UInt16, UInt16, UInt16, UInt16, UI
 )
 /// Go: class_to_allocnpages. Pages per span.
 nonisolated(unsafe) var classToNPages: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (
-    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1,
-    2, 1, 2, 1, 3, 2, 3, 1, 3, 2, 3, 4, 5, 6, 1, 7, 6, 5, 4, 3, 5, 7, 2, 9, 7, 5, 8, 3, 10, 7, 4
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3,
+    4, 4, 5, 6, 6, 7, 7, 8, 3, 2, 3, 4, 5, 6, 1, 7, 6, 5, 4, 3, 5, 7, 2, 9, 7, 5, 8, 3, 10, 7, 4
 )
 /// Objects per span.
 nonisolated(unsafe) var classToNElems: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16) = (
     0, 1024, 512, 341, 256, 170, 128, 102, 85, 73, 64, 56, 51, 46, 42, 39, 36, 34, 32, 28, 25, 23, 21, 19, 18, 17,
-    16, 14, 12, 11, 10, 9, 8, 7, 6, 11, 5, 9, 4, 7, 3, 8, 5, 7, 2, 5, 3, 4, 5, 6, 7, 1, 6, 5, 4, 3, 2, 3, 4, 1, 4,
-    3, 2, 3, 1, 3, 2, 1
+    16, 28, 25, 23, 21, 18, 16, 21, 19, 17, 16, 18, 16, 17, 18, 16, 17, 16, 16, 5, 3, 4, 5, 6, 7, 1, 6, 5, 4, 3, 2,
+    3, 4, 1, 4, 3, 2, 3, 1, 3, 2, 1
 )
 /// Go: class_to_divmagic.
 nonisolated(unsafe) var classToDivMagic: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (

@@ -18,6 +18,14 @@ final class SizeClassTests: XCTestCase {
         XCTAssertEqual(numSpanClasses, 136)
     }
 
+    /// Rule 5 (not Go): spans of classes up to 4 KiB hold at least 16 objects; larger classes keep Go's pages.
+    func testMinimumObjectsPerSpan() {
+        for c in 1..<numSizeClasses where SizeClasses.size(c) <= SizeClassGenerator.minObjectsMaxSize {
+            XCTAssertGreaterThanOrEqual(SizeClasses.nelems(c), SizeClassGenerator.minObjectsPerSpan, "class \(c)")
+        }
+        XCTAssertEqual(SizeClasses.npages(numSizeClasses - 1), 4, "32 KiB objects keep Go's 4-page spans")
+    }
+
     func testCheckedInTableIsGeneratorOutput() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../Sources/GoAlloc/SizeClasses.swift").standardized.path
