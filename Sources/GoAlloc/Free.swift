@@ -156,8 +156,8 @@ extension UnsafeMutablePointer where Pointee == MCache {
         }
         let a0 = gort_load_relaxed(wp)
         if a0 & bit == 0 || pending != 0 { return pointee.heap.freeSlow(self, p, call: call) }
-        gort_store_relaxed(wp, a0 & ~bit)
-        let n = s.pointee.allocCount &- 1
+        gort_store_relaxed(wp, a0 ^ bit)  // the bit is set: xor clears it in one instruction
+        let n = gort_load_relaxed(&s.pointee.allocCount) &- 1
         gort_store_relaxed(&s.pointee.allocCount, n)
         countFree(s.pointee.spanclass)
         // A retained span left empty goes back (the current span stays: a malloc/free pair must not pay).

@@ -143,12 +143,18 @@ extension UnsafeMutablePointer where Pointee == MCache {
                              retains: Bool) -> UnsafeMutablePointer<MSpan>? {
         let h = pointee.heap
         if retains {
-            let r = takeRetained(spc)
+            let r = takeRetained(spc)  // still linked
             if s != h.pointee.emptySpan {
-                if r == nil && s.hasSomeRoom { return s }
+                if let r {
+                    replaceRetained(spc, r, with: s)
+                    return r
+                }
+                if s.hasSomeRoom { return s }
                 retain(spc, s)
+            } else if let r {
+                unretain(spc, r)
+                return r
             }
-            if let r { return r }
             if let e = spareSpan(spc).pointee {
                 spareSpan(spc).pointee = nil
                 return e

@@ -77,7 +77,29 @@ extension UnsafeMutablePointer where Pointee == MCache {
         gort_store_relaxed(retainedCount(spc), retainedCount(spc).pointee &- 1)
     }
 
-    /// A retained span with room (removed from the list), or nil. Scans up to `retainedScanBudget` spans and
+    /// Puts `s`, which this cache just ran through, where retained span `r` is in its class's list, and takes `r`
+    /// out: one relink instead of an unlink and an append. `s` ends up at the tail when `r` was the head. Owner only.
+    func replaceRetained(_ spc: Int, _ r: UnsafeMutablePointer<MSpan>, with s: UnsafeMutablePointer<MSpan>) {
+        s.leaveCache()
+        let head = retainedHead(spc)
+        let n = r.pointee.ownNext!
+        if n == r {
+            s.pointee.ownNext = s
+            s.pointee.ownPrev = s
+            head.pointee = s
+        } else {
+            let p = r.pointee.ownPrev!
+            s.pointee.ownNext = n
+            s.pointee.ownPrev = p
+            p.pointee.ownNext = s
+            n.pointee.ownPrev = s
+            if head.pointee == r { head.pointee = n }
+        }
+        r.pointee.ownNext = nil
+        r.pointee.ownPrev = nil
+    }
+
+    /// A retained span with room, still in the list (the caller unlinks it or replaces it), or nil. Scans up to `retainedScanBudget` spans and
     /// takes the first with room (MSpan.hasRoomToReuse), else the emptiest one seen if at least 1/32 of it is
     /// free: reusing slots keeps RSS down, and the 1/32 floor keeps refills from chasing single free slots.
     /// The spans passed over rotate to the tail. Owner only.
@@ -89,10 +111,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
         var budget = retainedScanBudget
         while true {
             if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
-            if s.hasRoomToReuse {
-                unretain(spc, s)
-                return s
-            }
+            if s.hasRoomToReuse { return s }
             let free = UInt64(s.pointee.nelems) &- s.pointee.allocCount
             if free > bestFree { best = s; bestFree = free }
             s = s.pointee.ownNext!
@@ -100,10 +119,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
             if budget == 0 || s == head.pointee { break }
         }
         head.pointee = s
-        if let b = best, b.hasSomeRoom {
-            unretain(spc, b)
-            return b
-        }
+        if let b = best, b.hasSomeRoom { return b }
         return nil
     }
 
