@@ -68,7 +68,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let gen = gort_load32_acquire(&s.pointee.gen)
         if gort_load_relaxed(s.pointee.allocBits + w) & bit == 0 { doubleFree(p, call) }
         // Free in the holder's cache word (its allocBits bit stays set there: MSpan.swift): already freed.
-        if s.isFreeInCacheWord(s.pointee.allocBits + w, bit) { doubleFree(p, call) }
+        if s.isFreeInCacheWord(UInt(w), bit) { doubleFree(p, call) }
         if gort_fetch_or_acqrel(s.pointee.freeBits + w, bit) & bit != 0 { doubleFree(p, call) }
         // Freed and recycled under us (see MSpan.gen): our bit may sit in another span's freeBits. Abort now.
         if gort_load32_acquire(&s.pointee.gen) != gen { doubleFree(p, call) }
@@ -144,16 +144,16 @@ extension UnsafeMutablePointer where Pointee == MCache {
         if !exact { return pointee.heap.freeSlow(self, p, call: call) }
         let w = Int(idx &>> 6)
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
-        let wp = s.pointee.allocBits + w
         // Both the free slots and a pending remote free of the same object mean a double free.
         let pending = gort_load_relaxed(s.pointee.freeBits + w) & bit
-        if wp == s.pointee.cacheWord {
+        if UInt(w) == s.pointee.cacheWord {
             // In the cache word: back into allocCache, reserved for the next malloc (MSpan.swift).
             let cache = gort_load_relaxed(&s.pointee.allocCache)
             if cache & bit | pending != 0 { return pointee.heap.freeSlow(self, p, call: call) }
             gort_store_relaxed(&s.pointee.allocCache, cache | bit)
             return countFree(s.pointee.spanclass)
         }
+        let wp = s.pointee.allocBits + w
         let a0 = gort_load_relaxed(wp)
         if a0 & bit == 0 || pending != 0 { return pointee.heap.freeSlow(self, p, call: call) }
         gort_store_relaxed(wp, a0 ^ bit)  // the bit is set: xor clears it in one instruction
@@ -172,7 +172,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
         let wp = s.pointee.allocBits + w
         let pending = gort_load_relaxed(s.pointee.freeBits + w) & bit
-        if wp == s.pointee.cacheWord {
+        if UInt(w) == s.pointee.cacheWord {
             let cache = gort_load_relaxed(&s.pointee.allocCache)
             if cache & bit | pending != 0 { h.doubleFree(p, call) }
             gort_store_relaxed(&s.pointee.allocCache, cache | bit)

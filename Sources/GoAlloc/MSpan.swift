@@ -21,8 +21,8 @@
 // cache needs neither, and lets free set its bit with one OR.
 // Invariants, for a span at rest (no remote frees pending):
 //   allocCount == popcount(allocBits[0..<nelems]); bits past nelems are 1; freeBits is all zero after a sweep;
-//   allocCache is a subset of *cacheWord's set bits, and is 0 unless cacheWord points into allocBits (a span
-//   that is not some cache's current span has a cacheWord pointing nowhere: MSpan.noCacheWord).
+//   allocCache is a subset of allocBits[cacheWord]'s set bits, and is 0 unless cacheWord indexes allocBits (a span
+//   that is not some cache's current span has cacheWord == MSpan.noCacheWord).
 import CGoRuntime
 
 /// Go: mSpanState. Dead: the MSpan struct is unused (on MHeap's free list). InUse: its pages hold objects.
@@ -40,8 +40,8 @@ public struct MSpan {
     // ---- Line 1 ----
     /// Holder only. See the file comment.
     var allocCache: UInt64 = 0
-    /// The allocBits word allocCache mirrors (holder only).
-    var cacheWord: UnsafeMutablePointer<UInt64> = UnsafeMutablePointer(bitPattern: 8)!
+    /// Index of the allocBits word allocCache mirrors, or noCacheWord (holder writes; see cacheSeq).
+    var cacheWord: UInt = MSpan.noCacheWord
     /// Address of the cache word's first object (holder only).
     var cacheAddr: UInt = 0
     /// Object size. Immutable while in use. Go: elemsize.
@@ -107,7 +107,7 @@ public struct MSpan {
     /// it against MemoryLayout; Embedded Swift has no key paths to compute it here).
     static let inlineBitsLog = 1
     /// cacheWord of a span with no cache word: matches no allocBits word, so local frees take the plain path.
-    static let noCacheWord = UnsafeMutablePointer<UInt64>(bitPattern: 8)!
+    static let noCacheWord = UInt.max
     static let inlineBitsOffset = 88
     /// Byte offset of `cacheWord` (a test checks it, as for inlineBitsOffset).
     static let cacheWordOffset = 8
@@ -208,7 +208,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
                 // Reserve the word's free slots (see the file comment).
                 gort_store_relaxed(pointee.allocBits + w, pointee.allocBits[w] | free)
                 gort_store_relaxed(&pointee.allocCount, pointee.allocCount &+ UInt64(free.nonzeroBitCount))
-                setCacheWord(pointee.allocBits + w, free)
+                setCacheWord(UInt(w), free)
                 pointee.cacheAddr = pointee.startAddr &+ (UInt(w) << 6) &* pointee.elemsize
                 pointee.freeindex = UInt(w + 1) << 6
                 return nextFreeFast()
@@ -227,11 +227,11 @@ extension UnsafeMutablePointer where Pointee == MSpan {
 
     /// Changes the cache word under cacheSeq (holder only): readers that see the same even cacheSeq before and
     /// after their loads saw a cacheWord and an allocCache that belong together.
-    func setCacheWord(_ wp: UnsafeMutablePointer<UInt64>, _ cache: UInt64) {
+    func setCacheWord(_ w: UInt, _ cache: UInt64) {
         let q = pointee.cacheSeq
         gort_store32_relaxed(&pointee.cacheSeq, q &+ 1)
         gort_fence_release()
-        gort_store_relaxed(cacheWordAsWord, word(wp))
+        gort_store_relaxed(cacheWordAsWord, UInt64(w))
         gort_store_relaxed(&pointee.allocCache, cache)
         gort_store32_release(&pointee.cacheSeq, q &+ 2)
     }
@@ -242,7 +242,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     func releaseCacheWord() {
         let cache = pointee.allocCache
         if cache == 0 { return }
-        let wp = pointee.cacheWord
+        let wp = pointee.allocBits + Int(pointee.cacheWord)
         gort_store_relaxed(wp, wp.pointee & ~cache)
         gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- UInt64(cache.nonzeroBitCount))
         gort_store_relaxed(&pointee.allocCache, 0)
@@ -269,16 +269,16 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         gort_load_relaxed(&pointee.allocCount) &- UInt64(gort_load_relaxed(&pointee.allocCache).nonzeroBitCount)
     }
 
-    /// Whether `bit` of allocBits word `wp` is free in the holder's cache word, read under cacheSeq (see the file
+    /// Whether `bit` of allocBits word `w` is free in the holder's cache word, read under cacheSeq (see the file
     /// comment). True only when certain; a concurrent change of cache word answers false.
     @inline(__always)
-    func isFreeInCacheWord(_ wp: UnsafeMutablePointer<UInt64>, _ bit: UInt64) -> Bool {
+    func isFreeInCacheWord(_ w: UInt, _ bit: UInt64) -> Bool {
         let q1 = gort_load32_acquire(&pointee.cacheSeq)
         let cw = gort_load_relaxed(cacheWordAsWord)
         let cache = gort_load_relaxed(&pointee.allocCache)
         gort_fence_acquire()
         let q2 = gort_load32_relaxed(&pointee.cacheSeq)
-        return q1 == q2 && q1 & 1 == 0 && cw == word(wp) && cache & bit != 0
+        return q1 == q2 && q1 & 1 == 0 && cw == UInt64(w) && cache & bit != 0
     }
 
     /// Go: sweep, for explicit free: merges remote frees (freeBits) into allocBits. Returns the number of objects
@@ -296,7 +296,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             let a = pointee.allocBits[w]
             let n = UInt64(f.nonzeroBitCount)
             freed &+= n
-            if pointee.allocBits + w == pointee.cacheWord {
+            if UInt(w) == pointee.cacheWord {
                 // The cache word: the freed slots join the reservation (allocBits and allocCount stay).
                 let cache = pointee.allocCache
                 if f & (~a | cache) != 0 { doubleFreeFound(w, f & (~a | cache)) }
@@ -329,9 +329,9 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         }
         if pointee.freeindex > (pointee.nelems &+ 63) & ~63 { return "freeindex past nelems" }
         if pointee.allocCache != 0 {
-            let w = pointee.cacheWord - pointee.allocBits
+            let w = Int(bitPattern: pointee.cacheWord)
             if w < 0 || w >= pointee.bitsWords { return "cacheWord outside allocBits" }
-            if pointee.allocCache & ~(pointee.cacheWord.pointee & validMask(w)) != 0 {
+            if pointee.allocCache & ~(pointee.allocBits[w] & validMask(w)) != 0 {
                 return "allocCache not within the reserved bits of its word"
             }
         }
