@@ -81,6 +81,30 @@ enum PageBitmap {
         return nil
     }
 
+    /// First-fit for a run of `n` (2...64) set bits, from word `fromWord` on, a few operations per word instead
+    /// of one step per run: a run either continues the set bits at the top of the previous word (`carry`) into
+    /// the bottom of this one, or lies inside this word, where `x & x>>1 & x>>2 ...` (built by doubling) keeps a
+    /// bit exactly where n set bits start. (Spans of 2-8 pages, the size classes' rule 5, made the run-by-run
+    /// walk 11 % of `batch`.)
+    static func firstRunOfAtMost64(_ bits: UnsafeMutablePointer<UInt64>, _ n: Int, fromWord: Int) -> Int? {
+        var carry = 0
+        for w in fromWord..<pageWordsPerArena {
+            let x = bits[w]
+            if x == 0 { carry = 0; continue }
+            if carry + (~x).trailingZeroBitCount >= n { return (w << 6) - carry }  // x == ~0 always ends here
+            var y = x
+            var k = 1
+            while k < n {
+                let step = min(k, n - k)
+                y &= y >> UInt64(step)
+                k += step
+            }
+            if y != 0 { return (w << 6) + y.trailingZeroBitCount }
+            carry = (~x).leadingZeroBitCount
+        }
+        return nil
+    }
+
     static func longestRun(_ bits: UnsafeMutablePointer<UInt64>) -> Int {
         var best = 0
         forEachRun(bits) { _, n in best = max(best, n) }
@@ -127,6 +151,7 @@ enum PageBitmap {
             }
             return nil
         }
+        if align == 1 && n <= 64 { return firstRunOfAtMost64(bits, n, fromWord: fromPage >> 6) }
         return firstRun(bits, fromWord: fromPage >> 6) { start, len in
             let aligned = (start + align - 1) / align * align
             return aligned + n <= start + len

@@ -28,6 +28,34 @@ final class ArenaAndPageTests: XCTestCase {
         XCTAssertEqual(pagesPerArena, 8192)
     }
 
+    /// The word-parallel first fit for runs of 2...64 pages against a bit-by-bit scan, on random bitmaps (runs
+    /// across word boundaries, at the arena's end, none at all) and from random start words.
+    func testRunOfAtMost64MatchesBitByBitFirstFit() {
+        let words = UnsafeMutablePointer<UInt64>.allocate(capacity: pageWordsPerArena)
+        defer { words.deallocate() }
+        var rng = SeededRandom(seed: 11)
+        func bit(_ i: Int) -> Bool { words[i >> 6] & (1 << UInt64(i & 63)) != 0 }
+        for round in 0..<300 {
+            for w in 0..<pageWordsPerArena {
+                switch rng.below(4) {
+                case 0: words[w] = 0
+                case 1: words[w] = ~0
+                default: words[w] = round % 2 == 0 ? rng.next() | rng.next() : rng.next() & rng.next() | rng.next()
+                }
+            }
+            let n = 2 + rng.below(63)
+            let from = rng.below(pageWordsPerArena)
+            var expected: Int? = nil
+            var run = 0
+            for i in (from << 6)..<pagesPerArena {
+                run = bit(i) ? run + 1 : 0
+                if run == n { expected = i - n + 1; break }
+            }
+            XCTAssertEqual(PageBitmap.firstRunOfAtMost64(words, n, fromWord: from), expected, "round \(round) n \(n)")
+            XCTAssertEqual(PageBitmap.findRun(words, n, align: 1, fromPage: from << 6), expected)
+        }
+    }
+
     func testPageBitmapRuns() {
         let words = UnsafeMutablePointer<UInt64>.allocate(capacity: 128)
         defer { words.deallocate() }
