@@ -62,16 +62,20 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     @inline(__always)
     func freeRemote(_ c: UnsafeMutablePointer<MCache>?, _ s: UnsafeMutablePointer<MSpan>, _ p: UInt, idx: UInt,
                     call: StaticString) {
-        let sc = s.pointee.spanclass.sizeclass
+        let spc = s.pointee.spanclass
         let w = Int(idx &>> 6)
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
         let gen = gort_load32_acquire(&s.pointee.gen)
         if gort_load_relaxed(s.pointee.allocBits + w) & bit == 0 { doubleFree(p, call) }
         // Free in the holder's cache word (its allocBits bit stays set there: MSpan.swift): already freed.
         if s.isFreeInCacheWord(UInt(w), bit) { doubleFree(p, call) }
-        if gort_fetch_or_acqrel(s.pointee.freeBits + w, bit) & bit != 0 { doubleFree(p, call) }
-        // Freed and recycled under us (see MSpan.gen): our bit may sit in another span's freeBits. Abort now.
+        // Freed and recycled while we looked (see MSpan.gen): the bits we checked may describe another span.
+        // Only before our atomic: once our bit is in, the holder may sweep it, empty the span and free it, all
+        // before our next instruction, and the span's struct is then fair game. (Session 3 checked after the
+        // atomic too, which aborted correct programs that lost that race with "double free": the `swift`
+        // allocator workload, 1 run in 60 under load.)
         if gort_load32_acquire(&s.pointee.gen) != gen { doubleFree(p, call) }
+        if gort_fetch_or_acqrel(s.pointee.freeBits + w, bit) & bit != 0 { doubleFree(p, call) }
         if gort_load32_relaxed(&s.pointee.hasRemoteFrees) == 0 && gort_exchange32_acqrel(&s.pointee.hasRemoteFrees, 1) == 0 {
             // The first remote free since the last sweep. A span some cache holds (current or retained) is found
             // by its owner; only an uncached span needs MCentral and the background sweeper told. The fence pairs
@@ -79,15 +83,17 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             gort_fence_seqcst()
             if gort_load_relaxed(&s.pointee.owner) == 0 { notifyRemoteFree(s) }
         }
+        // From here on `s` may be recycled (see above): its flag and the MCentral counters are hints, and the
+        // free is counted under the class read before the atomic.
         if let c = c {
-            c.countFree(s.pointee.spanclass)
+            c.countFree(spc)
             // A thread that frees other threads' objects may have stopped allocating: look after its own
             // retained spans now and then (RetainedSpans.swift, housekeep).
             let t = c.remoteFreeTicks
             t.pointee &+= 1
             if t.pointee & (housekeepEvery - 1) == 0 { c.housekeep() }
         } else {
-            gort_fetch_add_relaxed(pointee.classCounts + 2 * sc + 1, 1)
+            gort_fetch_add_relaxed(pointee.classCounts + 2 * spc.sizeclass + 1, 1)
         }
     }
 

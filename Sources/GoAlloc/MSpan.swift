@@ -78,9 +78,10 @@ public struct MSpan {
     /// 1 while the span sits in one of its MCentral's full sets (a hint for the sweeper's accounting).
     var inFull: UInt8 = 0
     /// Bumped each time the MSpan struct is freed (MHeap.freeSpan, under lock) and kept across reuse. A remote
-    /// free reads it before its checks and after its atomic: a change means the span was freed and recycled
-    /// meanwhile, which only a racing double free can cause (the struct's bitmaps may already describe another
-    /// span), so it aborts instead of leaving its bit in the wrong span.
+    /// free reads it before its checks and again just before its atomic: a change means the span was freed and
+    /// recycled meanwhile, which only a racing double free can cause while the object is allocated (the struct's
+    /// bitmaps may already describe another span), so it aborts instead of setting a bit in the wrong span.
+    /// (After the atomic a change proves nothing: the holder may have swept our bit and freed the span.)
     var gen: UInt32 = 0
 
     // ---- Line 3 ----
