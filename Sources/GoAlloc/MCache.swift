@@ -32,6 +32,8 @@ public struct MCache {
     var mallocSpanClass: UnsafeMutablePointer<UInt8>
     /// The heap's arena index table (ArenaIndex.flat), for free's fast path. Immutable.
     var arenaFlat: UnsafeMutablePointer<UInt64>
+    /// Pages held in spare spans over all classes (RetainedSpans.swift, spareBudgetPages). Owner only.
+    var sparePages: Int = 0
 
     init(heap: UnsafeMutablePointer<MHeap>) {
         self.heap = heap
@@ -155,10 +157,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
                 unretain(spc, r)
                 return r
             }
-            if let e = spareSpan(spc).pointee {
-                spareSpan(spc).pointee = nil
-                return e
-            }
+            if let e = takeSpare(spc) { return e }
         }
         guard let t = h.central(SpanClass(UInt8(spc))).cacheSpan(h, spanclass: SpanClass(UInt8(spc))) else { return nil }
         gort_store_relaxed(&t.pointee.owner, word(self))

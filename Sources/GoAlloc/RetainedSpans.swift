@@ -16,7 +16,8 @@
 // emptiest it saw if 1/32 of it is free; the spans it passes over rotate to the tail, so successive refills
 // visit the whole list. Only when none has room does refill go to MCentral. A local free that empties a
 // retained span frees it to MHeap at once (MCentral.uncacheSpan frees empty spans), so retention never holds
-// more than one empty span per class (the spare, which refill takes before MCentral), and the pages are free
+// more than one empty span per class (the spare, which refill takes before MCentral; a cache's spares stay within
+// spareBudgetPages, 256 KiB, all classes together), and the pages are free
 // for any size class (a program that fills and drains batches of one size, then another, peaks at one batch,
 // not two). That costs MHeap.lock per emptied span beyond the spare, which the page allocator's searchStart and
 // maxRun bound keep short.
@@ -40,6 +41,8 @@ let retainedScanBudget = 8
 /// Housekeeping runs every this many remote frees by a cache (a power of two) and looks at this many spans.
 let housekeepEvery: UInt64 = 256
 let housekeepSpans = 32
+/// Pages a cache may hold in spare spans, all classes together (256 KiB).
+let spareBudgetPages = 32
 
 extension UnsafeMutablePointer where Pointee == MCache {
     /// Adds `s`, which this cache just ran through, at the tail of its class's list. Owner only.
@@ -133,12 +136,24 @@ extension UnsafeMutablePointer where Pointee == MCache {
         // Keep one empty span per class: a thread whose spans of a class empty and refill over and over (a few
         // objects per span) would otherwise take MHeap.lock and rewrite the arena's page map twice per cycle,
         // and the other threads' frees read that map.
-        if spareSpan(spc).pointee == nil {
+        // The spares of all classes together stay under spareBudgetPages, so a thread that used many classes
+        // does not sit on a span of each (rule 5 of the size classes made them up to 8 pages).
+        let np = Int(s.pointee.npages)
+        if spareSpan(spc).pointee == nil && pointee.sparePages + np <= spareBudgetPages {
             spareSpan(spc).pointee = s
+            pointee.sparePages += np
             return
         }
         let h = pointee.heap
         h.central(s.pointee.spanclass).uncacheSpan(h, s)
+    }
+
+    /// Takes class `spc`'s spare span, if any. Owner only.
+    func takeSpare(_ spc: Int) -> UnsafeMutablePointer<MSpan>? {
+        guard let e = spareSpan(spc).pointee else { return nil }
+        spareSpan(spc).pointee = nil
+        pointee.sparePages -= Int(e.pointee.npages)
+        return e
     }
 
     /// Housekeeping (see the file comment): sweeps the remote frees into up to `housekeepSpans` retained spans,
@@ -172,10 +187,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
     /// Hands every retained span of class `spc`, and its spare, back to its MCentral. Owner only.
     func releaseRetained(_ spc: Int) {
         let h = pointee.heap
-        if let e = spareSpan(spc).pointee {
-            spareSpan(spc).pointee = nil
-            h.central(SpanClass(UInt8(spc))).uncacheSpan(h, e)
-        }
+        if let e = takeSpare(spc) { h.central(SpanClass(UInt8(spc))).uncacheSpan(h, e) }
         while let s = retainedHead(spc).pointee {
             unretain(spc, s)
             h.central(SpanClass(UInt8(spc))).uncacheSpan(h, s)
@@ -208,6 +220,9 @@ extension UnsafeMutablePointer where Pointee == MCache {
             }
             if n != retainedCount(spc).pointee { return "retained count does not match its list" }
         }
+        var spares = 0
+        for spc in 0..<numSpanClasses { if let e = spareSpan(spc).pointee { spares += Int(e.pointee.npages) } }
+        if spares != pointee.sparePages || spares > spareBudgetPages { return "spare spans over budget or miscounted" }
         return nil
     }
 }
