@@ -2,14 +2,15 @@
 //
 // Fast path (Malloc.swift): alloc[spanclass] -> MSpan.nextFreeFast: a count-trailing-zeros on the span's
 // allocCache, no lock, no atomic read-modify-write. When the span runs out, refill() first looks behind the
-// cursor (frees by this thread and swept remote frees make room there), then hands the span back to its
-// MCentral and takes another.
+// cursor (frees by this thread and swept remote frees make room there), then keeps the span among its retained
+// spans (RetainedSpans.swift; GC heaps hand it back to its MCentral) and takes a retained one with room, its
+// spare, or one from MCentral.
 //
 // Ownership: an MCache is used by exactly one thread at a time (its owner thread, or the P that owns it in
 // GoSched). Every field is owner-only except the counters, which the owner writes with relaxed stores and
 // ReadMemStats reads with relaxed loads, and nextCache/prevCache, which are under MHeap.lock.
 //
-// Memory: MCache header | alloc[numSpanClasses] span pointers | frees[numSizeClasses] |
+// Memory: MCache header (128 bytes) | alloc[numSpanClasses] span pointers | frees[numSpanClasses] |
 // retained[numSpanClasses] list heads | retainedCount[numSpanClasses] | spare[numSpanClasses] | housekeeping
 // words [2], in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
 import CGoRuntime
