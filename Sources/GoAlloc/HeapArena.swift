@@ -7,6 +7,7 @@
 //   pageScavenged  1 = the page was returned to the OS and not touched since (Go: scavenged bits)
 //   pageZeroed     1 = the page is known to read as zero (fresh, or released with MADV_DONTNEED)
 //   pageOldFree    1 = free and not yet released at the scavenger's previous pass (ages free pages)
+// A page that is scavenged and not free is claimed by the scavenger while it releases it (claimedPages).
 // spans[i]: the MSpan owning page i, or nil. Written under MHeap.lock with relaxed stores; read without a lock
 // (Go's rule: reads are only meaningful for pages known to belong to an in-use span, such as a live pointer's).
 // bitmap: one bit per heap word for the garbage collector's pointer maps (sized here; filled by GoGC).
@@ -26,6 +27,9 @@ public struct HeapArena {
     var searchStart: Int = 0
     /// Pages released to the OS (MHeap.lock).
     var scavengedPages: Int = pagesPerArena
+    /// Pages the scavenger took off pageFree to release them without the lock (MHeap.lock): marked scavenged and
+    /// not free, with no span, until it hands them back (Scavenger.swift). Go: the scavenger's page allocation.
+    var claimedPages: Int = 0
 
     static let headerBytes = 64
     static let pageBitsBytes = pageWordsPerArena * 8
@@ -57,21 +61,23 @@ extension UnsafeMutablePointer where Pointee == HeapArena {
     /// Checks the arena's page bookkeeping; returns the first violation, or nil. Caller holds MHeap.lock.
     func checkInvariants() -> StaticString? {
         let free = pageBits(.free)
-        var nfree = 0
+        var nfree = 0, nclaimed = 0
         for w in 0..<pageWordsPerArena {
             nfree += free[w].nonzeroBitCount
-            if pageBits(.scavenged)[w] & ~free[w] != 0 { return "scavenged page not free" }
+            nclaimed += (pageBits(.scavenged)[w] & ~free[w]).nonzeroBitCount
         }
         if nfree != pointee.freePages { return "arena freePages != popcount(pageFree)" }
+        if nclaimed != pointee.claimedPages { return "scavenged page not free (and not claimed by the scavenger)" }
         if PageBitmap.longestRun(free) > pointee.maxRun { return "arena maxRun below its longest free run" }
         if pointee.searchStart > 0 && PageBitmap.count(free, 0, pointee.searchStart) != 0 {
             return "free page below arena searchStart"
         }
         for i in 0..<pagesPerArena {
             let isFree = free[i >> 6] & (1 << UInt64(i & 63)) != 0
+            let claimed = !isFree && pageBits(.scavenged)[i >> 6] & (1 << UInt64(i & 63)) != 0
             let s = gort_load_relaxed(UnsafeMutableRawPointer(spans + i).assumingMemoryBound(to: UInt64.self))
-            if isFree && s != 0 { return "free page has a span" }
-            if !isFree && s == 0 { return "allocated page has no span" }
+            if (isFree || claimed) && s != 0 { return "free page has a span" }
+            if !isFree && !claimed && s == 0 { return "allocated page has no span" }
         }
         return nil
     }

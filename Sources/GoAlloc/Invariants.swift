@@ -21,7 +21,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
 
     @discardableResult
     func checkInvariantsLocked() -> StaticString? {
-        var free = 0, released = 0
+        var free = 0, released = 0, claimed = 0
         for i in 0..<pointee.arenaCount {
             let a = pointee.arenas[i]
             if i > 0 && pointee.arenas[i - 1].pointee.base >= a.pointee.base { return report("arenas not sorted") }
@@ -29,9 +29,12 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             if let m = a.checkInvariants() { return report(m) }
             free += a.pointee.freePages
             released += a.pointee.scavengedPages
+            claimed += a.pointee.claimedPages
         }
         if released != pointee.stats.releasedPages { return report("released page count mismatch") }
-        if pointee.arenaCount * pagesPerArena - free != pointee.stats.inusePages { return report("in-use page count mismatch") }
+        if pointee.arenaCount * pagesPerArena - free - claimed != pointee.stats.inusePages {
+            return report("in-use page count mismatch")
+        }
         var inuse = 0
         for i in 0..<pointee.allspansCount {
             let s = pointee.allspans[i]

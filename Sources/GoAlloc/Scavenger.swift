@@ -42,30 +42,58 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     }
 
     /// Releases free pages to the OS: all of them (`all`), or those free since the previous pass.
-    /// Returns bytes released. Takes MHeap.lock.
+    /// Returns bytes released. Takes MHeap.lock, but not across the madvise calls: like Go's scavenger, it
+    /// claims a batch of free runs under the lock (off pageFree, marked scavenged: HeapArena.claimedPages), drops
+    /// the lock to release them, and hands them back as free pages. So a thread that needs a span never waits for
+    /// the kernel to unmap pages (it did: `batch` spent a third of its wall time blocked, at a tenth more CPU).
     @discardableResult
     func scavenge(all: Bool) -> Int {
-        pointee.lock.lock()
-        defer { pointee.lock.unlock() }
         var released = 0
         let dontneed = pointee.config.madvDontNeed
-        for i in 0..<pointee.arenaCount {
+        pointee.lock.lock()
+        var i = 0
+        while i < pointee.arenaCount {
             let a = pointee.arenas[i]
+            i += 1
             let free = a.pageBits(.free), scav = a.pageBits(.scavenged), old = a.pageBits(.oldFree)
             let zeroed = a.pageBits(.zeroed)
-            if a.pointee.freePages == a.pointee.scavengedPages { continue }
+            if a.pointee.freePages == a.pointee.scavengedPages - a.pointee.claimedPages { continue }
             // Candidates go into oldFree's storage: free & !scavenged & (all || old).
             for w in 0..<pageWordsPerArena {
                 old[w] = free[w] & ~scav[w] & (all ? ~0 : old[w])
             }
-            PageBitmap.forEachRun(old) { start, n in
-                sysUnused(UnsafeMutableRawPointer(bitPattern: a.pointee.base + UInt(start << pageShift))!,
-                          n << pageShift, dontneed: dontneed)
-                PageBitmap.set(scav, start, n)
-                if dontneed { PageBitmap.set(zeroed, start, n) }
-                a.pointee.scavengedPages += n
-                pointee.stats.releasedPages += n
-                released += n << pageShift
+            var batch = RunBatch()
+            while true {
+                batch.count = 0
+                _ = PageBitmap.firstRun(old) { start, n in batch.append(start, n) }
+                if batch.count == 0 { break }
+                for k in 0..<batch.count {
+                    let (start, n) = batch[k]
+                    PageBitmap.clear(free, start, n)
+                    PageBitmap.clear(old, start, n)
+                    PageBitmap.set(scav, start, n)
+                    a.pointee.freePages -= n
+                    a.pointee.scavengedPages += n
+                    a.pointee.claimedPages += n
+                    pointee.stats.releasedPages += n
+                }
+                pointee.lock.unlock()
+                for k in 0..<batch.count {
+                    let (start, n) = batch[k]
+                    sysUnused(UnsafeMutableRawPointer(bitPattern: a.pointee.base + UInt(start << pageShift))!,
+                              n << pageShift, dontneed: dontneed)
+                    released += n << pageShift
+                }
+                pointee.lock.lock()
+                for k in 0..<batch.count {
+                    let (start, n) = batch[k]
+                    PageBitmap.set(free, start, n)
+                    if dontneed { PageBitmap.set(zeroed, start, n) }
+                    a.pointee.freePages += n
+                    a.pointee.claimedPages -= n
+                    a.pointee.maxRun = max(a.pointee.maxRun, PageBitmap.runContaining(free, start, n))
+                    a.pointee.searchStart = min(a.pointee.searchStart, start)
+                }
             }
             // Age: what is free and unreleased now is a candidate next time.
             for w in 0..<pageWordsPerArena { old[w] = free[w] & ~scav[w] }
@@ -74,6 +102,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             pointee.scav.passes += 1
             pointee.scav.releasedTotal += UInt64(released)
         }
+        pointee.lock.unlock()
         return released
     }
 
@@ -133,5 +162,25 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         w.appendUInt(UInt(sys == 0 ? 0 : inuse * pageSize * 100 / sys))
         w.append("% util\n")
         w.flush(fd: 2)
+    }
+}
+
+/// Up to 16 page runs (start, length) a scavenger pass releases between two takes of MHeap.lock. On the stack.
+struct RunBatch {
+    private var runs: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                       UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    var count = 0
+
+    /// Adds a run; true when the batch is full (PageBitmap.firstRun then stops).
+    mutating func append(_ start: Int, _ n: Int) -> Bool {
+        withUnsafeMutableBytes(of: &runs) { $0.storeBytes(of: UInt64(start) << 32 | UInt64(n), toByteOffset: count * 8, as: UInt64.self) }
+        count += 1
+        return count == 16
+    }
+
+    subscript(_ k: Int) -> (Int, Int) {
+        let v = withUnsafeBytes(of: runs) { $0.load(fromByteOffset: k * 8, as: UInt64.self) }
+        return (Int(v >> 32), Int(v & 0xffff_ffff))
     }
 }
