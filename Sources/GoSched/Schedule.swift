@@ -211,11 +211,12 @@ func mstart(_ mp: UnsafeMutablePointer<M>) {
         acquirep(mp, pp)
     }
     let exec = sched.pointee.executor!
+    let asGlobal = sched.pointee.runsAsGlobal
     let cap = sched.pointee.runnextCap
     while true {
         let g = schedule(mp, cap: cap)
         if g == 0 { break }
-        execute(mp, g, exec)
+        execute(mp, g, exec, asGlobal: asGlobal)
     }
     // Stopping: the thread's own cache comes back before the thread exits (its exit handler releases that one;
     // the P's cache is destroyed by stopAndJoin once every M is gone).
@@ -240,9 +241,26 @@ func schedule(_ mp: UnsafeMutablePointer<M>, cap: Int) -> GEntry {
     return g
 }
 
+/// The generic executor (Swift's SerialExecutorRef::generic(): identity 0, no witness table), which has no public
+/// spelling. Swift's own global executor runs every job with it (swift_job_run(job, generic)).
+let genericSerialExecutor: UnownedSerialExecutor = {
+    guard MemoryLayout<UnownedSerialExecutor>.size == 2 * MemoryLayout<UInt>.size else {
+        fatal("GoSched: unexpected UnownedSerialExecutor layout")
+    }
+    return unsafeBitCast((UInt(0), UInt(0)), to: UnownedSerialExecutor.self)
+}()
+
 /// Runs one G on mp's P. The P's status and tick let sysmon see a job that blocks its thread.
+///
+/// How a Swift job runs. A scheduler used as a task executor (`withTaskExecutorPreference`, tests) runs jobs
+/// "on" itself, so the runtime records it as the current task executor and keeps the jobs' tasks on it. The
+/// installed global scheduler runs them as Swift's own global executor does: on the generic executor, with no
+/// current task executor. The runtime treats "none" as "the default executor", which is this scheduler, and two
+/// fast paths depend on it: swift_task_switch resumes inline without comparing executors, and a hop to an
+/// actor takes over the thread (tryAssumeThreadForSwitch) instead of enqueueing, which it only does when no task
+/// executor is current.
 @inline(__always)
-func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExecutor) {
+func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExecutor, asGlobal: Bool) {
     let pp = mp.pointee.p.unsafelyUnwrapped
     let tick = pp.pointee.schedtick &+ 1
     gort_store_relaxed(pp.pointer(to: \.schedtick)!, tick)  // relaxed: sysmon only compares successive values
@@ -251,7 +269,8 @@ func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExec
     let tracing = mp.pointee.tracing
     let t0: UInt64 = tracing ? nanotime() : 0
     if g & 1 == 0 {
-        unsafeBitCast(g, to: UnownedJob.self).runSynchronously(on: exec)
+        let job = unsafeBitCast(g, to: UnownedJob.self)
+        if asGlobal { job.runSynchronously(on: genericSerialExecutor) } else { job.runSynchronously(on: exec) }
     } else {
         let rg = UnsafeMutablePointer<RawG>(bitPattern: g & ~1).unsafelyUnwrapped
         rg.pointee.fn(UnsafeMutableRawPointer(rg))

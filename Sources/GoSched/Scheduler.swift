@@ -203,5 +203,6 @@ func stopAndJoin(_ s: UnsafeMutablePointer<SchedState>, sysmon: pthread_t) {
         usleep(100)
     }
     for mp in joined { mp.deinitialize(count: 1); mp.deallocate() }
+    freeSudogCaches(s)
     destroyPCaches(s)
 }
