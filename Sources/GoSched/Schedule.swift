@@ -328,17 +328,28 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             }
             g = stealWork(mp, pp)
             if g != 0 { return g }
-            // Keep looking for a short window before parking. A producer readying Gs one at a time (channel
-            // ping-pong at GOMAXPROCS > 1) calls wakep for each; while we spin it sees nmspinning != 0 and
-            // skips the futex wake, instead of paying a syscall (and us a park) per G. Bounded, so an idle
-            // scheduler still parks every M within spinWindowNS.
+            // Keep looking before parking. A producer readying Gs one at a time (channel ping-pong at
+            // GOMAXPROCS > 1) calls wakep for each; while we spin it sees nmspinning != 0 (and npidle == 0)
+            // and skips the futex wake, instead of paying a syscall (and us a park) per G.
+            //   - While another running P holds a G in runnext (a hand-off is in progress: its M runs that G
+            //     next), keep watching, but asleep: ~3us naps (Go: usleep(3) in runqgrab before it steals a
+            //     running P's runnext; we never steal it, see runqsteal). Each nap is a timer-slack sleep
+            //     (~50us on Linux), so a pair handing off for a second costs this M a few % of a CPU, not
+            //     the whole CPU that pausing in a loop cost (and no wake-up syscall per hand-off).
+            //   - Otherwise pause-spin for spinWindowNS, then give up: an idle scheduler parks every M.
             let until = nanotime() &+ spinWindowNS
             var found = false
-            while !found && gort_load_acquire(sched.pointer(to: \.stopping)!) == 0 {
-                for _ in 0..<64 { gort_cpu_relax() }
+            while gort_load_acquire(sched.pointer(to: \.stopping)!) == 0 {
                 let now = nanotime()
-                found = stealableWork(sched, pp, now: now)
+                if stealableWork(sched, pp, now: now) { found = true; break }
+                let w = gort_load_relaxed(pp.pointer(to: \.timer0When)!)  // our own timers (top runs them)
+                if w != 0 && w <= now { found = true; break }
+                if !pp.pointee.isSpare && handoffPending(sched, pp) {
+                    usleep(3)
+                    continue
+                }
                 if now >= until { break }
+                for _ in 0..<64 { gort_cpu_relax() }
             }
             if found { continue top }
         }
@@ -554,6 +565,19 @@ func stealableWork(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutabl
         // Only timers already due: a pending Task.sleep elsewhere is no reason to keep spinning.
         let w = gort_load_relaxed(v.pointer(to: \.timer0When)!)
         if w != 0 && w <= now { return true }
+    }
+    return false
+}
+
+/// Does another P that its M is running (not blocked: sysmon has not compensated it) hold a G in runnext?
+/// That M takes the G next, so it is not work for a thief, but it means Gs are being handed off right now and
+/// more will come (see findRunnable). Reads the victims' runnext and status lines, which their owners write at
+/// every hand-off and job: call it between naps, not in a tight loop (see P's layout).
+func handoffPending(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) -> Bool {
+    for i in 0..<sched.allpCount {
+        let v = sched.pointee.allp[i].unsafelyUnwrapped
+        if v == pp { continue }
+        if gort_load_relaxed(v.pointer(to: \.runnext)!) != 0 && !runnextStealable(v) { return true }
     }
     return false
 }

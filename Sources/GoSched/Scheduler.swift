@@ -63,7 +63,9 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         put(gEntry(job: UnownedJob(job)), high: high)
     }
 
-    @inline(__always)
+    // Not inlined into enqueue: the protocol witness thunk it would land in does not get the C atomics
+    // (CGoRuntime.h's always_inline functions) inlined, which made 11 calls per enqueue.
+    @inline(never)
     func put(_ g: GEntry, high: Bool) {
         let sched = s
         if let mp = currentM(), mp.pointee.sched == sched, let pp = mp.pointee.p {
