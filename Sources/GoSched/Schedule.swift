@@ -1,5 +1,6 @@
 import CGoRuntime
 import Glibc
+import Synchronization
 
 // Go: proc.go's schedule / findRunnable / stealWork / wakep / startm / stopm, for Swift jobs.
 //
@@ -22,8 +23,9 @@ import Glibc
 func runqput(_ pp: UnsafeMutablePointer<P>, _ g: GEntry, next: Bool) {
     var g = g
     if next {
-        // acq_rel: the G's memory is published to a thief that CASes it out of runnext.
-        let old = gort_exchange_acqrel(pp.pointer(to: \.runnext)!, UInt64(g))
+        // seq_cst (an XCHG on x86, as acq_rel would be): publishes the G's memory to a thief that CASes it out
+        // of runnext, and is the store half of the wake-up protocol for wakepAfterSeqCst (no extra fence).
+        let old = exchangeSeqCst(pp.pointer(to: \.runnext)!, UInt64(g))
         if old == 0 { return }
         g = GEntry(old)
     }
@@ -105,6 +107,36 @@ func wakep(_ sched: UnsafeMutablePointer<SchedState>) {
     if gort_load_relaxed(sched.pointer(to: \.npidle)!) == 0 { return }
     if gort_load_relaxed(sched.pointer(to: \.nmspinning)!) != 0 { return }
     wakepSlow(sched)
+}
+
+/// wakep for a caller whose last publication was a seq_cst read-modify-write (runqput's exchange on
+/// runnext): seq_cst loads instead of the fence. Go: ready's runqput CASes runnext and wakep loads, no fence.
+/// Why this is enough (C++20 [atomics.order]): say the producer P does A (seq_cst exchange publishing the G),
+/// then L (seq_cst load of npidle / nmspinning), and the consumer C does D (npidle++ or nmspinning--), a seq_cst
+/// fence Y, then B (a load of runnext). If L missed D and B missed A, then L precedes Y in the total order S
+/// (L is coherence-ordered before D, which happens before Y) and Y precedes A (B, after Y, is coherence-ordered
+/// before A), so L < Y < A in S, but A is sequenced before L, so A < L: a contradiction. One of them sees the
+/// other. On x86 this saves a locked instruction per enqueue (the exchange already is one).
+@inline(__always)
+func wakepAfterSeqCst(_ sched: UnsafeMutablePointer<SchedState>) {
+    if loadSeqCst(sched.pointer(to: \.npidle)!) == 0 { return }
+    if loadSeqCst(sched.pointer(to: \.nmspinning)!) != 0 { return }
+    wakepSlow(sched)
+}
+
+/// Sequentially consistent exchange and load on a UInt64 field in raw memory. CGoRuntime has only a seq_cst
+/// fence; these use the standard library's Atomic over the same address (same LLVM atomics, so they mix with
+/// the gort_* operations on that word).
+@inline(__always)
+func exchangeSeqCst(_ p: UnsafeMutablePointer<UInt64>, _ v: UInt64) -> UInt64 {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt64>.self).pointee
+        .exchange(v, ordering: .sequentiallyConsistent)
+}
+
+@inline(__always)
+func loadSeqCst(_ p: UnsafeMutablePointer<UInt64>) -> UInt64 {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt64>.self).pointee
+        .load(ordering: .sequentiallyConsistent)
 }
 
 @inline(never)

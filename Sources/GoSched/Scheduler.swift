@@ -71,10 +71,11 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         if let mp = currentM(), mp.pointee.sched == sched, let pp = mp.pointee.p {
             if high {
                 if !qpush(pp.pointer(to: \.high)!, g) { putGlobal(g); return }
+                wakep(sched)
             } else {
-                runqput(pp, g, next: true)
+                runqput(pp, g, next: true)  // a seq_cst exchange on runnext
+                wakepAfterSeqCst(sched)
             }
-            wakep(sched)
             return
         }
         putGlobal(g)
