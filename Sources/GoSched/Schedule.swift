@@ -368,17 +368,25 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             //     running P's runnext; we never steal it, see runqsteal). Each nap is a timer-slack sleep
             //     (~50us on Linux), so a pair handing off for a second costs this M a few % of a CPU, not
             //     the whole CPU that pausing in a loop cost (and no wake-up syscall per hand-off).
+            //     The runnext slot is empty for part of each hand-off (between the owner taking the G and the
+            //     G readying the next one), so a nap that finds it empty keeps watching for handoffLingerNS
+            //     after the last hand-off it saw; parking at the first empty look cost a futex wake-up (on the
+            //     producer's thread) every ~100us in ping-pong.
             //   - Otherwise pause-spin for spinWindowNS, then give up: an idle scheduler parks every M.
             let until = nanotime() &+ spinWindowNS
+            var lastHandoff: UInt64 = 0
             var found = false
             while gort_load_acquire(sched.pointer(to: \.stopping)!) == 0 {
                 let now = nanotime()
                 if stealableWork(sched, pp, now: now) { found = true; break }
                 let w = gort_load_relaxed(pp.pointer(to: \.timer0When)!)  // our own timers (top runs them)
                 if w != 0 && w <= now { found = true; break }
-                if !pp.pointee.isSpare && handoffPending(sched, pp) {
-                    usleep(3)
-                    continue
+                if !pp.pointee.isSpare {
+                    if handoffPending(sched, pp) { lastHandoff = now }
+                    if lastHandoff != 0 && now &- lastHandoff < handoffLingerNS {
+                        usleep(3)
+                        continue
+                    }
                 }
                 if now >= until { break }
                 for _ in 0..<64 { gort_cpu_relax() }
@@ -613,6 +621,9 @@ func handoffPending(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutab
     }
     return false
 }
+
+/// How long a spinning M keeps napping after it last saw a hand-off in progress (see findRunnable).
+let handoffLingerNS: UInt64 = 1_000_000
 
 /// How long a spinning M keeps looking before it gives its P back and parks (see findRunnable).
 let spinWindowNS: UInt64 = 20_000
