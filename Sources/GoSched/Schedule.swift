@@ -478,7 +478,15 @@ func stopm(_ mp: UnsafeMutablePointer<M>, deadline: UInt64) {
         // Timed out: take ourselves off the idle list unless a waker already did.
         sched.lock()
         if gort_load32_acquire(mp.pointer(to: \.park)!) != 0 { sched.unlock(); break }
-        _ = sched.mremove(mp)
+        if !sched.mremove(mp) {
+            // A waker took us off midle (startm's mget) and is about to write nextp and spinning and notify us,
+            // after dropping the lock. Wait for that notification: taking a P here as well left the waker's
+            // writes racing with this M's run (Thread Sanitizer caught the write to spinning), its P handed to
+            // a running M, and nmspinning counting a spinner that might never spin, so wakep woke nobody.
+            sched.unlock()
+            deadline = 0
+            continue
+        }
         if let pp = sched.pidleget() {
             sched.unlock()
             acquirep(mp, pp)
