@@ -18,8 +18,10 @@
 // queue under the lock, then wakep.
 //
 // Slow path (findRunnable): global queue, then steal (at most GOMAXPROCS/2 spinning Ms, 4 passes in a random
-// coprime order, runnext stolen on the last pass, victims' due timers run), then give the P back and park;
-// the last spinner that finds work wakes one more (the spinning protocol is described in Schedule.swift).
+// coprime order, runnext stolen on the last pass, victims' due timers run), then keep watching (napping while
+// another running P hands Gs off through its runnext, Go's usleep(3); pause-spinning 20us otherwise), then give
+// the P back and park; the last spinner that finds work wakes one more (the spinning protocol is described in
+// Schedule.swift).
 //
 // Blocking: Swift jobs cannot be descheduled, so sysmon lends *spare* Ps instead of taking a blocked M's P away
 // (Sysmon.swift says why). `blocking { }` marks a region that may block (Go: entersyscall/exitsyscall).
@@ -28,5 +30,7 @@
 // ring needs none), polling for idle (idle CPU must be ~0%).
 //
 // Swift integration: Scheduler is a TaskExecutor and SchedulingExecutor; GoSched.install() makes it the global
-// executor (Install.swift). Channels: Chan.swift, Select.swift, WaitGroup.swift. Observability: Stats.swift,
+// executor (Install.swift), whose Ms then run jobs on the generic executor as Swift's own global executor does
+// (Schedule.swift's execute says why). Channels: Chan.swift, Select.swift, WaitGroup.swift, with per-P sudog
+// caches (Sudog.swift). Observability: Stats.swift,
 // GODEBUG=schedtrace=N, the per-M trace recorder (Trace.swift, `gort trace`).

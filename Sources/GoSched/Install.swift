@@ -24,6 +24,7 @@ public enum GoSched {
         let env = Procs.currentEnvironment()
         let tracePath = env["GOSCHED_TRACE"].flatMap { $0.isEmpty ? nil : $0 }
         let sched = Scheduler(procs: procs, trace: tracePath != nil)
+        sched.s.pointee.runsAsGlobal = true  // no M has started yet: nothing is enqueued before install()
         shared = sched
         _createExecutors(factory: GoSchedExecutorFactory.self)
         if let path = tracePath {

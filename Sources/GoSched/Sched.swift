@@ -91,9 +91,16 @@ struct P {
     var sysmonTick: UInt64 = 0
     var sysmonWhen: UInt64 = 0
 
+    // ---- Line 6: the owner's free sudogs (Sudog.swift; Go: p.sudogcache). Owner only. ----
+    /// sudogCacheCap slots; the first nsudog hold free sudog blocks.
+    let sudogCache: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    var nsudog: Int = 0
+
     init(id: Int, isSpare: Bool, highRing: UnsafeMutablePointer<UInt64>, ring: UnsafeMutablePointer<UInt64>) {
         self.id = id
         self.isSpare = isSpare
+        sudogCache = .allocate(capacity: sudogCacheCap)
+        sudogCache.initialize(repeating: nil, count: sudogCacheCap)
         self.status = isSpare ? PStatus.spare : PStatus.idle
         high = RunQueue(ring: highRing)
         runq = RunQueue(ring: ring)
@@ -180,6 +187,10 @@ struct SchedState {
     var stopping: UInt64 = 0
     /// The executor jobs run on. Set at init, before any M starts.
     var executor: UnownedTaskExecutor? = nil
+    /// True for the scheduler GoSched.install() made the global executor: its Ms run jobs the way Swift's own
+    /// global executor does, on the generic executor with no task executor (see `execute`). Set by install()
+    /// before the first job is enqueued (so before any M starts); immutable after.
+    var runsAsGlobal = false
     /// Numbers coprime with gomaxprocs, for random victim order (Go: randomOrder). Immutable.
     var coprimes: UnsafeMutablePointer<Int>
     var ncoprimes: Int

@@ -1,5 +1,6 @@
 import CGoRuntime
 import Glibc
+import Synchronization
 
 // Go: proc.go's schedule / findRunnable / stealWork / wakep / startm / stopm, for Swift jobs.
 //
@@ -22,8 +23,9 @@ import Glibc
 func runqput(_ pp: UnsafeMutablePointer<P>, _ g: GEntry, next: Bool) {
     var g = g
     if next {
-        // acq_rel: the G's memory is published to a thief that CASes it out of runnext.
-        let old = gort_exchange_acqrel(pp.pointer(to: \.runnext)!, UInt64(g))
+        // seq_cst (an XCHG on x86, as acq_rel would be): publishes the G's memory to a thief that CASes it out
+        // of runnext, and is the store half of the wake-up protocol for wakepAfterSeqCst (no extra fence).
+        let old = exchangeSeqCst(pp.pointer(to: \.runnext)!, UInt64(g))
         if old == 0 { return }
         g = GEntry(old)
     }
@@ -105,6 +107,36 @@ func wakep(_ sched: UnsafeMutablePointer<SchedState>) {
     if gort_load_relaxed(sched.pointer(to: \.npidle)!) == 0 { return }
     if gort_load_relaxed(sched.pointer(to: \.nmspinning)!) != 0 { return }
     wakepSlow(sched)
+}
+
+/// wakep for a caller whose last publication was a seq_cst read-modify-write (runqput's exchange on
+/// runnext): seq_cst loads instead of the fence. Go: ready's runqput CASes runnext and wakep loads, no fence.
+/// Why this is enough (C++20 [atomics.order]): say the producer P does A (seq_cst exchange publishing the G),
+/// then L (seq_cst load of npidle / nmspinning), and the consumer C does D (npidle++ or nmspinning--), a seq_cst
+/// fence Y, then B (a load of runnext). If L missed D and B missed A, then L precedes Y in the total order S
+/// (L is coherence-ordered before D, which happens before Y) and Y precedes A (B, after Y, is coherence-ordered
+/// before A), so L < Y < A in S, but A is sequenced before L, so A < L: a contradiction. One of them sees the
+/// other. On x86 this saves a locked instruction per enqueue (the exchange already is one).
+@inline(__always)
+func wakepAfterSeqCst(_ sched: UnsafeMutablePointer<SchedState>) {
+    if loadSeqCst(sched.pointer(to: \.npidle)!) == 0 { return }
+    if loadSeqCst(sched.pointer(to: \.nmspinning)!) != 0 { return }
+    wakepSlow(sched)
+}
+
+/// Sequentially consistent exchange and load on a UInt64 field in raw memory. CGoRuntime has only a seq_cst
+/// fence; these use the standard library's Atomic over the same address (same LLVM atomics, so they mix with
+/// the gort_* operations on that word).
+@inline(__always)
+func exchangeSeqCst(_ p: UnsafeMutablePointer<UInt64>, _ v: UInt64) -> UInt64 {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt64>.self).pointee
+        .exchange(v, ordering: .sequentiallyConsistent)
+}
+
+@inline(__always)
+func loadSeqCst(_ p: UnsafeMutablePointer<UInt64>) -> UInt64 {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt64>.self).pointee
+        .load(ordering: .sequentiallyConsistent)
 }
 
 @inline(never)
@@ -211,11 +243,12 @@ func mstart(_ mp: UnsafeMutablePointer<M>) {
         acquirep(mp, pp)
     }
     let exec = sched.pointee.executor!
+    let asGlobal = sched.pointee.runsAsGlobal
     let cap = sched.pointee.runnextCap
     while true {
         let g = schedule(mp, cap: cap)
         if g == 0 { break }
-        execute(mp, g, exec)
+        execute(mp, g, exec, asGlobal: asGlobal)
     }
     // Stopping: the thread's own cache comes back before the thread exits (its exit handler releases that one;
     // the P's cache is destroyed by stopAndJoin once every M is gone).
@@ -240,9 +273,26 @@ func schedule(_ mp: UnsafeMutablePointer<M>, cap: Int) -> GEntry {
     return g
 }
 
+/// The generic executor (Swift's SerialExecutorRef::generic(): identity 0, no witness table), which has no public
+/// spelling. Swift's own global executor runs every job with it (swift_job_run(job, generic)).
+let genericSerialExecutor: UnownedSerialExecutor = {
+    guard MemoryLayout<UnownedSerialExecutor>.size == 2 * MemoryLayout<UInt>.size else {
+        fatal("GoSched: unexpected UnownedSerialExecutor layout")
+    }
+    return unsafeBitCast((UInt(0), UInt(0)), to: UnownedSerialExecutor.self)
+}()
+
 /// Runs one G on mp's P. The P's status and tick let sysmon see a job that blocks its thread.
+///
+/// How a Swift job runs. A scheduler used as a task executor (`withTaskExecutorPreference`, tests) runs jobs
+/// "on" itself, so the runtime records it as the current task executor and keeps the jobs' tasks on it. The
+/// installed global scheduler runs them as Swift's own global executor does: on the generic executor, with no
+/// current task executor. The runtime treats "none" as "the default executor", which is this scheduler, and two
+/// fast paths depend on it: swift_task_switch resumes inline without comparing executors, and a hop to an
+/// actor takes over the thread (tryAssumeThreadForSwitch) instead of enqueueing, which it only does when no task
+/// executor is current.
 @inline(__always)
-func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExecutor) {
+func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExecutor, asGlobal: Bool) {
     let pp = mp.pointee.p.unsafelyUnwrapped
     let tick = pp.pointee.schedtick &+ 1
     gort_store_relaxed(pp.pointer(to: \.schedtick)!, tick)  // relaxed: sysmon only compares successive values
@@ -251,7 +301,8 @@ func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExec
     let tracing = mp.pointee.tracing
     let t0: UInt64 = tracing ? nanotime() : 0
     if g & 1 == 0 {
-        unsafeBitCast(g, to: UnownedJob.self).runSynchronously(on: exec)
+        let job = unsafeBitCast(g, to: UnownedJob.self)
+        if asGlobal { job.runSynchronously(on: genericSerialExecutor) } else { job.runSynchronously(on: exec) }
     } else {
         let rg = UnsafeMutablePointer<RawG>(bitPattern: g & ~1).unsafelyUnwrapped
         rg.pointee.fn(UnsafeMutableRawPointer(rg))
@@ -309,17 +360,36 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             }
             g = stealWork(mp, pp)
             if g != 0 { return g }
-            // Keep looking for a short window before parking. A producer readying Gs one at a time (channel
-            // ping-pong at GOMAXPROCS > 1) calls wakep for each; while we spin it sees nmspinning != 0 and
-            // skips the futex wake, instead of paying a syscall (and us a park) per G. Bounded, so an idle
-            // scheduler still parks every M within spinWindowNS.
+            // Keep looking before parking. A producer readying Gs one at a time (channel ping-pong at
+            // GOMAXPROCS > 1) calls wakep for each; while we spin it sees nmspinning != 0 (and npidle == 0)
+            // and skips the futex wake, instead of paying a syscall (and us a park) per G.
+            //   - While another running P holds a G in runnext (a hand-off is in progress: its M runs that G
+            //     next), keep watching, but asleep: ~3us naps (Go: usleep(3) in runqgrab before it steals a
+            //     running P's runnext; we never steal it, see runqsteal). Each nap is a timer-slack sleep
+            //     (~50us on Linux), so a pair handing off for a second costs this M a few % of a CPU, not
+            //     the whole CPU that pausing in a loop cost (and no wake-up syscall per hand-off).
+            //     The runnext slot is empty for part of each hand-off (between the owner taking the G and the
+            //     G readying the next one), so a nap that finds it empty keeps watching for handoffLingerNS
+            //     after the last hand-off it saw; parking at the first empty look cost a futex wake-up (on the
+            //     producer's thread) every ~100us in ping-pong.
+            //   - Otherwise pause-spin for spinWindowNS, then give up: an idle scheduler parks every M.
             let until = nanotime() &+ spinWindowNS
+            var lastHandoff: UInt64 = 0
             var found = false
-            while !found && gort_load_acquire(sched.pointer(to: \.stopping)!) == 0 {
-                for _ in 0..<64 { gort_cpu_relax() }
+            while gort_load_acquire(sched.pointer(to: \.stopping)!) == 0 {
                 let now = nanotime()
-                found = stealableWork(sched, pp, now: now)
+                if stealableWork(sched, pp, now: now) { found = true; break }
+                let w = gort_load_relaxed(pp.pointer(to: \.timer0When)!)  // our own timers (top runs them)
+                if w != 0 && w <= now { found = true; break }
+                if !pp.pointee.isSpare {
+                    if handoffPending(sched, pp) { lastHandoff = now }
+                    if lastHandoff != 0 && now &- lastHandoff < handoffLingerNS {
+                        usleep(3)
+                        continue
+                    }
+                }
                 if now >= until { break }
+                for _ in 0..<64 { gort_cpu_relax() }
             }
             if found { continue top }
         }
@@ -408,7 +478,15 @@ func stopm(_ mp: UnsafeMutablePointer<M>, deadline: UInt64) {
         // Timed out: take ourselves off the idle list unless a waker already did.
         sched.lock()
         if gort_load32_acquire(mp.pointer(to: \.park)!) != 0 { sched.unlock(); break }
-        _ = sched.mremove(mp)
+        if !sched.mremove(mp) {
+            // A waker took us off midle (startm's mget) and is about to write nextp and spinning and notify us,
+            // after dropping the lock. Wait for that notification: taking a P here as well left the waker's
+            // writes racing with this M's run (Thread Sanitizer caught the write to spinning), its P handed to
+            // a running M, and nmspinning counting a spinner that might never spin, so wakep woke nobody.
+            sched.unlock()
+            deadline = 0
+            continue
+        }
         if let pp = sched.pidleget() {
             sched.unlock()
             acquirep(mp, pp)
@@ -538,6 +616,22 @@ func stealableWork(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutabl
     }
     return false
 }
+
+/// Does another P that its M is running (not blocked: sysmon has not compensated it) hold a G in runnext?
+/// That M takes the G next, so it is not work for a thief, but it means Gs are being handed off right now and
+/// more will come (see findRunnable). Reads the victims' runnext and status lines, which their owners write at
+/// every hand-off and job: call it between naps, not in a tight loop (see P's layout).
+func handoffPending(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) -> Bool {
+    for i in 0..<sched.allpCount {
+        let v = sched.pointee.allp[i].unsafelyUnwrapped
+        if v == pp { continue }
+        if gort_load_relaxed(v.pointer(to: \.runnext)!) != 0 && !runnextStealable(v) { return true }
+    }
+    return false
+}
+
+/// How long a spinning M keeps napping after it last saw a hand-off in progress (see findRunnable).
+let handoffLingerNS: UInt64 = 1_000_000
 
 /// How long a spinning M keeps looking before it gives its P back and parks (see findRunnable).
 let spinWindowNS: UInt64 = 20_000

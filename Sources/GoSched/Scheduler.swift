@@ -63,16 +63,19 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         put(gEntry(job: UnownedJob(job)), high: high)
     }
 
-    @inline(__always)
+    // Not inlined into enqueue: the protocol witness thunk it would land in does not get the C atomics
+    // (CGoRuntime.h's always_inline functions) inlined, which made 11 calls per enqueue.
+    @inline(never)
     func put(_ g: GEntry, high: Bool) {
         let sched = s
         if let mp = currentM(), mp.pointee.sched == sched, let pp = mp.pointee.p {
             if high {
                 if !qpush(pp.pointer(to: \.high)!, g) { putGlobal(g); return }
+                wakep(sched)
             } else {
-                runqput(pp, g, next: true)
+                runqput(pp, g, next: true)  // a seq_cst exchange on runnext
+                wakepAfterSeqCst(sched)
             }
-            wakep(sched)
             return
         }
         putGlobal(g)
@@ -203,5 +206,6 @@ func stopAndJoin(_ s: UnsafeMutablePointer<SchedState>, sysmon: pthread_t) {
         usleep(100)
     }
     for mp in joined { mp.deinitialize(count: 1); mp.deallocate() }
+    freeSudogCaches(s)
     destroyPCaches(s)
 }

@@ -17,11 +17,11 @@ public struct SelectCase<R> {
     /// Under lock: complete the case now if possible; returns the waker to run after unlocking and the result.
     let tryNow: () -> (wake: (() -> Void)?, result: () -> R)?
     /// Under lock: park a sudog for this case.
-    let park: (SelectWaiter, Int) -> AnyObject
-    /// Under lock: remove a parked sudog.
-    let unpark: (AnyObject) -> Void
+    let park: (SelectWaiter, Int) -> UnsafeMutablePointer<Sudog>
+    /// Under lock: remove the parked sudog of a case that did not fire (a send case's value is destroyed).
+    let unpark: (UnsafeMutablePointer<Sudog>) -> Void
     /// After winning: the result from the sudog.
-    let finish: (AnyObject) -> R
+    let finish: (UnsafeMutablePointer<Sudog>) -> R
 }
 
 extension Chan {
@@ -36,15 +36,16 @@ extension Chan {
                 return (s.map { s in { s.wake() } }, { body(v, ok) })
             },
             park: { w, i in
-                let sg = Sudog<T>(elem: nil, waiter: w, caseIndex: i)
+                let sg = acquireSudog(elementSize: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment)
+                sg.pointee.waiter = Unmanaged.passUnretained(w)
+                sg.pointee.caseIndex = i
                 self.recvq.enqueue(sg)
                 return sg
             },
-            unpark: { self.recvq.remove($0 as! Sudog<T>) },
-            finish: { o in
-                let sg = o as! Sudog<T>
+            unpark: { self.recvq.remove($0) },
+            finish: { sg in
                 let ok = sg.ok  // acquire: the waker's elem
-                return body(ok ? sg.elem : nil, ok)
+                return body(ok ? sg.elem(T.self).move() : nil, ok)
             })
     }
 
@@ -59,13 +60,20 @@ extension Chan {
                 return (r.map { s in { s.wake() } }, body)
             },
             park: { w, i in
-                let sg = Sudog<T>(elem: v, waiter: w, caseIndex: i)
+                let sg = acquireSudog(elementSize: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment)
+                sg.elem(T.self).initialize(to: v)
+                sg.pointee.waiter = Unmanaged.passUnretained(w)
+                sg.pointee.caseIndex = i
                 self.sendq.enqueue(sg)
                 return sg
             },
-            unpark: { self.sendq.remove($0 as! Sudog<T>) },
-            finish: { o in
-                if !(o as! Sudog<T>).ok { fatalError("send on closed channel") }
+            unpark: { sg in
+                // Not fired, so no receiver claimed it or took the value (claim comes first).
+                self.sendq.remove(sg)
+                sg.elem(T.self).deinitialize(count: 1)
+            },
+            finish: { sg in
+                if !sg.ok { fatalError("send on closed channel") }
                 return body()
             })
     }
@@ -101,7 +109,7 @@ public func select<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)? 
     }
     if cases.isEmpty { unlockAll(); fatalError("select with no cases blocks forever") }
     let waiter = SelectWaiter()
-    var sudogs: [AnyObject] = []
+    var sudogs: [UnsafeMutablePointer<Sudog>] = []
     for i in cases.indices { sudogs.append(cases[i].park(waiter, i)) }
     await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
         waiter.cont = c
@@ -111,5 +119,10 @@ public func select<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)? 
     lockAll()
     for i in cases.indices where i != fired { cases[i].unpark(sudogs[i]) }
     unlockAll()
-    return cases[fired].finish(sudogs[fired])
+    // Every sudog is out of its queue and no waker holds one now: they go back to the P's cache. `waiter`,
+    // which they reference unretained, is alive until here.
+    let result = cases[fired].finish(sudogs[fired])
+    for sg in sudogs { releaseSudog(sg) }
+    withExtendedLifetime(waiter) {}
+    return result
 }
