@@ -103,19 +103,20 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     @_spi(GoGC) public var gcStart: UInt { pointee.startAddr }
     @_spi(GoGC) public var gcNElems: UInt { pointee.nelems }
     @_spi(GoGC) public var gcNoscan: Bool { pointee.spanclass.noscan }
+    @_spi(GoGC) public var gcNPages: Int { Int(pointee.npages) }
     @_spi(GoGC) public var gcSpanClassIndex: Int { pointee.spanclass.index }
     @_spi(GoGC) public var gcInUse: Bool { pointee.state == MSpanState.inUse.rawValue }
 
-    /// Go: mspan.sweep for GoGC. Frees every allocated object whose mark bit is clear, except `keep`
-    /// (an object the holder just allocated, not yet marked). Mark bits: one bit per heap word, `marks`
-    /// is the bitmap of the span's arena and `firstWord` the word index of the span's start in it.
+    /// Go: mspan.sweep for GoGC. Frees every allocated object whose mark is clear, except `keep` (an object
+    /// the holder just allocated, not yet marked). Marks: GoGC's mark bytes, one per 16-byte granule, `marks`
+    /// at the span's first granule; an object's mark is bit ((offset >> 3) & 1) of the byte of granule
+    /// (offset >> 4), offset from the span's start.
     /// Caller: the span's exclusive holder. Frees go straight into allocBits (holder's right); the allocation
     /// cursor is rewound so freed slots are found. Statistics: `freedObjects`/`freedBytes` are added to `r`.
     /// Per-class free counts go to the heap's cache-less counters (atomic, relaxed).
-    @_spi(GoGC) public func gcSweep(marks: UnsafeMutablePointer<UInt64>, firstWord: Int, keep: UInt,
-                                    into r: inout GCSweepResult) {
+    @_spi(GoGC) public func gcSweep(marks: UnsafeMutablePointer<UInt8>, keep: UInt, into r: inout GCSweepResult) {
         let n = pointee.nelems
-        let elemWords = Int(pointee.elemsize &>> 3)
+        let elem = pointee.elemsize
         let keepIdx = keep == 0 ? UInt.max : objIndex(keep)
         var freed = 0
         for w in 0..<pointee.bitsWords {
@@ -124,14 +125,27 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             var a = pointee.allocBits[w]
             let valid: UInt64 = n - lo >= 64 ? ~0 : (UInt64(1) << UInt64(n - lo)) - 1
             var live = a & valid
+            if keepIdx &- lo < 64 { live &= ~(UInt64(1) &<< UInt64(keepIdx &- lo)) }
+            if live == 0 { continue }
             var dead: UInt64 = 0
-            while live != 0 {
-                let b = live.trailingZeroBitCount
-                live &= live &- 1
-                let idx = lo &+ UInt(b)
-                if idx == keepIdx { continue }
-                let mw = firstWord &+ Int(idx) &* elemWords
-                if (marks + (mw &>> 6)).pointee & (1 &<< UInt64(mw & 63)) == 0 { dead |= 1 &<< UInt64(b) }
+            if elem == 16 {
+                // 64 objects, 64 consecutive mark bytes (0 or 1): eight words, each packed to 8 bits.
+                let mw = UnsafeRawPointer(marks + Int(lo))
+                var marked: UInt64 = 0
+                for k in 0..<8 {
+                    let x = mw.loadUnaligned(fromByteOffset: k &* 8, as: UInt64.self) & 0x0101_0101_0101_0101
+                    marked |= ((x &* 0x0102_0408_1020_4080) &>> 56) &<< UInt64(k &* 8)
+                }
+                dead = live & ~marked
+            } else {
+                while live != 0 {
+                    let b = live.trailingZeroBitCount
+                    live &= live &- 1
+                    let off = (lo &+ UInt(b)) &* elem
+                    if marks[Int(off &>> 4)] & (1 &<< UInt8(truncatingIfNeeded: (off &>> 3) & 1)) == 0 {
+                        dead |= 1 &<< UInt64(b)
+                    }
+                }
             }
             if dead != 0 {
                 a &= ~dead

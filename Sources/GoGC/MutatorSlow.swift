@@ -13,6 +13,7 @@ extension Mutation {
     func newSpan(_ s: UnsafeMutablePointer<MSpan>, _ spc: Int, _ p: UInt) {
         let g = gc
         if g.arena(p) == nil { _ = g.ensureArena(p, heap: m.pointee.cache.heap) }
+        g.recordSpan(s, heap: m.pointee.cache.heap)
         g.sweepSpan(s, keep: p)
         m.pointee.lastSpan[spc] = s
     }
@@ -24,7 +25,7 @@ extension Mutation {
         let g = gc
         guard let a = g.arena(p) else { return }
         let which = Int(gort_load_relaxed(&g.pointee.markParity))
-        if g.setMark(a, p, which) { m.pointee.gcw.markedBytes &+= bytes }
+        if g.setMark(a, p, which, oneWord: bytes == 8) { m.pointee.gcw.markedBytes &+= bytes }
     }
 
     @inline(never)
@@ -46,6 +47,7 @@ extension Mutation {
             q = (q | UInt(Geometry.heapArenaBytes - 1)) + 1
         }
         guard let s = m.pointee.cache.heap.span(of: raw) else { outOfMemory() }
+        g.recordSpan(s, heap: m.pointee.cache.heap)
         let slotWords = Int(s.gcElemSize / 8)
         if !noscan {
             if arrayCount >= 0 { writeRangeBits(p, from: 1, to: arrayCount + 1, slotWords: slotWords) }

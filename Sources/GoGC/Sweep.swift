@@ -22,8 +22,8 @@ extension UnsafeMutablePointer where Pointee == GCState {
         if a.pointee.sweepgen[page] == sg { return 0 }
         var r = GCSweepResult()
         let parity = Int(gort_load_relaxed(&pointee.markParity))
-        s.gcSweep(marks: a.pointee.marks + parity * GCArena.bitmapWords,
-                  firstWord: Int((s.gcStart &>> 3) & GCArena.wordMask), keep: keep, into: &r)
+        s.gcSweep(marks: a.pointee.marks + parity * GCArena.granules + Int((s.gcStart &>> 4) & GCArena.granuleMask),
+                  keep: keep, into: &r)
         a.pointee.sweepgen[page] = sg
         if r.objects != 0, let heap = pointee.heap { s.gcCountFreesGlobally(heap, r.objects) }
         return r.objects
