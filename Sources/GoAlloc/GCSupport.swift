@@ -73,7 +73,25 @@ extension Heap {
     }
 }
 
+/// A run of free slots GoGC took from a span in one go (`gcReserveWord`): the free slots of one allocBits word.
+@_spi(GoGC) public struct GCReservation {
+    /// Bit i: slot `base + i * elemsize` is now the caller's.
+    public var free: UInt64
+    /// Address of the word's first slot.
+    public var base: UInt
+    /// The next allocBits word to look at.
+    public var nextWord: Int
+}
+
 extension Cache {
+    /// GoGC's refill: makes the cache's span of class `spc` a new one (handing the one it held back to its
+    /// MCentral) and returns it, or nil when out of memory. GoGC allocates from it by taking whole
+    /// allocBits words (`gcReserveWord`, which empties the span's own cursor: GoAlloc's allocation paths
+    /// never hand out one of its slots). The span stays in the cache's slot (flush and release return it).
+    @_spi(GoGC) public func gcNextSpan(_ spc: Int) -> UnsafeMutablePointer<MSpan>? {
+        raw.refill(spc)
+    }
+
     /// A small object of span class `spc` (sizeclass << 1 | noscan), zeroed. 0 when out of memory.
     /// The GC's allocation fast path: no size-class lookup (the layout resolved it once).
     @_spi(GoGC) @inline(__always) public func gcAllocSmall(_ spc: Int) -> UInt {
@@ -159,6 +177,39 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             r.objects &+= freed
             r.bytes &+= freed &* Int(pointee.elemsize)
         }
+    }
+
+    /// Takes every free slot of the first allocBits word at or after `word` that has one: sets their bits
+    /// (they count as allocated from now on) and returns them. `free` is 0 when no word is left. Caller: the
+    /// span's holder (GoGC, on a span from `gcNextSpan`). Slots taken and never used stay allocated until a
+    /// GC sweep finds them unmarked.
+    @_spi(GoGC) public func gcReserveWord(from word: Int) -> GCReservation {
+        let nwords = Int((pointee.nelems &+ 63) &>> 6)
+        pointee.allocCache = 0
+        pointee.freeindex = UInt(nwords) &<< 6
+        var w = word
+        while w < nwords {
+            let a = pointee.allocBits[w]
+            let free = ~a & validMask(w)
+            if free != 0 {
+                gort_store_relaxed(pointee.allocBits + w, a | free)
+                gort_store_relaxed(&pointee.allocCount, pointee.allocCount &+ UInt64(free.nonzeroBitCount))
+                return GCReservation(free: free, base: pointee.startAddr &+ (UInt(w) &<< 6) &* pointee.elemsize,
+                                     nextWord: w &+ 1)
+            }
+            w &+= 1
+        }
+        return GCReservation(free: 0, base: 0, nextWord: nwords)
+    }
+
+    /// Gives back reserved slots `free` of the allocBits word whose first slot is at `base` (the remains of a
+    /// `gcReserveWord`): they are free again. Returns that word's index, to reserve it again later. Caller:
+    /// the span's holder, or the collector with the world stopped.
+    @_spi(GoGC) public func gcUnreserve(_ free: UInt64, base: UInt) -> Int {
+        let w = Int(objIndex(base) &>> 6)
+        gort_store_relaxed(pointee.allocBits + w, pointee.allocBits[w] & ~free)
+        gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- UInt64(free.nonzeroBitCount))
+        return w
     }
 
     /// Go: mspan.sweep's freed-count accounting for the heap's statistics (cache-less frees).

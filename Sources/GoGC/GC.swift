@@ -208,9 +208,13 @@ public final class GC: @unchecked Sendable {
         registryLock.lock()
         if let p = m.pointee.prev { p.pointee.next = m.pointee.next } else { mutators = m.pointee.next }
         if let n = m.pointee.next { n.pointee.prev = m.pointee.prev }
-        // Its gray objects and allocation count go to the global state.
+        // Its gray objects and allocation count go to the global state; its reserved slots back to their spans
+        // (unmarked while marking, when they were allocated black).
+        let marking = state.isMarking
+        let unreserved = Mutation(m).unreserve(unmark: marking)
         state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 })
-        if m.pointee.allocBytes != 0 { gort_fetch_add_relaxed(&state.pointee.heapLive, m.pointee.allocBytes) }
+        if marking { gort_fetch_add_relaxed(&state.pointee.heapMarked, 0 &- unreserved) }
+        gort_fetch_add_relaxed(&state.pointee.heapLive, m.pointee.allocBytes &- unreserved)
         m.pointee.cache.release()
         registryLock.unlock()
     }
@@ -426,12 +430,15 @@ public final class GC: @unchecked Sendable {
         coordWork.pointee.bitmap = parity
         sharedWork.pointee.bitmap = parity
         var stackWords = 0
+        var unreserved: UInt64 = 0
         forEachMutator { m in
             m.pointee.gcw.bitmap = parity
+            unreserved &+= Mutation(m).unreserve(unmark: false)
             for i in 0..<m.pointee.stackCount { state.shade(m.pointee.stack[i], coordWork) }
             stackWords += m.pointee.stackCount
         }
         t.stackBytes = UInt64(stackWords * 8)
+        gort_store_relaxed(&state.pointee.heapLive, gort_load_relaxed(&state.pointee.heapLive) &- unreserved)
         fin.forEachQueued { p in state.shade(p, coordWork) }
         gort_store_relaxed(&state.pointee.writeBarrier, 1)
         gort_store_relaxed(&state.pointee.phase, GCPhase.mark.rawValue)
@@ -552,6 +559,10 @@ public final class GC: @unchecked Sendable {
         if state.pointee.checkmark != 0 { runCheckmark(parity) }
         let tCheck = monoNanos()
         t.mtCheckmark = tCheck - tWeak
+        // Slots reserved during mark and not handed out were marked black: unmark and uncount them.
+        var unreserved: UInt64 = 0
+        forEachMutator { m in unreserved &+= Mutation(m).unreserve(unmark: true) }
+        gort_store_relaxed(&state.pointee.heapMarked, gort_load_relaxed(&state.pointee.heapMarked) &- unreserved)
         t.heapMarked = gort_load_relaxed(&state.pointee.heapMarked)
         t.heapEnd = gort_load_relaxed(&state.pointee.heapLive)
         // The "heap within 2.2x of live" compares this cycle's peak with the live heap the previous
@@ -570,10 +581,10 @@ public final class GC: @unchecked Sendable {
         gort_store_relaxed(&state.pointee.phase, GCPhase.off.rawValue)
         gort_store_relaxed(&state.pointee.sweepgen, gort_load_relaxed(&state.pointee.sweepgen) + 2)
         // Every cached span goes back to its MCentral, then every MCentral flips: all spans are now unswept,
-        // and a mutator's next span is new to it (lastSpan reset), so it sweeps before allocating.
+        // and a mutator's allocation slots are reset (AllocSlot), so it takes and sweeps a span before allocating.
         forEachMutator { m in
             m.pointee.cache.flush()
-            for i in 0..<numSpanClasses { m.pointee.lastSpan[i] = nil }
+            Mutation(m).resetSlots()
         }
         heap.gcFlipCentrals()
         largeLock.lock()
@@ -697,11 +708,11 @@ public final class Mutator: @unchecked Sendable {
     init(gc: GC) {
         self.gc = gc
         guard let c = gc.heap.makeCache() else { gcFatal("GoGC: cannot create a cache") }
-        let lastSpan = UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?>.allocate(capacity: numSpanClasses)
-        lastSpan.initialize(repeating: nil, count: numSpanClasses)
+        let slots = UnsafeMutablePointer<AllocSlot>.allocate(capacity: numSpanClasses)
+        slots.initialize(repeating: AllocSlot(), count: numSpanClasses)
         let stack = gcMap(MutatorState.stackBytes).assumingMemoryBound(to: UInt.self)
         m = UnsafeMutablePointer<MutatorState>.allocate(capacity: 1)
-        m.initialize(to: MutatorState(gc: gc.state, cache: c, lastSpan: lastSpan, stack: stack,
+        m.initialize(to: MutatorState(gc: gc.state, cache: c, slots: slots, stack: stack,
                                       stackCapacity: MutatorState.stackBytes / 8))
         gc.register(m)
     }
@@ -710,7 +721,7 @@ public final class Mutator: @unchecked Sendable {
         precondition(m.pointee.depth == 0, "Mutator released inside a scope")
         gc.unregister(m)
         munmap(UnsafeMutableRawPointer(m.pointee.stack), MutatorState.stackBytes)
-        m.pointee.lastSpan.deallocate()
+        m.pointee.slots.deallocate()
         m.deallocate()
     }
 

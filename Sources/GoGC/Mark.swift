@@ -98,6 +98,16 @@ extension UnsafeMutablePointer where Pointee == GCState {
         return gort_fetch_or_acqrel(UnsafeMutablePointer<UInt64>(bitPattern: addr & ~7)!, b) & b == 0
     }
 
+    /// Clears `p`'s mark (an object allocated black and given back unused: Mutation.unreserve). No marker
+    /// can reach `p`; a neighbour sharing the byte may be marked concurrently, hence the atomic AND.
+    func clearMark(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ which: Int, oneWord: Bool) {
+        let mp = markByte(a, p, which)
+        if !oneWord { gcStore8(mp, 0); return }
+        let addr = UInt(bitPattern: mp)
+        let b = UInt64(markBit(p)) &<< UInt64((addr & 7) &* 8)
+        _ = gort_fetch_and_acqrel(UnsafeMutablePointer<UInt64>(bitPattern: addr & ~7)!, ~b)
+    }
+
     @inline(__always) func isMarked(_ p: UInt, _ which: Int) -> Bool {
         guard let a = arena(p) else { return false }
         return gcLoad8(markByte(a, p, which)) & markBit(p) != 0

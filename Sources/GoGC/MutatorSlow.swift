@@ -7,15 +7,134 @@ import Glibc
 #endif
 
 extension Mutation {
-    /// The cache moved to span `s` for class `spc` (`p`, just allocated from it, must survive). Go: the
-    /// mutator sweeps a span before allocating from it (mcentral.cacheSpan -> sweep).
+    /// The allocation slow path (see AllocSlot): reserves the next allocBits word with free slots of this
+    /// class's span, or first takes a new span from the cache and sweeps it; accounts for the whole word
+    /// (heapLive, and black allocation while marking); returns the word's first slot, zeroed.
     @inline(never)
-    func newSpan(_ s: UnsafeMutablePointer<MSpan>, _ spc: Int, _ p: UInt) {
+    func allocSlow(_ spc: Int, slotWords: Int, bits: UInt64) -> UInt {
+        let st = m.pointee.slots + spc
         let g = gc
-        if g.arena(p) == nil { _ = g.ensureArena(p, heap: m.pointee.cache.heap) }
-        g.recordSpan(s, heap: m.pointee.cache.heap)
-        g.sweepSpan(s, keep: p)
-        m.pointee.lastSpan[spc] = s
+        let bytes = UInt(slotWords &<< 3)
+        while true {
+            if let s = st.pointee.span {
+                let r = s.gcReserveWord(from: st.pointee.nextWord)
+                st.pointee.nextWord = r.nextWord
+                let f = r.free
+                if f != 0 {
+                    st.pointee.base = r.base
+                    st.pointee.free = f & (f &- 1)
+                    if bits != 0 && slotWords <= 64 {
+                        writeWordBits(f, r.base, slotWords, bits)
+                        st.pointee.bits = bits
+                    } else {
+                        st.pointee.bits = 0
+                    }
+                    if gort_load_relaxed(&g.pointee.phase) != 0 { blacken(f, r.base, bytes) }
+                    let p = r.base &+ UInt(f.trailingZeroBitCount) &* bytes
+                    zeroSlot(p, slotWords)
+                    m.pointee.allocBytes &+= UInt64(f.nonzeroBitCount) &* UInt64(bytes)
+                    if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
+                    return p
+                }
+            }
+            // Go: mcache.refill, then the sweep in mcentral.cacheSpan (a span is swept before use; the sweep
+            // hook has usually done it already).
+            guard let s = m.pointee.cache.gcNextSpan(spc) else { outOfMemory() }
+            g.recordSpan(s, heap: m.pointee.cache.heap)
+            g.sweepSpan(s, keep: 0)
+            st.pointee.span = s
+            st.pointee.nextWord = 0
+        }
+    }
+
+    /// Writes pointer mask `mask` (objects of `slotWords` <= 64 words) for every slot in `free` of the word
+    /// at `base`. The caller holds the span. Contiguous slots whose size divides 64 words take a periodic
+    /// pattern a bitmap word at a time (spans start on page boundaries, so slots start at multiples of their
+    /// size in every bitmap word); other cases go slot by slot.
+    @inline(never)
+    func writeWordBits(_ free: UInt64, _ base: UInt, _ slotWords: Int, _ mask: UInt64) {
+        let lo = free.trailingZeroBitCount
+        let run = free &>> UInt64(lo)
+        let k = run.nonzeroBitCount
+        let start = base &+ UInt(lo &* slotWords &* 8)
+        let n = k &* slotWords
+        if run & (run &+ 1) == 0 && 64 % slotWords == 0, let a = gc.arena(start),
+           gc.arena(start &+ UInt(n &* 8) &- 1) == a {
+            var pattern = mask
+            var period = slotWords
+            while period < 64 { pattern |= pattern &<< UInt64(period); period &<<= 1 }
+            let bitsBase = a.pointee.ptrBits
+            var w = Int((start &>> 3) & GCArena.wordMask)
+            let end = w &+ n
+            while w < end {
+                let sh = w & 63
+                let take = min(64 &- sh, end &- w)
+                let m: UInt64 = take == 64 ? ~0 : ((UInt64(1) &<< UInt64(take)) &- 1) &<< UInt64(sh)
+                let bp = bitsBase + (w &>> 6)
+                gort_store_relaxed(bp, (bp.pointee & ~m) | (pattern & m))
+                w &+= take
+            }
+            return
+        }
+        var f = free
+        while f != 0 {
+            writeMaskBits(base &+ UInt(f.trailingZeroBitCount &* slotWords &* 8), mask, nil, slotWords: slotWords)
+            f &= f &- 1
+        }
+    }
+
+    /// Allocates black (Go: gcmarknewobject) the slots in `free` of the word at `base` (slot size `bytes`).
+    @inline(never)
+    func blacken(_ free: UInt64, _ base: UInt, _ bytes: UInt) {
+        let g = gc
+        let which = m.pointee.gcw.bitmap
+        var f = free
+        var n: UInt64 = 0
+        while f != 0 {
+            let p = base &+ UInt(f.trailingZeroBitCount) &* bytes
+            f &= f &- 1
+            guard let a = g.arena(p) else { continue }
+            if g.setMark(a, p, which, oneWord: bytes == 8) { n &+= 1 }
+        }
+        m.pointee.gcw.markedBytes &+= n &* UInt64(bytes)
+    }
+
+    /// Gives back the slots reserved and not handed out (AllocSlot.free) to their spans; the next allocation
+    /// reserves their word again. Called with the world stopped at sweep termination and at mark termination
+    /// (so no slot reserved before mark is handed out during it unmarked, and none reserved during mark stays
+    /// allocated and marked as floating garbage), and when the mutator unregisters. `unmark`: their marks
+    /// are cleared too (they were allocated black: reserved while marking). Returns their bytes.
+    func unreserve(unmark: Bool) -> UInt64 {
+        let g = gc
+        var total: UInt64 = 0
+        for spc in 0..<numSpanClasses {
+            let st = m.pointee.slots + spc
+            let f = st.pointee.free
+            guard f != 0, let s = st.pointee.span else { continue }
+            let size = s.gcElemSize
+            if unmark {
+                var x = f
+                while x != 0 {
+                    let p = st.pointee.base &+ UInt(x.trailingZeroBitCount) &* size
+                    x &= x &- 1
+                    if let a = g.arena(p) { g.clearMark(a, p, m.pointee.gcw.bitmap, oneWord: size == 8) }
+                }
+            }
+            st.pointee.nextWord = s.gcUnreserve(f, base: st.pointee.base)
+            st.pointee.free = 0
+            total &+= UInt64(f.nonzeroBitCount) &* UInt64(size)
+        }
+        return total
+    }
+
+    /// Mark termination (world stopped), after the cache was flushed: no span is held.
+    func resetSlots() {
+        for spc in 0..<numSpanClasses { m.pointee.slots[spc] = AllocSlot() }
+    }
+
+    @inline(never)
+    func zeroLarge(_ p: UInt, _ words: Int) {
+        UnsafeMutableRawPointer(bitPattern: p)!.initializeMemory(as: UInt64.self, repeating: 0, count: words)
     }
 
     /// Objects allocated during mark are black (Go: gcmarknewobject). `bytes`: the object's slot size (the
@@ -24,8 +143,7 @@ extension Mutation {
     func allocBlack(_ p: UInt, _ bytes: UInt64) {
         let g = gc
         guard let a = g.arena(p) else { return }
-        let which = Int(gort_load_relaxed(&g.pointee.markParity))
-        if g.setMark(a, p, which, oneWord: bytes == 8) { m.pointee.gcw.markedBytes &+= bytes }
+        if g.setMark(a, p, m.pointee.gcw.bitmap, oneWord: bytes == 8) { m.pointee.gcw.markedBytes &+= bytes }
     }
 
     @inline(never)
