@@ -198,6 +198,9 @@ public final class GC: @unchecked Sendable {
 
     func register(_ m: MutatorPtr) {
         registryLock.lock()
+        // The bitmap its barrier and black allocation mark in. A stop holds registryLock, so the parity
+        // cannot change until we are on the list, where sweep termination sets it for the next cycle.
+        m.pointee.gcw.bitmap = Int(gort_load_relaxed(&state.pointee.markParity))
         m.pointee.next = mutators
         if let f = mutators { f.pointee.prev = m }
         mutators = m

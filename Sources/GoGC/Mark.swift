@@ -132,6 +132,11 @@ extension UnsafeMutablePointer where Pointee == GCState {
     @inline(__always) func shade(_ p: UInt, _ gcw: UnsafeMutablePointer<GCWork>) {
         if p == 0 { return }
         guard let a = arena(p) else { badPointer(p) }
+        shadeIn(a, p, gcw)
+    }
+
+    /// `shade` with `p`'s GCArena already found.
+    @inline(__always) func shadeIn(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ gcw: UnsafeMutablePointer<GCWork>) {
         let inf = info(a, p)
         let words = UInt(inf & GCArena.infoWords)
         if words == 0 { badPointer(p) }
@@ -251,13 +256,16 @@ extension UnsafeMutablePointer where Pointee == GCState {
     /// Objects go through a small FIFO between the gray stack and the scanner, prefetched on entry, so each
     /// is in cache by the time it is scanned (Cher, Hosking and Vijaykumar, "Software prefetching for
     /// mark-sweep garbage collection", ASPLOS 2004): the miss on an object's fields was scan's largest cost.
+    /// Objects of up to 64 words are scanned inline (`scanSmall`); larger ones by `scan`.
     @discardableResult
     func drain(_ gcw: UnsafeMutablePointer<GCWork>, budget: Int) -> Int {
         let start = gcw.pointee.scanWork
-        var ring: (UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt) = (0, 0, 0, 0, 0, 0, 0, 0)
+        let table = pointee.arenaTable
+        var ring: (UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &ring) { raw in
             let q = raw.baseAddress!.assumingMemoryBound(to: UInt.self)
-            let size = 8
+            let size = 16
             var head = 0, count = 0
             while true {
                 // Refill while under budget; then scan the oldest.
@@ -272,9 +280,38 @@ extension UnsafeMutablePointer where Pointee == GCState {
                 let e = q[head]
                 head = (head &+ 1) & (size - 1)
                 count &-= 1
-                scan(e & WorkBuf.addressMask, gcw, knownWords: Int(e &>> WorkBuf.sizeShift))
+                let words = Int(e &>> WorkBuf.sizeShift)
+                let p = e & WorkBuf.addressMask
+                if words != 0 && words <= 64 && scanSmall(p, words, gcw, table) { continue }
+                scan(p, gcw, knownWords: words)
             }
             return gcw.pointee.scanWork &- start
         }
+    }
+
+    /// Go: scanobject, for an object of `words` <= 64 words whose pointer bits lie in at most two words of
+    /// one arena's bitmap. False (nothing done) otherwise. `table`: GCState.arenaTable, kept in a register.
+    @inline(__always)
+    func scanSmall(_ p: UInt, _ words: Int, _ gcw: UnsafeMutablePointer<GCWork>, _ table: UnsafeMutablePointer<UInt64>) -> Bool {
+        guard let a = UnsafeMutablePointer<GCArena>(bitPattern: UInt(gort_load_acquire(table + Int(truncatingIfNeeded: p &>> UInt(Geometry.logHeapArenaBytes))))) else { badPointer(p) }
+        let wi = Int((p &>> 3) & GCArena.wordMask)
+        let bw = a.pointee.ptrBits + (wi &>> 6)
+        let sh = wi & 63
+        var m = gort_load_relaxed(bw) &>> UInt64(sh)
+        if sh &+ words > 64 {
+            if (wi &>> 6) &+ 1 == GCArena.bitmapWords { return false }   // the object crosses into the next arena
+            m |= gort_load_relaxed(bw + 1) &<< UInt64(64 &- sh)
+        }
+        if words < 64 { m &= (UInt64(1) &<< UInt64(words)) &- 1 }
+        gcw.pointee.scanWork &+= words
+        while m != 0 {
+            let b = m.trailingZeroBitCount
+            m &= m &- 1
+            let v = UInt(gort_load_relaxed(UnsafeMutablePointer<UInt64>(bitPattern: p &+ UInt(b) &* 8)!))
+            if v == 0 { continue }
+            guard let ca = UnsafeMutablePointer<GCArena>(bitPattern: UInt(gort_load_acquire(table + Int(truncatingIfNeeded: v &>> UInt(Geometry.logHeapArenaBytes))))) else { badPointer(v) }
+            shadeIn(ca, v, gcw)
+        }
+        return true
     }
 }
