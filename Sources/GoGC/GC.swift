@@ -349,7 +349,6 @@ public final class GC: @unchecked Sendable {
         sweep()
         let inuse = UInt64(heap.gcInuseBytes)
         heapOverhead = inuse > cycle.heapMarked ? inuse - cycle.heapMarked : 0
-        state.clearMarks(parity: Int(gort_load_relaxed(&state.pointee.markParity)) ^ 1)
         finishCycle(&cycle)
     }
 
@@ -420,7 +419,7 @@ public final class GC: @unchecked Sendable {
         let t0 = monoNanos()
         sweepUnswept()   // normally nothing is left: the previous cycle swept to the end
         t.stSweep = monoNanos() - t0
-        let parity = Int(gort_load_relaxed(&state.pointee.numGC) & 1)
+        let parity = GCArena.markBitmap
         gort_store_relaxed(&state.pointee.markParity, UInt64(parity))
         gort_store_relaxed(&state.pointee.heapMarked, 0)
         let live = gort_load_relaxed(&state.pointee.heapLive)
@@ -646,6 +645,8 @@ public final class GC: @unchecked Sendable {
         var freedBytes = 0
         for p in largeSweep {
             if state.isMarked(p, parity) {
+                // Clear the mark for the next cycle (see GCArena); only the object's first granule is used.
+                if let a = state.arena(p) { gcStore8(state.markByte(a, p, parity), 0) }
                 largeAppend(p)
             } else {
                 let raw = UnsafeMutableRawPointer(bitPattern: p)!

@@ -12,8 +12,8 @@ enum GCPhase: UInt64 {
 }
 
 /// Per-arena collector metadata, one mapping per heap arena, made on first allocation in that arena.
-/// Layout: marks[0] | marks[1] | checkmarks (each one byte per 16-byte granule of the arena, 4 MiB) |
-/// sweepgen per page | object info per page.
+/// Layout: marks | checkmarks (each one byte per 16-byte granule of the arena, 4 MiB) | sweepgen per page |
+/// object info per page.
 ///
 /// Mark bytes. An object's mark is bit ((p >> 3) & 1) of the byte of its granule (p >> 4). Objects of 16
 /// bytes or more start in distinct granules, so their mark byte is theirs alone: a marker sets it with a plain
@@ -23,9 +23,12 @@ enum GCPhase: UInt64 {
 /// scanobject's samples with mark bits. Objects of 8 bytes (size class 1) share a granule in pairs, so
 /// their marks are set with an atomic OR on the aligned 8-byte word holding the byte (a class-1 span's
 /// mark bytes are all in words of its own: spans are page-aligned).
-/// marks[parity]: the marks of the cycle whose `markParity` is parity. Set by markers, barriers and black
-/// allocation during mark; read by the sweeper after mark termination; the other parity's bytes are
-/// cleared by the coordinator after mark termination, while nobody reads or writes them.
+/// marks: set by markers, barriers and black allocation during mark; read by the sweeper after mark
+/// termination. One bitmap serves every cycle: the sweep of a span clears the span's mark bytes (Go gives
+/// each swept span fresh zeroed gcmarkBits), and every span in use at mark termination is swept before the
+/// next mark starts (sweep termination finishes the sweep with the world stopped, and no sweep of a span
+/// straddles it: every sweeper is a running mutator or the coordinator before it posts the next cycle).
+/// So only the marks of one cycle are ever resident, and no bulk clearing (or re-faulting) is needed.
 /// sweepgen[page]: the GC sweep generation of the span starting at that page, written by the span's holder.
 /// info[page]: what markers need of the object at a page without finding its span (GCArena.info):
 /// written for every page of a span by the mutator that takes the span from its cache (or allocates the
@@ -45,7 +48,10 @@ struct GCArena {
     /// Mark bytes per bitmap (one per 16-byte granule).
     static var granules: Int { @inline(__always) get { Geometry.heapArenaBytes >> 4 } }
     static var granuleMask: UInt { @inline(__always) get { UInt(granules - 1) } }
-    static var marksBytes: Int { 3 * granules }
+    static var marksBytes: Int { 2 * granules }
+    /// Bitmap indexes (GCWork.bitmap): the cycle's marks and checkmark's.
+    static var markBitmap: Int { @inline(__always) get { 0 } }
+    static var checkmarkBitmap: Int { @inline(__always) get { 1 } }
     static var sweepgenBytes: Int { Geometry.pagesPerArena * 8 }
     static var infoBytes: Int { Geometry.pagesPerArena * 4 }
 
@@ -117,7 +123,7 @@ struct GCState {
     /// Debug switch: the barrier does nothing (for the test that shows the barrier is needed). Immutable
     /// after init, except through the testing hooks with the world stopped.
     var barrierDisabled: UInt64 = 0
-    /// Which mark bitmap the current (or last) cycle uses. Written with the world stopped.
+    /// Which mark bitmap the current (or last) cycle uses: always GCArena.markBitmap (see GCArena).
     var markParity: UInt64 = 0
     /// GC sweep generation, +2 at each mark termination (world stopped). Spans whose GCArena.sweepgen entry
     /// differs from it need sweeping.
@@ -229,17 +235,6 @@ extension UnsafeMutablePointer where Pointee == GCState {
         pointee.arenaCount += 1
         gort_store_release(slot, UInt64(UInt(bitPattern: a)))
         return a
-    }
-
-    /// Clears the mark bitmap of `parity` in every arena. Caller: the coordinator, when no one uses it.
-    func clearMarks(parity: Int) {
-        withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.lock() }
-        let n = pointee.arenaCount
-        withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.unlock() }
-        for i in 0..<n {
-            let a = pointee.arenaList[i]
-            gcZeroPages(UnsafeMutableRawPointer(a.pointee.marks + parity * GCArena.granules), GCArena.granules)
-        }
     }
 
     var assistRatio: Double {

@@ -14,7 +14,7 @@ struct GCWork {
     var markedBytes: UInt64 = 0
     /// Words scanned (the unit of mark work).
     var scanWork: Int = 0
-    /// Which bitmap to mark in (a copy of GCState.markParity taken when marking started, or 2 for checkmark).
+    /// Which bitmap to mark in (GCArena.markBitmap, or checkmarkBitmap for checkmark).
     var bitmap: Int = 0
 }
 

@@ -256,7 +256,25 @@ extension Mutation {
             owner.requestCycle(forced: false)
             // Past the trigger with the cycle not started: help finish the last sweep, all of it once the
             // goal is reached (see GC.sweepSome).
-            owner.sweepSome(live >= gort_load_relaxed(&g.pointee.goal) ? Int.max : 16)
+            let overGoal = live >= gort_load_relaxed(&g.pointee.goal)
+            owner.sweepSome(overGoal ? Int.max : 16)
+            if overGoal { waitForCyclePosted() }
+        }
+    }
+
+    /// Go: the allocating goroutine starts the cycle itself (gcStart in mallocgc), so allocation never runs far
+    /// past the goal while the cycle has not started. Here a cycle starts on the coordinator thread, which may
+    /// be late (not scheduled by the OS, or finishing the last sweep): a mutator over the goal with no cycle
+    /// running waits until a phase is posted (or the world stops), then goes on to its next safepoint, where
+    /// it runs the phase. Not a safepoint: it stays running, and waits for nothing that needs it parked.
+    @inline(never)
+    func waitForCyclePosted() {
+        let g = gc
+        guard GC.owner(of: g).config.concurrent else { return }   // cycles start only in collect()
+        while gort_load_relaxed(&g.pointee.phase) == 0
+                && gort_load_relaxed(&g.pointee.heapLive) >= gort_load_relaxed(&g.pointee.goal)
+                && gort_load32_acquire(&g.pointee.handoff) | gort_load32_relaxed(&g.pointee.stw) == 0 {
+            futexWait(&g.pointee.handoff, 0, 100_000)   // GC.handOff wakes it; the timeout is a guard
         }
     }
 
@@ -308,6 +326,18 @@ extension Mutation {
             // many small scopes would never start a cycle.
             overTrigger = live >= gort_load_relaxed(&g.pointee.trigger) && gort_load_relaxed(&g.pointee.phase) == 0
         }
+        // Over the goal with no cycle running: help finish the last sweep now, while still running. A parked
+        // thread must not sweep: the next cycle's sweep termination could run meanwhile, and no span's sweep
+        // may straddle the next mark start (it clears the span's marks: see GCArena).
+        if gort_load_relaxed(&g.pointee.phase) == 0
+            && gort_load_relaxed(&g.pointee.heapLive) >= gort_load_relaxed(&g.pointee.goal)
+            && gort_load32_relaxed(&g.pointee.handoff) | gort_load32_relaxed(&g.pointee.stw) == 0 {
+            let owner = GC.owner(of: g)
+            if owner.config.concurrent {
+                owner.requestCycle(forced: false)
+                owner.sweepSome(Int.max)
+            }
+        }
         // Release: the coordinator, after its acquire load of status, sees our cache, buffers and stack.
         gort_store_release(&m.pointee.status, 0)
         // seq_cst fence: orders the status store before the stw load (Dekker with stopTheWorld, which stores
@@ -329,15 +359,15 @@ extension Mutation {
 
     /// The heap reached its goal and the cycle has not started (the coordinator is late: still sweeping, or
     /// not scheduled by the OS). Go starts the cycle on the allocating goroutine, so allocation cannot outrun
-    /// it; here the parked mutator helps finish the sweep, then waits for the cycle to be posted and runs its
-    /// sweep termination itself (or lets whoever claimed it do so). Parked: the world may stop meanwhile.
+    /// it; here the mutator helped finish the sweep before it parked (park), and now waits for the cycle to be
+    /// posted and runs its sweep termination itself (or lets whoever claimed it do so). Parked: the world may
+    /// stop meanwhile, so it does not sweep here.
     @inline(never)
     func waitForCycleStart() {
         let g = gc
         let owner = GC.owner(of: g)
         guard owner.config.concurrent else { return }   // cycles start only in collect()
         owner.requestCycle(forced: false)
-        owner.sweepSome(Int.max)
         while gort_load_relaxed(&g.pointee.phase) == 0
                 && gort_load_relaxed(&g.pointee.heapLive) >= gort_load_relaxed(&g.pointee.goal) {
             if gort_load32_acquire(&g.pointee.handoff) != 0 { owner.runHandoff(); continue }

@@ -22,8 +22,12 @@ extension UnsafeMutablePointer where Pointee == GCState {
         if a.pointee.sweepgen[page] == sg { return 0 }
         var r = GCSweepResult()
         let parity = Int(gort_load_relaxed(&pointee.markParity))
-        s.gcSweep(marks: a.pointee.marks + parity * GCArena.granules + Int((s.gcStart &>> 4) & GCArena.granuleMask),
-                  keep: keep, into: &r)
+        let marks = a.pointee.marks + parity * GCArena.granules + Int((s.gcStart &>> 4) & GCArena.granuleMask)
+        s.gcSweep(marks: marks, keep: keep, into: &r)
+        // The next cycle starts from clear marks (see GCArena). Plain stores: no marker runs between mark
+        // termination and the next mark start, which this sweep precedes.
+        UnsafeMutableRawPointer(marks).initializeMemory(as: UInt8.self, repeating: 0,
+                                                        count: Int((s.gcNElems &* s.gcElemSize &+ 15) &>> 4))
         a.pointee.sweepgen[page] = sg
         if r.objects != 0, let heap = pointee.heap { s.gcCountFreesGlobally(heap, r.objects) }
         return r.objects
