@@ -2,8 +2,10 @@
 //
 // The heap. Objects live in a private GoAlloc Heap, in scan spans (objects with references) or noscan spans
 // (pointer-free). A GCLayout, resolved once, gives an object's span class and its pointer mask; allocation
-// copies the mask into HeapArena.bitmap (one bit per heap word). Mark bits are the collector's own: one bit
-// per heap word in per-arena side tables (GCArena), two bitmaps used on alternate cycles plus a checkmark one.
+// copies the mask into HeapArena.bitmap (one bit per heap word). Small objects come from GoGC's own fast path
+// (AllocSlot: whole allocBits words reserved at a time). Marks are the collector's own: one byte per 16-byte
+// granule in per-arena side tables (GCArena), set without atomic read-modify-writes, one bitmap that the
+// sweep clears span by span, plus a checkmark one.
 //
 // The API (Swift has no stack maps; see the issue). Code runs in mutation scopes (`Mutator.run { m in }`).
 // A stop-the-world phase waits until every mutator is outside a scope or at `m.safepoint()`; at those points
@@ -31,7 +33,7 @@
 //      GC sweepgen, flip the MCentrals (every uncached span becomes unswept), flush mutator caches.
 //   4. Concurrent sweep: the coordinator pops unswept spans and frees unmarked objects (clearing allocBits
 //      as the span's holder); a mutator whose cache takes an unswept span sweeps it before using it; large
-//      objects are swept from the large-object list. Then the other mark bitmap is cleared for the next cycle.
+//      objects are swept from the large-object list. Each sweep clears its span's marks for the next cycle.
 //      Mutators past the trigger help sweep; one that parks at the goal before the next cycle has started
 //      waits for it (allocation never outruns a late coordinator by more than a scope or safepoint interval).
 // Pacer: goal = marked + (marked + roots) * GOGC/100, capped by GOMEMLIMIT; the next cycle triggers at the
@@ -632,7 +634,7 @@ public final class GC: @unchecked Sendable {
         // binary-trees Go settles near 70%). The 30% floor: a mutator here waits at the goal (waitForMark)
         // instead of being slowed gradually by assists, so what it allocates during mark understates what it
         // would have, and a late trigger just makes it wait with the heap at the goal. Triggering earlier
-        // costs cycles (binary-trees-21: 125 -> 135, CPU +8%) and lowers the heap's peaks (peak RSS 309 -> 282
+        // costs cycles (binary-trees-21: 125 -> 135, CPU +8%) and lowers the heap's peaks (peak RSS 302 -> 275
         // MiB: the cycle after the stretch tree no longer lets the heap reach twice its 118 MiB).
         var trigger = UInt64.max
         if goal != UInt64.max {

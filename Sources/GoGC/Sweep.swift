@@ -4,9 +4,11 @@
 // last swept in. Four callers hold the span exclusively when they call `sweepSpan`: the coordinator's
 // background sweeper (spans popped from MCentral's unswept sets), MCentral.cacheSpan through the heap's sweep
 // hook (spans a mutator's refill takes from an unswept set, full ones included, as Go's cacheSpan does), a
-// mutator's newSpan (a span its cache just took, before it allocates from it), and sweep termination.
+// mutator's allocSlow (a span its cache just took, before it allocates from it), and sweep termination.
 // Sweeping never runs against an incomplete mark: sweep termination empties the unswept sets with the world
-// stopped, and nothing becomes unswept until the next mark termination flips the MCentrals.
+// stopped, and nothing becomes unswept until the next mark termination flips the MCentrals. Nor does a sweep
+// run into the next mark: each one clears its span's marks (GCArena), and every sweeper is a running mutator
+// (which a stop waits for) or the coordinator before it posts the next cycle.
 @_spi(GoGC) import GoAlloc
 import CGoRuntime
 
