@@ -73,7 +73,25 @@ extension Heap {
     }
 }
 
+/// A run of free slots GoGC took from a span in one go (`gcReserveWord`): the free slots of one allocBits word.
+@_spi(GoGC) public struct GCReservation {
+    /// Bit i: slot `base + i * elemsize` is now the caller's.
+    public var free: UInt64
+    /// Address of the word's first slot.
+    public var base: UInt
+    /// The next allocBits word to look at.
+    public var nextWord: Int
+}
+
 extension Cache {
+    /// GoGC's refill: makes the cache's span of class `spc` a new one (handing the one it held back to its
+    /// MCentral) and returns it, or nil when out of memory. GoGC allocates from it by taking whole
+    /// allocBits words (`gcReserveWord`, which empties the span's own cursor: GoAlloc's allocation paths
+    /// never hand out one of its slots). The span stays in the cache's slot (flush and release return it).
+    @_spi(GoGC) public func gcNextSpan(_ spc: Int) -> UnsafeMutablePointer<MSpan>? {
+        raw.refill(spc)
+    }
+
     /// A small object of span class `spc` (sizeclass << 1 | noscan), zeroed. 0 when out of memory.
     /// The GC's allocation fast path: no size-class lookup (the layout resolved it once).
     @_spi(GoGC) @inline(__always) public func gcAllocSmall(_ spc: Int) -> UInt {
@@ -103,20 +121,21 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     @_spi(GoGC) public var gcStart: UInt { pointee.startAddr }
     @_spi(GoGC) public var gcNElems: UInt { pointee.nelems }
     @_spi(GoGC) public var gcNoscan: Bool { pointee.spanclass.noscan }
+    @_spi(GoGC) public var gcNPages: Int { Int(pointee.npages) }
     @_spi(GoGC) public var gcSpanClassIndex: Int { pointee.spanclass.index }
     @_spi(GoGC) public var gcInUse: Bool { pointee.state == MSpanState.inUse.rawValue }
 
-    /// Go: mspan.sweep for GoGC. Frees every allocated object whose mark bit is clear, except `keep`
-    /// (an object the holder just allocated, not yet marked). Mark bits: one bit per heap word, `marks`
-    /// is the bitmap of the span's arena and `firstWord` the word index of the span's start in it.
+    /// Go: mspan.sweep for GoGC. Frees every allocated object whose mark is clear, except `keep` (an object
+    /// the holder just allocated, not yet marked). Marks: GoGC's mark bytes, one per 16-byte granule, `marks`
+    /// at the span's first granule; an object's mark is bit ((offset >> 3) & 1) of the byte of granule
+    /// (offset >> 4), offset from the span's start.
     /// Caller: the span's exclusive holder. Frees go straight into allocBits (holder's right); the allocation
     /// cursor is rewound so freed slots are found. Statistics: `freedObjects`/`freedBytes` are added to `r`.
     /// Per-class free counts go to the heap's cache-less counters (atomic, relaxed).
-    @_spi(GoGC) public func gcSweep(marks: UnsafeMutablePointer<UInt64>, firstWord: Int, keep: UInt,
-                                    into r: inout GCSweepResult) {
-        leaveCache()  // slots reserved in the cache word are free, not unmarked objects
+    @_spi(GoGC) public func gcSweep(marks: UnsafeMutablePointer<UInt8>, keep: UInt, into r: inout GCSweepResult) {
+        leaveCache()  // slots reserved in GoAlloc's cache word are free, not unmarked objects
         let n = pointee.nelems
-        let elemWords = Int(pointee.elemsize &>> 3)
+        let elem = pointee.elemsize
         let keepIdx = keep == 0 ? UInt.max : objIndex(keep)
         var freed = 0
         for w in 0..<pointee.bitsWords {
@@ -125,14 +144,27 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             var a = pointee.allocBits[w]
             let valid: UInt64 = n - lo >= 64 ? ~0 : (UInt64(1) << UInt64(n - lo)) - 1
             var live = a & valid
+            if keepIdx &- lo < 64 { live &= ~(UInt64(1) &<< UInt64(keepIdx &- lo)) }
+            if live == 0 { continue }
             var dead: UInt64 = 0
-            while live != 0 {
-                let b = live.trailingZeroBitCount
-                live &= live &- 1
-                let idx = lo &+ UInt(b)
-                if idx == keepIdx { continue }
-                let mw = firstWord &+ Int(idx) &* elemWords
-                if (marks + (mw &>> 6)).pointee & (1 &<< UInt64(mw & 63)) == 0 { dead |= 1 &<< UInt64(b) }
+            if elem == 16 {
+                // 64 objects, 64 consecutive mark bytes (0 or 1): eight words, each packed to 8 bits.
+                let mw = UnsafeRawPointer(marks + Int(lo))
+                var marked: UInt64 = 0
+                for k in 0..<8 {
+                    let x = mw.loadUnaligned(fromByteOffset: k &* 8, as: UInt64.self) & 0x0101_0101_0101_0101
+                    marked |= ((x &* 0x0102_0408_1020_4080) &>> 56) &<< UInt64(k &* 8)
+                }
+                dead = live & ~marked
+            } else {
+                while live != 0 {
+                    let b = live.trailingZeroBitCount
+                    live &= live &- 1
+                    let off = (lo &+ UInt(b)) &* elem
+                    if marks[Int(off &>> 4)] & (1 &<< UInt8(truncatingIfNeeded: (off &>> 3) & 1)) == 0 {
+                        dead |= 1 &<< UInt64(b)
+                    }
+                }
             }
             if dead != 0 {
                 a &= ~dead
@@ -146,6 +178,39 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             r.objects &+= freed
             r.bytes &+= freed &* Int(pointee.elemsize)
         }
+    }
+
+    /// Takes every free slot of the first allocBits word at or after `word` that has one: sets their bits
+    /// (they count as allocated from now on) and returns them. `free` is 0 when no word is left. Caller: the
+    /// span's holder (GoGC, on a span from `gcNextSpan`). Slots taken and never used stay allocated until a
+    /// GC sweep finds them unmarked.
+    @_spi(GoGC) public func gcReserveWord(from word: Int) -> GCReservation {
+        let nwords = Int((pointee.nelems &+ 63) &>> 6)
+        leaveCache()  // GoAlloc's own cache-word reservation, if any, goes back first
+        pointee.freeindex = UInt(nwords) &<< 6
+        var w = word
+        while w < nwords {
+            let a = pointee.allocBits[w]
+            let free = ~a & validMask(w)
+            if free != 0 {
+                gort_store_relaxed(pointee.allocBits + w, a | free)
+                gort_store_relaxed(&pointee.allocCount, pointee.allocCount &+ UInt64(free.nonzeroBitCount))
+                return GCReservation(free: free, base: pointee.startAddr &+ (UInt(w) &<< 6) &* pointee.elemsize,
+                                     nextWord: w &+ 1)
+            }
+            w &+= 1
+        }
+        return GCReservation(free: 0, base: 0, nextWord: nwords)
+    }
+
+    /// Gives back reserved slots `free` of the allocBits word whose first slot is at `base` (the remains of a
+    /// `gcReserveWord`): they are free again. Returns that word's index, to reserve it again later. Caller:
+    /// the span's holder, or the collector with the world stopped.
+    @_spi(GoGC) public func gcUnreserve(_ free: UInt64, base: UInt) -> Int {
+        let w = Int(objIndex(base) &>> 6)
+        gort_store_relaxed(pointee.allocBits + w, pointee.allocBits[w] & ~free)
+        gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- UInt64(free.nonzeroBitCount))
+        return w
     }
 
     /// Go: mspan.sweep's freed-count accounting for the heap's statistics (cache-less frees).

@@ -2,8 +2,10 @@
 //
 // The heap. Objects live in a private GoAlloc Heap, in scan spans (objects with references) or noscan spans
 // (pointer-free). A GCLayout, resolved once, gives an object's span class and its pointer mask; allocation
-// copies the mask into HeapArena.bitmap (one bit per heap word). Mark bits are the collector's own: one bit
-// per heap word in per-arena side tables (GCArena), two bitmaps used on alternate cycles plus a checkmark one.
+// copies the mask into HeapArena.bitmap (one bit per heap word). Small objects come from GoGC's own fast path
+// (AllocSlot: whole allocBits words reserved at a time). Marks are the collector's own: one byte per 16-byte
+// granule in per-arena side tables (GCArena), set without atomic read-modify-writes, one bitmap that the
+// sweep clears span by span, plus a checkmark one.
 //
 // The API (Swift has no stack maps; see the issue). Code runs in mutation scopes (`Mutator.run { m in }`).
 // A stop-the-world phase waits until every mutator is outside a scope or at `m.safepoint()`; at those points
@@ -31,7 +33,7 @@
 //      GC sweepgen, flip the MCentrals (every uncached span becomes unswept), flush mutator caches.
 //   4. Concurrent sweep: the coordinator pops unswept spans and frees unmarked objects (clearing allocBits
 //      as the span's holder); a mutator whose cache takes an unswept span sweeps it before using it; large
-//      objects are swept from the large-object list. Then the other mark bitmap is cleared for the next cycle.
+//      objects are swept from the large-object list. Each sweep clears its span's marks for the next cycle.
 //      Mutators past the trigger help sweep; one that parks at the goal before the next cycle has started
 //      waits for it (allocation never outruns a late coordinator by more than a scope or safepoint interval).
 // Pacer: goal = marked + (marked + roots) * GOGC/100, capped by GOMEMLIMIT; the next cycle triggers at the
@@ -198,6 +200,9 @@ public final class GC: @unchecked Sendable {
 
     func register(_ m: MutatorPtr) {
         registryLock.lock()
+        // The bitmap its barrier and black allocation mark in. A stop holds registryLock, so the parity
+        // cannot change until we are on the list, where sweep termination sets it for the next cycle.
+        m.pointee.gcw.bitmap = Int(gort_load_relaxed(&state.pointee.markParity))
         m.pointee.next = mutators
         if let f = mutators { f.pointee.prev = m }
         mutators = m
@@ -208,9 +213,13 @@ public final class GC: @unchecked Sendable {
         registryLock.lock()
         if let p = m.pointee.prev { p.pointee.next = m.pointee.next } else { mutators = m.pointee.next }
         if let n = m.pointee.next { n.pointee.prev = m.pointee.prev }
-        // Its gray objects and allocation count go to the global state.
+        // Its gray objects and allocation count go to the global state; its reserved slots back to their spans
+        // (unmarked while marking, when they were allocated black).
+        let marking = state.isMarking
+        let unreserved = Mutation(m).unreserve(unmark: marking)
         state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 })
-        if m.pointee.allocBytes != 0 { gort_fetch_add_relaxed(&state.pointee.heapLive, m.pointee.allocBytes) }
+        if marking { gort_fetch_add_relaxed(&state.pointee.heapMarked, 0 &- unreserved) }
+        gort_fetch_add_relaxed(&state.pointee.heapLive, m.pointee.allocBytes &- unreserved)
         m.pointee.cache.release()
         registryLock.unlock()
     }
@@ -342,7 +351,6 @@ public final class GC: @unchecked Sendable {
         sweep()
         let inuse = UInt64(heap.gcInuseBytes)
         heapOverhead = inuse > cycle.heapMarked ? inuse - cycle.heapMarked : 0
-        state.clearMarks(parity: Int(gort_load_relaxed(&state.pointee.markParity)) ^ 1)
         finishCycle(&cycle)
     }
 
@@ -413,7 +421,7 @@ public final class GC: @unchecked Sendable {
         let t0 = monoNanos()
         sweepUnswept()   // normally nothing is left: the previous cycle swept to the end
         t.stSweep = monoNanos() - t0
-        let parity = Int(gort_load_relaxed(&state.pointee.numGC) & 1)
+        let parity = GCArena.markBitmap
         gort_store_relaxed(&state.pointee.markParity, UInt64(parity))
         gort_store_relaxed(&state.pointee.heapMarked, 0)
         let live = gort_load_relaxed(&state.pointee.heapLive)
@@ -426,12 +434,15 @@ public final class GC: @unchecked Sendable {
         coordWork.pointee.bitmap = parity
         sharedWork.pointee.bitmap = parity
         var stackWords = 0
+        var unreserved: UInt64 = 0
         forEachMutator { m in
             m.pointee.gcw.bitmap = parity
+            unreserved &+= Mutation(m).unreserve(unmark: false)
             for i in 0..<m.pointee.stackCount { state.shade(m.pointee.stack[i], coordWork) }
             stackWords += m.pointee.stackCount
         }
         t.stackBytes = UInt64(stackWords * 8)
+        gort_store_relaxed(&state.pointee.heapLive, gort_load_relaxed(&state.pointee.heapLive) &- unreserved)
         fin.forEachQueued { p in state.shade(p, coordWork) }
         gort_store_relaxed(&state.pointee.writeBarrier, 1)
         gort_store_relaxed(&state.pointee.phase, GCPhase.mark.rawValue)
@@ -552,6 +563,10 @@ public final class GC: @unchecked Sendable {
         if state.pointee.checkmark != 0 { runCheckmark(parity) }
         let tCheck = monoNanos()
         t.mtCheckmark = tCheck - tWeak
+        // Slots reserved during mark and not handed out were marked black: unmark and uncount them.
+        var unreserved: UInt64 = 0
+        forEachMutator { m in unreserved &+= Mutation(m).unreserve(unmark: true) }
+        gort_store_relaxed(&state.pointee.heapMarked, gort_load_relaxed(&state.pointee.heapMarked) &- unreserved)
         t.heapMarked = gort_load_relaxed(&state.pointee.heapMarked)
         t.heapEnd = gort_load_relaxed(&state.pointee.heapLive)
         // The issue's "heap within 2.2x of live" compares this cycle's peak with the live heap the previous
@@ -570,10 +585,10 @@ public final class GC: @unchecked Sendable {
         gort_store_relaxed(&state.pointee.phase, GCPhase.off.rawValue)
         gort_store_relaxed(&state.pointee.sweepgen, gort_load_relaxed(&state.pointee.sweepgen) + 2)
         // Every cached span goes back to its MCentral, then every MCentral flips: all spans are now unswept,
-        // and a mutator's next span is new to it (lastSpan reset), so it sweeps before allocating.
+        // and a mutator's allocation slots are reset (AllocSlot), so it takes and sweeps a span before allocating.
         forEachMutator { m in
             m.pointee.cache.flush()
-            for i in 0..<numSpanClasses { m.pointee.lastSpan[i] = nil }
+            Mutation(m).resetSlots()
         }
         heap.gcFlipCentrals()
         largeLock.lock()
@@ -614,12 +629,17 @@ public final class GC: @unchecked Sendable {
         }
         gort_store_relaxed(&state.pointee.goal, goal)
         // The trigger leaves room for what the last cycle allocated while it ran, plus a quarter (Go derives
-        // the same from its measured allocation and mark rates), within 60%..95% of the runway (Go's bounds).
-        // Triggering later means fewer cycles; the goal still holds (assists, waitForMark).
+        // the same from its measured allocation and mark rates), and at least 30% of the runway, at most 40%
+        // (a trigger at 60%..70% of the way from the marked heap to the goal; Go's bounds are 60%..95%, and on
+        // binary-trees Go settles near 70%). The 30% floor: a mutator here waits at the goal (waitForMark)
+        // instead of being slowed gradually by assists, so what it allocates during mark understates what it
+        // would have, and a late trigger just makes it wait with the heap at the goal. Triggering earlier
+        // costs cycles (binary-trees-21: 125 -> 135, CPU +8%) and lowers the heap's peaks (peak RSS 302 -> 275
+        // MiB: the cycle after the stretch tree no longer lets the heap reach twice its 118 MiB).
         var trigger = UInt64.max
         if goal != UInt64.max {
             let runway = goal - marked
-            let room = min(max(allocDuringMark + allocDuringMark / 4, runway / 20), runway * 2 / 5)
+            let room = min(max(allocDuringMark + allocDuringMark / 4, runway * 3 / 10), runway * 2 / 5)
             trigger = goal - room
         }
         gort_store_relaxed(&state.pointee.trigger, trigger)
@@ -632,6 +652,8 @@ public final class GC: @unchecked Sendable {
         var freedBytes = 0
         for p in largeSweep {
             if state.isMarked(p, parity) {
+                // Clear the mark for the next cycle (see GCArena); only the object's first granule is used.
+                if let a = state.arena(p) { gcStore8(state.markByte(a, p, parity), 0) }
                 largeAppend(p)
             } else {
                 let raw = UnsafeMutableRawPointer(bitPattern: p)!
@@ -697,11 +719,11 @@ public final class Mutator: @unchecked Sendable {
     init(gc: GC) {
         self.gc = gc
         guard let c = gc.heap.makeCache() else { gcFatal("GoGC: cannot create a cache") }
-        let lastSpan = UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?>.allocate(capacity: numSpanClasses)
-        lastSpan.initialize(repeating: nil, count: numSpanClasses)
+        let slots = UnsafeMutablePointer<AllocSlot>.allocate(capacity: numSpanClasses)
+        slots.initialize(repeating: AllocSlot(), count: numSpanClasses)
         let stack = gcMap(MutatorState.stackBytes).assumingMemoryBound(to: UInt.self)
         m = UnsafeMutablePointer<MutatorState>.allocate(capacity: 1)
-        m.initialize(to: MutatorState(gc: gc.state, cache: c, lastSpan: lastSpan, stack: stack,
+        m.initialize(to: MutatorState(gc: gc.state, cache: c, slots: slots, stack: stack,
                                       stackCapacity: MutatorState.stackBytes / 8))
         gc.register(m)
     }
@@ -710,7 +732,7 @@ public final class Mutator: @unchecked Sendable {
         precondition(m.pointee.depth == 0, "Mutator released inside a scope")
         gc.unregister(m)
         munmap(UnsafeMutableRawPointer(m.pointee.stack), MutatorState.stackBytes)
-        m.pointee.lastSpan.deallocate()
+        m.pointee.slots.deallocate()
         m.deallocate()
     }
 

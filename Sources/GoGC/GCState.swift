@@ -1,6 +1,7 @@
 // The collector's shared state, in raw memory reached by pointer from every mutator (no ARC on fast paths).
 @_spi(GoGC) import GoAlloc
 import CGoRuntime
+import Synchronization
 
 /// Go: gcphase. Written by the coordinator with the world stopped; read by anyone (relaxed loads; a
 /// mutator that resumes after a stop sees the new value through the stop's acquire).
@@ -11,23 +12,68 @@ enum GCPhase: UInt64 {
 }
 
 /// Per-arena collector metadata, one mapping per heap arena, made on first allocation in that arena.
-/// Layout: marks[0] | marks[1] | checkmarks (each one bit per heap word, 1 MiB) | sweepgen per page.
-/// marks[parity]: the mark bits of the cycle whose `markParity` is parity. Set with atomic OR by markers,
-/// barriers and black allocation; read by the sweeper after mark termination; the other parity's bitmap is
-/// cleared by the coordinator after mark termination, while nobody reads or writes it.
+/// Layout: marks | checkmarks (each one byte per 16-byte granule of the arena, 4 MiB) | sweepgen per page |
+/// object info per page.
+///
+/// Mark bytes. An object's mark is bit ((p >> 3) & 1) of the byte of its granule (p >> 4). Objects of 16
+/// bytes or more start in distinct granules, so their mark byte is theirs alone: a marker sets it with a plain
+/// (relaxed) byte store after a relaxed load saw it clear, no atomic read-modify-write. Two markers may both
+/// see it clear and both store it; then both scan the object, which is harmless (shading is idempotent) and
+/// only counts its bytes twice in heapMarked. That race is rare; the `lock`ed RMW it saves was ~30% of
+/// scanobject's samples with mark bits. Objects of 8 bytes (size class 1) share a granule in pairs, so
+/// their marks are set with an atomic OR on the aligned 8-byte word holding the byte (a class-1 span's
+/// mark bytes are all in words of its own: spans are page-aligned).
+/// marks: set by markers, barriers and black allocation during mark; read by the sweeper after mark
+/// termination. One bitmap serves every cycle: the sweep of a span clears the span's mark bytes (Go gives
+/// each swept span fresh zeroed gcmarkBits), and every span in use at mark termination is swept before the
+/// next mark starts (sweep termination finishes the sweep with the world stopped, and no sweep of a span
+/// straddles it: every sweeper is a running mutator or the coordinator before it posts the next cycle).
+/// So only the marks of one cycle are ever resident, and no bulk clearing (or re-faulting) is needed.
 /// sweepgen[page]: the GC sweep generation of the span starting at that page, written by the span's holder.
+/// info[page]: what markers need of the object at a page without finding its span (GCArena.info):
+/// written for every page of a span by the mutator that takes the span from its cache (or allocates the
+/// large object), before any of its objects can be reached; read by markers with relaxed loads.
 struct GCArena {
-    var marks: UnsafeMutablePointer<UInt64>
+    var marks: UnsafeMutablePointer<UInt8>
     /// The HeapArena's pointer bitmap (one bit per word, 1 = reference). Written by the holder of the span
     /// that covers the bits (allocation), relaxed stores; read by markers with relaxed loads.
     var ptrBits: UnsafeMutablePointer<UInt64>
     var heapArena: UnsafeMutablePointer<HeapArena>
     var sweepgen: UnsafeMutablePointer<UInt64>
+    var info: UnsafeMutablePointer<UInt32>
 
+    /// Heap words covered by the pointer bitmap (one bit each).
     static var bitmapWords: Int { @inline(__always) get { Geometry.heapArenaBytes / 8 / 64 } }
-    static var marksBytes: Int { 3 * bitmapWords * 8 }
-    static var sweepgenBytes: Int { Geometry.pagesPerArena * 8 }
     static var wordMask: UInt { @inline(__always) get { UInt(Geometry.heapArenaBytes / 8 - 1) } }
+    /// Mark bytes per bitmap (one per 16-byte granule).
+    static var granules: Int { @inline(__always) get { Geometry.heapArenaBytes >> 4 } }
+    static var granuleMask: UInt { @inline(__always) get { UInt(granules - 1) } }
+    static var marksBytes: Int { 2 * granules }
+    /// Bitmap indexes (GCWork.bitmap): the cycle's marks and checkmark's.
+    static var markBitmap: Int { @inline(__always) get { 0 } }
+    static var checkmarkBitmap: Int { @inline(__always) get { 1 } }
+    static var sweepgenBytes: Int { Geometry.pagesPerArena * 8 }
+    static var infoBytes: Int { Geometry.pagesPerArena * 4 }
+
+    /// An info word: the object size in words (bits 0...30; 0: no span was ever recorded at the page) and
+    /// noscan (bit 31).
+    static var infoNoscan: UInt32 { @inline(__always) get { 1 << 31 } }
+    static var infoWords: UInt32 { @inline(__always) get { (1 << 31) - 1 } }
+}
+
+/// Relaxed atomic byte access (mark bytes). Plain moves on x86-64; atomics so that racing markers are not
+/// data races under the Thread Sanitizer.
+@inline(__always) func gcLoad8(_ p: UnsafeMutablePointer<UInt8>) -> UInt8 {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt8>.self).pointee.load(ordering: .relaxed)
+}
+@inline(__always) func gcStore8(_ p: UnsafeMutablePointer<UInt8>, _ v: UInt8) {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt8>.self).pointee.store(v, ordering: .relaxed)
+}
+@inline(__always) func gcLoad32(_ p: UnsafeMutablePointer<UInt32>) -> UInt32 {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt32>.self).pointee.load(ordering: .relaxed)
+}
+@inline(__always) func gcStore32(_ p: UnsafeMutablePointer<UInt32>, _ v: UInt32) {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt32>.self).pointee.store(v, ordering: .relaxed)
 }
 
 /// GoAlloc's heap geometry as literals. GoAlloc's `public let` constants are lazily initialized globals to
@@ -42,6 +88,7 @@ enum Geometry {
     static func check() {
         if pageShift != GoAlloc.pageShift || logHeapArenaBytes != GoAlloc.logHeapArenaBytes
             || pagesPerArena != GoAlloc.pagesPerArena || GCArena.bitmapWords != heapArenaBitmapWords
+            || GCArena.marksBytes % 4096 != 0
             || heapAddrBits > Int(WorkBuf.sizeShift) {
             gcFatal("GoGC: Geometry disagrees with GoAlloc's constants")
         }
@@ -76,7 +123,7 @@ struct GCState {
     /// Debug switch: the barrier does nothing (for the test that shows the barrier is needed). Immutable
     /// after init, except through the testing hooks with the world stopped.
     var barrierDisabled: UInt64 = 0
-    /// Which mark bitmap the current (or last) cycle uses. Written with the world stopped.
+    /// Which mark bitmap the current (or last) cycle uses: always GCArena.markBitmap (see GCArena).
     var markParity: UInt64 = 0
     /// GC sweep generation, +2 at each mark termination (world stopped). Spans whose GCArena.sweepgen entry
     /// differs from it need sweeping.
@@ -179,25 +226,15 @@ extension UnsafeMutablePointer where Pointee == GCState {
         defer { withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.unlock() } }
         if let a = UnsafeMutablePointer<GCArena>(bitPattern: UInt(gort_load_acquire(slot))) { return a }
         guard let ha = heap.arena(of: UnsafeRawPointer(bitPattern: p)!) else { gcFatal("GoGC: object outside the heap") }
-        let mem = gcMap(GCArena.marksBytes + GCArena.sweepgenBytes)
+        let mem = gcMap(GCArena.marksBytes + GCArena.sweepgenBytes + GCArena.infoBytes)
         let a = UnsafeMutablePointer<GCArena>.allocate(capacity: 1)
-        a.initialize(to: GCArena(marks: mem.assumingMemoryBound(to: UInt64.self), ptrBits: ha.bitmap, heapArena: ha,
-                                 sweepgen: (mem + GCArena.marksBytes).assumingMemoryBound(to: UInt64.self)))
+        a.initialize(to: GCArena(marks: mem.assumingMemoryBound(to: UInt8.self), ptrBits: ha.bitmap, heapArena: ha,
+                                 sweepgen: (mem + GCArena.marksBytes).assumingMemoryBound(to: UInt64.self),
+                                 info: (mem + GCArena.marksBytes + GCArena.sweepgenBytes).assumingMemoryBound(to: UInt32.self)))
         pointee.arenaList[pointee.arenaCount] = a
         pointee.arenaCount += 1
         gort_store_release(slot, UInt64(UInt(bitPattern: a)))
         return a
-    }
-
-    /// Clears the mark bitmap of `parity` in every arena. Caller: the coordinator, when no one uses it.
-    func clearMarks(parity: Int) {
-        withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.lock() }
-        let n = pointee.arenaCount
-        withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.unlock() }
-        for i in 0..<n {
-            let a = pointee.arenaList[i]
-            gcZeroPages(UnsafeMutableRawPointer(a.pointee.marks + parity * GCArena.bitmapWords), GCArena.bitmapWords * 8)
-        }
     }
 
     var assistRatio: Double {

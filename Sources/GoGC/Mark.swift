@@ -14,7 +14,7 @@ struct GCWork {
     var markedBytes: UInt64 = 0
     /// Words scanned (the unit of mark work).
     var scanWork: Int = 0
-    /// Which bitmap to mark in (a copy of GCState.markParity taken when marking started, or 2 for checkmark).
+    /// Which bitmap to mark in (GCArena.markBitmap, or checkmarkBitmap for checkmark).
     var bitmap: Int = 0
 }
 
@@ -64,35 +64,87 @@ extension UnsafeMutablePointer where Pointee == GCState {
 
     // ---- marking ------------------------------------------------------------------------------------------
 
-    /// Sets `p`'s mark bit in bitmap `which`. True if this call set it (the caller then owns graying it).
-    @inline(__always) func setMark(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ which: Int) -> Bool {
-        let w = (p &>> 3) & GCArena.wordMask
-        let mp = a.pointee.marks + (which &* GCArena.bitmapWords) + Int(w &>> 6)
-        let bit: UInt64 = 1 &<< UInt64(w & 63)
+    /// The mark byte of `p` in bitmap `which` (see GCArena).
+    @inline(__always) func markByte(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ which: Int) -> UnsafeMutablePointer<UInt8> {
+        a.pointee.marks + (which &* GCArena.granules) + Int((p &>> 4) & GCArena.granuleMask)
+    }
+
+    /// `p`'s bit in its mark byte.
+    @inline(__always) func markBit(_ p: UInt) -> UInt8 { 1 &<< UInt8(truncatingIfNeeded: (p &>> 3) & 1) }
+
+    /// The info word (GCArena) of the page holding `p`.
+    @inline(__always) func info(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt) -> UInt32 {
+        gcLoad32(a.pointee.info + Int((p &>> UInt(Geometry.pageShift)) & UInt(Geometry.pagesPerArena - 1)))
+    }
+
+    /// Sets `p`'s mark in bitmap `which`. True if this call set it (the caller then owns graying it; two
+    /// racing markers may both get true, see GCArena). `oneWord`: `p` is an 8-byte object, whose mark byte
+    /// it shares with a neighbour. No ordering is needed: the objects a marker scans were all allocated
+    /// before mark start (later ones are black), so their contents were published by the stop's handshake.
+    @inline(__always) func setMark(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ which: Int, oneWord: Bool) -> Bool {
+        let mp = markByte(a, p, which)
+        let bit = markBit(p)
         // Relaxed load first: most shades in a busy mark hit objects already marked.
-        if gort_load_relaxed(mp) & bit != 0 { return false }
-        // acq_rel: the marker that wins must see the object's initialized fields (published by the
-        // allocating mutator before it made the object reachable) when it scans.
-        return gort_fetch_or_acqrel(mp, bit) & bit == 0
+        if gcLoad8(mp) & bit != 0 { return false }
+        if oneWord { return setSharedMark(mp, bit) }
+        gcStore8(mp, bit)
+        return true
+    }
+
+    /// An 8-byte object's mark: an atomic OR on the aligned word holding its byte.
+    @inline(never) func setSharedMark(_ mp: UnsafeMutablePointer<UInt8>, _ bit: UInt8) -> Bool {
+        let addr = UInt(bitPattern: mp)
+        let b = UInt64(bit) &<< UInt64((addr & 7) &* 8)
+        return gort_fetch_or_acqrel(UnsafeMutablePointer<UInt64>(bitPattern: addr & ~7)!, b) & b == 0
+    }
+
+    /// Clears `p`'s mark (an object allocated black and given back unused: Mutation.unreserve). No marker
+    /// can reach `p`; a neighbour sharing the byte may be marked concurrently, hence the atomic AND.
+    func clearMark(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ which: Int, oneWord: Bool) {
+        let mp = markByte(a, p, which)
+        if !oneWord { gcStore8(mp, 0); return }
+        let addr = UInt(bitPattern: mp)
+        let b = UInt64(markBit(p)) &<< UInt64((addr & 7) &* 8)
+        _ = gort_fetch_and_acqrel(UnsafeMutablePointer<UInt64>(bitPattern: addr & ~7)!, ~b)
     }
 
     @inline(__always) func isMarked(_ p: UInt, _ which: Int) -> Bool {
         guard let a = arena(p) else { return false }
-        let w = (p &>> 3) & GCArena.wordMask
-        return gort_load_relaxed(a.pointee.marks + which &* GCArena.bitmapWords + Int(w &>> 6)) & (1 &<< UInt64(w & 63)) != 0
+        return gcLoad8(markByte(a, p, which)) & markBit(p) != 0
+    }
+
+    /// Records the size and noscan bit of span `s`'s objects in the info word of each of its pages. Caller:
+    /// the span's holder, before any of its objects is reachable. Arenas of every page exist.
+    func recordSpan(_ s: UnsafeMutablePointer<MSpan>, heap: Heap) {
+        let words = s.gcElemSize &>> 3
+        if words > UInt(GCArena.infoWords) { gcFatal("GoGC: object too large") }
+        let v = UInt32(words) | (s.gcNoscan ? GCArena.infoNoscan : 0)
+        var addr = s.gcStart
+        for _ in 0..<s.gcNPages {
+            let a = arena(addr) ?? ensureArena(addr, heap: heap)
+            let ip = a.pointee.info + Int((addr &>> UInt(Geometry.pageShift)) & UInt(Geometry.pagesPerArena - 1))
+            if gcLoad32(ip) != v { gcStore32(ip, v) }
+            addr &+= UInt(1) &<< UInt(Geometry.pageShift)
+        }
     }
 
     /// Go: greyobject. Marks `p` (an object start, or 0) and queues it for scanning unless it is noscan.
     @inline(__always) func shade(_ p: UInt, _ gcw: UnsafeMutablePointer<GCWork>) {
         if p == 0 { return }
         guard let a = arena(p) else { badPointer(p) }
-        if !setMark(a, p, gcw.pointee.bitmap) { return }
-        guard let s = a.pointee.heapArena.gcSpan(at: p) else { badPointer(p) }
-        gcw.pointee.markedBytes &+= UInt64(s.gcElemSize)
-        if s.gcNoscan { return }
+        shadeIn(a, p, gcw)
+    }
+
+    /// `shade` with `p`'s GCArena already found.
+    @inline(__always) func shadeIn(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ gcw: UnsafeMutablePointer<GCWork>) {
+        let inf = info(a, p)
+        let words = UInt(inf & GCArena.infoWords)
+        if words == 0 { badPointer(p) }
+        if !setMark(a, p, gcw.pointee.bitmap, oneWord: words == 1) { return }
+        gcw.pointee.markedBytes &+= UInt64(words &<< 3)
+        if inf & GCArena.infoNoscan != 0 { return }
         // The object's size in words rides in the entry's top 16 bits (heap addresses fit in 48), so scan
-        // does not look the span up a second time; 0 there (objects of 512 KiB or more): scan looks it up.
-        let words = UInt(s.gcElemSize &>> 3)
+        // does not look it up a second time; 0 there (objects of 512 KiB or more): scan looks it up.
         push(words < WorkBuf.sizeLimit ? p | words &<< WorkBuf.sizeShift : p, gcw)
     }
 
@@ -164,8 +216,8 @@ extension UnsafeMutablePointer where Pointee == GCState {
         guard let a = arena(p) else { badPointer(p) }
         var words = knownWords
         if words == 0 {
-            guard let s = a.pointee.heapArena.gcSpan(at: p) else { badPointer(p) }
-            words = Int(s.gcElemSize &>> 3)
+            words = Int(info(a, p) & GCArena.infoWords)
+            if words == 0 { badPointer(p) }
         }
         gcw.pointee.scanWork &+= words
         var addr = p
@@ -204,13 +256,16 @@ extension UnsafeMutablePointer where Pointee == GCState {
     /// Objects go through a small FIFO between the gray stack and the scanner, prefetched on entry, so each
     /// is in cache by the time it is scanned (Cher, Hosking and Vijaykumar, "Software prefetching for
     /// mark-sweep garbage collection", ASPLOS 2004): the miss on an object's fields was scan's largest cost.
+    /// Objects of up to 64 words are scanned inline (`scanSmall`); larger ones by `scan`.
     @discardableResult
     func drain(_ gcw: UnsafeMutablePointer<GCWork>, budget: Int) -> Int {
         let start = gcw.pointee.scanWork
-        var ring: (UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt) = (0, 0, 0, 0, 0, 0, 0, 0)
+        let table = pointee.arenaTable
+        var ring: (UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &ring) { raw in
             let q = raw.baseAddress!.assumingMemoryBound(to: UInt.self)
-            let size = 8
+            let size = 16
             var head = 0, count = 0
             while true {
                 // Refill while under budget; then scan the oldest.
@@ -225,9 +280,38 @@ extension UnsafeMutablePointer where Pointee == GCState {
                 let e = q[head]
                 head = (head &+ 1) & (size - 1)
                 count &-= 1
-                scan(e & WorkBuf.addressMask, gcw, knownWords: Int(e &>> WorkBuf.sizeShift))
+                let words = Int(e &>> WorkBuf.sizeShift)
+                let p = e & WorkBuf.addressMask
+                if words != 0 && words <= 64 && scanSmall(p, words, gcw, table) { continue }
+                scan(p, gcw, knownWords: words)
             }
             return gcw.pointee.scanWork &- start
         }
+    }
+
+    /// Go: scanobject, for an object of `words` <= 64 words whose pointer bits lie in at most two words of
+    /// one arena's bitmap. False (nothing done) otherwise. `table`: GCState.arenaTable, kept in a register.
+    @inline(__always)
+    func scanSmall(_ p: UInt, _ words: Int, _ gcw: UnsafeMutablePointer<GCWork>, _ table: UnsafeMutablePointer<UInt64>) -> Bool {
+        guard let a = UnsafeMutablePointer<GCArena>(bitPattern: UInt(gort_load_acquire(table + Int(truncatingIfNeeded: p &>> UInt(Geometry.logHeapArenaBytes))))) else { badPointer(p) }
+        let wi = Int((p &>> 3) & GCArena.wordMask)
+        let bw = a.pointee.ptrBits + (wi &>> 6)
+        let sh = wi & 63
+        var m = gort_load_relaxed(bw) &>> UInt64(sh)
+        if sh &+ words > 64 {
+            if (wi &>> 6) &+ 1 == GCArena.bitmapWords { return false }   // the object crosses into the next arena
+            m |= gort_load_relaxed(bw + 1) &<< UInt64(64 &- sh)
+        }
+        if words < 64 { m &= (UInt64(1) &<< UInt64(words)) &- 1 }
+        gcw.pointee.scanWork &+= words
+        while m != 0 {
+            let b = m.trailingZeroBitCount
+            m &= m &- 1
+            let v = UInt(gort_load_relaxed(UnsafeMutablePointer<UInt64>(bitPattern: p &+ UInt(b) &* 8)!))
+            if v == 0 { continue }
+            guard let ca = UnsafeMutablePointer<GCArena>(bitPattern: UInt(gort_load_acquire(table + Int(truncatingIfNeeded: v &>> UInt(Geometry.logHeapArenaBytes))))) else { badPointer(v) }
+            shadeIn(ca, v, gcw)
+        }
+        return true
     }
 }

@@ -5,7 +5,7 @@
 // one (status 1): then it owns its MCache, may hold `Ref`s in locals, and the collector waits for it to reach
 // a safepoint or leave the scope before any stop-the-world phase. Everything in MutatorState is owned by the
 // mutator's thread, except: `status` (atomic), and what the coordinator touches while the world is stopped
-// (the cache's spans, `lastSpan`, the gray buffer, the shadow stack), ordered by the stop's handshake.
+// (the cache's spans, `slots`, the gray buffer, the shadow stack), ordered by the stop's handshake.
 @_spi(GoGC) import GoAlloc
 import CGoRuntime
 
@@ -20,9 +20,8 @@ import CGoRuntime
     var gcw = GCWork()
     /// Bytes allocated since the last flush into GCState.heapLive (owner).
     var allocBytes: UInt64 = 0
-    /// lastSpan[spc]: the span this mutator last saw its cache allocate from for span class spc. A different
-    /// span means "sweep it before use" (Go: the sweep in mcentral.cacheSpan). Reset with the world stopped.
-    var lastSpan: UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?>
+    /// slots[spc]: allocation state for span class spc (AllocSlot). Reset with the world stopped.
+    var slots: UnsafeMutablePointer<AllocSlot>
     /// The shadow stack: references the program keeps across safepoints without Roots. Scanned with the world
     /// stopped at mark start, so pushes and pops need no barrier (Go: stacks are scanned, not barriered).
     var stack: UnsafeMutablePointer<UInt>
@@ -39,6 +38,29 @@ import CGoRuntime
 }
 
 typealias MutatorPtr = UnsafeMutablePointer<MutatorState>
+
+/// A mutator's small-object allocation state for one span class. Go: mcache.alloc[spc] with the span's
+/// allocCache. GoGC allocates on its own, not through GoAlloc's fast path: it takes all the free slots of one
+/// allocBits word of its cache's span at a time (Cache.gcReserveWord; they count as allocated from then on)
+/// and hands them out from `free` with a count-trailing-zeros, no call, no store to the span. The slow path
+/// (Mutation.allocSlow) sweeps each new span before use (Go: the sweep in mcentral.cacheSpan), does the
+/// heapLive accounting for a whole word at once, writes the pointer bitmap of the word's slots at once for the
+/// layout that asked (a periodic pattern when the slots are contiguous), and allocates black a word's slots at
+/// once while marking. Slots reserved and not handed out go back to their span with the world stopped at
+/// sweep termination and mark termination, and when the mutator unregisters (Mutation.unreserve), so at any
+/// moment the reserved slots are black exactly while the phase is mark, and none outlives a cycle.
+@usableFromInline struct AllocSlot {
+    /// Reserved slots not handed out yet: bit i is the slot at base + i * slot size.
+    @usableFromInline var free: UInt64 = 0
+    @usableFromInline var base: UInt = 0
+    /// The span the cache holds for this class (nil: none taken since the last flush) and its next
+    /// allocBits word to reserve.
+    var span: UnsafeMutablePointer<MSpan>? = nil
+    var nextWord: Int = 0
+    /// Nonzero: every slot left in `free` has this pointer mask in the arena bitmap already (written by the
+    /// slow path when it reserved the word), so an object of that layout needs no bitmap write.
+    @usableFromInline var bits: UInt64 = 0
+}
 
 /// A mutation scope: what a mutator may do while it runs. A plain value (one pointer), no ARC.
 /// Obtained from `Mutator.run`; valid only inside that closure, on that thread.
@@ -60,17 +82,36 @@ public struct Mutation {
     func allocate(_ layout: GCLayout) -> UInt {
         let spc = layout.spc
         if spc &>> 1 == 0 { return allocLarge(layout, arrayCount: -1) }
-        let m = self.m
-        let p = m.pointee.cache.gcAllocSmall(spc)
-        if p == 0 { outOfMemory() }
-        let s = m.pointee.cache.gcCachedSpan(spc)
-        if s != m.pointee.lastSpan[spc] { newSpan(s, spc, p) }
-        let g = gc
-        if !layout.isNoscan { writeMaskBits(p, layout.mask0, layout.maskWords, slotWords: layout.slotWords) }
-        if gort_load_relaxed(&g.pointee.phase) != 0 { allocBlack(p, UInt64(layout.slotWords &<< 3)) }
-        m.pointee.allocBytes &+= UInt64(layout.slotWords &<< 3)
-        if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
+        let noscan = layout.isNoscan
+        let p = allocSmall(spc, slotWords: layout.slotWords, bits: noscan ? 0 : layout.mask0)
+        // The slow path wrote this mask for every slot of the word it reserved (AllocSlot.bits).
+        if !noscan && (layout.maskWords != nil || m.pointee.slots[spc].bits != layout.mask0) {
+            writeMaskBits(p, layout.mask0, layout.maskWords, slotWords: layout.slotWords)
+        }
         return p
+    }
+
+    /// A zeroed slot of span class `spc` (slots of `slotWords` words). The fast path: see AllocSlot. `bits`:
+    /// the pointer mask the slow path may write ahead for the slots it reserves (0: none).
+    @inline(__always)
+    func allocSmall(_ spc: Int, slotWords: Int, bits: UInt64) -> UInt {
+        let st = m.pointee.slots + spc
+        let f = st.pointee.free
+        if f == 0 { return allocSlow(spc, slotWords: slotWords, bits: bits) }
+        st.pointee.free = f & (f &- 1)
+        let p = st.pointee.base &+ UInt(truncatingIfNeeded: f.trailingZeroBitCount) &* UInt(slotWords &<< 3)
+        zeroSlot(p, slotWords)
+        return p
+    }
+
+    /// Zeroes a slot (freed slots hold old objects). Small slots inline: word stores, relaxed atomic ones so
+    /// the optimizer does not turn the loop into a call to memset.
+    @inline(__always)
+    func zeroSlot(_ p: UInt, _ words: Int) {
+        if words > 8 { zeroLarge(p, words); return }
+        var q = UnsafeMutablePointer<UInt64>(bitPattern: p)!
+        let end = q + words
+        repeat { gort_store_relaxed(q, 0); q += 1 } while q < end
     }
 
     /// An array object: one scalar word holding `count`, then `count` reference words (all nil).
@@ -83,16 +124,9 @@ public struct Mutation {
         if sc == 0 {
             p = allocLarge(GCLayout.bytes(8), arrayCount: count)
         } else {
-            let spc = sc << 1
-            p = m.pointee.cache.gcAllocSmall(spc)
-            if p == 0 { outOfMemory() }
-            let s = m.pointee.cache.gcCachedSpan(spc)
-            if s != m.pointee.lastSpan[spc] { newSpan(s, spc, p) }
             let slotWords = SizeClasses.size(sc) / 8
+            p = allocSmall(sc << 1, slotWords: slotWords, bits: 0)
             writeRangeBits(p, from: 1, to: count + 1, slotWords: slotWords)
-            if gort_load_relaxed(&gc.pointee.phase) != 0 { allocBlack(p, UInt64(slotWords &<< 3)) }
-            m.pointee.allocBytes &+= UInt64(slotWords &<< 3)
-            if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
         }
         UnsafeMutablePointer<Int>(bitPattern: p)!.pointee = count
         return Ref(raw: UnsafeMutableRawPointer(bitPattern: p)!)
@@ -103,14 +137,7 @@ public struct Mutation {
     public func newBytes(_ count: Int) -> Ref<UInt8> {
         let sc = SizeClasses.classFor(size: max(count, 8))
         if sc == 0 { return Ref(raw: UnsafeMutableRawPointer(bitPattern: allocLarge(GCLayout.bytes(count), arrayCount: -1))!) }
-        let spc = sc << 1 | 1
-        let p = m.pointee.cache.gcAllocSmall(spc)
-        if p == 0 { outOfMemory() }
-        let s = m.pointee.cache.gcCachedSpan(spc)
-        if s != m.pointee.lastSpan[spc] { newSpan(s, spc, p) }
-        if gort_load_relaxed(&gc.pointee.phase) != 0 { allocBlack(p, UInt64(SizeClasses.size(sc))) }
-        m.pointee.allocBytes &+= UInt64(SizeClasses.size(sc))
-        if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
+        let p = allocSmall(sc << 1 | 1, slotWords: SizeClasses.size(sc) / 8, bits: 0)
         return Ref(raw: UnsafeMutableRawPointer(bitPattern: p)!)
     }
 

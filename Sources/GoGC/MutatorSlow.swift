@@ -7,14 +7,134 @@ import Glibc
 #endif
 
 extension Mutation {
-    /// The cache moved to span `s` for class `spc` (`p`, just allocated from it, must survive). Go: the
-    /// mutator sweeps a span before allocating from it (mcentral.cacheSpan -> sweep).
+    /// The allocation slow path (see AllocSlot): reserves the next allocBits word with free slots of this
+    /// class's span, or first takes a new span from the cache and sweeps it; accounts for the whole word
+    /// (heapLive, and black allocation while marking); returns the word's first slot, zeroed.
     @inline(never)
-    func newSpan(_ s: UnsafeMutablePointer<MSpan>, _ spc: Int, _ p: UInt) {
+    func allocSlow(_ spc: Int, slotWords: Int, bits: UInt64) -> UInt {
+        let st = m.pointee.slots + spc
         let g = gc
-        if g.arena(p) == nil { _ = g.ensureArena(p, heap: m.pointee.cache.heap) }
-        g.sweepSpan(s, keep: p)
-        m.pointee.lastSpan[spc] = s
+        let bytes = UInt(slotWords &<< 3)
+        while true {
+            if let s = st.pointee.span {
+                let r = s.gcReserveWord(from: st.pointee.nextWord)
+                st.pointee.nextWord = r.nextWord
+                let f = r.free
+                if f != 0 {
+                    st.pointee.base = r.base
+                    st.pointee.free = f & (f &- 1)
+                    if bits != 0 && slotWords <= 64 {
+                        writeWordBits(f, r.base, slotWords, bits)
+                        st.pointee.bits = bits
+                    } else {
+                        st.pointee.bits = 0
+                    }
+                    if gort_load_relaxed(&g.pointee.phase) != 0 { blacken(f, r.base, bytes) }
+                    let p = r.base &+ UInt(f.trailingZeroBitCount) &* bytes
+                    zeroSlot(p, slotWords)
+                    m.pointee.allocBytes &+= UInt64(f.nonzeroBitCount) &* UInt64(bytes)
+                    if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
+                    return p
+                }
+            }
+            // Go: mcache.refill, then the sweep in mcentral.cacheSpan (a span is swept before use; the sweep
+            // hook has usually done it already).
+            guard let s = m.pointee.cache.gcNextSpan(spc) else { outOfMemory() }
+            g.recordSpan(s, heap: m.pointee.cache.heap)
+            g.sweepSpan(s, keep: 0)
+            st.pointee.span = s
+            st.pointee.nextWord = 0
+        }
+    }
+
+    /// Writes pointer mask `mask` (objects of `slotWords` <= 64 words) for every slot in `free` of the word
+    /// at `base`. The caller holds the span. Contiguous slots whose size divides 64 words take a periodic
+    /// pattern a bitmap word at a time (spans start on page boundaries, so slots start at multiples of their
+    /// size in every bitmap word); other cases go slot by slot.
+    @inline(never)
+    func writeWordBits(_ free: UInt64, _ base: UInt, _ slotWords: Int, _ mask: UInt64) {
+        let lo = free.trailingZeroBitCount
+        let run = free &>> UInt64(lo)
+        let k = run.nonzeroBitCount
+        let start = base &+ UInt(lo &* slotWords &* 8)
+        let n = k &* slotWords
+        if run & (run &+ 1) == 0 && 64 % slotWords == 0, let a = gc.arena(start),
+           gc.arena(start &+ UInt(n &* 8) &- 1) == a {
+            var pattern = mask
+            var period = slotWords
+            while period < 64 { pattern |= pattern &<< UInt64(period); period &<<= 1 }
+            let bitsBase = a.pointee.ptrBits
+            var w = Int((start &>> 3) & GCArena.wordMask)
+            let end = w &+ n
+            while w < end {
+                let sh = w & 63
+                let take = min(64 &- sh, end &- w)
+                let m: UInt64 = take == 64 ? ~0 : ((UInt64(1) &<< UInt64(take)) &- 1) &<< UInt64(sh)
+                let bp = bitsBase + (w &>> 6)
+                gort_store_relaxed(bp, (bp.pointee & ~m) | (pattern & m))
+                w &+= take
+            }
+            return
+        }
+        var f = free
+        while f != 0 {
+            writeMaskBits(base &+ UInt(f.trailingZeroBitCount &* slotWords &* 8), mask, nil, slotWords: slotWords)
+            f &= f &- 1
+        }
+    }
+
+    /// Allocates black (Go: gcmarknewobject) the slots in `free` of the word at `base` (slot size `bytes`).
+    @inline(never)
+    func blacken(_ free: UInt64, _ base: UInt, _ bytes: UInt) {
+        let g = gc
+        let which = m.pointee.gcw.bitmap
+        var f = free
+        var n: UInt64 = 0
+        while f != 0 {
+            let p = base &+ UInt(f.trailingZeroBitCount) &* bytes
+            f &= f &- 1
+            guard let a = g.arena(p) else { continue }
+            if g.setMark(a, p, which, oneWord: bytes == 8) { n &+= 1 }
+        }
+        m.pointee.gcw.markedBytes &+= n &* UInt64(bytes)
+    }
+
+    /// Gives back the slots reserved and not handed out (AllocSlot.free) to their spans; the next allocation
+    /// reserves their word again. Called with the world stopped at sweep termination and at mark termination
+    /// (so no slot reserved before mark is handed out during it unmarked, and none reserved during mark stays
+    /// allocated and marked as floating garbage), and when the mutator unregisters. `unmark`: their marks
+    /// are cleared too (they were allocated black: reserved while marking). Returns their bytes.
+    func unreserve(unmark: Bool) -> UInt64 {
+        let g = gc
+        var total: UInt64 = 0
+        for spc in 0..<numSpanClasses {
+            let st = m.pointee.slots + spc
+            let f = st.pointee.free
+            guard f != 0, let s = st.pointee.span else { continue }
+            let size = s.gcElemSize
+            if unmark {
+                var x = f
+                while x != 0 {
+                    let p = st.pointee.base &+ UInt(x.trailingZeroBitCount) &* size
+                    x &= x &- 1
+                    if let a = g.arena(p) { g.clearMark(a, p, m.pointee.gcw.bitmap, oneWord: size == 8) }
+                }
+            }
+            st.pointee.nextWord = s.gcUnreserve(f, base: st.pointee.base)
+            st.pointee.free = 0
+            total &+= UInt64(f.nonzeroBitCount) &* UInt64(size)
+        }
+        return total
+    }
+
+    /// Mark termination (world stopped), after the cache was flushed: no span is held.
+    func resetSlots() {
+        for spc in 0..<numSpanClasses { m.pointee.slots[spc] = AllocSlot() }
+    }
+
+    @inline(never)
+    func zeroLarge(_ p: UInt, _ words: Int) {
+        UnsafeMutableRawPointer(bitPattern: p)!.initializeMemory(as: UInt64.self, repeating: 0, count: words)
     }
 
     /// Objects allocated during mark are black (Go: gcmarknewobject). `bytes`: the object's slot size (the
@@ -23,8 +143,7 @@ extension Mutation {
     func allocBlack(_ p: UInt, _ bytes: UInt64) {
         let g = gc
         guard let a = g.arena(p) else { return }
-        let which = Int(gort_load_relaxed(&g.pointee.markParity))
-        if g.setMark(a, p, which) { m.pointee.gcw.markedBytes &+= bytes }
+        if g.setMark(a, p, m.pointee.gcw.bitmap, oneWord: bytes == 8) { m.pointee.gcw.markedBytes &+= bytes }
     }
 
     @inline(never)
@@ -46,6 +165,7 @@ extension Mutation {
             q = (q | UInt(Geometry.heapArenaBytes - 1)) + 1
         }
         guard let s = m.pointee.cache.heap.span(of: raw) else { outOfMemory() }
+        g.recordSpan(s, heap: m.pointee.cache.heap)
         let slotWords = Int(s.gcElemSize / 8)
         if !noscan {
             if arrayCount >= 0 { writeRangeBits(p, from: 1, to: arrayCount + 1, slotWords: slotWords) }
@@ -136,7 +256,25 @@ extension Mutation {
             owner.requestCycle(forced: false)
             // Past the trigger with the cycle not started: help finish the last sweep, all of it once the
             // goal is reached (see GC.sweepSome).
-            owner.sweepSome(live >= gort_load_relaxed(&g.pointee.goal) ? Int.max : 16)
+            let overGoal = live >= gort_load_relaxed(&g.pointee.goal)
+            owner.sweepSome(overGoal ? Int.max : 16)
+            if overGoal { waitForCyclePosted() }
+        }
+    }
+
+    /// Go: the allocating goroutine starts the cycle itself (gcStart in mallocgc), so allocation never runs far
+    /// past the goal while the cycle has not started. Here a cycle starts on the coordinator thread, which may
+    /// be late (not scheduled by the OS, or finishing the last sweep): a mutator over the goal with no cycle
+    /// running waits until a phase is posted (or the world stops), then goes on to its next safepoint, where
+    /// it runs the phase. Not a safepoint: it stays running, and waits for nothing that needs it parked.
+    @inline(never)
+    func waitForCyclePosted() {
+        let g = gc
+        guard GC.owner(of: g).config.concurrent else { return }   // cycles start only in collect()
+        while gort_load_relaxed(&g.pointee.phase) == 0
+                && gort_load_relaxed(&g.pointee.heapLive) >= gort_load_relaxed(&g.pointee.goal)
+                && gort_load32_acquire(&g.pointee.handoff) | gort_load32_relaxed(&g.pointee.stw) == 0 {
+            futexWait(&g.pointee.handoff, 0, 100_000)   // GC.handOff wakes it; the timeout is a guard
         }
     }
 
@@ -188,6 +326,18 @@ extension Mutation {
             // many small scopes would never start a cycle.
             overTrigger = live >= gort_load_relaxed(&g.pointee.trigger) && gort_load_relaxed(&g.pointee.phase) == 0
         }
+        // Over the goal with no cycle running: help finish the last sweep now, while still running. A parked
+        // thread must not sweep: the next cycle's sweep termination could run meanwhile, and no span's sweep
+        // may straddle the next mark start (it clears the span's marks: see GCArena).
+        if gort_load_relaxed(&g.pointee.phase) == 0
+            && gort_load_relaxed(&g.pointee.heapLive) >= gort_load_relaxed(&g.pointee.goal)
+            && gort_load32_relaxed(&g.pointee.handoff) | gort_load32_relaxed(&g.pointee.stw) == 0 {
+            let owner = GC.owner(of: g)
+            if owner.config.concurrent {
+                owner.requestCycle(forced: false)
+                owner.sweepSome(Int.max)
+            }
+        }
         // Release: the coordinator, after its acquire load of status, sees our cache, buffers and stack.
         gort_store_release(&m.pointee.status, 0)
         // seq_cst fence: orders the status store before the stw load (Dekker with stopTheWorld, which stores
@@ -209,15 +359,15 @@ extension Mutation {
 
     /// The heap reached its goal and the cycle has not started (the coordinator is late: still sweeping, or
     /// not scheduled by the OS). Go starts the cycle on the allocating goroutine, so allocation cannot outrun
-    /// it; here the parked mutator helps finish the sweep, then waits for the cycle to be posted and runs its
-    /// sweep termination itself (or lets whoever claimed it do so). Parked: the world may stop meanwhile.
+    /// it; here the mutator helped finish the sweep before it parked (park), and now waits for the cycle to be
+    /// posted and runs its sweep termination itself (or lets whoever claimed it do so). Parked: the world may
+    /// stop meanwhile, so it does not sweep here.
     @inline(never)
     func waitForCycleStart() {
         let g = gc
         let owner = GC.owner(of: g)
         guard owner.config.concurrent else { return }   // cycles start only in collect()
         owner.requestCycle(forced: false)
-        owner.sweepSome(Int.max)
         while gort_load_relaxed(&g.pointee.phase) == 0
                 && gort_load_relaxed(&g.pointee.heapLive) >= gort_load_relaxed(&g.pointee.goal) {
             if gort_load32_acquire(&g.pointee.handoff) != 0 { owner.runHandoff(); continue }

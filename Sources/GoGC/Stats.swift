@@ -215,16 +215,16 @@ extension GC {
         let n = state.pointee.arenaCount
         for i in 0..<n {
             let a = state.pointee.arenaList[i]
-            gcZeroPages(UnsafeMutableRawPointer(a.pointee.marks + 2 * GCArena.bitmapWords), GCArena.bitmapWords * 8)
+            gcZeroPages(UnsafeMutableRawPointer(a.pointee.marks + GCArena.checkmarkBitmap * GCArena.granules), GCArena.granules)
         }
         let w = UnsafeMutablePointer<GCWork>.allocate(capacity: 1)
         w.initialize(to: GCWork())
-        w.pointee.bitmap = 2
+        w.pointee.bitmap = GCArena.checkmarkBitmap
         var misses: UInt64 = 0
         func visit(_ p: UInt) {
             if p == 0 { return }
             guard let a = state.arena(p) else { return }
-            if !state.setMark(a, p, 2) { return }
+            if !state.setMark(a, p, GCArena.checkmarkBitmap, oneWord: state.info(a, p) & GCArena.infoWords == 1) { return }
             if !state.isMarked(p, parity) { misses += 1 }
             guard let s = a.pointee.heapArena.gcSpan(at: p), !s.gcNoscan else { return }
             state.push(p, w)
@@ -235,7 +235,7 @@ extension GC {
         fin.forEachRegistered { p in
             // Children of finalizable objects are kept; the objects themselves need not be marked.
             let c = UnsafeMutablePointer<GCWork>.allocate(capacity: 1)
-            c.initialize(to: GCWork()); c.pointee.bitmap = 2
+            c.initialize(to: GCWork()); c.pointee.bitmap = GCArena.checkmarkBitmap
             scanChildren(p, into: visit)
             c.deallocate()
         }

@@ -4,9 +4,11 @@
 // last swept in. Four callers hold the span exclusively when they call `sweepSpan`: the coordinator's
 // background sweeper (spans popped from MCentral's unswept sets), MCentral.cacheSpan through the heap's sweep
 // hook (spans a mutator's refill takes from an unswept set, full ones included, as Go's cacheSpan does), a
-// mutator's newSpan (a span its cache just took, before it allocates from it), and sweep termination.
+// mutator's allocSlow (a span its cache just took, before it allocates from it), and sweep termination.
 // Sweeping never runs against an incomplete mark: sweep termination empties the unswept sets with the world
-// stopped, and nothing becomes unswept until the next mark termination flips the MCentrals.
+// stopped, and nothing becomes unswept until the next mark termination flips the MCentrals. Nor does a sweep
+// run into the next mark: each one clears its span's marks (GCArena), and every sweeper is a running mutator
+// (which a stop waits for) or the coordinator before it posts the next cycle.
 @_spi(GoGC) import GoAlloc
 import CGoRuntime
 
@@ -22,8 +24,12 @@ extension UnsafeMutablePointer where Pointee == GCState {
         if a.pointee.sweepgen[page] == sg { return 0 }
         var r = GCSweepResult()
         let parity = Int(gort_load_relaxed(&pointee.markParity))
-        s.gcSweep(marks: a.pointee.marks + parity * GCArena.bitmapWords,
-                  firstWord: Int((s.gcStart &>> 3) & GCArena.wordMask), keep: keep, into: &r)
+        let marks = a.pointee.marks + parity * GCArena.granules + Int((s.gcStart &>> 4) & GCArena.granuleMask)
+        s.gcSweep(marks: marks, keep: keep, into: &r)
+        // The next cycle starts from clear marks (see GCArena). Plain stores: no marker runs between mark
+        // termination and the next mark start, which this sweep precedes.
+        UnsafeMutableRawPointer(marks).initializeMemory(as: UInt8.self, repeating: 0,
+                                                        count: Int((s.gcNElems &* s.gcElemSize &+ 15) &>> 4))
         a.pointee.sweepgen[page] = sg
         if r.objects != 0, let heap = pointee.heap { s.gcCountFreesGlobally(heap, r.objects) }
         return r.objects
