@@ -68,7 +68,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let gen = gort_load32_acquire(&s.pointee.gen)
         if gort_load_relaxed(s.pointee.allocBits + w) & bit == 0 { doubleFree(p, call) }
         // Free in the holder's cache word (its allocBits bit stays set there: MSpan.swift): already freed.
-        if s.isFreeInCacheWord(UInt(w), bit) { doubleFree(p, call) }
+        if s.isFreeInCacheWord(UInt64(w), bit) { doubleFree(p, call) }
         // Freed and recycled while we looked (see MSpan.gen): the bits we checked may describe another span.
         // Only before our atomic: once our bit is in, the holder may sweep it, empty the span and free it, all
         // before our next instruction, and the span's struct is then fair game. (Session 3 checked after the
@@ -152,7 +152,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
         // Both the free slots and a pending remote free of the same object mean a double free.
         let pending = gort_load_relaxed(s.pointee.freeBits + w) & bit
-        if UInt(w) == s.pointee.cacheWord {
+        if UInt64(w) == s.pointee.cacheWord {
             // In the cache word: back into allocCache, reserved for the next malloc (MSpan.swift).
             let cache = gort_load_relaxed(&s.pointee.allocCache)
             if cache & bit | pending != 0 { return pointee.heap.freeSlow(self, p, call: call) }
@@ -170,26 +170,17 @@ extension UnsafeMutablePointer where Pointee == MCache {
         if n == 0 && allocSlot(Int(s.pointee.spanclass.raw)).pointee != s { return spanEmptied(s) }
     }
 
-    /// The local free, with every check and its diagnosis (MHeap.freeSlow, when the fast path declined).
+    /// A local free the fast path declined: MHeap.freeSlow found `p` to be the start of an object of held span
+    /// `s`, so the fast path's only remaining reasons are a double free (the object free in the cache word or in
+    /// allocBits, or a remote free of it pending). Diagnoses that; otherwise (state is owner-only, so this does
+    /// not happen) it frees through the fast path.
     @inline(never)
     func freeLocal(_ s: UnsafeMutablePointer<MSpan>, _ p: UInt, idx: UInt, call: StaticString) {
-        let h = pointee.heap
         let w = Int(idx &>> 6)
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
-        let wp = s.pointee.allocBits + w
-        let pending = gort_load_relaxed(s.pointee.freeBits + w) & bit
-        if UInt(w) == s.pointee.cacheWord {
-            let cache = gort_load_relaxed(&s.pointee.allocCache)
-            if cache & bit | pending != 0 { h.doubleFree(p, call) }
-            gort_store_relaxed(&s.pointee.allocCache, cache | bit)
-            return countFree(s.pointee.spanclass)
-        }
-        let a = wp.pointee
-        if a & bit == 0 || pending != 0 { h.doubleFree(p, call) }
-        gort_store_relaxed(wp, a & ~bit)
-        let n = s.pointee.allocCount &- 1
-        gort_store_relaxed(&s.pointee.allocCount, n)
-        countFree(s.pointee.spanclass)
-        if n == 0 && allocSlot(Int(s.pointee.spanclass.raw)).pointee != s { spanEmptied(s) }
+        let isFree = UInt64(w) == s.pointee.cacheWord ? gort_load_relaxed(&s.pointee.allocCache) & bit != 0
+                                                      : gort_load_relaxed(s.pointee.allocBits + w) & bit == 0
+        if isFree || gort_load_relaxed(s.pointee.freeBits + w) & bit != 0 { pointee.heap.doubleFree(p, call) }
+        free(p, call: call)
     }
 }

@@ -149,7 +149,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     public func isAllocated(_ i: Int) -> Bool {
         let bit: UInt64 = 1 << UInt64(i & 63)
         let wp = pointee.allocBits + (i >> 6)
-        return gort_load_relaxed(wp) & bit != 0 && !isFreeInCacheWord(UInt(i >> 6), bit)
+        return gort_load_relaxed(wp) & bit != 0 && !isFreeInCacheWord(UInt64(i >> 6), bit)
     }
     /// Object index of `p` by the span's division magic.
     public func objectIndex(_ p: UnsafeRawPointer) -> Int { Int(objIndex(UInt(bitPattern: p))) }

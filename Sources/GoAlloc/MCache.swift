@@ -93,8 +93,8 @@ extension UnsafeMutablePointer where Pointee == MCache {
     func allocSmall(_ sc: Int, noscan: Bool) -> UInt {
         let spc = sc &<< 1 | (noscan ? 1 : 0)
         let s = allocSlot(spc).pointee
-        let v = s.nextFreeFast()
-        return v != 0 ? v : nextFree(spc)
+        let cache = s.pointee.allocCache
+        return cache != 0 ? s.take(cache) : nextFree(spc)
     }
 
     /// Go: mcache.nextFree. Slow path: the next object of the cached span, or a refill.

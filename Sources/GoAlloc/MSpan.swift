@@ -41,7 +41,7 @@ public struct MSpan {
     /// Holder only. See the file comment.
     var allocCache: UInt64 = 0
     /// Index of the allocBits word allocCache mirrors, or noCacheWord (holder writes; see cacheSeq).
-    var cacheWord: UInt = MSpan.noCacheWord
+    var cacheWord: UInt64 = MSpan.noCacheWord
     /// Address of the cache word's first object (holder only).
     var cacheAddr: UInt = 0
     /// Object size. Immutable while in use. Go: elemsize.
@@ -108,10 +108,8 @@ public struct MSpan {
     /// it against MemoryLayout; Embedded Swift has no key paths to compute it here).
     static let inlineBitsLog = 1
     /// cacheWord of a span with no cache word: matches no allocBits word, so local frees take the plain path.
-    static let noCacheWord = UInt.max
+    static let noCacheWord = UInt64.max
     static let inlineBitsOffset = 88
-    /// Byte offset of `cacheWord` (a test checks it, as for inlineBitsOffset).
-    static let cacheWordOffset = 8
     static let stride = 192
 
     var bitsWords: Int { 1 << Int(bitsLog) }
@@ -209,7 +207,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
                 // Reserve the word's free slots (see the file comment).
                 gort_store_relaxed(pointee.allocBits + w, pointee.allocBits[w] | free)
                 gort_store_relaxed(&pointee.allocCount, pointee.allocCount &+ UInt64(free.nonzeroBitCount))
-                setCacheWord(UInt(w), free)
+                setCacheWord(UInt64(w), free)
                 pointee.cacheAddr = pointee.startAddr &+ (UInt(w) << 6) &* pointee.elemsize
                 pointee.freeindex = UInt(w + 1) << 6
                 return nextFreeFast()
@@ -221,18 +219,13 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         return 0
     }
 
-    /// The cacheWord field as a word, for atomic access.
-    @inline(__always) var cacheWordAsWord: UnsafeMutablePointer<UInt64> {
-        (UnsafeMutableRawPointer(self) + MSpan.cacheWordOffset).assumingMemoryBound(to: UInt64.self)
-    }
-
     /// Changes the cache word under cacheSeq (holder only): readers that see the same even cacheSeq before and
     /// after their loads saw a cacheWord and an allocCache that belong together.
-    func setCacheWord(_ w: UInt, _ cache: UInt64) {
+    func setCacheWord(_ w: UInt64, _ cache: UInt64) {
         let q = pointee.cacheSeq
         gort_store32_relaxed(&pointee.cacheSeq, q &+ 1)
         gort_fence_release()
-        gort_store_relaxed(cacheWordAsWord, UInt64(w))
+        gort_store_relaxed(&pointee.cacheWord, w)
         gort_store_relaxed(&pointee.allocCache, cache)
         gort_store32_release(&pointee.cacheSeq, q &+ 2)
     }
@@ -273,13 +266,13 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     /// Whether `bit` of allocBits word `w` is free in the holder's cache word, read under cacheSeq (see the file
     /// comment). True only when certain; a concurrent change of cache word answers false.
     @inline(__always)
-    func isFreeInCacheWord(_ w: UInt, _ bit: UInt64) -> Bool {
+    func isFreeInCacheWord(_ w: UInt64, _ bit: UInt64) -> Bool {
         let q1 = gort_load32_acquire(&pointee.cacheSeq)
-        let cw = gort_load_relaxed(cacheWordAsWord)
+        let cw = gort_load_relaxed(&pointee.cacheWord)
         let cache = gort_load_relaxed(&pointee.allocCache)
         gort_fence_acquire()
         let q2 = gort_load32_relaxed(&pointee.cacheSeq)
-        return q1 == q2 && q1 & 1 == 0 && cw == UInt64(w) && cache & bit != 0
+        return q1 == q2 && q1 & 1 == 0 && cw == w && cache & bit != 0
     }
 
     /// Go: sweep, for explicit free: merges remote frees (freeBits) into allocBits. Returns the number of objects
@@ -297,7 +290,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             let a = pointee.allocBits[w]
             let n = UInt64(f.nonzeroBitCount)
             freed &+= n
-            if UInt(w) == pointee.cacheWord {
+            if UInt64(w) == pointee.cacheWord {
                 // The cache word: the freed slots join the reservation (allocBits and allocCount stay).
                 let cache = pointee.allocCache
                 if f & (~a | cache) != 0 { doubleFreeFound(w, f & (~a | cache)) }
@@ -330,7 +323,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         }
         if pointee.freeindex > (pointee.nelems &+ 63) & ~63 { return "freeindex past nelems" }
         if pointee.allocCache != 0 {
-            let w = Int(bitPattern: pointee.cacheWord)
+            let w = Int(truncatingIfNeeded: pointee.cacheWord)
             if w < 0 || w >= pointee.bitsWords { return "cacheWord outside allocBits" }
             if pointee.allocCache & ~(pointee.allocBits[w] & validMask(w)) != 0 {
                 return "allocCache not within the reserved bits of its word"

@@ -16,10 +16,9 @@
 // emptiest it saw if 1/32 of it is free; the spans it passes over rotate to the tail, so successive refills
 // visit the whole list. Only when none has room does refill go to MCentral. A local free that empties a
 // retained span frees it to MHeap at once (MCentral.uncacheSpan frees empty spans), so retention never holds
-// more than one empty span per class (the spare, which refill takes before MCentral; a cache's spares stay within
-// spareBudgetPages, 256 KiB, all classes together), and the pages are free
-// for any size class (a program that fills and drains batches of one size, then another, peaks at one batch,
-// not two). That costs MHeap.lock per emptied span beyond the spare, which the page allocator's searchStart and
+// more than one empty span per class (the spare, which refill takes before MCentral; a cache's spares stay
+// within spareBudgetPages, 256 KiB, all classes together), and the pages are free for any size class (a program
+// that fills and drains batches of one size, then another, peaks at one batch, not two). That costs MHeap.lock per emptied span beyond the spare, which the page allocator's searchStart and
 // maxRun bound keep short.
 //
 // Remote frees into retained spans work as before (freeBits); the owner finds them when its scan reaches the
@@ -45,9 +44,9 @@ let housekeepSpans = 32
 let spareBudgetPages = 32
 
 extension UnsafeMutablePointer where Pointee == MCache {
-    /// Adds `s`, which this cache just ran through, at the tail of its class's list. Owner only.
+    /// Adds `s`, which this cache just ran through (and took out of its cache word: MCache.refill), at the tail
+    /// of its class's list. Owner only.
     func retain(_ spc: Int, _ s: UnsafeMutablePointer<MSpan>) {
-        s.leaveCache()
         let head = retainedHead(spc)
         if let h = head.pointee {
             let tail = h.pointee.ownPrev!
@@ -83,7 +82,6 @@ extension UnsafeMutablePointer where Pointee == MCache {
     /// Puts `s`, which this cache just ran through, where retained span `r` is in its class's list, and takes `r`
     /// out: one relink instead of an unlink and an append. `s` ends up at the tail when `r` was the head. Owner only.
     func replaceRetained(_ spc: Int, _ r: UnsafeMutablePointer<MSpan>, with s: UnsafeMutablePointer<MSpan>) {
-        s.leaveCache()
         let head = retainedHead(spc)
         let n = r.pointee.ownNext!
         if n == r {
@@ -102,10 +100,10 @@ extension UnsafeMutablePointer where Pointee == MCache {
         r.pointee.ownPrev = nil
     }
 
-    /// A retained span with room, still in the list (the caller unlinks it or replaces it), or nil. Scans up to `retainedScanBudget` spans and
-    /// takes the first with room (MSpan.hasRoomToReuse), else the emptiest one seen if at least 1/32 of it is
-    /// free: reusing slots keeps RSS down, and the 1/32 floor keeps refills from chasing single free slots.
-    /// The spans passed over rotate to the tail. Owner only.
+    /// A retained span with room, still in the list (the caller unlinks or replaces it), or nil. Scans up to
+    /// `retainedScanBudget` spans and takes the first with room (MSpan.hasRoomToReuse), else the emptiest one
+    /// seen if at least 1/32 of it is free: reusing slots keeps RSS down, and the 1/32 floor keeps refills from
+    /// chasing single free slots. The spans passed over rotate to the tail. Owner only.
     func takeRetained(_ spc: Int) -> UnsafeMutablePointer<MSpan>? {
         let head = retainedHead(spc)
         guard var s = head.pointee else { return nil }
@@ -213,6 +211,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
                     if s.pointee.owner != word(self) { return "retained span not owned by its cache" }
                     if Int(s.pointee.spanclass.raw) != spc { return "retained span in the wrong class list" }
                     if allocSlot(spc).pointee == s { return "current span also retained" }
+                    if s.pointee.cacheWord != MSpan.noCacheWord { return "retained span still has a cache word" }
                     if s.pointee.ownNext!.pointee.ownPrev != s { return "retained list links broken" }
                     n += 1
                     s = s.pointee.ownNext!
