@@ -9,8 +9,16 @@
 #include <time.h>
 #include <unistd.h>
 
-__thread void *gort_tls_mcache __attribute__((tls_model("initial-exec"))) = 0;
+_Alignas(4096) unsigned char gort_sentinel_region[GORT_SENTINEL_BYTES];
+_Alignas(64) void *gort_empty_mcache[GORT_EMPTY_MCACHE_WORDS] = {
+    [GORT_MCACHE_HEAP] = gort_sentinel_region,
+    [GORT_MCACHE_ARENA_FLAT] = gort_sentinel_region,
+    [GORT_MCACHE_SENTINEL] = gort_sentinel_region,
+    [GORT_MCACHE_ALLOC ... GORT_MCACHE_ALLOC + GORT_NUM_SPAN_CLASSES - 1] = gort_sentinel_region,
+};
+__thread void *gort_tls_mcache __attribute__((tls_model("initial-exec"))) = gort_empty_mcache;
 __thread void *gort_tls_m __attribute__((tls_model("initial-exec"))) = 0;
+__thread int gort_tls_cache_released __attribute__((tls_model("initial-exec"))) = 0;
 
 int gort_futex_wait(uint32_t *addr, uint32_t val, int64_t timeout_ns) {
     struct timespec ts, *tsp = 0;

@@ -11,15 +11,16 @@
 import CGoRuntime
 
 /// malloc's fast path: TLS cache -> size->span-class table -> the cached span's allocCache. Every miss is a
-/// tail call, so the fast path needs no stack frame.
+/// tail call, so the fast path needs no stack frame. A thread without a cache has the empty MCache, whose spans
+/// are all empty (Sentinels.swift): it misses like a cache whose span ran out, and cMallocRefill sorts it out.
 @inline(__always)
 func cMalloc(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
-    guard let c = currentThreadCache() else { return cMallocSlow(size, align: align, zero: zero) }
+    let c = threadCacheOrEmpty()
     if size <= UInt(maxSmallSize) && align <= 16 {
-        let spc = Int(c.pointee.mallocSpanClass[Int((size &+ 7) &>> 3)])
+        let spc = Int(c.sizeTable[Int((size &+ 7) &>> 3)])
         let s = c.allocSlot(spc).pointee
         let cache = s.pointee.allocCache
-        if cache == 0 { return cMallocRefill(c, spc, zero: zero) }
+        if cache == 0 { return cMallocRefill(size, c, spc, align: align, zero: zero) }
         let v = s.take(cache)
         if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
         return UnsafeMutableRawPointer(bitPattern: v)
@@ -28,7 +29,9 @@ func cMalloc(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? 
 }
 
 @inline(never)
-func cMallocRefill(_ c: UnsafeMutablePointer<MCache>, _ spc: Int, zero: Bool) -> UnsafeMutableRawPointer? {
+func cMallocRefill(_ size: UInt, _ c: UnsafeMutablePointer<MCache>, _ spc: Int, align: UInt,
+                   zero: Bool) -> UnsafeMutableRawPointer? {
+    if c == emptyCacheAddress { return cMallocSlow(size, align: align, zero: zero) }
     let v = c.nextFree(spc)
     if v == 0 { gort_set_errno(ENOMEM); return nil }
     if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
@@ -44,19 +47,27 @@ func cMallocSlow(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPoint
 }
 
 /// free's fast path (MCache.free). NULL needs no test of its own: no arena covers address 0, so it takes the
-/// slow path, which returns.
+/// slow path, which returns. Nor does a thread without a cache: the empty MCache finds no arena for any address
+/// (Sentinels.swift), and MHeap.freeSlow sends it to cFreeNoCache.
 @inline(__always)
 func cFree(_ p: UnsafeMutableRawPointer?, call: StaticString) {
-    guard let c = currentThreadCache() else { return cFreeNoCache(p, call: call) }
-    c.free(UInt(bitPattern: p), call: call)
+    threadCacheOrEmpty().free(UInt(bitPattern: p), call: call)
 }
 
-/// free on a thread that has no cache (it never called malloc, or is exiting): the remote path.
+/// free on a thread that has no cache yet (it never called malloc): the thread gets one, as its first malloc
+/// would give it, so its frees take the fast path from now on. A thread that only frees what others allocate
+/// (a consumer) would otherwise pay for every free on the cacheless path: a span lookup from scratch and a
+/// locked add on the heap's shared counters (session 5: prodcons' consumer, 88 instructions and a contended
+/// line per free). A thread whose cache already went back at thread exit, or one that cannot get a cache,
+/// frees through the heap without one.
 @inline(never)
 func cFreeNoCache(_ p: UnsafeMutableRawPointer?, call: StaticString) {
     guard let p = p else { return }
     guard let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1 else {
         fatal("pointer not allocated by this heap (no heap yet)", call: call, pointer: UInt(bitPattern: p))
+    }
+    if gort_tls_get_cache_released() == 0, let c = makeThreadCache() {
+        return c.free(UInt(bitPattern: p), call: call)
     }
     h.free(nil, UInt(bitPattern: p), call: call)
 }

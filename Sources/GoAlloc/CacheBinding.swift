@@ -25,9 +25,9 @@ public func gomalloc_cache_create() -> UnsafeMutableRawPointer? {
 /// one. Does not register `c` for release at thread exit: the caller swaps the previous value back first.
 @_cdecl("gomalloc_cache_swap")
 public func gomalloc_cache_swap(_ c: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    let old = gort_tls_get_mcache()
-    gort_tls_set_mcache(c)
-    return old
+    let old = currentThreadCache()
+    setThreadCache(c?.assumingMemoryBound(to: MCache.self))
+    return old.map { UnsafeMutableRawPointer($0) }
 }
 
 /// Hands every span of `c` back to the heap and frees it. `c` must be bound on no thread.

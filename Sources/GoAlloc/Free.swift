@@ -1,7 +1,8 @@
 // Explicit free, in Go's terms. Go has no free: its sweeper rebuilds each span's allocBits from the GC's mark
 // bits. GoAlloc keeps that structure and lets the program say what is dead instead of the marker:
 //
-//   1. Find the span: arena index (one masked load: ArenaIndex) -> HeapArena.spans[page] -> MSpan. O(1). A
+//   1. Find the span: arena index (one masked load: ArenaIndex) -> HeapArena.spans[page] -> MSpan. O(1); no
+//      nil tests, as missing arenas and spans are sentinels (Sentinels.swift). A
 //      pointer outside our arenas, on a free page, or not at the start of an object aborts, naming the pointer
 //      and the call (the fast path only tests; MHeap.freeSlow diagnoses).
 //   2. If the calling thread's MCache holds the span (span.owner == cache: its current span of the class, or one
@@ -35,8 +36,8 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         c.free(p, call: call)
     }
 
-    /// Every free the fast path does not finish: NULL, no cache, remote frees, large objects, and every error
-    /// (which it diagnoses from scratch). Takes only register arguments, so the fast path reaches it by a jump.
+    /// Every free the fast path does not finish: NULL, remote frees, large objects, and every error (which it
+    /// diagnoses from scratch).
     @inline(never)
     func freeSlow(_ c: UnsafeMutablePointer<MCache>?, _ p: UInt, call: StaticString) {
         if p == 0 { return }
@@ -49,15 +50,6 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         freeRemote(c, s, p, idx: idx, call: call)
     }
 
-    /// free's fast path found span `s` for `p` but this cache does not hold it (or `p` is past its objects, or
-    /// aliased by the masked lookup): a remote free of a small object, once `p` checks out, else freeSlow.
-    @inline(never)
-    func freeNotHeld(_ c: UnsafeMutablePointer<MCache>, _ s: UnsafeMutablePointer<MSpan>, _ p: UInt, call: StaticString) {
-        if p >= s.pointee.limit || s.pointee.spanclass.sizeclass == 0 { return freeSlow(c, p, call: call) }
-        let (idx, exact) = s.objIndexExact(p)
-        if !exact || s.pointee.owner == word(c) { return freeSlow(c, p, call: call) }
-        freeRemote(c, s, p, idx: idx, call: call)
-    }
 
     @inline(__always)
     func freeRemote(_ c: UnsafeMutablePointer<MCache>?, _ s: UnsafeMutablePointer<MSpan>, _ p: UInt, idx: UInt,
@@ -136,18 +128,44 @@ extension UnsafeMutablePointer where Pointee == MHeap {
 }
 
 extension UnsafeMutablePointer where Pointee == MCache {
-    /// free's fast path (step 2 above), for a cache of the heap that owns `p`: arena (one bounds check, one
-    /// load: ArenaIndex.lookupFlat) -> span -> owner, start-of-object, allocBits and freeBits checks. Anything
+    // The fast path's two exits. Their parameters are ordered so that every argument travels in a register and
+    // `p` stays where the C caller put it (the first argument register; `self` comes last), so the fast path
+    // reaches them by a plain jump.
+
+    /// Every miss of free's fast path but "held by another cache": NULL, errors, and the empty MCache (a thread
+    /// without a cache: Sentinels.swift, whose `heap` is not a heap), which goes to cFreeNoCache.
+    @inline(never)
+    func freeMiss(_ p: UInt, call: StaticString) {
+        if self == emptyCacheAddress { return cFreeNoCache(UnsafeMutableRawPointer(bitPattern: p), call: call) }
+        pointee.heap.freeSlow(self, p, call: call)
+    }
+
+    /// free's fast path found span `s` for `p` but this cache does not hold it (or `p` is past its objects, or
+    /// aliased by the masked lookup, or `s` is the sentinel span): a remote free of a small object, once `p`
+    /// checks out, else freeMiss.
+    @inline(never)
+    func freeNotHeld(_ p: UInt, _ s: UnsafeMutablePointer<MSpan>, call: StaticString) {
+        if p >= s.pointee.limit || s.pointee.spanclass.sizeclass == 0 { return freeMiss(p, call: call) }
+        let (idx, exact) = s.objIndexExact(p)
+        if !exact || s.pointee.owner == word(self) { return freeMiss(p, call: call) }
+        pointee.heap.freeRemote(self, s, p, idx: idx, call: call)
+    }
+
+    /// free's fast path (step 2 above), for a cache of the heap that owns `p`: arena (one masked load and an add:
+    /// ArenaIndex.lookupFlatMasked) -> span (a load and an add) -> owner, limit, start-of-object, allocBits and
+    /// freeBits checks. Anything
     /// else, errors included, goes to MHeap.freeSlow by a tail call, so this needs no stack frame.
     @inline(__always)
     func free(_ p: UInt, call: StaticString) {
         // The limit test comes before any use of the object index: it rejects addresses the masked lookup
         // aliased, so the index is only computed for p in [startAddr, limit).
-        guard let a = ArenaIndex.lookupFlatMasked(pointee.arenaFlat, p), let s = a.spans[a.pageIndex(p)]
-        else { return pointee.heap.freeSlow(self, p, call: call) }
-        if s.pointee.owner != word(self) || p >= s.pointee.limit { return pointee.heap.freeNotHeld(self, s, p, call: call) }
+        // No nil tests: a missing arena or span is the sentinel (Sentinels.swift), held by no cache, limit 0.
+        let bias = pointee.sentinel
+        let a = ArenaIndex.lookupFlatMasked(pointee.arenaFlat, p, mask: pointee.arenaMask, bias: bias)
+        let s = sentinelDecodeFast(gort_load_relaxed(a.spanEntries + a.pageIndex(p)), bias: bias, to: MSpan.self)
+        if s.pointee.owner != word(self) || p >= s.pointee.limit { return freeNotHeld(p, s, call: call) }
         let (idx, exact) = s.objIndexExact(p)
-        if !exact { return pointee.heap.freeSlow(self, p, call: call) }
+        if !exact { return freeMiss(p, call: call) }
         let w = Int(idx &>> 6)
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
         // Both the free slots and a pending remote free of the same object mean a double free.
@@ -155,13 +173,13 @@ extension UnsafeMutablePointer where Pointee == MCache {
         if UInt64(w) == s.pointee.cacheWord {
             // In the cache word: back into allocCache, reserved for the next malloc (MSpan.swift).
             let cache = gort_load_relaxed(&s.pointee.allocCache)
-            if cache & bit | pending != 0 { return pointee.heap.freeSlow(self, p, call: call) }
+            if cache & bit | pending != 0 { return freeMiss(p, call: call) }
             gort_store_relaxed(&s.pointee.allocCache, cache | bit)
             return countFree(s.pointee.spanclass)
         }
         let wp = s.pointee.allocBits + w
         let a0 = gort_load_relaxed(wp)
-        if a0 & bit == 0 || pending != 0 { return pointee.heap.freeSlow(self, p, call: call) }
+        if a0 & bit == 0 || pending != 0 { return freeMiss(p, call: call) }
         gort_store_relaxed(wp, a0 ^ bit)  // the bit is set: xor clears it in one instruction
         let n = gort_load_relaxed(&s.pointee.allocCount) &- 1
         gort_store_relaxed(&s.pointee.allocCount, n)

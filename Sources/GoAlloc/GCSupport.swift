@@ -223,6 +223,6 @@ extension UnsafeMutablePointer where Pointee == MSpan {
 extension UnsafeMutablePointer where Pointee == HeapArena {
     /// The in-use span holding page `p`, without the arena index lookup.
     @_spi(GoGC) @inline(__always) public func gcSpan(at p: UInt) -> UnsafeMutablePointer<MSpan>? {
-        spans[pageIndex(p)]
+        span(at: pageIndex(p))
     }
 }

@@ -8,8 +8,9 @@
 //   pageZeroed     1 = the page is known to read as zero (fresh, or released with MADV_DONTNEED)
 //   pageOldFree    1 = free and not yet released at the scavenger's previous pass (ages free pages)
 // A page that is scavenged and not free is claimed by the scavenger while it releases it (claimedPages).
-// spans[i]: the MSpan owning page i, or nil. Written under MHeap.lock with relaxed stores; read without a lock
-// (Go's rule: reads are only meaningful for pages known to belong to an in-use span, such as a live pointer's).
+// spans[i]: the MSpan owning page i, or none, as `span - sentinel` (0: none; Sentinels.swift). Written under
+// MHeap.lock with relaxed stores; read without a lock (Go's rule: reads are only meaningful for pages known to
+// belong to an in-use span, such as a live pointer's).
 // bitmap: one bit per heap word for the garbage collector's pointer maps (sized here; filled by GoGC).
 import CGoRuntime
 
@@ -48,9 +49,17 @@ extension UnsafeMutablePointer where Pointee == HeapArena {
         (UnsafeMutableRawPointer(self) + HeapArena.headerBytes + k.rawValue * HeapArena.pageBitsBytes)
             .assumingMemoryBound(to: UInt64.self)
     }
-    /// Go: heapArena.spans.
-    @inline(__always) var spans: UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?> {
-        (UnsafeMutableRawPointer(self) + HeapArena.spansOffset).assumingMemoryBound(to: UnsafeMutablePointer<MSpan>?.self)
+    /// Go: heapArena.spans, as entries biased by the sentinel (Sentinels.swift): use span(at:) / setSpan.
+    @inline(__always) var spanEntries: UnsafeMutablePointer<UInt64> {
+        (UnsafeMutableRawPointer(self) + HeapArena.spansOffset).assumingMemoryBound(to: UInt64.self)
+    }
+    /// The span owning page `i` of the arena, or nil. Relaxed load (see the file comment).
+    @inline(__always) func span(at i: Int) -> UnsafeMutablePointer<MSpan>? {
+        sentinelDecode(gort_load_relaxed(spanEntries + i), to: MSpan.self)
+    }
+    /// Records `s` (or none) as page `i`'s span. Caller holds MHeap.lock.
+    @inline(__always) func setSpan(_ i: Int, _ s: UnsafeMutablePointer<MSpan>?) {
+        gort_store_relaxed(spanEntries + i, sentinelEncode(s))
     }
     /// Go: heapArena.bitmap. One bit per word of the arena; the GC's pointer bitmap.
     public var bitmap: UnsafeMutablePointer<UInt64> {
@@ -75,7 +84,7 @@ extension UnsafeMutablePointer where Pointee == HeapArena {
         for i in 0..<pagesPerArena {
             let isFree = free[i >> 6] & (1 << UInt64(i & 63)) != 0
             let claimed = !isFree && pageBits(.scavenged)[i >> 6] & (1 << UInt64(i & 63)) != 0
-            let s = gort_load_relaxed(UnsafeMutableRawPointer(spans + i).assumingMemoryBound(to: UInt64.self))
+            let s = gort_load_relaxed(spanEntries + i)
             if (isFree || claimed) && s != 0 { return "free page has a span" }
             if !isFree && !claimed && s == 0 { return "allocated page has no span" }
         }
@@ -87,7 +96,7 @@ extension UnsafeMutablePointer where Pointee == HeapArena {
 /// With arenaL1Bits == 0 (64-bit Linux, as in Go) the single L2 table is mapped up front and `flat` points at it;
 /// otherwise each L2 table is mapped when an arena first lands in its range. Entries are written once, under
 /// MHeap.lock, with release stores, and never removed (arenas are never unmapped, as in Go), so lookups need no
-/// lock: an acquire load sees a complete arena.
+/// lock: an acquire load sees a complete arena. An L2 entry holds `arena - sentinel` (0: none; Sentinels.swift).
 struct ArenaIndex {
     var l1: UnsafeMutablePointer<UInt64>  // 1 << arenaL1Bits words: L2 table addresses
     /// l1[0]'s table when arenaL1Bits == 0 (immutable). Not counted in Sys, as Go does not count its L2 map.
@@ -112,16 +121,19 @@ struct ArenaIndex {
         let l2 = gort_load_acquire(l1 + Int(p &>> UInt(logHeapArenaBytes + arenaL2Bits)))
         if l2 == 0 { return nil }
         let slot = UnsafeMutablePointer<UInt64>(bitPattern: UInt(l2))! + Int((p &>> UInt(logHeapArenaBytes)) & UInt((1 << arenaL2Bits) - 1))
-        return asPointer(gort_load_acquire(slot), to: HeapArena.self)
+        return sentinelDecode(gort_load_acquire(slot), to: HeapArena.self)
     }
 
-    /// The arena slot of `p` in `flat` with the address bits above heapAddrBits dropped: no bounds check, so
-    /// an address beyond 2^48 aliases one below it. Only for callers that then check `p` against the span's
-    /// limit (which every such address exceeds): free's fast path.
+    /// The arena of `p` through `flat` with the arena number masked by `mask` (MCache.arenaMask): no bounds
+    /// check, so an address beyond 2^48 aliases one below it, and no nil: a missing arena is the sentinel region
+    /// (biased by `bias`, MCache.sentinel), whose spans are all the sentinel span. Only for callers that then
+    /// check `p` against the span's limit (which every aliased address and the sentinel span fail): free's fast
+    /// path.
     @inline(__always)
-    static func lookupFlatMasked(_ flat: UnsafeMutablePointer<UInt64>, _ p: UInt) -> UnsafeMutablePointer<HeapArena>? {
-        let i = (p &>> UInt(logHeapArenaBytes)) & UInt((1 << (heapAddrBits - logHeapArenaBytes)) - 1)
-        return asPointer(gort_load_acquire(flat + Int(i)), to: HeapArena.self)
+    static func lookupFlatMasked(_ flat: UnsafeMutablePointer<UInt64>, _ p: UInt, mask: UInt,
+                                 bias: UInt) -> UnsafeMutablePointer<HeapArena> {
+        let i = (p &>> UInt(logHeapArenaBytes)) & mask
+        return sentinelDecodeFast(gort_load_acquire(flat + Int(i)), bias: bias, to: HeapArena.self)
     }
 
     /// The single-level lookup in table `flat` (arenaL1Bits == 0). MCache keeps a copy of `flat` for free.
@@ -129,7 +141,7 @@ struct ArenaIndex {
     static func lookupFlat(_ flat: UnsafeMutablePointer<UInt64>, _ p: UInt) -> UnsafeMutablePointer<HeapArena>? {
         let i = p &>> UInt(logHeapArenaBytes)
         if i >= UInt(1 << (heapAddrBits - logHeapArenaBytes)) { return nil }
-        return asPointer(gort_load_acquire(flat + Int(i)), to: HeapArena.self)
+        return sentinelDecode(gort_load_acquire(flat + Int(i)), to: HeapArena.self)
     }
 
     /// Records an arena. Caller holds MHeap.lock. Returns false if the L2 table cannot be mapped.
@@ -143,7 +155,7 @@ struct ArenaIndex {
             gort_store_release(l1 + i1, l2)
         }
         let slot = UnsafeMutablePointer<UInt64>(bitPattern: UInt(l2))! + Int((base >> UInt(logHeapArenaBytes)) & UInt((1 << arenaL2Bits) - 1))
-        gort_store_release(slot, word(a))
+        gort_store_release(slot, sentinelEncode(a))
         return true
     }
 }

@@ -12,7 +12,7 @@
 //
 // Memory: MCache header (128 bytes) | alloc[numSpanClasses] span pointers | frees[numSpanClasses] |
 // retained[numSpanClasses] list heads | retainedCount[numSpanClasses] | spare[numSpanClasses] | housekeeping
-// words [2], in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
+// words [2] | size table (4 KiB), in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
 import CGoRuntime
 
 /// Go: mcache.
@@ -29,26 +29,40 @@ public struct MCache {
     var prevCache: UnsafeMutablePointer<MCache>? = nil
     /// Owner thread id, for messages and assertions (0 for caches owned by a P).
     var ownerTid: Int32 = 0
-    /// The heap's size -> noscan span class table for C's malloc (index (size + 7) >> 3). Immutable.
-    var mallocSpanClass: UnsafeMutablePointer<UInt8>
+    /// Word 7: unused (it held the address of the size table, which now lives inside the cache: sizeTable).
+    var reserved: UInt = 0
     /// The heap's arena index table (ArenaIndex.flat), for free's fast path. Immutable.
     var arenaFlat: UnsafeMutablePointer<UInt64>
     /// Pages held in spare spans over all classes (RetainedSpans.swift, spareBudgetPages). Owner only.
     var sparePages: Int = 0
+    /// The mask free applies to an address's arena number (0 in the empty MCache: Sentinels.swift). Immutable.
+    var arenaMask: UInt = UInt((1 << (heapAddrBits - logHeapArenaBytes)) - 1)
+    /// The bias of arena-index and span-table entries: the heap's sentinel region (Sentinels.swift). Immutable.
+    var sentinel: UInt
 
     init(heap: UnsafeMutablePointer<MHeap>) {
         self.heap = heap
-        mallocSpanClass = heap.pointee.mallocSpanClass
         arenaFlat = heap.pointee.index.flat
+        sentinel = sentinelAddress
     }
 
     /// Bytes before the per-class arrays (two cache lines; MHeap.makeCache checks the struct fits).
     static let headerBytes = 128
+    /// Where the copy of the heap's size -> span class table for C's malloc starts (MHeap.mallocSpanClass,
+    /// copied by MHeap.allocCache): inside the cache, malloc indexes it off the cache register, one load fewer
+    /// than through a pointer.
+    static let sizeTableOffset = (headerBytes + numSpanClasses * 8 + numSpanClasses * 8 + numSpanClasses * 24 + 16 + 63) & ~63
+    static let sizeTableBytes = maxSmallSize / 8 + 1
     /// Rounded to whole cache lines, so caches of different threads never share one.
-    static let totalBytes = (headerBytes + numSpanClasses * 8 + numSpanClasses * 8 + numSpanClasses * 24 + 16 + 63) & ~63
+    static let totalBytes = (sizeTableOffset + sizeTableBytes + 63) & ~63
 }
 
 extension UnsafeMutablePointer where Pointee == MCache {
+    /// size -> noscan span class for C's malloc, index (size + 7) >> 3 (a copy of MHeap.mallocSpanClass;
+    /// all zero in the empty MCache). Immutable.
+    @inline(__always) var sizeTable: UnsafeMutablePointer<UInt8> {
+        (UnsafeMutableRawPointer(self) + MCache.sizeTableOffset).assumingMemoryBound(to: UInt8.self)
+    }
     /// Go: mcache.alloc[spc].
     @inline(__always) func allocSlot(_ spc: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<MSpan>> {
         (UnsafeMutableRawPointer(self) + MCache.headerBytes + spc &* 8)

@@ -70,9 +70,9 @@ public struct MHeap {
     var gcSweepHook: (@convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer?) -> Void)? = nil
     var gcSweepContext: UnsafeMutableRawPointer? = nil
 
-    /// size -> noscan span class for C's malloc, one byte per 8 bytes of size up to maxSmallSize (4 KiB),
-    /// derived at creation from the generated tables: one load on malloc's fast path instead of Go's two-table
-    /// select. Immutable.
+    /// size -> noscan span class for C's malloc, one byte per 8 bytes of size up to maxSmallSize (a 4 KiB
+    /// table), derived at creation from the generated tables: one load on malloc's fast path instead of Go's
+    /// two-table select. Each MCache keeps a copy (MCache.sizeTable). Immutable.
     var mallocSpanClass: UnsafeMutablePointer<UInt8>
 
     /// Bytes of metadata mapped outside FixAlloc (arena index, centrals, arena headers, lists).
@@ -129,7 +129,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     @inline(__always)
     func spanOf(_ p: UInt) -> UnsafeMutablePointer<MSpan>? {
         guard let a = pointee.index.arena(of: p) else { return nil }
-        return a.spans[a.pageIndex(p)]
+        return a.span(at: a.pageIndex(p))
     }
 
     // ---- spans -------------------------------------------------------------------------------------------
@@ -239,8 +239,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         var p = base
         for _ in 0..<npages {
             let a = pointee.index.arena(of: p)!
-            let slot = UnsafeMutableRawPointer(a.spans + a.pageIndex(p)).assumingMemoryBound(to: UInt64.self)
-            gort_store_relaxed(slot, word(s))
+            a.setSpan(a.pageIndex(p), s)
             p += UInt(pageSize)
         }
     }
@@ -393,6 +392,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         precondition(MemoryLayout<MCache>.size <= MCache.headerBytes, "MCache fields must fit its header")
         let c = raw.bindMemory(to: MCache.self, capacity: 1)
         c.initialize(to: MCache(heap: self))
+        c.sizeTable.update(from: pointee.mallocSpanClass, count: MCache.sizeTableBytes)
         for i in 0..<numSpanClasses { c.allocSlot(i).pointee = pointee.emptySpan }
         c.pointee.nextCache = pointee.caches
         if let first = pointee.caches { first.pointee.prevCache = c }

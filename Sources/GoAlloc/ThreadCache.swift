@@ -4,7 +4,8 @@
 // on `defaultHeapWord`; others spin until it is published). The first malloc on a thread creates its MCache and
 // stores it in an initial-exec TLS slot (one %fs-relative load on the fast path). A pthread key's destructor
 // hands the cache back when the thread exits, so no span is lost when threads come and go: the TLS slot is set
-// before pthread_setspecific, because glibc may calloc inside it, and that calloc must find the cache.
+// before pthread_setspecific, because glibc may calloc inside it, and that calloc must find the cache. A first
+// free on a thread makes its cache too (CABI.swift, cFreeNoCache).
 // fork(): atfork handlers hold MHeap.lock across fork so the child inherits a consistent page heap.
 import CGoRuntime
 
@@ -50,7 +51,20 @@ func startDefaultHeap() -> UnsafeMutablePointer<MHeap>? {
 /// This thread's cache of the default heap, or nil if it has none yet.
 @inline(__always)
 func currentThreadCache() -> UnsafeMutablePointer<MCache>? {
-    gort_tls_get_mcache()?.assumingMemoryBound(to: MCache.self)
+    let c = threadCacheOrEmpty()
+    return c == emptyCacheAddress ? nil : c
+}
+
+/// The TLS slot as it is: this thread's cache, or the empty MCache (Sentinels.swift). For the fast paths.
+@inline(__always)
+func threadCacheOrEmpty() -> UnsafeMutablePointer<MCache> {
+    gort_tls_get_mcache().unsafelyUnwrapped.assumingMemoryBound(to: MCache.self)
+}
+
+/// Sets the TLS slot: `c`, or the empty MCache for nil.
+@inline(__always)
+func setThreadCache(_ c: UnsafeMutablePointer<MCache>?) {
+    gort_tls_set_mcache(UnsafeMutableRawPointer(c ?? emptyCacheAddress))
 }
 
 /// This thread's cache, creating it (and the default heap) if needed. nil when out of memory.
@@ -59,14 +73,16 @@ func makeThreadCache() -> UnsafeMutablePointer<MCache>? {
     if let c = currentThreadCache() { return c }
     guard let h = defaultHeap(), let c = h.allocCache() else { return nil }
     c.pointee.ownerTid = Int32(gort_gettid())
-    gort_tls_set_mcache(UnsafeMutableRawPointer(c))
+    setThreadCache(c)
     pthread_setspecific(threadCacheKey, UnsafeRawPointer(c))
     return c
 }
 
-/// Thread exit: every span of the cache goes back to its MCentral.
+/// Thread exit: every span of the cache goes back to its MCentral. Frees later in the thread's exit (other
+/// keys' destructors) go through the heap without a cache instead of making a new one (CABI.swift).
 func releaseThreadCache(_ c: UnsafeMutablePointer<MCache>) {
-    if currentThreadCache() == c { gort_tls_set_mcache(nil) }
+    if currentThreadCache() == c { setThreadCache(nil) }
+    gort_tls_set_cache_released(1)
     c.pointee.heap.freeCache(c)
 }
 

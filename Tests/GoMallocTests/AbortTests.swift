@@ -30,6 +30,11 @@ final class AbortTests: XCTestCase {
     func testFreeOfStackPointer() throws { try expectAbort("free-stack", call: "free") }
     func testFreeOfWildPointer() throws { try expectAbort("free-wild", call: "free") }
     func testFreeOfInteriorPointer() throws { try expectAbort("free-interior", call: "free") }
+    /// A thread's first call is the bad free (its TLS slot still holds the empty MCache: Sentinels.swift).
+    func testBadFreeAsAThreadsFirstCall() throws {
+        try expectAbort("free-wild-new-thread", call: "free")
+        try expectAbort("free-interior-new-thread", call: "free")
+    }
     func testFreeOfInteriorPointerOfLargeObject() throws { try expectAbort("free-interior-large", call: "free") }
     func testDoubleFreeSameThread() throws {
         try expectAbort("double-free", call: "free", messageContains: ["double free"])

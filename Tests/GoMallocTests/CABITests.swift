@@ -23,6 +23,7 @@ final class CABITests: XCTestCase {
     func testVallocAndPvallocArePageAligned() throws { try check("valloc") }
     func testMallocUsableSize() throws { try check("usable_size") }
     func testFreeNullIsANoOp() throws { try check("free_null") }
+    func testFreeAsAThreadsFirstCall() throws { try check("first_call_free") }
     func testForkInAMultiThreadedProgram() throws { try check("fork") }
 
     /// The checks themselves are right: glibc's malloc passes every one of them.

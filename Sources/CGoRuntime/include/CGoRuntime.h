@@ -28,15 +28,40 @@ static inline __attribute__((always_inline)) void gort_set_errno(int e) { errno 
 static inline int gort_open(const char *path, int flags, int mode) { return open(path, flags, mode); }
 
 // ---- thread-local slots -------------------------------------------------------------------------------
-// Slot 0: the current thread's MCache of the process-default heap (GoAlloc). Slot 1: the current M (GoSched).
+// Slot 0: the current thread's MCache of the process-default heap (GoAlloc), or the empty MCache (below) on a
+// thread that has none: never NULL. Slot 1: the current M (GoSched).
 // initial-exec: valid for the executable and for libraries loaded at start-up (LD_PRELOAD, DT_NEEDED).
 extern __thread void *gort_tls_mcache __attribute__((tls_model("initial-exec")));
 extern __thread void *gort_tls_m __attribute__((tls_model("initial-exec")));
+/// Set once this thread's MCache went back to the heap at thread exit (libGoMalloc.so), so late frees do not make a new one.
+extern __thread int gort_tls_cache_released __attribute__((tls_model("initial-exec")));
+
+// ---- sentinels (GoAlloc/Sentinels.swift) -----------------------------------------------------------------
+// Static data only. The sentinel region is all zero bytes, never written: read as a HeapArena its spans are all
+// "none", read as an MSpan it is owned by nobody, has no free slot and no limit. The empty MCache is the TLS
+// slot's value on a thread without a cache (mimalloc's _mi_heap_empty): its words at the GORT_MCACHE_* indexes
+// point into the sentinel region (arena mask 0) and its size table (the zero tail) maps every size to span
+// class 0, so malloc's and free's fast paths read it like any cache, find nothing, and take their slow paths,
+// with no nil test of their own. The indexes and sizes must match MCache's layout (GoAlloc's SentinelTests).
+#define GORT_SENTINEL_BYTES 73728           // >= HeapArena.spansOffset + 8192 * 8, and >= one MSpan
+#define GORT_EMPTY_MCACHE_WORDS 1280         // >= MCache.totalBytes / 8 (its size table is the zero tail)
+#define GORT_MCACHE_HEAP 0                   // MCache.heap (never dereferenced for the empty cache)
+#define GORT_MCACHE_ARENA_FLAT 8             // MCache.arenaFlat
+#define GORT_MCACHE_ARENA_MASK 10            // MCache.arenaMask (0: every address reads slot 0)
+#define GORT_MCACHE_SENTINEL 11              // MCache.sentinel (the bias of arena and span entries)
+#define GORT_MCACHE_ALLOC 16                 // MCache.alloc[0] (headerBytes / 8)
+#define GORT_NUM_SPAN_CLASSES 136
+extern unsigned char gort_sentinel_region[] __attribute__((visibility("hidden")));
+extern void *gort_empty_mcache[] __attribute__((visibility("hidden")));
+static inline __attribute__((always_inline)) void *gort_sentinel_address(void) { return gort_sentinel_region; }
+static inline __attribute__((always_inline)) void *gort_empty_mcache_address(void) { return gort_empty_mcache; }
 
 static inline __attribute__((always_inline)) void *gort_tls_get_mcache(void) { return gort_tls_mcache; }
 static inline __attribute__((always_inline)) void gort_tls_set_mcache(void *c) { gort_tls_mcache = c; }
 static inline __attribute__((always_inline)) void *gort_tls_get_m(void) { return gort_tls_m; }
 static inline __attribute__((always_inline)) void gort_tls_set_m(void *m) { gort_tls_m = m; }
+static inline __attribute__((always_inline)) int gort_tls_get_cache_released(void) { return gort_tls_cache_released; }
+static inline __attribute__((always_inline)) void gort_tls_set_cache_released(int v) { gort_tls_cache_released = v; }
 
 // ---- atomics on 64-bit words --------------------------------------------------------------------------
 #define GORT_A static inline __attribute__((always_inline))

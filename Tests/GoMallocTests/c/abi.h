@@ -409,6 +409,44 @@ static void check_free_null(void) {
     free(NULL);
 }
 
+/* A thread whose first calls are frees (NULL, then blocks another thread allocated), then mallocs: its TLS slot
+   starts as the empty cache, so these go through the slow paths until it has a cache of its own. */
+static void *first_call_free_thread(void *arg) {
+    char **ps = arg;
+    free(NULL);
+    for (int i = 0; i < 1000; i++) {
+        EXPECT(ps[i][0] == (char)i, "block %d intact", i);
+        free(ps[i]);
+    }
+    for (int i = 0; i < 1000; i++) {
+        ps[i] = malloc(16 + (size_t)(i % 300));
+        EXPECT(ps[i] != NULL, "malloc %d", i);
+        if (ps[i]) ps[i][0] = (char)i;
+    }
+    return NULL;
+}
+static void *free_null_only_thread(void *arg) {
+    (void)arg;
+    free(NULL);
+    return NULL;
+}
+static void check_first_call_free(void) {
+    static char *ps[1000];
+    for (int i = 0; i < 1000; i++) {
+        ps[i] = malloc(16 + (size_t)(i % 300));
+        ps[i][0] = (char)i;
+    }
+    pthread_t t;
+    EXPECT(pthread_create(&t, NULL, first_call_free_thread, ps) == 0, "pthread_create");
+    pthread_join(t, NULL);
+    EXPECT(pthread_create(&t, NULL, free_null_only_thread, NULL) == 0, "pthread_create");
+    pthread_join(t, NULL);
+    for (int i = 0; i < 1000; i++) {
+        EXPECT(ps[i] && ps[i][0] == (char)i, "block %d from the exited thread intact", i);
+        free(ps[i]);
+    }
+}
+
 /* fork() while other threads allocate: the child allocates, frees and makes threads, and exits 0. */
 static volatile int stop_workers;
 static void *fork_worker(void *arg) {
@@ -485,6 +523,7 @@ static const struct { const char *name; void (*fn)(void); } checks[] = {
     {"valloc", check_valloc},
     {"usable_size", check_usable_size},
     {"free_null", check_free_null},
+    {"first_call_free", check_first_call_free},
     {"fork", check_fork},
 };
 

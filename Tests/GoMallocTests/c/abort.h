@@ -67,6 +67,15 @@ int main(int argc, char **argv) {
         void *p = opaque((void *)(uintptr_t)0x12345670);
         announce(p);
         free(p);
+    } else if (!strcmp(c, "free-wild-new-thread")) {
+        /* The bad free is a new thread's first call: it goes through the empty cache's slow path. */
+        void *p = opaque((void *)(uintptr_t)0x12345670);
+        announce(p);
+        free_on_other_thread(p);
+    } else if (!strcmp(c, "free-interior-new-thread")) {
+        char *p = malloc(64);
+        announce(p + 16);
+        free_on_other_thread(opaque(p + 16));
     } else if (!strcmp(c, "double-free")) {
         void *p = malloc(32);
         announce(p);
