@@ -65,12 +65,8 @@ let package = Package(
             swiftSettings: allocatorSwiftSettings + [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Xcc", "-momit-leaf-frame-pointer"])],
             linkerSettings: [
                 // -Bsymbolic: calls inside the library (malloc -> gomalloc_malloc) bind locally, not through the PLT.
-                // --defsym: `malloc` and `free` are other names of the Swift fast paths, so a call lands in them
-                // directly (the C file defines the rest of the ABI).
                 .unsafeFlags(["-Xlinker", "--version-script=\(packageRoot)Sources/GoMalloc/exports.map",
-                              "-Xlinker", "-Bsymbolic",
-                              "-Xlinker", "--defsym=malloc=gomalloc_swift_malloc",
-                              "-Xlinker", "--defsym=free=gomalloc_swift_free"]),
+                              "-Xlinker", "-Bsymbolic"]),
             ]
         ),
         .target(

@@ -167,20 +167,22 @@ extension UnsafeMutablePointer where Pointee == MCache {
         let (idx, exact) = s.objIndexExact(p)
         if !exact { return freeMiss(p, call: call) }
         let w = Int(idx &>> 6)
-        let bit: UInt64 = 1 &<< UInt64(idx & 63)
+        // Bits are tested and changed by index (x86 bt, bts, btc), not through a `1 << b` mask. `b` is the index
+        // itself: `&>>`, bt, bts and btc all take it modulo 64.
+        let b = UInt64(idx)
         // Both the free slots and a pending remote free of the same object mean a double free.
-        let pending = gort_load_relaxed(s.pointee.freeBits + w) & bit
+        let pendingWord = gort_load_relaxed(s.pointee.freeBits + w)
         if UInt64(w) == s.pointee.cacheWord {
             // In the cache word: back into allocCache, reserved for the next malloc (MSpan.swift).
             let cache = gort_load_relaxed(&s.pointee.allocCache)
-            if cache & bit | pending != 0 { return freeMiss(p, call: call) }
-            gort_store_relaxed(&s.pointee.allocCache, cache | bit)
+            if (cache | pendingWord) &>> b & 1 != 0 { return freeMiss(p, call: call) }
+            gort_store_relaxed(&s.pointee.allocCache, gort_bit_set(cache, b))
             return countFree(s.pointee.spanclass)
         }
         let wp = s.pointee.allocBits + w
         let a0 = gort_load_relaxed(wp)
-        if a0 & bit == 0 || pending != 0 { return freeMiss(p, call: call) }
-        gort_store_relaxed(wp, a0 ^ bit)  // the bit is set: xor clears it in one instruction
+        if (~a0 | pendingWord) &>> b & 1 != 0 { return freeMiss(p, call: call) }
+        gort_store_relaxed(wp, gort_bit_flip(a0, b))  // the bit is set: flipping clears it
         let n = gort_load_relaxed(&s.pointee.allocCount) &- 1
         gort_store_relaxed(&s.pointee.allocCount, n)
         countFree(s.pointee.spanclass)

@@ -33,4 +33,38 @@ final class LibraryTests: XCTestCase {
             XCTAssertTrue(n.hasPrefix("gomalloc_") || n.hasPrefix("gort_tls_"), "unexpected export \(n)")
         }
     }
+
+    /// A non-PIE program that takes malloc's and free's addresses (as gcc's cc1 does), preloaded and linked
+    /// directly: it runs, says nothing on stderr (glibc warns about protected functions whose address such a
+    /// program takes) and calls through the pointers (an untyped `free` would get a copy relocation and crash).
+    func testNonPIEProgramTakingMallocsAddress() throws {
+        guard let gcc = Child.which("gcc") else { throw XCTSkip("gcc is not on PATH") }
+        let lib = try GoMallocLibrary.path()
+        let dir = try TempDir.make("nonpie")
+        try dir.write("fp.c", """
+            #include <stdio.h>
+            #include <stdlib.h>
+            void *(*volatile fp)(size_t) = malloc;
+            void (*volatile ff)(void *) = free;
+            int main(void) {
+                void *p = fp(24);
+                if (!p) return 1;
+                ff(p);
+                printf("ok %d\\n", fp == malloc && ff == free);
+                return 0;
+            }
+            """)
+        let libDir = (lib as NSString).deletingLastPathComponent
+        let plain = dir.path + "/fp", linked = dir.path + "/fp-linked"
+        var r = try Child.run(gcc, ["-O2", "-no-pie", "-fno-pic", "-o", plain, dir.path + "/fp.c"], preload: false)
+        XCTAssertTrue(r.succeeded, r.summary)
+        r = try Child.run(gcc, ["-O2", "-no-pie", "-fno-pic", "-o", linked, dir.path + "/fp.c", "-L" + libDir,
+                                "-lGoMalloc", "-Wl,-rpath," + libDir], preload: false)
+        XCTAssertTrue(r.succeeded && r.stderr.isEmpty, "linking against libGoMalloc.so: \(r.summary)")
+        for (exe, preload) in [(plain, true), (linked, false)] {
+            let run = try Child.run(exe, [], preload: preload)
+            XCTAssertTrue(run.succeeded && run.stdout == "ok 1\n", "\(exe): \(run.summary)")
+            XCTAssertEqual(run.stderr, "", "\(exe) wrote to stderr")
+        }
+    }
 }

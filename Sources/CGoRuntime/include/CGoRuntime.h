@@ -116,6 +116,25 @@ int gort_futex_wait(uint32_t *addr, uint32_t val, int64_t timeout_ns);
 int gort_futex_wake(uint32_t *addr, int n);
 
 // ---- CPU ----------------------------------------------------------------------------------------------
+// Bit b (0...63) of x set or flipped: one bts / btc on x86-64 (LLVM builds `x | 1 << b` from a mov, a shl and an
+// or). free's fast path uses them.
+GORT_A uint64_t gort_bit_set(uint64_t x, uint64_t b) {
+#if defined(__x86_64__)
+    __asm__("btsq %1, %0" : "+r"(x) : "r"(b) : "cc");
+    return x;
+#else
+    return x | (1ull << (b & 63));
+#endif
+}
+GORT_A uint64_t gort_bit_flip(uint64_t x, uint64_t b) {
+#if defined(__x86_64__)
+    __asm__("btcq %1, %0" : "+r"(x) : "r"(b) : "cc");
+    return x;
+#else
+    return x ^ (1ull << (b & 63));
+#endif
+}
+
 GORT_A void gort_cpu_relax(void) {
 #if defined(__x86_64__)
     __asm__ __volatile__("pause" ::: "memory");
