@@ -172,20 +172,20 @@ extension UnsafeMutablePointer where Pointee == MCache {
         let b = UInt64(idx)
         // Both the free slots and a pending remote free of the same object mean a double free.
         let pendingWord = gort_load_relaxed(s.pointee.freeBits + w)
-        if UInt64(w) == s.pointee.cacheWord {
+        if UInt32(truncatingIfNeeded: w) == s.pointee.cacheWord {  // w < 2^26: exact
             // In the cache word: back into allocCache, reserved for the next malloc (MSpan.swift).
             let cache = gort_load_relaxed(&s.pointee.allocCache)
             if (cache | pendingWord) &>> b & 1 != 0 { return freeMiss(p, call: call) }
             gort_store_relaxed(&s.pointee.allocCache, gort_bit_set(cache, b))
-            return countFree(s.pointee.spanclass)
+            return countLocalFree(s)
         }
         let wp = s.pointee.allocBits + w
         let a0 = gort_load_relaxed(wp)
         if (~a0 | pendingWord) &>> b & 1 != 0 { return freeMiss(p, call: call) }
         gort_store_relaxed(wp, gort_bit_flip(a0, b))  // the bit is set: flipping clears it
-        let n = gort_load_relaxed(&s.pointee.allocCount) &- 1
-        gort_store_relaxed(&s.pointee.allocCount, n)
-        countFree(s.pointee.spanclass)
+        let n = gort_load32_relaxed(&s.pointee.allocCount) &- 1
+        gort_store32_relaxed(&s.pointee.allocCount, n)
+        countLocalFree(s)
         // A retained span left empty goes back (the current span stays: a malloc/free pair must not pay).
         if n == 0 && allocSlot(Int(s.pointee.spanclass.raw)).pointee != s { return spanEmptied(s) }
     }
@@ -198,7 +198,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
     func freeLocal(_ s: UnsafeMutablePointer<MSpan>, _ p: UInt, idx: UInt, call: StaticString) {
         let w = Int(idx &>> 6)
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
-        let isFree = UInt64(w) == s.pointee.cacheWord ? gort_load_relaxed(&s.pointee.allocCache) & bit != 0
+        let isFree = UInt32(w) == s.pointee.cacheWord ? gort_load_relaxed(&s.pointee.allocCache) & bit != 0
                                                       : gort_load_relaxed(s.pointee.allocBits + w) & bit == 0
         if isFree || gort_load_relaxed(s.pointee.freeBits + w) & bit != 0 { pointee.heap.doubleFree(p, call) }
         free(p, call: call)

@@ -173,7 +173,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             }
         }
         if freed != 0 {
-            gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- UInt64(freed))
+            gort_store32_relaxed(&pointee.allocCount, pointee.allocCount &- UInt32(freed))
             rewind()
             r.objects &+= freed
             r.bytes &+= freed &* Int(pointee.elemsize)
@@ -194,7 +194,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             let free = ~a & validMask(w)
             if free != 0 {
                 gort_store_relaxed(pointee.allocBits + w, a | free)
-                gort_store_relaxed(&pointee.allocCount, pointee.allocCount &+ UInt64(free.nonzeroBitCount))
+                gort_store32_relaxed(&pointee.allocCount, pointee.allocCount &+ UInt32(free.nonzeroBitCount))
                 return GCReservation(free: free, base: pointee.startAddr &+ (UInt(w) &<< 6) &* pointee.elemsize,
                                      nextWord: w &+ 1)
             }
@@ -209,7 +209,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     @_spi(GoGC) public func gcUnreserve(_ free: UInt64, base: UInt) -> Int {
         let w = Int(objIndex(base) &>> 6)
         gort_store_relaxed(pointee.allocBits + w, pointee.allocBits[w] & ~free)
-        gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- UInt64(free.nonzeroBitCount))
+        gort_store32_relaxed(&pointee.allocCount, pointee.allocCount &- UInt32(free.nonzeroBitCount))
         return w
     }
 

@@ -68,8 +68,8 @@ extension UnsafeMutablePointer where Pointee == MCache {
         (UnsafeMutableRawPointer(self) + MCache.headerBytes + spc &* 8)
             .assumingMemoryBound(to: UnsafeMutablePointer<MSpan>.self)
     }
-    /// Frees per span class (mallocs are derived: MemStats.swift). Per span class, not size class, so free's
-    /// fast path indexes it with the span's class byte as it is.
+    /// Remote frees per span class (local frees count in their span: MSpan.localFrees; mallocs are derived:
+    /// MemStats.swift).
     @inline(__always) var freeCountsBase: UnsafeMutablePointer<UInt64> {
         (UnsafeMutableRawPointer(self) + MCache.headerBytes + numSpanClasses * 8).assumingMemoryBound(to: UInt64.self)
     }
@@ -92,7 +92,13 @@ extension UnsafeMutablePointer where Pointee == MCache {
             .assumingMemoryBound(to: UnsafeMutablePointer<MSpan>?.self) + spc
     }
 
-    /// Counts one free of span class `spc` (owner only; relaxed store so ReadMemStats may read it).
+    /// Counts one free this cache made into span `s`, which it holds (MSpan.localFrees; relaxed store so
+    /// ReadMemStats may read it).
+    @inline(__always) func countLocalFree(_ s: UnsafeMutablePointer<MSpan>) {
+        gort_store_relaxed(&s.pointee.localFrees, gort_load_relaxed(&s.pointee.localFrees) &+ 1)  // one `inc`
+    }
+
+    /// Counts one remote free of span class `spc` (owner only; relaxed store so ReadMemStats may read it).
     @inline(__always) func countFree(_ spc: SpanClass) {
         let p = freeCountsBase + spc.index
         gort_store_relaxed(p, gort_load_relaxed(p) &+ 1)  // owner only: one non-atomic `inc` on x86
@@ -222,13 +228,13 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     /// Whether a span its holder has run through is worth scanning again: at least 1/8 of its slots free
     /// (at least one). Rescanning costs nelems/64 words, so this bounds the scan cost per object found.
     var hasRoomToReuse: Bool {
-        let free = UInt64(pointee.nelems) &- pointee.allocCount
+        let free = UInt64(pointee.nelems) &- UInt64(pointee.allocCount)
         return free > 0 && free &* 8 >= UInt64(pointee.nelems)
     }
 
     /// The fallback: at least 1/32 of the slots free (at least one), so refills do not chase single free slots.
     var hasSomeRoom: Bool {
-        let free = UInt64(pointee.nelems) &- pointee.allocCount
+        let free = UInt64(pointee.nelems) &- UInt64(pointee.allocCount)
         return free > 0 && free &* 32 >= UInt64(pointee.nelems)
     }
 }

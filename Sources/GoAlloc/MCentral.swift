@@ -58,7 +58,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
                 s.sweepRemoteFrees()
                 if let gcSweep = h.pointee.gcSweepHook { gcSweep(UnsafeMutableRawPointer(s), h.pointee.gcSweepContext) }
                 s.pointee.sweepgen = sg
-                if s.pointee.allocCount < UInt64(s.pointee.nelems) { return s }
+                if UInt(s.pointee.allocCount) < s.pointee.nelems { return s }
                 pushFull(s, sg)
             }
             var budget = 100
@@ -70,7 +70,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
                 // A GC heap's full spans gain free slots only through the collector's sweep.
                 if let gcSweep = h.pointee.gcSweepHook { gcSweep(UnsafeMutableRawPointer(s), h.pointee.gcSweepContext) }
                 s.pointee.sweepgen = sg
-                if s.pointee.allocCount < UInt64(s.pointee.nelems) { return s }
+                if UInt(s.pointee.allocCount) < s.pointee.nelems { return s }
                 pushFull(s, sg)
             }
             // Flip when at least 1/8 of the full spans have pending frees (and not on the second round).
@@ -112,7 +112,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
             h.freeSpan(s)
             return
         }
-        let isFull = s.pointee.allocCount == UInt64(s.pointee.nelems)
+        let isFull = UInt(s.pointee.allocCount) == s.pointee.nelems
         if isFull { s.pointee.inFull = 1; gort_fetch_add_relaxed(&pointee.nfull, 1) }
         // Clear the owner only now: from here on, frees by the former owner take the remote path.
         gort_store_relaxed(&s.pointee.owner, 0)
@@ -145,7 +145,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
             if s.pointee.allocCount == 0 {
                 h.freeSpan(s)
                 freed += 1
-            } else if s.pointee.allocCount == UInt64(s.pointee.nelems) {
+            } else if UInt(s.pointee.allocCount) == s.pointee.nelems {
                 pushFull(s, sg)
             } else {
                 partialSwept(sg).push(s)

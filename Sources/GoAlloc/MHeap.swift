@@ -54,9 +54,9 @@ public struct MHeap {
     var caches: UnsafeMutablePointer<MCache>? = nil
     /// Statistics (see MemStats.swift). `stats` fields: under lock unless noted.
     var stats = HeapStats()
-    /// Per size class: [2 * sc + 1] frees flushed from dead caches, cache-less frees and GC sweeps (atomic adds,
-    /// relaxed: statistics); [2 * sc] scratch for readMemStats (under lock). 2 * numSizeClasses words in their
-    /// own mapping.
+    /// Per size class: [2 * sc + 1] frees flushed from dead caches and freed spans, cache-less frees and GC
+    /// sweeps (atomic adds, relaxed: statistics); [2 * sc] and [2 * numSizeClasses + sc] scratch for readMemStats
+    /// (under lock). 3 * numSizeClasses words in their own mapping.
     var classCounts: UnsafeMutablePointer<UInt64>
     /// Options read at creation (GODEBUG and friends). Immutable afterwards.
     public var config: HeapConfig
@@ -88,7 +88,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
               let arenasMem = sysMap(1 << 20),   // 131072 arenas = 8 TiB of heap
               let spansMem = sysMap(1 << 30),    // grows by touching: MAP_NORESERVE keeps it free until used
               let centralMem = sysMap(centralBytes),
-              let counts = sysMap(numSizeClasses * 16),
+              let counts = sysMap(numSizeClasses * 24),
               let classTable = sysMap(maxSmallSize / 8 + 1)
         else { return nil }
         let table = classTable.bindMemory(to: UInt8.self, capacity: maxSmallSize / 8 + 1)
@@ -106,13 +106,13 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             allspans: spansMem.bindMemory(to: UnsafeMutablePointer<MSpan>.self, capacity: 1),
             central: central,
             emptySpan: UnsafeMutablePointer<MSpan>(bitPattern: 8)!,
-            classCounts: counts.bindMemory(to: UInt64.self, capacity: numSizeClasses * 2),
+            classCounts: counts.bindMemory(to: UInt64.self, capacity: numSizeClasses * 3),
             config: config,
             mallocSpanClass: table))
         h.pointee.arenaCapacity = (1 << 20) / 8
         h.pointee.maxRequestBytes = sysMemoryLimit()
         h.pointee.allspansCapacity = (1 << 30) / 8
-        h.pointee.metaSys = MemoryLayout<MHeap>.stride + (1 << arenaL1Bits) * 8 + centralBytes + numSizeClasses * 16
+        h.pointee.metaSys = MemoryLayout<MHeap>.stride + (1 << arenaL1Bits) * 8 + centralBytes + numSizeClasses * 24
         h.pointee.lock.lock()
         guard let e = h.pointee.spanalloc.alloc() else { h.pointee.lock.unlock(); return nil }
         h.pointee.lock.unlock()
@@ -182,6 +182,11 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         }
         let base = s.pointee.startAddr
         let npages = Int(s.pointee.npages)
+        // The span's own count of local frees joins its class's (MSpan.localFrees): the struct is reused next.
+        if s.pointee.localFrees != 0 {
+            gort_fetch_add_relaxed(pointee.classCounts + 2 * s.pointee.spanclass.sizeclass + 1, s.pointee.localFrees)
+            gort_store_relaxed(&s.pointee.localFrees, 0)
+        }
         setSpansLocked(base, npages, nil)
         pageFreeLocked(base, npages)
         if s.pointee.spanclass.sizeclass == 0 {

@@ -41,13 +41,18 @@ public struct MSpan {
     /// Holder only. See the file comment.
     var allocCache: UInt64 = 0
     /// Index of the allocBits word allocCache mirrors, or noCacheWord (holder writes; see cacheSeq).
-    var cacheWord: UInt64 = MSpan.noCacheWord
+    var cacheWord: UInt32 = MSpan.noCacheWord
+    /// Objects allocated (holder writes with relaxed stores; readers such as the heap dump use relaxed loads).
+    /// 32 bits: a span holds at most a few thousand objects.
+    var allocCount: UInt32 = 0
     /// Address of the cache word's first object (holder only).
     var cacheAddr: UInt = 0
     /// Object size. Immutable while in use. Go: elemsize.
     var elemsize: UInt = 0
-    /// Objects allocated (holder writes with relaxed stores; readers such as the heap dump use relaxed loads).
-    var allocCount: UInt64 = 0
+    /// Frees into this span by its holder (free's fast path). Holder writes with relaxed stores; MemStats reads
+    /// them with relaxed loads under MHeap.lock; MHeap.freeSpan folds them into MHeap.classCounts (under the lock)
+    /// before the struct is reused. On line 1, so counting a free is one `inc` on a line free already reads.
+    var localFrees: UInt64 = 0
     /// First byte of the span. Immutable while in use. Go: startAddr.
     var startAddr: UInt = 0
     /// See the file comment. Immutable pointer while in use; holds `bitsWords` words, then freeBits follows.
@@ -108,7 +113,7 @@ public struct MSpan {
     /// it against MemoryLayout; Embedded Swift has no key paths to compute it here).
     static let inlineBitsLog = 1
     /// cacheWord of a span with no cache word: matches no allocBits word, so local frees take the plain path.
-    static let noCacheWord = UInt64.max
+    static let noCacheWord = UInt32.max
     static let inlineBitsOffset = 88
     static let stride = 192
 
@@ -206,8 +211,8 @@ extension UnsafeMutablePointer where Pointee == MSpan {
                 releaseCacheWord()
                 // Reserve the word's free slots (see the file comment).
                 gort_store_relaxed(pointee.allocBits + w, pointee.allocBits[w] | free)
-                gort_store_relaxed(&pointee.allocCount, pointee.allocCount &+ UInt64(free.nonzeroBitCount))
-                setCacheWord(UInt64(w), free)
+                gort_store32_relaxed(&pointee.allocCount, pointee.allocCount &+ UInt32(free.nonzeroBitCount))
+                setCacheWord(UInt32(w), free)
                 pointee.cacheAddr = pointee.startAddr &+ (UInt(w) << 6) &* pointee.elemsize
                 pointee.freeindex = UInt(w + 1) << 6
                 return nextFreeFast()
@@ -221,11 +226,11 @@ extension UnsafeMutablePointer where Pointee == MSpan {
 
     /// Changes the cache word under cacheSeq (holder only): readers that see the same even cacheSeq before and
     /// after their loads saw a cacheWord and an allocCache that belong together.
-    func setCacheWord(_ w: UInt64, _ cache: UInt64) {
+    func setCacheWord(_ w: UInt32, _ cache: UInt64) {
         let q = pointee.cacheSeq
         gort_store32_relaxed(&pointee.cacheSeq, q &+ 1)
         gort_fence_release()
-        gort_store_relaxed(&pointee.cacheWord, w)
+        gort_store32_relaxed(&pointee.cacheWord, w)
         gort_store_relaxed(&pointee.allocCache, cache)
         gort_store32_release(&pointee.cacheSeq, q &+ 2)
     }
@@ -238,7 +243,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         if cache == 0 { return }
         let wp = pointee.allocBits + Int(pointee.cacheWord)
         gort_store_relaxed(wp, wp.pointee & ~cache)
-        gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- UInt64(cache.nonzeroBitCount))
+        gort_store32_relaxed(&pointee.allocCount, pointee.allocCount &- UInt32(cache.nonzeroBitCount))
         gort_store_relaxed(&pointee.allocCache, 0)
     }
 
@@ -260,7 +265,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     /// Objects allocated (allocCount less the slots reserved in the cache word). Relaxed loads: exact for the
     /// holder, a snapshot for anyone else.
     var liveCount: UInt64 {
-        gort_load_relaxed(&pointee.allocCount) &- UInt64(gort_load_relaxed(&pointee.allocCache).nonzeroBitCount)
+        UInt64(gort_load32_relaxed(&pointee.allocCount)) &- UInt64(gort_load_relaxed(&pointee.allocCache).nonzeroBitCount)
     }
 
     /// Whether `bit` of allocBits word `w` is free in the holder's cache word, read under cacheSeq (see the file
@@ -268,7 +273,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     @inline(__always)
     func isFreeInCacheWord(_ w: UInt64, _ bit: UInt64) -> Bool {
         let q1 = gort_load32_acquire(&pointee.cacheSeq)
-        let cw = gort_load_relaxed(&pointee.cacheWord)
+        let cw = UInt64(gort_load32_relaxed(&pointee.cacheWord))
         let cache = gort_load_relaxed(&pointee.allocCache)
         gort_fence_acquire()
         let q2 = gort_load32_relaxed(&pointee.cacheSeq)
@@ -290,7 +295,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             let a = pointee.allocBits[w]
             let n = UInt64(f.nonzeroBitCount)
             freed &+= n
-            if UInt64(w) == pointee.cacheWord {
+            if UInt32(w) == pointee.cacheWord {
                 // The cache word: the freed slots join the reservation (allocBits and allocCount stay).
                 let cache = pointee.allocCache
                 if f & (~a | cache) != 0 { doubleFreeFound(w, f & (~a | cache)) }
@@ -301,7 +306,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             gort_store_relaxed(pointee.allocBits + w, a & ~f)
             // allocCount drops with each word taken, so MemStats (live = allocCount - pending bits) never sees a
             // word's frees in neither place.
-            gort_store_relaxed(&pointee.allocCount, pointee.allocCount &- n)
+            gort_store32_relaxed(&pointee.allocCount, pointee.allocCount &- UInt32(n))
         }
         return freed
     }
@@ -341,7 +346,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             if a | valid != ~UInt64(0) { return "allocBits past nelems not set" }
             count += UInt64((a & valid).nonzeroBitCount)
         }
-        if count != gort_load_relaxed(&pointee.allocCount) { return "allocCount != popcount(allocBits)" }
+        if count != UInt64(gort_load32_relaxed(&pointee.allocCount)) { return "allocCount != popcount(allocBits)" }
         return nil
     }
 }

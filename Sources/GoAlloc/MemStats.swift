@@ -1,7 +1,8 @@
 // Heap statistics. Go: runtime.MemStats (mstats.go).
 //
-// Counting is split so no fast path pays for an atomic, and malloc's pays nothing: each MCache counts its own
-// frees per size class (owner-written, relaxed); dead caches, cache-less frees and GC sweeps fold into
+// Counting is split so no fast path pays for an atomic, and malloc's pays nothing: a span counts the frees its
+// holder makes into it (MSpan.localFrees: one `inc` on free's fast path), each MCache counts its remote frees per
+// size class (both owner-written, relaxed); freed spans, dead caches, cache-less frees and GC sweeps fold into
 // MHeap.classCounts (atomic adds); page and large-object figures are kept under MHeap.lock. Small mallocs are
 // not counted one by one (Go counts them per span at refill; explicit free makes that inexact here): a class's
 // mallocs are its frees plus its live objects, and the live objects are read from the spans at read time (each
@@ -80,8 +81,10 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     /// counts, mallocs = frees + live objects of the class. Caller holds MHeap.lock (which also keeps allspans
     /// and the span states still; the spans' allocCount and freeBits are read with relaxed loads).
     func forEachClassCountLocked(_ body: (Int, UInt64, UInt64) -> Void) {
-        // Live objects per class into classCounts' even words (scratch, under the lock).
-        for sc in 1..<numSizeClasses { pointee.classCounts[2 * sc] = 0 }
+        // Live objects per class into classCounts' even words, and the spans' local frees (MSpan.localFrees) into
+        // its third block (both scratch, under the lock).
+        let localFrees = pointee.classCounts + 2 * numSizeClasses
+        for sc in 1..<numSizeClasses { pointee.classCounts[2 * sc] = 0; localFrees[sc] = 0 }
         for i in 0..<pointee.allspansCount {
             let s = pointee.allspans[i]
             let sc = s.pointee.spanclass.sizeclass
@@ -91,9 +94,10 @@ extension UnsafeMutablePointer where Pointee == MHeap {
                 live &-= UInt64(gort_load_relaxed(s.pointee.freeBits + w).nonzeroBitCount)
             }
             pointee.classCounts[2 * sc] &+= live
+            localFrees[sc] &+= gort_load_relaxed(&s.pointee.localFrees)
         }
         for sc in 1..<numSizeClasses {
-            var f = gort_load_relaxed(pointee.classCounts + 2 * sc + 1)
+            var f = gort_load_relaxed(pointee.classCounts + 2 * sc + 1) &+ localFrees[sc]
             var c = pointee.caches
             while let x = c {
                 f &+= x.frees(ofClass: sc)

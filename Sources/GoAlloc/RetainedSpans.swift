@@ -113,7 +113,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
         while true {
             if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
             if s.hasRoomToReuse { return s }
-            let free = UInt64(s.pointee.nelems) &- s.pointee.allocCount
+            let free = UInt64(s.pointee.nelems) &- UInt64(s.pointee.allocCount)
             if free > bestFree { best = s; bestFree = free }
             s = s.pointee.ownNext!
             budget -= 1

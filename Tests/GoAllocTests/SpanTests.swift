@@ -118,6 +118,24 @@ final class SpanTests: XCTestCase {
 
     /// Slots loaded into the cache word are reserved (allocBits set, counted in allocCount) and malloc/free pairs
     /// in that word touch only allocCache: the span's live count, isAllocated and MemStats must still be exact.
+    func testLocalFreeCountsSurviveFreedSpans() {
+        // Frees into a span its cache holds count in the span (MSpan.localFrees); emptied spans go back to the
+        // heap, which folds their counts into the class's before reusing the struct.
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        let before = heap.memStats
+        for _ in 0..<3 {
+            var ps: [UnsafeMutableRawPointer] = []
+            for _ in 0..<20_000 { ps.append(c.allocate(byteCount: 48)!) }
+            for p in ps { c.deallocate(p) }
+        }
+        let after = heap.memStats
+        XCTAssertEqual(after.mallocs - before.mallocs, 60_000)
+        XCTAssertEqual(after.frees - before.frees, 60_000)
+        XCTAssertEqual(after.heapObjects, before.heapObjects)
+        XCTAssertLessThan(after.spansInUse, 40, "the emptied spans went back to the heap")
+    }
+
     func testCacheWordReservationIsInvisible() throws {
         let heap = makeTestHeap()
         let c = heap.makeCache()!
