@@ -58,35 +58,51 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let w = Int(idx &>> 6)
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
         let gen = gort_load32_acquire(&s.pointee.gen)
-        if gort_load_relaxed(s.pointee.allocBits + w) & bit == 0 { doubleFree(p, call) }
+        if gort_load_relaxed(s.pointee.allocBits + w) & bit == 0 { return doubleFreeTail(p, call) }
         // Free in the holder's cache word (its allocBits bit stays set there: MSpan.swift): already freed.
-        if s.isFreeInCacheWord(UInt64(w), bit) { doubleFree(p, call) }
+        if s.isFreeInCacheWord(UInt64(w), bit) { return doubleFreeTail(p, call) }
         // Freed and recycled while we looked (see MSpan.gen): the bits we checked may describe another span.
         // Only before our atomic: once our bit is in, the holder may sweep it, empty the span and free it, all
         // before our next instruction, and the span's struct is then fair game. (Session 3 checked after the
         // atomic too, which aborted correct programs that lost that race with "double free": the `swift`
         // allocator workload, 1 run in 60 under load.)
-        if gort_load32_acquire(&s.pointee.gen) != gen { doubleFree(p, call) }
-        if gort_fetch_or_acqrel(s.pointee.freeBits + w, bit) & bit != 0 { doubleFree(p, call) }
-        if gort_load32_relaxed(&s.pointee.hasRemoteFrees) == 0 && gort_exchange32_acqrel(&s.pointee.hasRemoteFrees, 1) == 0 {
-            // The first remote free since the last sweep. A span some cache holds (current or retained) is found
-            // by its owner; only an uncached span needs MCentral and the background sweeper told. The fence pairs
-            // with the one in MCentral.uncacheSpan: either we see the owner gone, or it sees our flag (Dekker).
-            gort_fence_seqcst()
-            if gort_load_relaxed(&s.pointee.owner) == 0 { notifyRemoteFree(s) }
-        }
+        if gort_load32_acquire(&s.pointee.gen) != gen { return doubleFreeTail(p, call) }
+        if gort_fetch_or_acqrel(s.pointee.freeBits + w, bit) & bit != 0 { return doubleFreeTail(p, call) }
         // From here on `s` may be recycled (see above): its flag and the MCentral counters are hints, and the
-        // free is counted under the class read before the atomic.
-        if let c = c {
-            c.countFree(spc)
-            // A thread that frees other threads' objects may have stopped allocating: look after its own
-            // retained spans now and then (RetainedSpans.swift, housekeep).
-            let t = c.remoteFreeTicks
-            t.pointee &+= 1
-            if t.pointee & (housekeepEvery - 1) == 0 { c.housekeep() }
-        } else {
+        // free is counted under the class read before the atomic. The rare work (the span's first remote free
+        // since its sweep, housekeeping) is in functions reached by a jump, so this needs no stack frame.
+        guard let c = c else {
             gort_fetch_add_relaxed(pointee.classCounts + 2 * spc.sizeclass + 1, 1)
+            return flagRemoteFree(s)
         }
+        c.countFree(spc)
+        let t = c.remoteFreeTicks
+        t.pointee &+= 1
+        if gort_load32_relaxed(&s.pointee.hasRemoteFrees) == 0 { return c.firstRemoteFree(s) }
+        // A thread that frees other threads' objects may have stopped allocating: look after its own retained
+        // spans now and then (RetainedSpans.swift, housekeep).
+        if t.pointee & (housekeepEvery - 1) == 0 { return c.housekeep() }
+    }
+
+    /// Sets span `s`'s hasRemoteFrees flag after a remote free. The first remote free since the last sweep: a
+    /// span some cache holds (current or retained) is found by its owner; only an uncached span needs MCentral
+    /// and the background sweeper told. The fence pairs with the one in MCentral.uncacheSpan: either we see the
+    /// owner gone, or it sees our flag (Dekker).
+    @inline(never)
+    func flagRemoteFree(_ s: UnsafeMutablePointer<MSpan>) {
+        if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 || gort_exchange32_acqrel(&s.pointee.hasRemoteFrees, 1) != 0 {
+            return
+        }
+        gort_fence_seqcst()
+        if gort_load_relaxed(&s.pointee.owner) == 0 { notifyRemoteFree(s) }
+    }
+
+    /// doubleFree for a tail position: a fast path reaches it by a jump, where a call to a function that does not
+    /// return needs a stack frame. It never returns either, but its type says it may (and the test of `p` keeps
+    /// the optimizer from proving otherwise and turning the jump back into a call): `p` is never 0 here.
+    @inline(never)
+    func doubleFreeTail(_ p: UInt, _ call: StaticString) {
+        if p != 0 { doubleFree(p, call) }
     }
 
     /// Tells span `s`'s MCentral (and the background sweeper) that an uncached span has remote frees to sweep.

@@ -39,6 +39,8 @@ public struct MCache {
     var arenaMask: UInt = UInt((1 << (heapAddrBits - logHeapArenaBytes)) - 1)
     /// The bias of arena-index and span-table entries: the heap's sentinel region (Sentinels.swift). Immutable.
     var sentinel: UInt
+    /// Spans retained over all classes (RetainedSpans.swift; the sum of retainedCount). Owner only.
+    var retainedTotal: Int = 0
 
     init(heap: UnsafeMutablePointer<MHeap>) {
         self.heap = heap

@@ -60,6 +60,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
             head.pointee = s
         }
         gort_store_relaxed(retainedCount(spc), retainedCount(spc).pointee &+ 1)
+        pointee.retainedTotal += 1
     }
 
     /// Removes retained span `s` from its class's list. Owner only.
@@ -77,6 +78,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
         s.pointee.ownNext = nil
         s.pointee.ownPrev = nil
         gort_store_relaxed(retainedCount(spc), retainedCount(spc).pointee &- 1)
+        pointee.retainedTotal -= 1
     }
 
     /// Puts `s`, which this cache just ran through, where retained span `r` is in its class's list, and takes `r`
@@ -154,18 +156,31 @@ extension UnsafeMutablePointer where Pointee == MCache {
         return e
     }
 
+    /// freeRemote's rare exit: span `s` had no remote frees flagged since its last sweep (MHeap.flagRemoteFree),
+    /// then housekeeping if it is due. Owner only.
+    @inline(never)
+    func firstRemoteFree(_ s: UnsafeMutablePointer<MSpan>) {
+        pointee.heap.flagRemoteFree(s)
+        if remoteFreeTicks.pointee & (housekeepEvery - 1) == 0 { housekeep() }
+    }
+
     /// Housekeeping (see the file comment): sweeps the remote frees into up to `housekeepSpans` retained spans,
     /// round-robin over the classes, and hands back the ones left empty (one becomes the class's spare, as in
     /// spanEmptied). Owner only; from freeRemote, every `housekeepEvery` remote frees.
     @inline(never)
     func housekeep() {
+        // A cache that retains nothing (a thread that only frees) has nothing to do: no walk over the classes.
+        var left = pointee.retainedTotal
+        if left == 0 { return }
         let cursor = remoteFreeTicks + 1
         var budget = housekeepSpans
         var spc = Int(cursor.pointee % UInt64(numSpanClasses))
         for _ in 0..<numSpanClasses {
             let head = retainedHead(spc)
-            var n = min(Int(retainedCount(spc).pointee), budget)
+            let count = Int(retainedCount(spc).pointee)
+            var n = min(count, budget)
             budget -= n
+            left -= count
             while n > 0, let s = head.pointee {
                 n -= 1
                 let next = s.pointee.ownNext!
@@ -177,7 +192,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
                 if head.pointee == s { head.pointee = next }  // s stayed: rotate past it
             }
             spc = (spc + 1) % numSpanClasses
-            if budget <= 0 { break }
+            if budget <= 0 || left <= 0 { break }  // no retained spans in the classes not visited yet
         }
         cursor.pointee = UInt64(spc)
     }
@@ -202,6 +217,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
     /// Checks the retained lists: each span is in use, owned by this cache, of its list's class, not the
     /// current span, and the links and count agree. Caller: the owner, or anyone while the cache is idle.
     func checkRetainedInvariants() -> StaticString? {
+        var total: UInt64 = 0
         for spc in 0..<numSpanClasses {
             var n: UInt64 = 0
             if let h = retainedHead(spc).pointee {
@@ -218,7 +234,9 @@ extension UnsafeMutablePointer where Pointee == MCache {
                 } while s != h && n <= retainedCount(spc).pointee
             }
             if n != retainedCount(spc).pointee { return "retained count does not match its list" }
+            total += n
         }
+        if total != UInt64(pointee.retainedTotal) { return "retainedTotal is not the sum of the class counts" }
         var spares = 0
         for spc in 0..<numSpanClasses { if let e = spareSpan(spc).pointee { spares += Int(e.pointee.npages) } }
         if spares != pointee.sparePages || spares > spareBudgetPages { return "spare spans over budget or miscounted" }
