@@ -12,7 +12,7 @@
 //
 // Memory: MCache header (128 bytes) | alloc[numSpanClasses] span pointers | frees[numSpanClasses] |
 // retained[numSpanClasses] list heads | retainedCount[numSpanClasses] | spare[numSpanClasses] | housekeeping
-// words [2] | size table (4 KiB), in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
+// words [2] | scan backoff[numSpanClasses] (UInt16) | size table (4 KiB), in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
 import CGoRuntime
 
 /// Go: mcache.
@@ -53,7 +53,9 @@ public struct MCache {
     /// Where the copy of the heap's size -> span class table for C's malloc starts (MHeap.mallocSpanClass,
     /// copied by MHeap.allocCache): inside the cache, malloc indexes it off the cache register, one load fewer
     /// than through a pointer.
-    static let sizeTableOffset = (headerBytes + numSpanClasses * 8 + numSpanClasses * 8 + numSpanClasses * 24 + 16 + 63) & ~63
+    static let sizeTableOffset = (scanBackoffOffset + numSpanClasses * 2 + 63) & ~63
+    /// Where the per-class retained-scan backoff (UInt16 each: RetainedSpans.swift, takeRetained) starts.
+    static let scanBackoffOffset = headerBytes + numSpanClasses * 8 + numSpanClasses * 8 + numSpanClasses * 24 + 16
     static let sizeTableBytes = maxSmallSize / 8 + 1
     /// Rounded to whole cache lines, so caches of different threads never share one.
     static let totalBytes = (sizeTableOffset + sizeTableBytes + 63) & ~63
@@ -87,6 +89,11 @@ extension UnsafeMutablePointer where Pointee == MCache {
     /// (RetainedSpans.swift, `housekeep`). Owner only.
     @inline(__always) var remoteFreeTicks: UnsafeMutablePointer<UInt64> {
         UnsafeMutableRawPointer(freeCountsBase + numSpanClasses + 3 * numSpanClasses).assumingMemoryBound(to: UInt64.self)
+    }
+    /// Class `spc`'s retained-scan backoff: low byte, refills that skip the scan; high byte, the backoff level
+    /// (RetainedSpans.swift, takeRetained). Owner only.
+    @inline(__always) func scanBackoff(_ spc: Int) -> UnsafeMutablePointer<UInt16> {
+        (UnsafeMutableRawPointer(self) + MCache.scanBackoffOffset).assumingMemoryBound(to: UInt16.self) + spc
     }
     /// One empty span of class `spc` kept back from MHeap (RetainedSpans.swift), or nil. Owner only.
     @inline(__always) func spareSpan(_ spc: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<MSpan>?> {

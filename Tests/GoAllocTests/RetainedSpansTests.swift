@@ -14,6 +14,28 @@ final class RetainedSpansTests: XCTestCase {
         return (s1, ptrs)
     }
 
+    /// The scan backoff (takeRetained) skips scans only for long lists of full spans, and a heap that grows,
+    /// frees half of every object and grows again reuses the room: at most 15 new spans (one backoff period).
+    func testScanBackoffDoesNotLoseRoom() throws {
+        let heap = makeTestHeap(checks: false)
+        let c = heap.makeCache()!
+        var ptrs: [UnsafeMutableRawPointer] = []
+        let spc = SpanClass(sizeclass: SizeClasses.classFor(size: 256), noscan: true)
+        // Grow: 200 spans' worth, every retained span full; the scans back off.
+        let perSpan = try XCTUnwrap(c.allocate(byteCount: 256).map { p -> Int in ptrs.append(p); return heap.span(of: p)!.objectCount })
+        while ptrs.count < 200 * perSpan { ptrs.append(c.allocate(byteCount: 256)!) }
+        XCTAssertGreaterThan(c.raw.retainedCount(spc.index).pointee, retainedBackoffMinSpans)
+        // Free every other object, then allocate as many again.
+        var kept: [UnsafeMutableRawPointer] = []
+        for (i, p) in ptrs.enumerated() { if i % 2 == 0 { c.deallocate(p) } else { kept.append(p) } }
+        let spansBefore = heap.memStats.spansInUse
+        for _ in 0..<(ptrs.count / 2) { kept.append(c.allocate(byteCount: 256)!) }
+        let grown = Int(heap.memStats.spansInUse) - Int(spansBefore)
+        XCTAssertLessThanOrEqual(grown, 16, "refills skipped retained spans with room")
+        for p in kept { c.deallocate(p) }
+        XCTAssertNil(heap.checkInvariants())
+    }
+
     func testRunThroughSpanStaysOwnedAndFreesIntoItAreLocal() throws {
         let heap = makeTestHeap()
         let c = heap.makeCache()!
