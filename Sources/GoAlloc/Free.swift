@@ -199,11 +199,13 @@ extension UnsafeMutablePointer where Pointee == MCache {
         let a0 = gort_load_relaxed(wp)
         if (~a0 | pendingWord) &>> b & 1 != 0 { return freeMiss(p, call: call) }
         gort_store_relaxed(wp, gort_bit_flip(a0, b))  // the bit is set: flipping clears it
-        let n = gort_load32_relaxed(&s.pointee.allocCount) &- 1
-        gort_store32_relaxed(&s.pointee.allocCount, n)
+        // Decrement, then test with a fresh load: x86 does each in one instruction (dec and cmp on memory).
+        gort_store32_relaxed(&s.pointee.allocCount, gort_load32_relaxed(&s.pointee.allocCount) &- 1)
         countLocalFree(s)
         // A retained span left empty goes back (the current span stays: a malloc/free pair must not pay).
-        if n == 0 && allocSlot(Int(s.pointee.spanclass.raw)).pointee != s { return spanEmptied(s) }
+        if gort_load32_relaxed(&s.pointee.allocCount) == 0 && allocSlot(Int(s.pointee.spanclass.raw)).pointee != s {
+            return spanEmptied(s)
+        }
     }
 
     /// A local free the fast path declined: MHeap.freeSlow found `p` to be the start of an object of held span
