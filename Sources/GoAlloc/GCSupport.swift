@@ -64,13 +64,6 @@ extension Heap {
         defer { raw.pointee.lock.unlock() }
         return raw.pointee.stats.inusePages << pageShift
     }
-
-    /// Bytes mapped for the heap (HeapSys). Takes MHeap.lock.
-    @_spi(GoGC) public var gcSysBytes: Int {
-        raw.pointee.lock.lock()
-        defer { raw.pointee.lock.unlock() }
-        return Int(raw.pointee.stats.sysBytes)
-    }
 }
 
 /// A run of free slots GoGC took from a span in one go (`gcReserveWord`): the free slots of one allocBits word.
@@ -91,23 +84,6 @@ extension Cache {
     @_spi(GoGC) public func gcNextSpan(_ spc: Int) -> UnsafeMutablePointer<MSpan>? {
         raw.refill(spc)
     }
-
-    /// A small object of span class `spc` (sizeclass << 1 | noscan), zeroed. 0 when out of memory.
-    /// The GC's allocation fast path: no size-class lookup (the layout resolved it once).
-    @_spi(GoGC) @inline(__always) public func gcAllocSmall(_ spc: Int) -> UInt {
-        let sc = spc &>> 1
-        let v = raw.allocSmall(sc, noscan: spc & 1 != 0)
-        if v != 0 { raw.pointee.heap.zeroSmall(v, sc) }
-        return v
-    }
-
-    /// The span this cache allocates from for span class `spc` (the empty sentinel when none). One load.
-    @_spi(GoGC) @inline(__always) public func gcCachedSpan(_ spc: Int) -> UnsafeMutablePointer<MSpan> {
-        raw.allocSlot(spc).pointee
-    }
-
-    /// Whether this cache holds `s` (its owner field names this cache).
-    @_spi(GoGC) public func gcHolds(_ s: UnsafeMutablePointer<MSpan>) -> Bool { s.pointee.owner == word(raw) }
 
     /// Counts frees made by a GC sweep in this cache's per-class statistics (owner only).
     @_spi(GoGC) public func gcCountFrees(_ sc: Int, _ n: Int) {
