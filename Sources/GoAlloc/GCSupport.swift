@@ -1,7 +1,7 @@
 // What the garbage collector (GoGC) needs from the allocator, and nothing else. Go: the parts of mgcsweep.go
 // and mcentral.go that touch span internals.
 //
-// GoGC keeps its own mark bits (one bit per heap word, in its own per-arena side tables), so the allocator
+// GoGC keeps its own mark bits (one bit per 16-byte granule, in its own per-arena side tables), so the allocator
 // needs no new fields: a GC sweep of a span is "clear the allocBits of every allocated object whose mark bit is
 // clear", done by the span's exclusive holder, exactly like a local explicit free (Free.swift, step 2).
 // Ownership rules are the allocator's: a span is swept either by the MCache that holds it (its owner thread)
@@ -64,13 +64,6 @@ extension Heap {
         defer { raw.pointee.lock.unlock() }
         return raw.pointee.stats.inusePages << pageShift
     }
-
-    /// Bytes mapped for the heap (HeapSys). Takes MHeap.lock.
-    @_spi(GoGC) public var gcSysBytes: Int {
-        raw.pointee.lock.lock()
-        defer { raw.pointee.lock.unlock() }
-        return Int(raw.pointee.stats.sysBytes)
-    }
 }
 
 /// A run of free slots GoGC took from a span in one go (`gcReserveWord`): the free slots of one allocBits word.
@@ -92,23 +85,6 @@ extension Cache {
         raw.refill(spc)
     }
 
-    /// A small object of span class `spc` (sizeclass << 1 | noscan), zeroed. 0 when out of memory.
-    /// The GC's allocation fast path: no size-class lookup (the layout resolved it once).
-    @_spi(GoGC) @inline(__always) public func gcAllocSmall(_ spc: Int) -> UInt {
-        let sc = spc &>> 1
-        let v = raw.allocSmall(sc, noscan: spc & 1 != 0)
-        if v != 0 { raw.pointee.heap.zeroSmall(v, sc) }
-        return v
-    }
-
-    /// The span this cache allocates from for span class `spc` (the empty sentinel when none). One load.
-    @_spi(GoGC) @inline(__always) public func gcCachedSpan(_ spc: Int) -> UnsafeMutablePointer<MSpan> {
-        raw.allocSlot(spc).pointee
-    }
-
-    /// Whether this cache holds `s` (its owner field names this cache).
-    @_spi(GoGC) public func gcHolds(_ s: UnsafeMutablePointer<MSpan>) -> Bool { s.pointee.owner == word(raw) }
-
     /// Counts frees made by a GC sweep in this cache's per-class statistics (owner only).
     @_spi(GoGC) public func gcCountFrees(_ sc: Int, _ n: Int) {
         let p = raw.freeCountsBase + 2 * sc  // either of the class's two span-class counters
@@ -126,13 +102,13 @@ extension UnsafeMutablePointer where Pointee == MSpan {
     @_spi(GoGC) public var gcInUse: Bool { pointee.state == MSpanState.inUse.rawValue }
 
     /// Go: mspan.sweep for GoGC. Frees every allocated object whose mark is clear, except `keep` (an object
-    /// the holder just allocated, not yet marked). Marks: GoGC's mark bytes, one per 16-byte granule, `marks`
-    /// at the span's first granule; an object's mark is bit ((offset >> 3) & 1) of the byte of granule
-    /// (offset >> 4), offset from the span's start.
+    /// the holder just allocated, not yet marked). Marks: GoGC's mark bits, one per 16-byte granule (objects
+    /// are at least 16 bytes), `marks` at the word of the span's first granule (spans are page-aligned, so it
+    /// starts a word); the object at offset o from the span's start has bit ((o >> 4) & 63) of word (o >> 10).
     /// Caller: the span's exclusive holder. Frees go straight into allocBits (holder's right); the allocation
     /// cursor is rewound so freed slots are found. Statistics: `freedObjects`/`freedBytes` are added to `r`.
     /// Per-class free counts go to the heap's cache-less counters (atomic, relaxed).
-    @_spi(GoGC) public func gcSweep(marks: UnsafeMutablePointer<UInt8>, keep: UInt, into r: inout GCSweepResult) {
+    @_spi(GoGC) public func gcSweep(marks: UnsafeMutablePointer<UInt64>, keep: UInt, into r: inout GCSweepResult) {
         leaveCache()  // slots reserved in GoAlloc's cache word are free, not unmarked objects
         let n = pointee.nelems
         let elem = pointee.elemsize
@@ -148,22 +124,14 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             if live == 0 { continue }
             var dead: UInt64 = 0
             if elem == 16 {
-                // 64 objects, 64 consecutive mark bytes (0 or 1): eight words, each packed to 8 bits.
-                let mw = UnsafeRawPointer(marks + Int(lo))
-                var marked: UInt64 = 0
-                for k in 0..<8 {
-                    let x = mw.loadUnaligned(fromByteOffset: k &* 8, as: UInt64.self) & 0x0101_0101_0101_0101
-                    marked |= ((x &* 0x0102_0408_1020_4080) &>> 56) &<< UInt64(k &* 8)
-                }
-                dead = live & ~marked
+                // Objects 64w...64w+63 are granules 64w...64w+63: mark word w, bit for bit.
+                dead = live & ~marks[w]
             } else {
                 while live != 0 {
                     let b = live.trailingZeroBitCount
                     live &= live &- 1
-                    let off = (lo &+ UInt(b)) &* elem
-                    if marks[Int(off &>> 4)] & (1 &<< UInt8(truncatingIfNeeded: (off &>> 3) & 1)) == 0 {
-                        dead |= 1 &<< UInt64(b)
-                    }
+                    let g = ((lo &+ UInt(b)) &* elem) &>> 4
+                    if marks[Int(g &>> 6)] & (1 &<< UInt64(g & 63)) == 0 { dead |= 1 &<< UInt64(b) }
                 }
             }
             if dead != 0 {

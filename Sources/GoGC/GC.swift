@@ -3,9 +3,9 @@
 // The heap. Objects live in a private GoAlloc Heap, in scan spans (objects with references) or noscan spans
 // (pointer-free). A GCLayout, resolved once, gives an object's span class and its pointer mask; allocation
 // copies the mask into HeapArena.bitmap (one bit per heap word). Small objects come from GoGC's own fast path
-// (AllocSlot: whole allocBits words reserved at a time). Marks are the collector's own: one byte per 16-byte
-// granule in per-arena side tables (GCArena), set without atomic read-modify-writes, one bitmap that the
-// sweep clears span by span, plus a checkmark one.
+// (AllocSlot: whole allocBits words reserved at a time). Marks are the collector's own: one bit per 16-byte
+// granule (objects are at least 16 bytes) in per-arena side tables (GCArena), one bitmap that the sweep
+// clears span by span, plus a checkmark one.
 //
 // The API (Swift has no stack maps; see the issue). Code runs in mutation scopes (`Mutator.run { m in }`).
 // A stop-the-world phase waits until every mutator is outside a scope or at `m.safepoint()`; at those points
@@ -653,7 +653,8 @@ public final class GC: @unchecked Sendable {
         for p in largeSweep {
             if state.isMarked(p, parity) {
                 // Clear the mark for the next cycle (see GCArena); only the object's first granule is used.
-                if let a = state.arena(p) { gcStore8(state.markByte(a, p, parity), 0) }
+                // Its mark word covers the span's first page alone, so no other sweeper touches it.
+                if let a = state.arena(p) { state.clearMark(a, p, parity) }
                 largeAppend(p)
             } else {
                 let raw = UnsafeMutableRawPointer(bitPattern: p)!

@@ -12,29 +12,32 @@ enum GCPhase: UInt64 {
 }
 
 /// Per-arena collector metadata, one mapping per heap arena, made on first allocation in that arena.
-/// Layout: marks | checkmarks (each one byte per 16-byte granule of the arena, 4 MiB) | sweepgen per page |
+/// Layout: marks | checkmarks (each one bit per 16-byte granule of the arena: 512 KiB) | sweepgen per page |
 /// object info per page.
 ///
-/// Mark bytes. An object's mark is bit ((p >> 3) & 1) of the byte of its granule (p >> 4). Objects of 16
-/// bytes or more start in distinct granules, so their mark byte is theirs alone: a marker sets it with a plain
-/// (relaxed) byte store after a relaxed load saw it clear, no atomic read-modify-write. Two markers may both
-/// see it clear and both store it; then both scan the object, which is harmless (shading is idempotent) and
-/// only counts its bytes twice in heapMarked. That race is rare; the `lock`ed RMW it saves was ~30% of
-/// scanobject's samples with mark bits. Objects of 8 bytes (size class 1) share a granule in pairs, so
-/// their marks are set with an atomic OR on the aligned 8-byte word holding the byte (a class-1 span's
-/// mark bytes are all in words of its own: spans are page-aligned).
-/// marks: set by markers, barriers and black allocation during mark; read by the sweeper after mark
-/// termination. One bitmap serves every cycle: the sweep of a span clears the span's mark bytes (Go gives
-/// each swept span fresh zeroed gcmarkBits), and every span in use at mark termination is swept before the
-/// next mark starts (sweep termination finishes the sweep with the world stopped, and no sweep of a span
-/// straddles it: every sweeper is a running mutator or the coordinator before it posts the next cycle).
-/// So only the marks of one cycle are ever resident, and no bulk clearing (or re-faulting) is needed.
+/// Mark bits. Every object is at least 16 bytes (GCLayout rounds smaller ones up, as Boehm's 16-byte granule
+/// does) and starts on a 16-byte boundary, so each object has a granule of its own: its mark is bit
+/// (g & 63) of word (g >> 6) of the bitmap, g = (p >> 4) & granuleMask. A bit per granule is 1/128 of the
+/// heap resident (the mark bytes this replaces were 1/16: 16 MiB of a 256 MiB heap, now 2 MiB). A marker
+/// first loads the word (relaxed) and returns if the bit is set (most shades in a busy mark hit marked
+/// objects); otherwise it sets the bit with an atomic OR whose old value says whether this marker set it,
+/// so exactly one marker grays each object.
+/// Spans are page-aligned, and a page is 512 granules, 8 mark words: a mark word never covers two spans,
+/// so a span's holder may clear (sweep) or bulk-set (black allocation of a reserved allocBits word) its
+/// span's words without racing another span's sweep.
+/// marks: set by markers, barriers and black allocation during mark (atomic OR, relaxed: the objects a
+/// marker scans were published by the stop's handshake or by their allocation before mark start); read by
+/// the sweeper after mark termination. One bitmap serves every cycle: the sweep of a span clears the span's
+/// mark words (Go gives each swept span fresh zeroed gcmarkBits), and every span in use at mark termination
+/// is swept before the next mark starts (sweep termination finishes the sweep with the world stopped, and no
+/// sweep of a span straddles it: every sweeper is a running mutator or the coordinator before it posts the
+/// next cycle). So only the marks of one cycle are ever set, and no bulk clearing is needed.
 /// sweepgen[page]: the GC sweep generation of the span starting at that page, written by the span's holder.
 /// info[page]: what markers need of the object at a page without finding its span (GCArena.info):
 /// written for every page of a span by the mutator that takes the span from its cache (or allocates the
 /// large object), before any of its objects can be reached; read by markers with relaxed loads.
 struct GCArena {
-    var marks: UnsafeMutablePointer<UInt8>
+    var marks: UnsafeMutablePointer<UInt64>
     /// The HeapArena's pointer bitmap (one bit per word, 1 = reference). Written by the holder of the span
     /// that covers the bits (allocation), relaxed stores; read by markers with relaxed loads.
     var ptrBits: UnsafeMutablePointer<UInt64>
@@ -45,10 +48,14 @@ struct GCArena {
     /// Heap words covered by the pointer bitmap (one bit each).
     static var bitmapWords: Int { @inline(__always) get { Geometry.heapArenaBytes / 8 / 64 } }
     static var wordMask: UInt { @inline(__always) get { UInt(Geometry.heapArenaBytes / 8 - 1) } }
-    /// Mark bytes per bitmap (one per 16-byte granule).
+    /// 16-byte granules per arena (one mark bit each).
     static var granules: Int { @inline(__always) get { Geometry.heapArenaBytes >> 4 } }
     static var granuleMask: UInt { @inline(__always) get { UInt(granules - 1) } }
-    static var marksBytes: Int { 2 * granules }
+    /// Words of one mark bitmap.
+    static var markWords: Int { @inline(__always) get { granules >> 6 } }
+    /// Mark words per heap page (a page's granules / 64).
+    static var markWordsPerPage: Int { @inline(__always) get { (1 << Geometry.pageShift) >> 10 } }
+    static var marksBytes: Int { 2 * markWords * 8 }
     /// Bitmap indexes (GCWork.bitmap): the cycle's marks and checkmark's.
     static var markBitmap: Int { @inline(__always) get { 0 } }
     static var checkmarkBitmap: Int { @inline(__always) get { 1 } }
@@ -61,13 +68,21 @@ struct GCArena {
     static var infoWords: UInt32 { @inline(__always) get { (1 << 31) - 1 } }
 }
 
-/// Relaxed atomic byte access (mark bytes). Plain moves on x86-64; atomics so that racing markers are not
-/// data races under the Thread Sanitizer.
-@inline(__always) func gcLoad8(_ p: UnsafeMutablePointer<UInt8>) -> UInt8 {
-    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt8>.self).pointee.load(ordering: .relaxed)
+/// Relaxed atomic access to collector side tables. Plain moves on x86-64 (the OR and AND: `lock`ed
+/// instructions); atomics so that racing markers are not data races under the Thread Sanitizer.
+@inline(__always) func gcLoad64(_ p: UnsafeMutablePointer<UInt64>) -> UInt64 {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt64>.self).pointee.load(ordering: .relaxed)
 }
-@inline(__always) func gcStore8(_ p: UnsafeMutablePointer<UInt8>, _ v: UInt8) {
-    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt8>.self).pointee.store(v, ordering: .relaxed)
+@inline(__always) func gcStore64(_ p: UnsafeMutablePointer<UInt64>, _ v: UInt64) {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt64>.self).pointee.store(v, ordering: .relaxed)
+}
+/// Atomic OR (relaxed); returns the old value.
+@inline(__always) func gcOr64(_ p: UnsafeMutablePointer<UInt64>, _ v: UInt64) -> UInt64 {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt64>.self).pointee.bitwiseOr(v, ordering: .relaxed).oldValue
+}
+/// Atomic AND (relaxed); returns the old value.
+@inline(__always) @discardableResult func gcAnd64(_ p: UnsafeMutablePointer<UInt64>, _ v: UInt64) -> UInt64 {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt64>.self).pointee.bitwiseAnd(v, ordering: .relaxed).oldValue
 }
 @inline(__always) func gcLoad32(_ p: UnsafeMutablePointer<UInt32>) -> UInt32 {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: Atomic<UInt32>.self).pointee.load(ordering: .relaxed)
@@ -228,7 +243,7 @@ extension UnsafeMutablePointer where Pointee == GCState {
         guard let ha = heap.arena(of: UnsafeRawPointer(bitPattern: p)!) else { gcFatal("GoGC: object outside the heap") }
         let mem = gcMap(GCArena.marksBytes + GCArena.sweepgenBytes + GCArena.infoBytes)
         let a = UnsafeMutablePointer<GCArena>.allocate(capacity: 1)
-        a.initialize(to: GCArena(marks: mem.assumingMemoryBound(to: UInt8.self), ptrBits: ha.bitmap, heapArena: ha,
+        a.initialize(to: GCArena(marks: mem.assumingMemoryBound(to: UInt64.self), ptrBits: ha.bitmap, heapArena: ha,
                                  sweepgen: (mem + GCArena.marksBytes).assumingMemoryBound(to: UInt64.self),
                                  info: (mem + GCArena.marksBytes + GCArena.sweepgenBytes).assumingMemoryBound(to: UInt32.self)))
         pointee.arenaList[pointee.arenaCount] = a

@@ -8,7 +8,7 @@
 
 /// Go: a type's pointer bitmap plus its size class. Immutable.
 public struct GCLayout: @unchecked Sendable {
-    /// Requested size in bytes (a multiple of 8, at least 8).
+    /// Requested size in bytes (a multiple of 8, at least 8). Small objects get a slot of at least 16 bytes.
     public let size: Int
     /// Span class index (sizeclass << 1 | noscan); sizeclass 0 means a large object.
     let spc: Int
@@ -46,7 +46,7 @@ public struct GCLayout: @unchecked Sendable {
         maskWords = mw
         pointerCount = seen.count
         let noscan = seen.isEmpty
-        let sc = SizeClasses.classFor(size: sz)
+        let sc = SizeClasses.classFor(size: max(sz, GCLayout.minObjectBytes))
         spc = sc << 1 | (noscan ? 1 : 0)
         slotWords = sc == 0 ? 0 : SizeClasses.size(sc) / 8
     }
@@ -70,6 +70,10 @@ public struct GCLayout: @unchecked Sendable {
 
     /// A pointer-free object of `size` bytes (noscan: never scanned).
     public static func bytes(_ size: Int) -> GCLayout { GCLayout(size: size, pointerOffsets: []) }
+
+    /// The smallest slot GoGC allocates: objects of 8 bytes take 16 (Boehm's granule on 64-bit, and Go's
+    /// tiny-allocator block), so every object has a 16-byte granule, and a mark bit, of its own (GCArena).
+    @inline(__always) static var minObjectBytes: Int { 16 }
 
     public var isNoscan: Bool { spc & 1 != 0 }
     public var isLarge: Bool { spc >> 1 == 0 }

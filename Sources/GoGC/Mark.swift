@@ -1,6 +1,6 @@
 // Tri-color marking. Go: mgcmark.go (greyobject, scanobject, gcDrain), mgcwork.go (gcWork, workbuf).
 //
-// White: mark bit clear. Gray: mark bit set and the object sits in some work buffer. Black: mark bit set and
+// White: mark bit clear (GCArena: one bit per 16-byte granule). Gray: mark bit set and the object sits in some work buffer. Black: mark bit set and
 // scanned (or noscan, or allocated during mark). A marker (background worker, the coordinator in STW, a
 // mutator's assist or write barrier) keeps a local GCWork buffer and exchanges full/empty buffers with the
 // global lists under GCState.workLock, so most mark operations touch no shared line but the mark bit itself.
@@ -64,53 +64,40 @@ extension UnsafeMutablePointer where Pointee == GCState {
 
     // ---- marking ------------------------------------------------------------------------------------------
 
-    /// The mark byte of `p` in bitmap `which` (see GCArena).
-    @inline(__always) func markByte(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ which: Int) -> UnsafeMutablePointer<UInt8> {
-        a.pointee.marks + (which &* GCArena.granules) + Int((p &>> 4) & GCArena.granuleMask)
+    /// The mark word of `p` in bitmap `which` (see GCArena).
+    @inline(__always) func markWord(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ which: Int) -> UnsafeMutablePointer<UInt64> {
+        a.pointee.marks + (which &* GCArena.markWords) + Int(((p &>> 4) & GCArena.granuleMask) &>> 6)
     }
 
-    /// `p`'s bit in its mark byte.
-    @inline(__always) func markBit(_ p: UInt) -> UInt8 { 1 &<< UInt8(truncatingIfNeeded: (p &>> 3) & 1) }
+    /// `p`'s bit in its mark word.
+    @inline(__always) func markBit(_ p: UInt) -> UInt64 { 1 &<< UInt64(truncatingIfNeeded: (p &>> 4) & 63) }
 
     /// The info word (GCArena) of the page holding `p`.
     @inline(__always) func info(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt) -> UInt32 {
         gcLoad32(a.pointee.info + Int((p &>> UInt(Geometry.pageShift)) & UInt(Geometry.pagesPerArena - 1)))
     }
 
-    /// Sets `p`'s mark in bitmap `which`. True if this call set it (the caller then owns graying it; two
-    /// racing markers may both get true, see GCArena). `oneWord`: `p` is an 8-byte object, whose mark byte
-    /// it shares with a neighbour. No ordering is needed: the objects a marker scans were all allocated
-    /// before mark start (later ones are black), so their contents were published by the stop's handshake.
-    @inline(__always) func setMark(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ which: Int, oneWord: Bool) -> Bool {
-        let mp = markByte(a, p, which)
+    /// Sets `p`'s mark in bitmap `which`. True if this call set it (the caller then owns graying it).
+    /// Relaxed: the objects a marker scans were all allocated before mark start (later ones are black), so
+    /// their contents were published by the stop's handshake; the OR only has to be atomic, so that two
+    /// markers setting bits of one word both keep theirs and exactly one of two racing on a bit wins.
+    @inline(__always) func setMark(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ which: Int) -> Bool {
+        let mw = markWord(a, p, which)
         let bit = markBit(p)
-        // Relaxed load first: most shades in a busy mark hit objects already marked.
-        if gcLoad8(mp) & bit != 0 { return false }
-        if oneWord { return setSharedMark(mp, bit) }
-        gcStore8(mp, bit)
-        return true
-    }
-
-    /// An 8-byte object's mark: an atomic OR on the aligned word holding its byte.
-    @inline(never) func setSharedMark(_ mp: UnsafeMutablePointer<UInt8>, _ bit: UInt8) -> Bool {
-        let addr = UInt(bitPattern: mp)
-        let b = UInt64(bit) &<< UInt64((addr & 7) &* 8)
-        return gort_fetch_or_acqrel(UnsafeMutablePointer<UInt64>(bitPattern: addr & ~7)!, b) & b == 0
+        // Relaxed load first: most shades in a busy mark hit objects already marked, and a load is no barrier.
+        if gcLoad64(mw) & bit != 0 { return false }
+        return gcOr64(mw, bit) & bit == 0
     }
 
     /// Clears `p`'s mark (an object allocated black and given back unused: Mutation.unreserve). No marker
-    /// can reach `p`; a neighbour sharing the byte may be marked concurrently, hence the atomic AND.
-    func clearMark(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ which: Int, oneWord: Bool) {
-        let mp = markByte(a, p, which)
-        if !oneWord { gcStore8(mp, 0); return }
-        let addr = UInt(bitPattern: mp)
-        let b = UInt64(markBit(p)) &<< UInt64((addr & 7) &* 8)
-        _ = gort_fetch_and_acqrel(UnsafeMutablePointer<UInt64>(bitPattern: addr & ~7)!, ~b)
+    /// can reach `p`; objects sharing the word may be marked concurrently, hence the atomic AND.
+    func clearMark(_ a: UnsafeMutablePointer<GCArena>, _ p: UInt, _ which: Int) {
+        gcAnd64(markWord(a, p, which), ~markBit(p))
     }
 
     @inline(__always) func isMarked(_ p: UInt, _ which: Int) -> Bool {
         guard let a = arena(p) else { return false }
-        return gcLoad8(markByte(a, p, which)) & markBit(p) != 0
+        return gcLoad64(markWord(a, p, which)) & markBit(p) != 0
     }
 
     /// Records the size and noscan bit of span `s`'s objects in the info word of each of its pages. Caller:
@@ -118,6 +105,7 @@ extension UnsafeMutablePointer where Pointee == GCState {
     func recordSpan(_ s: UnsafeMutablePointer<MSpan>, heap: Heap) {
         let words = s.gcElemSize &>> 3
         if words > UInt(GCArena.infoWords) { gcFatal("GoGC: object too large") }
+        if words < 2 { gcFatal("GoGC: a span of objects below 16 bytes (marks are per 16-byte granule)") }
         let v = UInt32(words) | (s.gcNoscan ? GCArena.infoNoscan : 0)
         var addr = s.gcStart
         for _ in 0..<s.gcNPages {
@@ -140,7 +128,7 @@ extension UnsafeMutablePointer where Pointee == GCState {
         let inf = info(a, p)
         let words = UInt(inf & GCArena.infoWords)
         if words == 0 { badPointer(p) }
-        if !setMark(a, p, gcw.pointee.bitmap, oneWord: words == 1) { return }
+        if !setMark(a, p, gcw.pointee.bitmap) { return }
         gcw.pointee.markedBytes &+= UInt64(words &<< 3)
         if inf & GCArena.infoNoscan != 0 { return }
         // The object's size in words rides in the entry's top 16 bits (heap addresses fit in 48), so scan

@@ -120,7 +120,7 @@ public struct Mutation {
         precondition(count >= 0, "newRefArray: negative count")
         let bytes = (count + 1) * 8
         let p: UInt
-        let sc = SizeClasses.classFor(size: bytes)
+        let sc = SizeClasses.classFor(size: max(bytes, GCLayout.minObjectBytes))
         if sc == 0 {
             p = allocLarge(GCLayout.bytes(8), arrayCount: count)
         } else {
@@ -135,7 +135,7 @@ public struct Mutation {
     /// A pointer-free byte buffer of `count` bytes (noscan; strings and the like).
     @inline(__always)
     public func newBytes(_ count: Int) -> Ref<UInt8> {
-        let sc = SizeClasses.classFor(size: max(count, 8))
+        let sc = SizeClasses.classFor(size: max(count, GCLayout.minObjectBytes))
         if sc == 0 { return Ref(raw: UnsafeMutableRawPointer(bitPattern: allocLarge(GCLayout.bytes(count), arrayCount: -1))!) }
         let p = allocSmall(sc << 1 | 1, slotWords: SizeClasses.size(sc) / 8, bits: 0)
         return Ref(raw: UnsafeMutableRawPointer(bitPattern: p)!)

@@ -88,13 +88,20 @@ extension Mutation {
     func blacken(_ free: UInt64, _ base: UInt, _ bytes: UInt) {
         let g = gc
         let which = m.pointee.gcw.bitmap
+        if bytes == 16, let a = g.arena(base) {
+            // 64 slots of 16 bytes from a 1 KiB-aligned base (allocBits word w of a page-aligned span): their
+            // granules are exactly the bits of one mark word, so one OR marks them all.
+            let old = gcOr64(g.markWord(a, base, which), free)
+            m.pointee.gcw.markedBytes &+= UInt64((free & ~old).nonzeroBitCount) &* 16
+            return
+        }
         var f = free
         var n: UInt64 = 0
         while f != 0 {
             let p = base &+ UInt(f.trailingZeroBitCount) &* bytes
             f &= f &- 1
             guard let a = g.arena(p) else { continue }
-            if g.setMark(a, p, which, oneWord: bytes == 8) { n &+= 1 }
+            if g.setMark(a, p, which) { n &+= 1 }
         }
         m.pointee.gcw.markedBytes &+= n &* UInt64(bytes)
     }
@@ -112,12 +119,15 @@ extension Mutation {
             let f = st.pointee.free
             guard f != 0, let s = st.pointee.span else { continue }
             let size = s.gcElemSize
-            if unmark {
+            if unmark, size == 16, let a = g.arena(st.pointee.base) {
+                // One mark word holds exactly the word's 64 slots (see blacken).
+                gcAnd64(g.markWord(a, st.pointee.base, m.pointee.gcw.bitmap), ~f)
+            } else if unmark {
                 var x = f
                 while x != 0 {
                     let p = st.pointee.base &+ UInt(x.trailingZeroBitCount) &* size
                     x &= x &- 1
-                    if let a = g.arena(p) { g.clearMark(a, p, m.pointee.gcw.bitmap, oneWord: size == 8) }
+                    if let a = g.arena(p) { g.clearMark(a, p, m.pointee.gcw.bitmap) }
                 }
             }
             st.pointee.nextWord = s.gcUnreserve(f, base: st.pointee.base)
@@ -143,7 +153,7 @@ extension Mutation {
     func allocBlack(_ p: UInt, _ bytes: UInt64) {
         let g = gc
         guard let a = g.arena(p) else { return }
-        if g.setMark(a, p, m.pointee.gcw.bitmap, oneWord: bytes == 8) { m.pointee.gcw.markedBytes &+= bytes }
+        if g.setMark(a, p, m.pointee.gcw.bitmap) { m.pointee.gcw.markedBytes &+= bytes }
     }
 
     @inline(never)

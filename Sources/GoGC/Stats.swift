@@ -215,7 +215,7 @@ extension GC {
         let n = state.pointee.arenaCount
         for i in 0..<n {
             let a = state.pointee.arenaList[i]
-            gcZeroPages(UnsafeMutableRawPointer(a.pointee.marks + GCArena.checkmarkBitmap * GCArena.granules), GCArena.granules)
+            gcZeroPages(UnsafeMutableRawPointer(a.pointee.marks + GCArena.checkmarkBitmap * GCArena.markWords), GCArena.markWords * 8)
         }
         let w = UnsafeMutablePointer<GCWork>.allocate(capacity: 1)
         w.initialize(to: GCWork())
@@ -224,7 +224,7 @@ extension GC {
         func visit(_ p: UInt) {
             if p == 0 { return }
             guard let a = state.arena(p) else { return }
-            if !state.setMark(a, p, GCArena.checkmarkBitmap, oneWord: state.info(a, p) & GCArena.infoWords == 1) { return }
+            if !state.setMark(a, p, GCArena.checkmarkBitmap) { return }
             if !state.isMarked(p, parity) { misses += 1 }
             guard let s = a.pointee.heapArena.gcSpan(at: p), !s.gcNoscan else { return }
             state.push(p, w)

@@ -24,12 +24,14 @@ extension UnsafeMutablePointer where Pointee == GCState {
         if a.pointee.sweepgen[page] == sg { return 0 }
         var r = GCSweepResult()
         let parity = Int(gort_load_relaxed(&pointee.markParity))
-        let marks = a.pointee.marks + parity * GCArena.granules + Int((s.gcStart &>> 4) & GCArena.granuleMask)
+        let marks = markWord(a, s.gcStart, parity)   // the span starts a page, so a mark word
         s.gcSweep(marks: marks, keep: keep, into: &r)
-        // The next cycle starts from clear marks (see GCArena). Plain stores: no marker runs between mark
-        // termination and the next mark start, which this sweep precedes.
-        UnsafeMutableRawPointer(marks).initializeMemory(as: UInt8.self, repeating: 0,
-                                                        count: Int((s.gcNElems &* s.gcElemSize &+ 15) &>> 4))
+        // The next cycle starts from clear marks (see GCArena): the span's pages' mark words, which no other
+        // span shares (only small-object spans come here, and none crosses an arena). Plain stores: no marker
+        // runs between mark termination and the next mark start, which this sweep precedes. Words already
+        // clear are not written, so the marks of spans with nothing marked (all garbage, or never marked
+        // since the pages were released) are not dirtied.
+        for i in 0..<(s.gcNPages &* GCArena.markWordsPerPage) where marks[i] != 0 { marks[i] = 0 }
         a.pointee.sweepgen[page] = sg
         if r.objects != 0, let heap = pointee.heap { s.gcCountFreesGlobally(heap, r.objects) }
         return r.objects

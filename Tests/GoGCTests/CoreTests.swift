@@ -134,6 +134,48 @@ final class CoreTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(gc.stats.weakCleared, 1)
     }
 
+    /// Objects of 8 bytes (one reference, or a scalar) take 16-byte slots, so each has a mark bit of its own:
+    /// of consecutive ones, the unreachable are freed and their weak references cleared while their
+    /// reachable neighbours survive intact.
+    func testEightByteObjectsHaveTheirOwnMarks() {
+        typealias Box = Ref<UInt64>?
+        let gc = GC(config: testConfig(concurrent: false))
+        let mu = gc.makeMutator()
+        let box = GCLayout.references(1), scalar = GCLayout.bytes(8)
+        XCTAssertEqual(box.slotWords, 2)
+        XCTAssertEqual(scalar.slotWords, 2)
+        let field = RefField<Box, UInt64>(offset: 0)
+        let count = 2000
+        let (keep, weaks): (Root<RefArray<Box>>, [Weak<Box>]) = mu.run { m in
+            let arr = m.newRefArray(count: count, of: Box.self)
+            var weaks: [Weak<Box>] = []
+            for i in 0..<count {
+                // Scalars and boxes side by side; every other box (and its scalar) stays reachable.
+                let s = m.new(scalar, as: UInt64.self)
+                s.unsafePointer.pointee = UInt64(i)
+                let b = m.new(box, as: Box.self)
+                m.store(b, field, s)
+                weaks.append(Weak(m, b))
+                if i % 2 == 0 { m.store(arr, i, b) }
+            }
+            return (Root(m, arr), weaks)
+        }
+        gc.collect()
+        XCTAssertEqual(gc.stats.checkmarkMisses, 0)
+        mu.run { m in
+            let arr = keep.get(m)!
+            for i in 0..<count {
+                if i % 2 == 0 {
+                    let b = m.load(arr, i)!
+                    XCTAssertEqual(weaks[i].get(m), b)
+                    XCTAssertEqual(m.load(b, field)!.unsafePointer.pointee, UInt64(i))
+                } else {
+                    XCTAssertNil(weaks[i].get(m))
+                }
+            }
+        }
+    }
+
     /// A mutator moves C from B (gray) to A (already black) during mark. Without the write barrier, C is
     /// never marked: the checkmark pass finds it. With the barrier, it is kept.
     func runBarrierScenario(barrier: Bool) -> (misses: UInt64, intact: Bool) {
