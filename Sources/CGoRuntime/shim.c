@@ -50,3 +50,15 @@ const char *gort_object_path(const void *addr) {
     Dl_info info;
     return dladdr(addr, &info) != 0 ? info.dli_fname : 0;
 }
+
+#if defined(__x86_64__)
+__attribute__((target("cx16")))
+#endif
+bool gort_cas128_acqrel(uint64_t *p, uint64_t *lo, uint64_t *hi, uint64_t new_lo, uint64_t new_hi) {
+    unsigned __int128 e = ((unsigned __int128)*hi << 64) | *lo;
+    unsigned __int128 d = ((unsigned __int128)new_hi << 64) | new_lo;
+    bool ok = __atomic_compare_exchange_n((unsigned __int128 *)p, &e, d, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    *lo = (uint64_t)e;
+    *hi = (uint64_t)(e >> 64);
+    return ok;
+}

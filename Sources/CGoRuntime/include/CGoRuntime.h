@@ -89,6 +89,10 @@ GORT_A bool gort_cas_acquire(uint64_t *p, uint64_t *expected, uint64_t desired) 
 GORT_A bool gort_cas_release(uint64_t *p, uint64_t *expected, uint64_t desired) {
     return __atomic_compare_exchange_n(p, expected, desired, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
+// Compare-and-swap of a 16-byte-aligned pair of words (lo at p[0], hi at p[1]) as one (x86-64 cmpxchg16b,
+// arm64 casp or ldaxp/stlxp). acq_rel on success, acquire on failure; on failure *lo and *hi get the current
+// value. In shim.c (compiled for cmpxchg16b); GoSched's run queue uses it.
+bool gort_cas128_acqrel(uint64_t *p, uint64_t *lo, uint64_t *hi, uint64_t new_lo, uint64_t new_hi);
 // 32-bit words (futex words must be 32-bit).
 GORT_A uint32_t gort_load32_relaxed(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 GORT_A uint32_t gort_load32_acquire(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
