@@ -81,6 +81,34 @@ func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
     return 0
 }
 
+/// Go: ready / newproc's runqput + wakep: makes g runnable on sched. From one of sched's Ms holding a P: that P's
+/// runnext (high priority: its high ring), then wakep. From any other thread: the global queue under the lock.
+/// Not inlined into its callers: the protocol witness thunk (`Scheduler.enqueue`) and the runtime hook did not
+/// get CGoRuntime's always_inline atomics inlined when it was (11 calls per enqueue).
+@inline(never)
+func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
+    if let mp = currentM(), mp.pointee.sched == sched, let pp = mp.pointee.p {
+        if high {
+            if !qpush(pp.pointer(to: \.high)!, g) { putGlobal(sched, g); return }
+            wakep(sched)
+        } else {
+            runqput(pp, g, next: true)  // a seq_cst exchange on runnext
+            wakepAfterSeqCst(sched)
+        }
+        return
+    }
+    putGlobal(sched, g)
+}
+
+/// From a thread that is not one of sched's Ms (or has no P): the global queue, then wake an M.
+@inline(never)
+func putGlobal(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry) {
+    sched.lock()
+    sched.globrunqput(g)
+    sched.unlock()
+    wakep(sched)
+}
+
 /// The scheduler a P belongs to: its owner M's (the caller is always that M).
 @inline(__always)
 func currentSchedOf(_ pp: UnsafeMutablePointer<P>) -> UnsafeMutablePointer<SchedState> {
@@ -244,11 +272,12 @@ func mstart(_ mp: UnsafeMutablePointer<M>) {
     }
     let exec = sched.pointee.executor!
     let asGlobal = sched.pointee.runsAsGlobal
+    let generic = genericSerialExecutor  // read once: a lazily initialized global costs a swift_once per access
     let cap = sched.pointee.runnextCap
     while true {
         let g = schedule(mp, cap: cap)
         if g == 0 { break }
-        execute(mp, g, exec, asGlobal: asGlobal)
+        execute(mp, g, exec, asGlobal: asGlobal, generic: generic)
     }
     // Stopping: the thread's own cache comes back before the thread exits (its exit handler releases that one;
     // the P's cache is destroyed by stopAndJoin once every M is gone).
@@ -292,7 +321,8 @@ let genericSerialExecutor: UnownedSerialExecutor = {
 /// actor takes over the thread (tryAssumeThreadForSwitch) instead of enqueueing, which it only does when no task
 /// executor is current.
 @inline(__always)
-func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExecutor, asGlobal: Bool) {
+func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExecutor, asGlobal: Bool,
+             generic: UnownedSerialExecutor) {
     let pp = mp.pointee.p.unsafelyUnwrapped
     let tick = pp.pointee.schedtick &+ 1
     gort_store_relaxed(pp.pointer(to: \.schedtick)!, tick)  // relaxed: sysmon only compares successive values
@@ -302,7 +332,7 @@ func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExec
     let t0: UInt64 = tracing ? nanotime() : 0
     if g & 1 == 0 {
         let job = unsafeBitCast(g, to: UnownedJob.self)
-        if asGlobal { job.runSynchronously(on: genericSerialExecutor) } else { job.runSynchronously(on: exec) }
+        if asGlobal { job.runSynchronously(on: generic) } else { job.runSynchronously(on: exec) }
     } else {
         let rg = UnsafeMutablePointer<RawG>(bitPattern: g & ~1).unsafelyUnwrapped
         rg.pointee.fn(UnsafeMutableRawPointer(rg))

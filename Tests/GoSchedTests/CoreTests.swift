@@ -279,6 +279,25 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(r, 1)
         XCTAssertEqual(probe.offsets.items, ["16:16"])
     }
+
+    func testJobPriorityByte() {
+        let probe = ProbeExecutor()
+        let prios: [TaskPriority] = [.background, .low, .medium, .high, .userInitiated, .utility]
+        let r = runOn(Scheduler(procs: 1)) {
+            var s = 0
+            for p in prios { s += await Task(executorPreference: probe, priority: p) { 1 }.value }
+            return s
+        }
+        XCTAssertEqual(r, prios.count)
+        let items = probe.priorities.items
+        XCTAssertGreaterThanOrEqual(items.count, prios.count)
+        for item in items {
+            let parts = item.split(separator: ":")
+            XCTAssertEqual(parts.first, parts.last, item)
+        }
+        XCTAssertTrue(items.contains("\(TaskPriority.high.rawValue):\(TaskPriority.high.rawValue)"), "\(items)")
+        XCTAssertEqual(Scheduler.mediumPriorityRaw, TaskPriority.medium.rawValue)
+    }
 }
 
 final class OrderLog: @unchecked Sendable {
