@@ -55,10 +55,11 @@ func runqputSlow(_ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
     }
 }
 
-/// Go: runqget. Owner only. High ring, then runnext (capped streak), then the ring.
+/// Go: runqget. Owner only. High ring, then runnext (capped streak), then the ring: its newest G, or on every
+/// 61st tick its oldest (RunQueue.swift says why).
 @inline(__always)
 func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
-    let h = qpop(pp.pointer(to: \.high)!)
+    let h = qpopOldest(pp.pointer(to: \.high)!)
     if h != 0 { return h }
     let next = gort_load_relaxed(pp.pointer(to: \.runnext)!)
     if next != 0 && pp.pointee.runnextStreak < cap {
@@ -70,7 +71,7 @@ func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
         }
     }
     pp.pointee.runnextStreak = 0
-    let g = qpop(pp.pointer(to: \.runq)!)
+    let g = pp.pointee.schedtick % 61 == 0 ? qpopOldest(pp.pointer(to: \.runq)!) : qpopNewest(pp.pointer(to: \.runq)!)
     if g != 0 { return g }
     // Ring empty: runnext even past the cap.
     let n2 = gort_load_relaxed(pp.pointer(to: \.runnext)!)
