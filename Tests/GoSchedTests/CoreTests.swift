@@ -67,7 +67,15 @@ final class CoreTests: XCTestCase {
         for t in thieves { t.start() }
         var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
         var v = 1
+        let deadline = Date().addingTimeInterval(soak ? 600 : 60)
+        var iterations = 0
         while v <= n {
+            // A broken queue (lost or duplicated indices) can leave it looking full forever: fail, don't hang.
+            iterations += 1
+            if iterations & 0xFFFF == 0 && Date() > deadline {
+                XCTFail("the owner made no progress for \(soak ? 600 : 60) s: the queue's indices are corrupt")
+                break
+            }
             if qpush(q, GEntry(v)) { v += 1 }
             rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17
             // Pop often, so the queue stays short and thieves and the owner meet at the same few slots.
