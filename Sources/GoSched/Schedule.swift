@@ -395,10 +395,12 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             // GOMAXPROCS > 1) calls wakep for each; while we spin it sees nmspinning != 0 (and npidle == 0)
             // and skips the futex wake, instead of paying a syscall (and us a park) per G.
             //   - While another running P holds a G in runnext (a hand-off is in progress: its M runs that G
-            //     next), keep watching, but asleep: ~3us naps (Go: usleep(3) in runqgrab before it steals a
-            //     running P's runnext; we never steal it, see runqsteal). Each nap is a timer-slack sleep
-            //     (~50us on Linux), so a pair handing off for a second costs this M a few % of a CPU, not
-            //     the whole CPU that pausing in a loop cost (and no wake-up syscall per hand-off).
+            //     next), keep watching, but asleep: naps of handoffNapMicros (Go: usleep(3) in runqgrab before it
+            //     steals a running P's runnext; we never steal it, see runqsteal), so a pair handing off for a
+            //     second costs this M a few % of a CPU, not the whole CPU that pausing in a loop cost (and no
+            //     wake-up syscall per hand-off). Not Go's 3us: with the timer slack that was a ~55us nap, and
+            //     ~17k wake-ups a second of this M slowed the handing-off M by about 15% (ping-pong took
+            //     0.78 s at GOMAXPROCS=2 against 0.58 s at 1; with 100us naps 0.61 s).
             //     The runnext slot is empty for part of each hand-off (between the owner taking the G and the
             //     G readying the next one), so a nap that finds it empty keeps watching for handoffLingerNS
             //     after the last hand-off it saw; parking at the first empty look cost a futex wake-up (on the
@@ -415,7 +417,7 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
                 if !pp.pointee.isSpare {
                     if handoffPending(sched, pp) { lastHandoff = now }
                     if lastHandoff != 0 && now &- lastHandoff < handoffLingerNS {
-                        usleep(3)
+                        usleep(handoffNapMicros)
                         continue
                     }
                 }
@@ -660,6 +662,10 @@ func handoffPending(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutab
     }
     return false
 }
+
+/// How long a spinning M sleeps between looks while a hand-off is in progress (see findRunnable). Ring work that
+/// appears meanwhile waits at most this (plus the timer slack) for this M to notice it.
+let handoffNapMicros: UInt32 = 100
 
 /// How long a spinning M keeps napping after it last saw a hand-off in progress (see findRunnable).
 let handoffLingerNS: UInt64 = 1_000_000
