@@ -14,6 +14,21 @@ typealias GEntry = UInt
 /// Offset of the intrusive link word in both kinds of G (Swift: Job.SchedulerPrivate[0]).
 let gLinkOffset = 16
 
+/// The priority of a Swift job G (TaskPriority's raw value): byte 1 of the job's 32-bit flags word, which
+/// follows the 16 bytes of executor-private data (swift/ABI/MetadataValues.h: JobFlags, kind in bits 0-7,
+/// priority in bits 8-15). A plain load instead of ExecutorJob.priority's calls into the runtime; checked
+/// against ExecutorJob.priority in CoreTests.testJobPriorityByte.
+@inline(__always)
+func jobPriority(_ g: GEntry) -> UInt8 {
+    UnsafePointer<UInt8>(bitPattern: g &+ UInt(jobPriorityOffset)).unsafelyUnwrapped.pointee
+}
+
+let jobPriorityOffset = 33
+
+/// TaskPriority.medium.rawValue as a constant: TaskPriority is resilient, so spelling it costs three calls into
+/// the runtime per enqueue. Jobs above it go to a P's high-priority ring. Checked in CoreTests.testJobPriorityByte.
+let mediumPriority: UInt8 = 0x15
+
 /// Go: runtime.g, for plain function work. Lives in memory owned by its creator until it has run.
 public struct RawG {
     /// The work. Called once, on an M holding a P, with the RawG's own address (bind it with assumingMemoryBound).

@@ -5,7 +5,8 @@
 //      G's address; the intrusive link lives in the job's 16 bytes of executor-private data, so queueing
 //      never allocates (G.swift).
 //   P  a processor, GOMAXPROCS of them (Procs.swift: env, affinity mask, cgroup quota). Each has a 256-slot
-//      lock-free ring (owner pushes/pops, thieves take half with one CAS), a `runnext` slot (the G readied by
+//      ring (owner pushes without a lock and takes its newest G first, every 61st tick its oldest; thieves take
+//      the oldest half; consumers hold a per-ring spin lock), a `runnext` slot (the G readied by
 //      the running job runs next, capped at 64 in a row), a ring for high-priority jobs that runs first, a timer
 //      heap, and its own GoAlloc MCache, which is its M's malloc cache while the M holds it (RunQueue.swift,
 //      Sched.swift, Timers.swift, PCache.swift).
@@ -13,9 +14,10 @@
 //   sched  the global queue and idle lists under one futex lock; nmspinning / npidle atomics.
 //
 // Fast path, per job, on the M's own P: timer word check, tick%61 global check, high ring -> runnext -> ring,
-// run the job, two stores for sysmon. No lock, no ARC, no allocation. Enqueue from an M of this scheduler:
-// runnext + ring push + wakep (a fence and two loads unless an M must be woken). From other threads: the global
-// queue under the lock, then wakep.
+// run the job, two stores for sysmon. No ARC, no allocation; one uncontended lock if the G comes from the ring.
+// Enqueue from an M of this scheduler: runnext + ring push + wakep (two loads unless an M must be woken); the
+// installed scheduler gets the runtime's global enqueues straight from its swift_task_enqueueGlobal hook
+// (Install.swift). From other threads: the global queue under the lock, then wakep.
 //
 // Slow path (findRunnable): global queue, then steal (at most GOMAXPROCS/2 spinning Ms, 4 passes in a random
 // coprime order, runnext stolen on the last pass, victims' due timers run), then keep watching (napping while
@@ -26,8 +28,9 @@
 // Blocking: Swift jobs cannot be descheduled, so sysmon lends *spare* Ps instead of taking a blocked M's P away
 // (Sysmon.swift says why). `blocking { }` marks a region that may block (Go: entersyscall/exitsyscall).
 //
-// Rejected: one MPMC queue (contention, no locality), Dispatch (what we replace), a lock per local queue (Go's
-// ring needs none), polling for idle (idle CPU must be ~0%).
+// Rejected: one MPMC queue (contention, no locality), Dispatch (what we replace), a FIFO local ring (Go's: runs
+// fork-join trees breadth-first, ~100k live, cold tasks in skynet; RunQueue.swift), polling for idle (idle CPU
+// must be ~0%).
 //
 // Swift integration: Scheduler is a TaskExecutor and SchedulingExecutor; GoSched.install() makes it the global
 // executor (Install.swift), whose Ms then run jobs on the generic executor as Swift's own global executor does

@@ -27,6 +27,7 @@ public enum GoSched {
         sched.s.pointee.runsAsGlobal = true  // no M has started yet: nothing is enqueued before install()
         shared = sched
         _createExecutors(factory: GoSchedExecutorFactory.self)
+        installEnqueueGlobalHook(sched.s)
         if let path = tracePath {
             // GOSCHED_TRACE=path (what `gort trace -- CMD` sets): the trace is written when the process exits.
             traceOutputPath = path
@@ -44,6 +45,39 @@ public enum GoSched {
             "GoSched: cannot write the trace to \(path)\n".withCString { _ = write(2, $0, strlen($0)) }
         }
     }
+}
+
+// The enqueue fast path. With only the executor factory, the runtime's swift_task_enqueueGlobal runs
+// `Task.defaultExecutor.enqueue(job)` (ExecutorImpl.swift): it loads the `any TaskExecutor` (a swift_retain of the
+// Scheduler), calls through the existential's witness table and releases it. In ping-pong that retain/release
+// pair was 5% of the samples, and with several Ms enqueueing it makes the Scheduler's refcount word a shared,
+// contended cache line. swift_task_enqueueGlobal first checks the runtime's `swift_task_enqueueGlobal_hook`
+// (ConcurrencyHooks.def, exported by libswift_Concurrency), so install() points it at `enqueueGlobalHook`, which
+// reaches the SchedState through a plain global pointer: no ARC, no existential. The factory stays installed for
+// everything else the runtime asks of it (the main executor, Task.sleep's delayed enqueues, Task.defaultExecutor).
+
+/// The runtime's types for the hook: the job and the runtime's own enqueue, in the Swift calling convention
+/// (`SWIFT_CC(swift)`, so `@convention(thin)`, not `@convention(c)`).
+typealias EnqueueGlobalOriginal = @convention(thin) (UnownedJob) -> Void
+typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, EnqueueGlobalOriginal) -> Void
+
+/// The installed scheduler's state, for `enqueueGlobalHook`. Written once by install() before the hook is set
+/// (the hook's first call happens after, on the thread that set it or after a synchronizing enqueue); read-only
+/// afterwards. A constant-initialized global: no lazy-initialization check on access.
+nonisolated(unsafe) var installedSched: UnsafeMutablePointer<SchedState>? = nil
+
+/// swift_task_enqueueGlobal's hook: every job the runtime puts on the global executor comes here.
+func enqueueGlobalHook(_ job: UnownedJob, _ original: EnqueueGlobalOriginal) {
+    let g = gEntry(job: job)
+    put(installedSched.unsafelyUnwrapped, g, high: jobPriority(g) > mediumPriority)
+}
+
+/// Points the runtime's `swift_task_enqueueGlobal_hook` at `enqueueGlobalHook`. Without the symbol (a runtime that
+/// no longer has the hook) the factory's `enqueue` keeps working, only slower.
+func installEnqueueGlobalHook(_ s: UnsafeMutablePointer<SchedState>) {
+    installedSched = s
+    guard let sym = dlsym(nil, "swift_task_enqueueGlobal_hook") else { return }
+    sym.assumingMemoryBound(to: Optional<EnqueueGlobalHook>.self).pointee = enqueueGlobalHook
 }
 
 /// Handed to the Swift runtime by install(). Go: none (this is Swift's hook).

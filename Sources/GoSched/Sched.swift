@@ -68,7 +68,6 @@ struct P {
     var high: RunQueue
     /// Go: runq. 256-slot local run queue.
     var runq: RunQueue
-    private var pad3: (UInt64, UInt64) = (0, 0)
 
     // ---- Line 4: timers and rarely written state. ----
     /// Earliest `when` in the heap, 0 if empty. Written under timerLock (release); read racily (acquire).

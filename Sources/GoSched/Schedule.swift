@@ -55,10 +55,11 @@ func runqputSlow(_ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
     }
 }
 
-/// Go: runqget. Owner only. High ring, then runnext (capped streak), then the ring.
+/// Go: runqget. Owner only. High ring, then runnext (capped streak), then the ring: its newest G, or on every
+/// 61st tick its oldest (RunQueue.swift says why).
 @inline(__always)
 func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
-    let h = qpop(pp.pointer(to: \.high)!)
+    let h = qpopOldest(pp.pointer(to: \.high)!)
     if h != 0 { return h }
     let next = gort_load_relaxed(pp.pointer(to: \.runnext)!)
     if next != 0 && pp.pointee.runnextStreak < cap {
@@ -70,7 +71,7 @@ func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
         }
     }
     pp.pointee.runnextStreak = 0
-    let g = qpop(pp.pointer(to: \.runq)!)
+    let g = pp.pointee.schedtick % 61 == 0 ? qpopOldest(pp.pointer(to: \.runq)!) : qpopNewest(pp.pointer(to: \.runq)!)
     if g != 0 { return g }
     // Ring empty: runnext even past the cap.
     let n2 = gort_load_relaxed(pp.pointer(to: \.runnext)!)
@@ -79,6 +80,34 @@ func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
         if gort_cas_acquire(pp.pointer(to: \.runnext)!, &expected, 0) { return GEntry(n2) }
     }
     return 0
+}
+
+/// Go: ready / newproc's runqput + wakep: makes g runnable on sched. From one of sched's Ms holding a P: that P's
+/// runnext (high priority: its high ring), then wakep. From any other thread: the global queue under the lock.
+/// Not inlined into its callers: the protocol witness thunk (`Scheduler.enqueue`) and the runtime hook did not
+/// get CGoRuntime's always_inline atomics inlined when it was (11 calls per enqueue).
+@inline(never)
+func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
+    if let mp = currentM(), mp.pointee.sched == sched, let pp = mp.pointee.p {
+        if high {
+            if !qpush(pp.pointer(to: \.high)!, g) { putGlobal(sched, g); return }
+            wakep(sched)
+        } else {
+            runqput(pp, g, next: true)  // a seq_cst exchange on runnext
+            wakepAfterSeqCst(sched)
+        }
+        return
+    }
+    putGlobal(sched, g)
+}
+
+/// From a thread that is not one of sched's Ms (or has no P): the global queue, then wake an M.
+@inline(never)
+func putGlobal(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry) {
+    sched.lock()
+    sched.globrunqput(g)
+    sched.unlock()
+    wakep(sched)
 }
 
 /// The scheduler a P belongs to: its owner M's (the caller is always that M).
@@ -244,11 +273,12 @@ func mstart(_ mp: UnsafeMutablePointer<M>) {
     }
     let exec = sched.pointee.executor!
     let asGlobal = sched.pointee.runsAsGlobal
+    let generic = genericSerialExecutor  // read once: a lazily initialized global costs a swift_once per access
     let cap = sched.pointee.runnextCap
     while true {
         let g = schedule(mp, cap: cap)
         if g == 0 { break }
-        execute(mp, g, exec, asGlobal: asGlobal)
+        execute(mp, g, exec, asGlobal: asGlobal, generic: generic)
     }
     // Stopping: the thread's own cache comes back before the thread exits (its exit handler releases that one;
     // the P's cache is destroyed by stopAndJoin once every M is gone).
@@ -292,7 +322,8 @@ let genericSerialExecutor: UnownedSerialExecutor = {
 /// actor takes over the thread (tryAssumeThreadForSwitch) instead of enqueueing, which it only does when no task
 /// executor is current.
 @inline(__always)
-func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExecutor, asGlobal: Bool) {
+func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExecutor, asGlobal: Bool,
+             generic: UnownedSerialExecutor) {
     let pp = mp.pointee.p.unsafelyUnwrapped
     let tick = pp.pointee.schedtick &+ 1
     gort_store_relaxed(pp.pointer(to: \.schedtick)!, tick)  // relaxed: sysmon only compares successive values
@@ -302,7 +333,7 @@ func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExec
     let t0: UInt64 = tracing ? nanotime() : 0
     if g & 1 == 0 {
         let job = unsafeBitCast(g, to: UnownedJob.self)
-        if asGlobal { job.runSynchronously(on: genericSerialExecutor) } else { job.runSynchronously(on: exec) }
+        if asGlobal { job.runSynchronously(on: generic) } else { job.runSynchronously(on: exec) }
     } else {
         let rg = UnsafeMutablePointer<RawG>(bitPattern: g & ~1).unsafelyUnwrapped
         rg.pointee.fn(UnsafeMutableRawPointer(rg))
@@ -364,10 +395,12 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             // GOMAXPROCS > 1) calls wakep for each; while we spin it sees nmspinning != 0 (and npidle == 0)
             // and skips the futex wake, instead of paying a syscall (and us a park) per G.
             //   - While another running P holds a G in runnext (a hand-off is in progress: its M runs that G
-            //     next), keep watching, but asleep: ~3us naps (Go: usleep(3) in runqgrab before it steals a
-            //     running P's runnext; we never steal it, see runqsteal). Each nap is a timer-slack sleep
-            //     (~50us on Linux), so a pair handing off for a second costs this M a few % of a CPU, not
-            //     the whole CPU that pausing in a loop cost (and no wake-up syscall per hand-off).
+            //     next), keep watching, but asleep: naps of handoffNapMicros (Go: usleep(3) in runqgrab before it
+            //     steals a running P's runnext; we never steal it, see runqsteal), so a pair handing off for a
+            //     second costs this M a few % of a CPU, not the whole CPU that pausing in a loop cost (and no
+            //     wake-up syscall per hand-off). Not Go's 3us: with the timer slack that was a ~55us nap, and
+            //     ~17k wake-ups a second of this M slowed the handing-off M by about 15% (ping-pong took
+            //     0.78 s at GOMAXPROCS=2 against 0.58 s at 1; with 100us naps 0.61 s).
             //     The runnext slot is empty for part of each hand-off (between the owner taking the G and the
             //     G readying the next one), so a nap that finds it empty keeps watching for handoffLingerNS
             //     after the last hand-off it saw; parking at the first empty look cost a futex wake-up (on the
@@ -384,7 +417,7 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
                 if !pp.pointee.isSpare {
                     if handoffPending(sched, pp) { lastHandoff = now }
                     if lastHandoff != 0 && now &- lastHandoff < handoffLingerNS {
-                        usleep(3)
+                        usleep(handoffNapMicros)
                         continue
                     }
                 }
@@ -629,6 +662,10 @@ func handoffPending(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutab
     }
     return false
 }
+
+/// How long a spinning M sleeps between looks while a hand-off is in progress (see findRunnable). Ring work that
+/// appears meanwhile waits at most this (plus the timer slack) for this M to notice it.
+let handoffNapMicros: UInt32 = 100
 
 /// How long a spinning M keeps napping after it last saw a hand-off in progress (see findRunnable).
 let handoffLingerNS: UInt64 = 1_000_000

@@ -56,43 +56,17 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
 
     // MARK: enqueue (the hot path)
 
-    /// Go: ready / newproc's runqput + wakep. Called by Swift for every job bound to this executor.
+    /// Go: ready / newproc's runqput + wakep. Called by Swift for every job bound to this executor (for the
+    /// installed global scheduler, jobs come through `enqueueGlobalHook` instead: Install.swift).
     @inline(__always)
     public func enqueue(_ job: consuming ExecutorJob) {
-        let high = job.priority.rawValue > TaskPriority.medium.rawValue
-        put(gEntry(job: UnownedJob(job)), high: high)
-    }
-
-    // Not inlined into enqueue: the protocol witness thunk it would land in does not get the C atomics
-    // (CGoRuntime.h's always_inline functions) inlined, which made 11 calls per enqueue.
-    @inline(never)
-    func put(_ g: GEntry, high: Bool) {
-        let sched = s
-        if let mp = currentM(), mp.pointee.sched == sched, let pp = mp.pointee.p {
-            if high {
-                if !qpush(pp.pointer(to: \.high)!, g) { putGlobal(g); return }
-                wakep(sched)
-            } else {
-                runqput(pp, g, next: true)  // a seq_cst exchange on runnext
-                wakepAfterSeqCst(sched)
-            }
-            return
-        }
-        putGlobal(g)
-    }
-
-    /// From a thread that is not one of our Ms (or has no P): the global queue, then wake an M.
-    @inline(never)
-    func putGlobal(_ g: GEntry) {
-        s.lock()
-        s.globrunqput(g)
-        s.unlock()
-        wakep(s)
+        let g = gEntry(job: UnownedJob(job))
+        put(s, g, high: jobPriority(g) > mediumPriority)
     }
 
     /// Runs a RawG on this scheduler. The RawG's memory must stay valid until its fn has been called.
     public func spawn(_ g: UnsafeMutablePointer<RawG>) {
-        put(gEntry(raw: g), high: false)
+        put(s, gEntry(raw: g), high: false)
     }
 
     /// Go: `go f()`. Runs body as a plain G (not a Swift task: it must not await).
@@ -162,6 +136,12 @@ extension Scheduler: SchedulingExecutor {
         let ns = Scheduler.nanoseconds(clock.now.duration(to: instant))
         scheduleTimer(s, when: nanotime() &+ ns, g: gEntry(job: UnownedJob(job)))
     }
+
+    /// The priority GoSched reads from a job's flags (`jobPriority`), for the test that checks it against
+    /// ExecutorJob.priority.
+    @_spi(Testing) public static func jobPriorityByte(_ job: UnownedJob) -> UInt8 { jobPriority(gEntry(job: job)) }
+    /// The constant GoSched compares job priorities with (TaskPriority.medium's raw value), for the same test.
+    @_spi(Testing) public static var mediumPriorityRaw: UInt8 { mediumPriority }
 
     /// Clock durations as nanoseconds (negative: 0). Clocks measured in Swift.Duration (continuous,
     /// suspending and most custom clocks) are supported; any other Duration type is a fatal error.

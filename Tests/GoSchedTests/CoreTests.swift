@@ -27,6 +27,75 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(off(\P.sysmonTick), 4)
     }
 
+    func testRunQueueOwnerTakesNewestThievesTakeOldestHalf() {
+        let q = makeQueue(), dst = makeQueue()
+        for g in 1...5 { XCTAssertTrue(qpush(q, GEntry(g))) }
+        XCTAssertEqual(qpopNewest(q), 5)
+        XCTAssertEqual(qpopOldest(q), 1)
+        XCTAssertEqual(qgrab(q, into: dst), 2)  // the older half of [2, 3, 4], rounded up
+        XCTAssertEqual(dst.pointee.ring[0], 2)
+        XCTAssertEqual(dst.pointee.ring[1], 3)
+        XCTAssertEqual(qpopNewest(q), 4)
+        XCTAssertEqual(qpopNewest(q), 0)
+        XCTAssertEqual(qpopOldest(q), 0)
+    }
+
+    func testRunQueueConcurrentOwnerAndThievesLoseAndDuplicateNothing() {
+        // The owner pushes 1...n and pops its newest or oldest now and then; two thieves grab halves. Every
+        // entry must be consumed exactly once.
+        let n = soak ? 20_000_000 : 1_000_000
+        let q = makeQueue()
+        let counts = UnsafeMutablePointer<UInt64>.allocate(capacity: n + 1)
+        counts.initialize(repeating: 0, count: n + 1)
+        let done = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)  // [finished flag, entries stolen]
+        done.initialize(repeating: 0, count: 2)
+        let thieves = (0..<2).map { _ in
+            Thread {
+                let dst = makeQueue()
+                while true {
+                    let finished = gort_load_acquire(done) != 0  // read before the last grab: nothing is left after it
+                    let got = qgrab(q, into: dst)
+                    _ = gort_fetch_add_acqrel(done + 1, got)
+                    for i in 0..<got {
+                        let g = Int(dst.pointee.ring[Int(i)])
+                        _ = gort_fetch_add_acqrel(counts + g, 1)
+                    }
+                    if got == 0 && finished { break }
+                }
+            }
+        }
+        for t in thieves { t.start() }
+        var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var v = 1
+        let deadline = Date().addingTimeInterval(soak ? 600 : 60)
+        var iterations = 0
+        while v <= n {
+            // A broken queue (lost or duplicated indices) can leave it looking full forever: fail, don't hang.
+            iterations += 1
+            if iterations & 0xFFFF == 0 && Date() > deadline {
+                XCTFail("the owner made no progress for \(soak ? 600 : 60) s: the queue's indices are corrupt")
+                break
+            }
+            if qpush(q, GEntry(v)) { v += 1 }
+            rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17
+            // Pop often, so the queue stays short and thieves and the owner meet at the same few slots.
+            let g: GEntry = rng % 2 == 0 ? qpopNewest(q) : (rng % 7 == 0 ? qpopOldest(q) : 0)
+            if g != 0 { _ = gort_fetch_add_acqrel(counts + Int(g), 1) }
+        }
+        while true {
+            let g = qpopOldest(q)
+            if g == 0 { break }
+            _ = gort_fetch_add_acqrel(counts + Int(g), 1)
+        }
+        gort_store_release(done, 1)
+        while thieves.contains(where: { !$0.isFinished }) { usleep(1000) }
+        var bad = 0
+        for i in 1...n where gort_load_acquire(counts + i) != 1 { bad += 1 }
+        XCTAssertEqual(bad, 0, "entries consumed zero or several times")
+        XCTAssertGreaterThan(gort_load_acquire(done + 1), 0, "the thieves never stole")
+        print("testRunQueueConcurrent: thieves stole \(gort_load_acquire(done + 1)) of \(n)")
+    }
+
     func testMillionsOfRawGsRunExactlyOnce() {
         for procs in [1, 2, 4] {
             let sched = Scheduler(procs: procs)
@@ -279,6 +348,34 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(r, 1)
         XCTAssertEqual(probe.offsets.items, ["16:16"])
     }
+
+    func testJobPriorityByte() {
+        let probe = ProbeExecutor()
+        let prios: [TaskPriority] = [.background, .low, .medium, .high, .userInitiated, .utility]
+        let r = runOn(Scheduler(procs: 1)) {
+            var s = 0
+            for p in prios { s += await Task(executorPreference: probe, priority: p) { 1 }.value }
+            return s
+        }
+        XCTAssertEqual(r, prios.count)
+        let items = probe.priorities.items
+        XCTAssertGreaterThanOrEqual(items.count, prios.count)
+        for item in items {
+            let parts = item.split(separator: ":")
+            XCTAssertEqual(parts.first, parts.last, item)
+        }
+        XCTAssertTrue(items.contains("\(TaskPriority.high.rawValue):\(TaskPriority.high.rawValue)"), "\(items)")
+        XCTAssertEqual(Scheduler.mediumPriorityRaw, TaskPriority.medium.rawValue)
+    }
+}
+
+/// A RunQueue in raw memory, as a P holds it (never freed: tests only).
+func makeQueue() -> UnsafeMutablePointer<RunQueue> {
+    let ring = UnsafeMutablePointer<UInt64>.allocate(capacity: Int(runqSize))
+    ring.initialize(repeating: 0, count: Int(runqSize))
+    let q = UnsafeMutablePointer<RunQueue>.allocate(capacity: 1)
+    q.initialize(to: RunQueue(ring: ring))
+    return q
 }
 
 final class OrderLog: @unchecked Sendable {
