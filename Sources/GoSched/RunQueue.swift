@@ -1,5 +1,4 @@
 import CGoRuntime
-import Glibc
 
 // Go: runtime.p.runqhead/runqtail/runq and runqput/runqget/runqgrab/runqsteal (proc.go), with one change: the
 // owner takes its newest G first (LIFO), as work-stealing deques do, and thieves take the oldest half.
@@ -14,31 +13,41 @@ import Glibc
 // Fairness: every 61st tick the owner takes its oldest G instead (`runqget`), so a G waits at most 61 ticks per
 // G ahead of it, whatever the newer Gs do (the test with 50 tasks yielding forever and one waiter checks it).
 //
-// A bounded single-producer, multi-consumer ring of 256 G entries:
-//   - the owner pushes at `tail` without a lock (slot store, then a release store of tail);
-//   - every consumer (the owner popping at either end, a thief taking half from `head`, the owner moving half to
-//     the global queue) holds the ring's `lock`, a spin lock held for a few loads and stores. Under it head and
-//     tail only move in ways the holder sees, so the owner may take the newest G at `tail - 1` while a thief
-//     copies [head, head + n). (Go's lock-free consumers CAS head; with a consumer at the tail too, a thief
-//     working from a stale tail could claim the slot the owner just took, so a lock replaces the CAS. It costs
-//     the owner the same one locked instruction per pop; a thief that finds the lock held tries elsewhere.)
-//   - slots are read and written with relaxed atomics: the owner overwrites a slot only after seeing (acquire)
-//     the head that a consumer stored (release) once it had read the slot.
-// head and tail are 64-bit and never wrap in practice, so `tail - head` is the length without modular care.
-// Pollers (spinning Ms, stats) read head and tail without the lock: a racy snapshot, never below zero.
+// A bounded ring of 256 G entries, lock-free (the contract; Go's runq is lock-free too). Its state is one
+// 16-byte pair changed only by a 16-byte compare-and-swap (gort_cas128_acqrel, cmpxchg16b):
+//   - `head` (low word): the index of the oldest entry, 64-bit, only ever increases (thieves and FIFO pops);
+//   - `tailWord` (high word): the index one past the newest entry (low 32 bits, so lengths are computed mod
+//     2^32) and, above it, a count of the owner's newest-first pops.
+// Every operation reads the pair, does its work, and CASes the pair from what it read to the new value:
+//   - push (owner): writes the slot at tail, then CAS tail + 1 (fails only if a consumer moved head: retry);
+//   - popNewest (owner): CAS tail - 1 and pops + 1, then reads that slot (no thief can claim it any more, and
+//     only the owner writes slots);
+//   - popOldest (owner, fairness) and the overflow to the global queue (owner): read slots, CAS head forward;
+//   - grab (thieves, Go's runqgrab): copy the older half, CAS head forward by that much.
+// Why the pop count: with the owner taking entries at the tail, "pop then push" returns the pair to a value a
+// thief may have read before, with a different G in the slot the thief copied (ABA). Counting pops in the CASed
+// pair makes that CAS fail. Why one pair: a thief's copy is valid exactly when neither end moved between its
+// read and its CAS, so the CAS must cover both (Go's FIFO ring needs head only, as its owner never takes at the
+// tail). Slots are written only by the owner, at index tail, which stays within 256 of head, so a slot a
+// consumer is copying is never overwritten before that consumer's CAS (and if it was, the CAS fails).
+// Slots are relaxed atomics; the acq_rel CAS orders them: a consumer's acquire read of tailWord sees the
+// slots pushed before it, and the owner reuses a slot only after reading (acquire) a head a consumer CASed.
+// Pollers (spinning Ms, stats) read head and tailWord with two loads: a racy snapshot; callers treat a length
+// above 256 as "changing".
+// The pair must be 16-byte aligned (cmpxchg16b): RunQueue is 4 words and P places its rings at the start of a
+// cache line; `init` checks.
 
 let runqSize: UInt64 = 256
 
 /// Lives inside a P (raw memory). Fields: see the contract above.
 struct RunQueue {
-    /// Oldest entry. Written by lock holders (release store); read by the owner's push (acquire) and pollers.
+    /// Index of the oldest entry (the pair's low word: CAS only).
     var head: UInt64 = 0
-    /// One past the newest entry. Written only by the owner: push (release store, publishing the slot) and pop
-    /// (under the lock); read by lock holders and pollers (acquire).
-    var tail: UInt64 = 0
-    /// Consumers' spin lock: 0 free, 1 held. CAS (acquire) to take it, release store to drop it.
-    var lock: UInt64 = 0
-    /// 256 slots, allocated with the P. Slot i % 256 holds the entry pushed at index i.
+    /// Tail index (low 32 bits) and the owner's newest-first pops (high 32 bits): the pair's high word, CAS only.
+    var tailWord: UInt64 = 0
+    /// Unused (keeps RunQueue at 4 words, so both rings in a P stay 16-byte aligned).
+    private var pad: UInt64 = 0
+    /// 256 slots, allocated with the P. Slot i % 256 holds the entry pushed at index i. Owner writes.
     var ring: UnsafeMutablePointer<UInt64>
 
     init(ring: UnsafeMutablePointer<UInt64>) { self.ring = ring }
@@ -47,12 +56,17 @@ struct RunQueue {
 // Free functions over a queue's address (call as `qpush(pp.pointer(to: \.runq)!, g)`): the inout-to-pointer
 // conversion yields the field's real address in raw memory, with no copy.
 
-/// Length as seen by anyone (racy snapshot).
+/// Entries between head and the tail in `tailWord` (mod 2^32).
+@inline(__always) func runqLength(_ head: UInt64, _ tailWord: UInt64) -> UInt64 {
+    UInt64(UInt32(truncatingIfNeeded: tailWord) &- UInt32(truncatingIfNeeded: head))
+}
+
+/// Length as seen by anyone (racy snapshot; may exceed runqSize while the pair changes).
 @inline(__always)
 func qcount(_ q: UnsafeMutablePointer<RunQueue>) -> UInt64 {
     let h = gort_load_acquire(q.pointer(to: \.head)!)
-    let t = gort_load_acquire(q.pointer(to: \.tail)!)
-    return t &- h
+    let w = gort_load_acquire(q.pointer(to: \.tailWord)!)
+    return runqLength(h, w)
 }
 
 @inline(__always)
@@ -62,111 +76,96 @@ func qempty(_ q: UnsafeMutablePointer<RunQueue>) -> Bool {
 }
 
 extension UnsafeMutablePointer where Pointee == RunQueue {
+    /// The pair's address (16-byte aligned: checked when the P is made).
+    @inline(__always) var pair: UnsafeMutablePointer<UInt64> { pointer(to: \.head)! }
+
+    /// Reads the pair (two acquire loads: a consistent value is confirmed only by a later CAS).
+    @inline(__always) func snapshot() -> (head: UInt64, tailWord: UInt64) {
+        (gort_load_acquire(pointer(to: \.head)!), gort_load_acquire(pointer(to: \.tailWord)!))
+    }
+
+    /// CASes the pair from (h, w) to (nh, nw); acq_rel.
+    @inline(__always) func cas(_ h: UInt64, _ w: UInt64, _ nh: UInt64, _ nw: UInt64) -> Bool {
+        var eh = h, ew = w
+        return gort_cas128_acqrel(pair, &eh, &ew, nh, nw)
+    }
+
     /// Owner only. Returns false when full (the caller moves half to the global queue).
     @inline(__always)
     func push(_ g: GEntry) -> Bool {
-        let h = gort_load_acquire(pointer(to: \.head)!)  // acquire: consumers are done reading the slots they took
-        let t = gort_load_relaxed(pointer(to: \.tail)!)  // only we write tail
-        if t &- h >= runqSize { return false }
-        gort_store_relaxed(pointee.ring + Int(t % runqSize), UInt64(g))
-        gort_store_release(pointer(to: \.tail)!, t &+ 1)  // release: publish the slot before the new tail
-        return true
-    }
-
-    /// Takes the consumers' lock, spinning: holders keep it for a few instructions (a thief copies at most 128
-    /// slots), so spinning is cheaper than sleeping; sched_yield after a while in case the holder was preempted.
-    @inline(__always)
-    func lockConsumers() {
-        var expected: UInt64 = 0
-        // acquire: the previous holder's head/tail stores and slot reads happen before ours.
-        if gort_cas_acquire(pointer(to: \.lock)!, &expected, 1) { return }
-        lockConsumersSlow()
-    }
-
-    @inline(never)
-    func lockConsumersSlow() {
-        var spins = 0
         while true {
-            if gort_load_relaxed(pointer(to: \.lock)!) == 0 {
-                var expected: UInt64 = 0
-                if gort_cas_acquire(pointer(to: \.lock)!, &expected, 1) { return }
-            }
-            spins += 1
-            if spins < 1000 { gort_cpu_relax() } else { sched_yield() }
+            let (h, w) = snapshot()
+            if runqLength(h, w) >= runqSize { return false }
+            gort_store_relaxed(pointee.ring + Int(w % runqSize), UInt64(g))
+            if cas(h, w, h, (w & ~0xffff_ffff) | UInt64(UInt32(truncatingIfNeeded: w) &+ 1)) { return true }
         }
     }
 
-    /// For thieves: the lock if it is free now, else false (the thief tries another victim).
-    @inline(__always)
-    func tryLockConsumers() -> Bool {
-        if gort_load_relaxed(pointer(to: \.lock)!) != 0 { return false }
-        var expected: UInt64 = 0
-        return gort_cas_acquire(pointer(to: \.lock)!, &expected, 1)
+    /// Owner only, after `grab(into: self)` copied `n` entries behind the tail: publishes them.
+    func publish(_ n: UInt64) {
+        while true {
+            let (h, w) = snapshot()
+            if cas(h, w, h, (w & ~0xffff_ffff) | UInt64(UInt32(truncatingIfNeeded: w) &+ UInt32(n))) { return }
+        }
     }
 
-    @inline(__always)
-    func unlockConsumers() {
-        gort_store_release(pointer(to: \.lock)!, 0)  // release: our head/tail stores and slot reads come first
-    }
+    /// The tail index (owner: exact; others: a snapshot).
+    @inline(__always) var tailIndex: UInt64 { UInt64(UInt32(truncatingIfNeeded: gort_load_acquire(pointer(to: \.tailWord)!))) }
 
     /// Owner only. The newest entry (LIFO), 0 if empty.
     @inline(__always)
     func popNewest() -> GEntry {
-        if gort_load_relaxed(pointer(to: \.tail)!) == gort_load_relaxed(pointer(to: \.head)!) { return 0 }
-        lockConsumers()
-        let h = gort_load_relaxed(pointer(to: \.head)!)  // lock holders write head; we hold the lock
-        let t = gort_load_relaxed(pointer(to: \.tail)!)  // only we write tail
-        if t == h { unlockConsumers(); return 0 }
-        let g = gort_load_relaxed(pointee.ring + Int((t &- 1) % runqSize))
-        gort_store_release(pointer(to: \.tail)!, t &- 1)
-        unlockConsumers()
-        return GEntry(g)
+        while true {
+            let (h, w) = snapshot()
+            if runqLength(h, w) == 0 { return 0 }
+            let t = UInt32(truncatingIfNeeded: w) &- 1
+            let pops = (w &>> 32) &+ 1
+            if cas(h, w, h, pops &<< 32 | UInt64(t)) {
+                return GEntry(gort_load_relaxed(pointee.ring + Int(UInt64(t) % runqSize)))
+            }
+        }
     }
 
     /// Owner only. The oldest entry (FIFO), 0 if empty.
     @inline(__always)
     func popOldest() -> GEntry {
-        if gort_load_relaxed(pointer(to: \.tail)!) == gort_load_relaxed(pointer(to: \.head)!) { return 0 }
-        lockConsumers()
-        let h = gort_load_relaxed(pointer(to: \.head)!)
-        let t = gort_load_relaxed(pointer(to: \.tail)!)
-        if t == h { unlockConsumers(); return 0 }
-        let g = gort_load_relaxed(pointee.ring + Int(h % runqSize))
-        gort_store_release(pointer(to: \.head)!, h &+ 1)  // release: our read of the slot precedes its reuse
-        unlockConsumers()
-        return GEntry(g)
+        while true {
+            let (h, w) = snapshot()
+            if runqLength(h, w) == 0 { return 0 }
+            let g = gort_load_relaxed(pointee.ring + Int(h % runqSize))
+            if cas(h, w, h &+ 1, w) { return GEntry(g) }
+        }
     }
 
     /// Owner only: takes the older half of the queue (for the global queue when full). Returns the count moved
     /// into `batch` (0 if the queue no longer has two entries).
     func grabHalfForOverflow(into batch: UnsafeMutablePointer<UInt64>) -> Int {
-        lockConsumers()
-        let h = gort_load_relaxed(pointer(to: \.head)!)
-        let t = gort_load_relaxed(pointer(to: \.tail)!)
-        let n = (t &- h) / 2
-        for i in 0..<n { batch[Int(i)] = gort_load_relaxed(pointee.ring + Int((h &+ i) % runqSize)) }
-        if n != 0 { gort_store_release(pointer(to: \.head)!, h &+ n) }
-        unlockConsumers()
-        return Int(n)
+        while true {
+            let (h, w) = snapshot()
+            let n = runqLength(h, w) / 2
+            if n == 0 { return 0 }
+            for i in 0..<n { batch[Int(i)] = gort_load_relaxed(pointee.ring + Int((h &+ i) % runqSize)) }
+            if cas(h, w, h &+ n, w) { return Int(n) }
+        }
     }
 
     /// Go: runqgrab. Any thread: copies the older half of the queue (rounded up) into `dst`'s ring starting at
-    /// dst's tail (without publishing it) and removes it from this queue. Returns the count; 0 when empty or
-    /// when another consumer holds the lock.
+    /// dst's tail (without publishing it: the caller, dst's owner, calls `publish`) and removes it from this
+    /// queue. Returns the count; 0 when empty.
     func grab(into dst: UnsafeMutablePointer<RunQueue>) -> UInt64 {
-        if qempty(self) || !tryLockConsumers() { return 0 }
-        let dt = gort_load_relaxed(dst.pointer(to: \.tail)!)  // caller owns dst
-        let h = gort_load_relaxed(pointer(to: \.head)!)
-        let t = gort_load_acquire(pointer(to: \.tail)!)  // acquire: see the slots published before tail
-        var n = t &- h
-        n = n &- n / 2
-        for i in 0..<n {
-            let g = gort_load_relaxed(pointee.ring + Int((h &+ i) % runqSize))
-            gort_store_relaxed(dst.pointee.ring + Int((dt &+ i) % runqSize), g)
+        let dt = dst.tailIndex  // caller owns dst
+        while true {
+            let (h, w) = snapshot()
+            var n = runqLength(h, w)
+            if n == 0 { return 0 }
+            if n > runqSize { continue }  // read while the pair changed: read again
+            n = n &- n / 2
+            for i in 0..<n {
+                let g = gort_load_relaxed(pointee.ring + Int((h &+ i) % runqSize))
+                gort_store_relaxed(dst.pointee.ring + Int((dt &+ i) % runqSize), g)
+            }
+            if cas(h, w, h &+ n, w) { return n }
         }
-        if n != 0 { gort_store_release(pointer(to: \.head)!, h &+ n) }
-        unlockConsumers()
-        return n
     }
 }
 

@@ -56,7 +56,8 @@ struct P {
     var stolen: UInt64 = 0
     /// Link in sched.pidle / spare list. Under sched.lock.
     var link: UnsafeMutablePointer<P>? = nil
-    private var pad1: UInt64 = 0
+    // (No padding: these fields fill the 64 bytes exactly. A pad word here pushed every later line 8 bytes past
+    // its cache line, and the rings off the 16-byte alignment their CAS needs; the layout test checks offsets.)
 
     // ---- Line 2: runnext, written at every hand-off. ----
     /// Go: runnext. A G readied by the running job, run next (ping-pong locality). Owner exchanges; thieves CAS.
@@ -85,6 +86,7 @@ struct P {
     // sysmon (Sysmon.swift).
     /// 1 while sysmon has lent a spare P because this one is blocked. sysmon sets (CAS), owner clears (CAS).
     var compensated: UInt64 = 0
+    private var pad4: UInt64 = 0
 
     // ---- Line 5: sysmon's private memory of this P: the schedtick it last saw and when. sysmon only. ----
     var sysmonTick: UInt64 = 0
@@ -236,6 +238,10 @@ func allocP(id: Int, isSpare: Bool) -> UnsafeMutablePointer<P> {
     let raw = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<P>.stride, alignment: 128)
     let pp = raw.bindMemory(to: P.self, capacity: 1)
     pp.initialize(to: P(id: id, isSpare: isSpare, highRing: hr, ring: hr + Int(runqSize)))
+    // The rings' CAS pairs must be 16-byte aligned (RunQueue.swift): P is 128-byte aligned, so this checks
+    // their offsets, once.
+    precondition(UInt(bitPattern: pp.pointer(to: \.runq)!.pair) % 16 == 0 && UInt(bitPattern: pp.pointer(to: \.high)!.pair) % 16 == 0,
+                 "P's run queues must be 16-byte aligned")
     return pp
 }
 

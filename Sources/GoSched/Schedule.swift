@@ -604,9 +604,9 @@ func runqsteal(_ pp: UnsafeMutablePointer<P>, _ victim: UnsafeMutablePointer<P>,
         var n = qgrab(src, into: dst)
         if n == 0 { continue }
         n -= 1
-        let t = gort_load_relaxed(dst.pointer(to: \.tail)!)
+        let t = dst.tailIndex
         let g = GEntry(gort_load_relaxed(dst.pointee.ring + Int((t &+ n) % runqSize)))
-        if n != 0 { gort_store_release(dst.pointer(to: \.tail)!, t &+ n) }
+        if n != 0 { dst.publish(n) }
         return g
     }
     // runnext of a P whose M is running (in a job or between jobs) is left alone: that M takes it next, and

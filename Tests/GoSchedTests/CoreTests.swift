@@ -25,6 +25,12 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(off(\P.runq), 2)
         XCTAssertEqual(off(\P.timer0When), 3)
         XCTAssertEqual(off(\P.sysmonTick), 4)
+        // Each group starts its line, and the rings' CAS pairs are 16-byte aligned (RunQueue.swift).
+        XCTAssertEqual(MemoryLayout<P>.offset(of: \P.runnext)! % 64, 0)
+        XCTAssertEqual(MemoryLayout<P>.offset(of: \P.high)! % 64, 0)
+        XCTAssertEqual(MemoryLayout<P>.offset(of: \P.timer0When)! % 64, 0)
+        XCTAssertEqual(MemoryLayout<P>.offset(of: \P.sysmonTick)! % 64, 0)
+        XCTAssertEqual(MemoryLayout<P>.offset(of: \P.runq)! % 16, 0)
     }
 
     func testRunQueueOwnerTakesNewestThievesTakeOldestHalf() {
@@ -38,6 +44,23 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(qpopNewest(q), 4)
         XCTAssertEqual(qpopNewest(q), 0)
         XCTAssertEqual(qpopOldest(q), 0)
+    }
+
+    func testRunQueueThiefCASFailsAfterOwnerPopAndPush() {
+        // The ABA case of a LIFO owner (RunQueue.swift): a thief reads the pair and copies the oldest slot; the
+        // owner pops that entry and pushes another into the same slot, which restores head and tail. The
+        // thief's CAS must still fail (the pop count changed), or it would take the entry the owner took.
+        let q = makeQueue()
+        XCTAssertTrue(qpush(q, GEntry(1)))
+        let (h, w) = q.snapshot()
+        XCTAssertEqual(q.pointee.ring[Int(h % runqSize)], 1)
+        XCTAssertEqual(qpopNewest(q), 1)
+        XCTAssertTrue(qpush(q, GEntry(2)))
+        let (h2, w2) = q.snapshot()
+        XCTAssertEqual(h2, h)
+        XCTAssertEqual(UInt32(truncatingIfNeeded: w2), UInt32(truncatingIfNeeded: w), "same head and tail")
+        XCTAssertFalse(q.cas(h, w, h &+ 1, w), "a stale thief claimed the slot")
+        XCTAssertEqual(qpopNewest(q), 2)
     }
 
     func testRunQueueConcurrentOwnerAndThievesLoseAndDuplicateNothing() {
@@ -373,7 +396,9 @@ final class CoreTests: XCTestCase {
 func makeQueue() -> UnsafeMutablePointer<RunQueue> {
     let ring = UnsafeMutablePointer<UInt64>.allocate(capacity: Int(runqSize))
     ring.initialize(repeating: 0, count: Int(runqSize))
-    let q = UnsafeMutablePointer<RunQueue>.allocate(capacity: 1)
+    // 16-byte aligned, as in a P: the queue's CAS pair needs it.
+    let q = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<RunQueue>.stride, alignment: 16)
+        .bindMemory(to: RunQueue.self, capacity: 1)
     q.initialize(to: RunQueue(ring: ring))
     return q
 }
