@@ -26,6 +26,12 @@ public struct HeapConfig: Sendable {
     public var hugePages = false
     /// MCaches keep the spans they filled (RetainedSpans.swift). Turned off for garbage-collected heaps.
     public var retainSpans = true
+    /// Spans of small size classes (objects up to 1 KiB) get at least this many pages (1: the size class table's
+    /// own, Go's and rule 5's). GoGC asks for 8: a garbage-collected heap of small objects then keeps one MSpan
+    /// (192 bytes) per 64 KiB instead of per 8 KiB (binary-trees at a 256 MiB heap: about 5 MiB of span records
+    /// down to under 1), and sweeps and refills a span an eighth as often.
+    /// At most 8 (MHeap.bitsAlloc holds bitmaps of up to 8,192 objects).
+    public var minSmallSpanPages = 1
 
     public init() {}
 

@@ -127,7 +127,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
     /// Go: mcentral.grow. A fresh span from MHeap.
     func grow(_ h: UnsafeMutablePointer<MHeap>, spanclass: SpanClass) -> UnsafeMutablePointer<MSpan>? {
         let sc = spanclass.sizeclass
-        guard let s = h.allocSpan(npages: sizeClassNPages(sc), spanclass: spanclass, alignPages: 1) else { return nil }
+        guard let s = h.allocSpan(npages: h.spanPages(ofClass: sc), spanclass: spanclass, alignPages: 1) else { return nil }
         s.pointee.sweepgen = sweepgen
         return s
     }

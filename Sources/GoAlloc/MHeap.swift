@@ -43,8 +43,10 @@ public struct MHeap {
     /// Bitmaps of up to two words live inside their MSpan (MSpan.inlineBits); larger pairs come from here, each
     /// at least a whole cache line (64 bytes, and FixAlloc keeps them 64-aligned): the holder writes allocBits on
     /// every malloc and free, so two spans held by two threads must not share a line. Entries 0 and 1 are unused.
-    var bitsAlloc: (FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc) =
-        (FixAlloc(size: 64), FixAlloc(size: 64), FixAlloc(size: 64), FixAlloc(size: 128), FixAlloc(size: 256))
+    /// Entries 5 to 7 serve heaps with bigger spans (HeapConfig.minSmallSpanPages: up to 8,192 objects).
+    var bitsAlloc: (FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc) =
+        (FixAlloc(size: 64), FixAlloc(size: 64), FixAlloc(size: 64), FixAlloc(size: 128), FixAlloc(size: 256),
+         FixAlloc(size: 512), FixAlloc(size: 1024), FixAlloc(size: 2048))
     /// Go: mheap.central. numSpanClasses MCentrals, MCentral.stride bytes apart, in their own mapping.
     var central: UnsafeMutablePointer<MCentral>
     /// The span every MCache slot points at when it holds nothing (Go: emptymspan): its allocCache is 0,
@@ -134,10 +136,21 @@ extension UnsafeMutablePointer where Pointee == MHeap {
 
     // ---- spans -------------------------------------------------------------------------------------------
 
+    /// Pages of a span of small size class `sc` in this heap: the class table's, or config.minSmallSpanPages
+    /// for objects up to 1 KiB if that is more. Immutable per heap.
+    @inline(__always)
+    func spanPages(ofClass sc: Int) -> Int {
+        let np = sizeClassNPages(sc)
+        let minPages = pointee.config.minSmallSpanPages
+        return minPages > np && sizeClassSize(sc) <= 1024 ? minPages : np
+    }
+
     /// Go: mheap.alloc. A span of `npages` pages whose start is a multiple of `alignPages` pages, set up for
-    /// `spanclass`, in use, held exclusively by the caller. nil when the OS refuses memory.
+    /// `spanclass`, in use, held exclusively by the caller. nil when the OS refuses memory. A small class's
+    /// span holds as many objects as its pages do (more than the class table's count when the heap asks for
+    /// bigger spans: spanPages).
     func allocSpan(npages: Int, spanclass: SpanClass, alignPages: Int) -> UnsafeMutablePointer<MSpan>? {
-        let nelems = spanclass.sizeclass == 0 ? 1 : sizeClassNElems(spanclass.sizeclass)
+        let nelems = spanclass.sizeclass == 0 ? 1 : (npages << pageShift) / sizeClassSize(spanclass.sizeclass)
         let bitsLog = nelems <= 64 ? 0 : (64 - UInt64((nelems + 63) / 64 - 1).leadingZeroBitCount)
         pointee.lock.lock()
         var base = pageAllocLocked(npages, alignPages)

@@ -151,7 +151,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
             pointee.divMul = 0
         } else {
             pointee.elemsize = UInt(sizeClassSize(sc))
-            pointee.nelems = UInt(sizeClassNElems(sc))
+            pointee.nelems = (pointee.npages << UInt(pageShift)) / pointee.elemsize  // sizeClassNElems for table-sized spans
             pointee.divMul = sizeClassDivMagic(sc)
         }
         pointee.limit = pointee.startAddr &+ pointee.nelems &* pointee.elemsize

@@ -145,7 +145,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         var bits = 0
         withUnsafeMutablePointer(to: &pointee.bitsAlloc) { t in
             let fa = UnsafeMutableRawPointer(t).assumingMemoryBound(to: FixAlloc.self)
-            for i in 0..<5 { bits += fa[i].sys }
+            for i in 0..<8 { bits += fa[i].sys }
         }
         ms.otherSys = UInt64(pointee.metaSys + bits)
         ms.sys = ms.heapSys + ms.mspanSys + ms.mcacheSys + ms.otherSys

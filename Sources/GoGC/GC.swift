@@ -70,9 +70,17 @@ public struct GCConfig: Sendable {
     public var writeBarrierDisabled = false
     /// Smallest heap goal (Go: heapminimum, 4 MiB at GOGC=100).
     public var minimumHeap: UInt64 = 4 << 20
-    public var heap = HeapConfig.fromEnvironment()
+    public var heap = GCConfig.defaultHeapConfig()
 
     public init() {}
+
+    /// The allocator options a collected heap starts from: GODEBUG's, with 64 KiB spans for small objects
+    /// (HeapConfig.minSmallSpanPages).
+    public static func defaultHeapConfig() -> HeapConfig {
+        var h = HeapConfig.fromEnvironment()
+        h.minSmallSpanPages = 8
+        return h
+    }
 
     /// Defaults overridden by GOGC, GOMEMLIMIT and GODEBUG (gctrace, gccheckmark).
     public static func fromEnvironment() -> GCConfig {
