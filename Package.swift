@@ -26,6 +26,12 @@ let allocatorSwiftSettings: [SwiftSetting] = [
                   "-Xfrontend", "-disable-implicit-string-processing-module-import"]),
 ]
 
+/// The runtime libraries and their programs use no regex: without the implicit `_StringProcessing` import they
+/// do not autolink libswift_StringProcessing and libswift_RegexParser (about 1 MiB of RSS in every process).
+let noStringProcessing: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"]),
+]
+
 let package = Package(
     name: "swift-go-runtime",
     products: [
@@ -79,14 +85,14 @@ let package = Package(
         .target(
             name: "GoSched",
             dependencies: ["GoAlloc", "CGoRuntime"],
-            swiftSettings: runtimeSwiftSettings
+            swiftSettings: runtimeSwiftSettings + noStringProcessing
         ),
         // Cross-module optimization: clients (the Scheme, bench-gc) inline and specialize the allocation,
         // field access and shadow-stack fast paths instead of calling unspecialized generic entry points.
         .target(
             name: "GoGC",
             dependencies: ["GoAlloc", "GoSched", "CGoRuntime"],
-            swiftSettings: runtimeSwiftSettings + [.unsafeFlags(["-cross-module-optimization"])]
+            swiftSettings: runtimeSwiftSettings + noStringProcessing + [.unsafeFlags(["-cross-module-optimization"])]
         ),
         // A small Scheme whose values live in GoGC: the collector's real client.
         .executableTarget(
@@ -106,7 +112,7 @@ let package = Package(
         // Benchmark programs (run by `gort bench ...`, never by the tests).
         .executableTarget(name: "bench-swift-alloc", path: "Benchmarks/alloc/swift"),
         .executableTarget(name: "bench-gc", dependencies: ["GoGC"], path: "Benchmarks/gc/swift",
-                          swiftSettings: [.unsafeFlags(["-O"])]),
+                          swiftSettings: [.unsafeFlags(["-O"])] + noStringProcessing),
         .executableTarget(name: "bench-sched", dependencies: ["GoSched"], path: "Benchmarks/sched/swift",
                           swiftSettings: [.unsafeFlags(["-O"])]),
         .testTarget(name: "GoAllocTests", dependencies: ["GoAlloc"]),
