@@ -5,8 +5,8 @@
 //      G's address; the intrusive link lives in the job's 16 bytes of executor-private data, so queueing
 //      never allocates (G.swift).
 //   P  a processor, GOMAXPROCS of them (Procs.swift: env, affinity mask, cgroup quota). Each has a 256-slot
-//      ring (owner pushes without a lock and takes its newest G first, every 61st tick its oldest; thieves take
-//      the oldest half; consumers hold a per-ring spin lock), a `runnext` slot (the G readied by
+//      lock-free ring (owner takes its newest G first, every 61st tick its oldest; thieves take the oldest half;
+//      every operation is one 16-byte CAS of head and tail), a `runnext` slot (the G readied by
 //      the running job runs next, capped at 64 in a row), a ring for high-priority jobs that runs first, a timer
 //      heap, and its own GoAlloc MCache, which is its M's malloc cache while the M holds it (RunQueue.swift,
 //      Sched.swift, Timers.swift, PCache.swift).
