@@ -48,7 +48,7 @@ func cMallocSlow(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPoint
 
 /// free's fast path (MCache.free). NULL needs no test of its own: no arena covers address 0, so it takes the
 /// slow path, which returns. Nor does a thread without a cache: the empty MCache finds no arena for any address
-/// (Sentinels.swift), and MHeap.freeSlow sends it to cFreeNoCache.
+/// (Sentinels.swift), and MCache.freeMiss sends it to cFreeNoCache.
 @inline(__always)
 func cFree(_ p: UnsafeMutableRawPointer?, call: StaticString) {
     threadCacheOrEmpty().free(UInt(bitPattern: p), call: call)

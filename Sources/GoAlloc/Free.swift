@@ -2,16 +2,16 @@
 // bits. GoAlloc keeps that structure and lets the program say what is dead instead of the marker:
 //
 //   1. Find the span: arena index (one masked load: ArenaIndex) -> HeapArena.spans[page] -> MSpan. O(1); no
-//      nil tests, as missing arenas and spans are sentinels (Sentinels.swift). A
-//      pointer outside our arenas, on a free page, or not at the start of an object aborts, naming the pointer
-//      and the call (the fast path only tests; MHeap.freeSlow diagnoses).
+//      nil tests, as missing arenas and spans are sentinels (Sentinels.swift). A pointer outside our arenas, on
+//      a free page, or not at the start of an object aborts, naming the pointer and the call (the fast path
+//      only tests; MHeap.freeSlow diagnoses).
 //   2. If the calling thread's MCache holds the span (span.owner == cache: its current span of the class, or one
 //      it retains, RetainedSpans.swift), the free is local. An object in the current cache word goes back into
 //      allocCache (its bit there set means double free), so the very next malloc reuses it; its allocBits bit
 //      stays set, since the word's free slots are reserved (MSpan.swift). Any other object: check its allocBits
 //      bit (clear means double free), clear it, lower allocCount; the scan finds the slot when it reaches the word
 //      or wraps (MCache.refill rewinds). Both ways a pending remote free of the object (its freeBits bit) is a
-//      double free too. No atomic RMW, no lock; the fast path is about 50 instructions with every check. A
+//      double free too. No atomic RMW, no lock; the fast path is about 40 instructions with every check. A
 //      retained span left empty becomes its class's spare or goes back to MHeap (RetainedSpans.swift).
 //   3. Otherwise the free is remote: one fetch_or sets the object's bit in span.freeBits (a bit already set, a
 //      clear allocBits bit, or the object sitting free in the holder's cache word, read under the span's
@@ -49,7 +49,6 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         if let c = c, s.pointee.owner == word(c) { return c.freeLocal(s, p, idx: idx, call: call) }
         freeRemote(c, s, p, idx: idx, call: call)
     }
-
 
     @inline(__always)
     func freeRemote(_ c: UnsafeMutablePointer<MCache>?, _ s: UnsafeMutablePointer<MSpan>, _ p: UInt, idx: UInt,
@@ -169,8 +168,8 @@ extension UnsafeMutablePointer where Pointee == MCache {
 
     /// free's fast path (step 2 above), for a cache of the heap that owns `p`: arena (one masked load and an add:
     /// ArenaIndex.lookupFlatMasked) -> span (a load and an add) -> owner, limit, start-of-object, allocBits and
-    /// freeBits checks. Anything
-    /// else, errors included, goes to MHeap.freeSlow by a tail call, so this needs no stack frame.
+    /// freeBits checks. Anything else, errors included, leaves by a jump to freeNotHeld or freeMiss, so this
+    /// needs no stack frame.
     @inline(__always)
     func free(_ p: UInt, call: StaticString) {
         // The limit test comes before any use of the object index: it rejects addresses the masked lookup

@@ -12,7 +12,8 @@
 //
 // Memory: MCache header (128 bytes) | alloc[numSpanClasses] span pointers | frees[numSpanClasses] |
 // retained[numSpanClasses] list heads | retainedCount[numSpanClasses] | spare[numSpanClasses] | housekeeping
-// words [2] | scan backoff[numSpanClasses] (UInt16) | size table (4 KiB), in one FixAlloc object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
+// words [2] | scan backoff[numSpanClasses] (UInt16) | size table (4 KiB), in one FixAlloc object from
+// MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
 import CGoRuntime
 
 /// Go: mcache.
@@ -29,8 +30,6 @@ public struct MCache {
     var prevCache: UnsafeMutablePointer<MCache>? = nil
     /// Owner thread id, for messages and assertions (0 for caches owned by a P).
     var ownerTid: Int32 = 0
-    /// Word 7: unused (it held the address of the size table, which now lives inside the cache: sizeTable).
-    var reserved: UInt = 0
     /// The heap's arena index table (ArenaIndex.flat), for free's fast path. Immutable.
     var arenaFlat: UnsafeMutablePointer<UInt64>
     /// Pages held in spare spans over all classes (RetainedSpans.swift, spareBudgetPages). Owner only.

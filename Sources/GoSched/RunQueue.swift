@@ -96,8 +96,9 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
         while true {
             let (h, w) = snapshot()
             if runqLength(h, w) >= runqSize { return false }
-            gort_store_relaxed(pointee.ring + Int(w % runqSize), UInt64(g))
-            if cas(h, w, h, (w & ~0xffff_ffff) | UInt64(UInt32(truncatingIfNeeded: w) &+ 1)) { return true }
+            let t = UInt32(truncatingIfNeeded: w)
+            gort_store_relaxed(pointee.ring + Int(UInt64(t) % runqSize), UInt64(g))
+            if cas(h, w, h, (w & ~0xffff_ffff) | UInt64(t &+ 1)) { return true }
         }
     }
 

@@ -46,9 +46,9 @@ extern __thread int gort_tls_cache_released __attribute__((tls_model("initial-ex
 #define GORT_SENTINEL_BYTES 73728           // >= HeapArena.spansOffset + 8192 * 8, and >= one MSpan
 #define GORT_EMPTY_MCACHE_WORDS 1280         // >= MCache.totalBytes / 8 (its size table is the zero tail)
 #define GORT_MCACHE_HEAP 0                   // MCache.heap (never dereferenced for the empty cache)
-#define GORT_MCACHE_ARENA_FLAT 8             // MCache.arenaFlat
-#define GORT_MCACHE_ARENA_MASK 10            // MCache.arenaMask (0: every address reads slot 0)
-#define GORT_MCACHE_SENTINEL 11              // MCache.sentinel (the bias of arena and span entries)
+#define GORT_MCACHE_ARENA_FLAT 7             // MCache.arenaFlat
+#define GORT_MCACHE_ARENA_MASK 9             // MCache.arenaMask (0: every address reads slot 0)
+#define GORT_MCACHE_SENTINEL 10              // MCache.sentinel (the bias of arena and span entries)
 #define GORT_MCACHE_ALLOC 16                 // MCache.alloc[0] (headerBytes / 8)
 #define GORT_NUM_SPAN_CLASSES 136
 extern unsigned char gort_sentinel_region[] __attribute__((visibility("hidden")));
