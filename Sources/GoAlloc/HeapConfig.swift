@@ -6,6 +6,8 @@
 //   GODEBUG=bgscavenge=0      no background scavenger thread (releaseMemory() still works)
 //   GODEBUG=hugepages=1       ask for transparent huge pages (MADV_HUGEPAGE) on new arenas; off by default:
 //                             with THP in "madvise" mode each touched arena costs a 2 MiB page of RSS
+//   GODEBUG=prefault=0        the background thread does not fault in pages ahead of a growing heap
+//                             (Prefault.swift)
 //   GODEBUG=retainspans=0     caches hand each span they ran through back to MCentral, as Go does, instead of
 //                             retaining it (RetainedSpans.swift); for comparisons. GC heaps never retain.
 // Parsing never allocates: it walks getenv's C string.
@@ -24,6 +26,8 @@ public struct HeapConfig: Sendable {
     public var checkInvariants = false
     /// MADV_HUGEPAGE on new arenas.
     public var hugePages = false
+    /// The background thread faults in the pages a growing heap hands out next (Prefault.swift).
+    public var prefault = true
     /// MCaches keep the spans they filled (RetainedSpans.swift). Turned off for garbage-collected heaps.
     public var retainSpans = true
     /// Spans of small size classes (objects up to 1 KiB) get at least this many pages (1: the size class table's
@@ -46,6 +50,7 @@ public struct HeapConfig: Sendable {
             case GODEBUG.key("allocchecks"): c.checkInvariants = value != 0
             case GODEBUG.key("bgscavenge"): c.backgroundScavenger = value != 0
             case GODEBUG.key("hugepages"): c.hugePages = value != 0
+            case GODEBUG.key("prefault"): c.prefault = value != 0
             case GODEBUG.key("retainspans"): c.retainSpans = value != 0
             default: break
             }

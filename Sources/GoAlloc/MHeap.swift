@@ -64,6 +64,8 @@ public struct MHeap {
     public var config: HeapConfig
     /// Background scavenger state (Scavenger.swift).
     var scav = ScavengerState()
+    /// Prefault windows ahead of heap growth (Prefault.swift).
+    var prefault = PrefaultState()
     /// A garbage collector's sweep of a span that MCentral.cacheSpan takes from an unswept set, before it
     /// looks at the span's free count (Go: mcentral.cacheSpan sweeps the spans it takes). nil for heaps without
     /// a collector. Its first argument is the span (raw: MSpan is not a C type). Set once by the collector
@@ -168,7 +170,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         s.pointee.startAddr = base
         s.pointee.npages = UInt(npages)
         s.pointee.needzero = needZeroLocked(base, npages) ? 1 : 0
-        markPagesAllocatedLocked(base, npages)
+        let tookFresh = markPagesAllocatedLocked(base, npages) > 0
         s.initAlloc(spanclass: spanclass, bits: bits, bitsLog: bitsLog)
         s.pointee.state = MSpanState.inUse.rawValue
         setSpansLocked(base, npages, s)
@@ -181,9 +183,12 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let startScavenger = pointee.config.backgroundScavenger && !pointee.scav.started
             && pointee.stats.inusePages >= ScavengerState.startPages
         if startScavenger { pointee.scav.started = true }
+        let wake = spanclass.sizeclass != 0 && pointee.scav.started && pointee.config.prefault
+            && prefaultAheadLocked(end: base + UInt(npages << pageShift), tookFresh: tookFresh)
         if pointee.config.checkInvariants { checkInvariantsLocked() }
         pointee.lock.unlock()
         if startScavenger { startBackgroundScavenger() }
+        if wake { wakeBackground() }
         return s
     }
 
@@ -320,9 +325,13 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         return dirty
     }
 
-    func markPagesAllocatedLocked(_ base: UInt, _ npages: Int) {
+    /// Marks pages in use. Returns how many of them were released (not resident).
+    @discardableResult
+    func markPagesAllocatedLocked(_ base: UInt, _ npages: Int) -> Int {
+        var total = 0
         forEachArenaPiece(base, npages) { a, first, n in
             let released = PageBitmap.count(a.pageBits(.scavenged), first, n)
+            total += released
             a.pointee.scavengedPages -= released
             pointee.stats.releasedPages -= released
             PageBitmap.clear(a.pageBits(.free), first, n)
@@ -334,6 +343,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             // end is free now.
             if a.pointee.searchStart >= first && a.pointee.searchStart < first + n { a.pointee.searchStart = first + n }
         }
+        return total
     }
 
     func pageFreeLocked(_ base: UInt, _ npages: Int) {

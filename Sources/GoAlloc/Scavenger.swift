@@ -133,9 +133,17 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     /// Go: bgscavenge + bgsweep. One pass per period until the heap is destroyed.
     func backgroundScavengerLoop() {
         let periodNs = Int64(pointee.config.scavengePeriodMs) * 1_000_000
+        var next = nanotime() &+ periodNs
         while gort_load32_acquire(&pointee.scav.stop) == 0 {
-            _ = gort_futex_wait(&pointee.scav.wake, 0, periodNs)
+            // Woken early for a prefault window (Prefault.swift); the passes keep their period, since the
+            // scavenger's aging counts passes.
+            let wait = next &- nanotime()
+            if wait > 0 { _ = gort_futex_wait(&pointee.scav.wake, 0, wait) }
+            gort_store32_relaxed(&pointee.scav.wake, 0)
             if gort_load32_acquire(&pointee.scav.stop) != 0 { break }
+            runPrefault()
+            if nanotime() < next { continue }
+            next = nanotime() &+ periodNs
             if gort_load_relaxed(&pointee.scav.sweepPending) != 0 {
                 gort_store_relaxed(&pointee.scav.sweepPending, 0)
                 sweepCentrals(all: false)

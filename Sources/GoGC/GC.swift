@@ -75,10 +75,12 @@ public struct GCConfig: Sendable {
     public init() {}
 
     /// The allocator options a collected heap starts from: GODEBUG's, with 64 KiB spans for small objects
-    /// (HeapConfig.minSmallSpanPages).
+    /// (HeapConfig.minSmallSpanPages) and no prefaulting (HeapConfig.prefault): a collected heap grows to its
+    /// goal and then reuses its swept spans, so a window faulted in ahead would mostly add to the peak RSS.
     public static func defaultHeapConfig() -> HeapConfig {
         var h = HeapConfig.fromEnvironment()
         h.minSmallSpanPages = 8
+        h.prefault = false
         return h
     }
 
