@@ -86,11 +86,21 @@ struct P {
     // sysmon (Sysmon.swift).
     /// 1 while sysmon has lent a spare P because this one is blocked. sysmon sets (CAS), owner clears (CAS).
     var compensated: UInt64 = 0
-    private var pad4: UInt64 = 0
+    /// The CPU-time clock of the thread holding this P (its clockid_t's bits, plus 1 << 32; 0: unknown), so
+    /// sysmon can tell a job that computes from one that is blocked. The owner stores it in acquirep (relaxed:
+    /// a stale id makes sysmon measure the previous owner, which is parked or gone, so the job counts as
+    /// blocked: the behaviour before this field existed).
+    var ownerClock: UInt64 = 0
 
     // ---- Line 5: sysmon's private memory of this P: the schedtick it last saw and when. sysmon only. ----
     var sysmonTick: UInt64 = 0
     var sysmonWhen: UInt64 = 0
+    /// The owner thread's CPU time at sysmonCPUWhen, measured during the job with tick sysmonCPUTick.
+    var sysmonCPU: UInt64 = 0
+    var sysmonCPUWhen: UInt64 = 0
+    var sysmonCPUTick: UInt64 = 0
+    /// isComputing's verdict for the last complete window (1: computing).
+    var sysmonComputing: UInt64 = 0
 
     // ---- Line 6: the owner's free sudogs (Sudog.swift; Go: p.sudogcache). Owner only. ----
     /// sudogCacheCap slots; the first nsudog hold free sudog blocks.
@@ -133,6 +143,8 @@ struct M {
     /// reads it under the lock, never sees a half-written id); `threadKnown` says it has been written.
     var thread: pthread_t = pthread_t()
     var threadKnown = false
+    /// This thread's CPU-time clock (P.ownerClock's encoding). Owner thread, written once in mstart.
+    var cpuClock: UInt64 = 0
     /// Nesting depth of blocking { } regions. Owner only.
     var syscallDepth: Int = 0
     /// The thread's own malloc cache while its P's cache is bound in its place (PCache.swift). Owner only.

@@ -266,6 +266,10 @@ func fatal(_ message: StaticString) -> Never {
 /// Go: mstart -> schedule loop. Runs until the scheduler stops.
 func mstart(_ mp: UnsafeMutablePointer<M>) {
     gort_tls_set_m(UnsafeMutableRawPointer(mp))
+    var clock = clockid_t()
+    if pthread_getcpuclockid(pthread_self(), &clock) == 0 {
+        mp.pointee.cpuClock = UInt64(UInt32(bitPattern: clock)) | 1 << 32
+    }
     let sched = mp.pointee.sched
     if let pp = mp.pointee.nextp {
         mp.pointee.nextp = nil
@@ -470,6 +474,7 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
 @inline(__always)
 func acquirep(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
     mp.pointee.p = pp
+    gort_store_relaxed(pp.pointer(to: \.ownerClock)!, mp.pointee.cpuClock)
     bindPCache(mp, pp)
     gort_store_release(pp.pointer(to: \.status)!, PStatus.running)
 }

@@ -324,6 +324,50 @@ final class CoreTests: XCTestCase {
         }
     }
 
+    /// A long job that computes (and keeps queueing work) is not "blocked": while another P runs the queued
+    /// tasks, sysmon lends no spare P (that would run 3 threads on 2 Ps). At GOMAXPROCS=1 there is no other P,
+    /// so the same job is compensated and the queued tasks run while it computes.
+    func testComputingJobIsCompensatedOnlyWhenNoOtherPProgresses() {
+        for procs in [2, 1] {
+            let sched = Scheduler(procs: procs)
+            let ran = Counter()
+            let ranDuring = ResultBox<Int>()
+            let maxBlocked = ResultBox<Int>()
+            let done = Counter()
+            let watcher = Thread {
+                var m = 0
+                while done.value == 0 { m = max(m, sched.stats.blockedProcs); usleep(1000) }
+                maxBlocked.value = m
+            }
+            watcher.start()
+            let r = runOn(sched) { () -> Bool in
+                // One job of 300 ms of CPU that queues a task every 100 us (no await inside: one job).
+                var tasks: [Task<Void, Never>] = []
+                let start = DispatchTime.now().uptimeNanoseconds
+                var next = start
+                while DispatchTime.now().uptimeNanoseconds - start < 300_000_000 {
+                    if DispatchTime.now().uptimeNanoseconds >= next {
+                        tasks.append(Task(executorPreference: sched) { ran.add() })
+                        next += 100_000
+                    }
+                }
+                ranDuring.value = ran.value
+                for t in tasks { await t.value }
+                return true
+            }
+            done.add()
+            while maxBlocked.value == nil { usleep(1000) }
+            XCTAssertEqual(r, true)
+            XCTAssertGreaterThan(ranDuring.value ?? 0, 100, "queued tasks ran while the job computed (procs \(procs))")
+            if procs == 2 {
+                XCTAssertEqual(maxBlocked.value, 0, "a computing job was compensated while another P ran its queue")
+            } else {
+                XCTAssertGreaterThan(maxBlocked.value ?? 0, 0, "at GOMAXPROCS=1 the computing job is compensated")
+            }
+            sched.shutdown()
+        }
+    }
+
     func testIdleSchedulerUsesNoCPU() {
         let sched = Scheduler(procs: 2)
         _ = runOn(sched) { await withTaskGroup(of: Void.self) { g in for _ in 0..<1000 { g.addTask {} } } }
