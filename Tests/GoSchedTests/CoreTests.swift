@@ -334,10 +334,12 @@ final class CoreTests: XCTestCase {
             let ranDuring = ResultBox<Int>()
             let maxBlocked = ResultBox<Int>()
             let done = Counter()
+            let watched = DispatchSemaphore(value: 0)
             let watcher = Thread {
                 var m = 0
                 while done.value == 0 { m = max(m, sched.stats.blockedProcs); usleep(1000) }
                 maxBlocked.value = m
+                watched.signal()
             }
             watcher.start()
             let r = runOn(sched) { () -> Bool in
@@ -356,7 +358,7 @@ final class CoreTests: XCTestCase {
                 return true
             }
             done.add()
-            while maxBlocked.value == nil { usleep(1000) }
+            watched.wait()
             XCTAssertEqual(r, true)
             XCTAssertGreaterThan(ranDuring.value ?? 0, 100, "queued tasks ran while the job computed (procs \(procs))")
             if procs == 2 {
