@@ -9,7 +9,8 @@
 //      cache's retained spans (RetainedSpans.swift; GC heaps return it to its MCentral) and takes a retained
 //      span with room, or else a span with free objects from the MCentral (lock-free SpanSets).
 //   4. MCentral empty: MCentral.grow asks MHeap for pages (MHeap.lock), which takes them from the free-page
-//      bitmaps, or maps a new 64 MiB arena from the OS.
+//      bitmaps, or maps a new 64 MiB arena from the OS. A heap growing into fresh pages has the background
+//      thread fault in the next window of them ahead of use (Prefault.swift; not in Go).
 // Large objects (> 32 KiB) are spans of their own, straight from MHeap.
 //
 // Freeing (Go has no free; Free.swift has our design): the pointer finds its span through the arena index in
