@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 //
 // swift-go-runtime: Go's runtime (allocator, G-P-M scheduler, garbage collector) in Swift for Linux.
 // Module map (dependencies point downward only):

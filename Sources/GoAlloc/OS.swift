@@ -31,9 +31,12 @@ func sysUnused(_ p: UnsafeMutableRawPointer, _ n: Int, dontneed: Bool) {
 func sysHugePage(_ p: UnsafeMutableRawPointer, _ n: Int) { _ = madvise(p, n, 14 /* MADV_HUGEPAGE */) }
 
 /// Faults in `n` bytes of pages now, writable, in one call (MADV_POPULATE_WRITE, Linux 5.14+): Prefault.swift.
-/// False if the kernel does not know the advice (or cannot back the pages: then the touch would have failed too).
+/// 0 on success, else errno: EINVAL when the kernel does not know the advice; ENOMEM or EFAULT when it could not
+/// back the pages now (a memory cgroup at its limit, say), where a touch might still succeed after reclaim.
 @inline(never)
-func sysPopulate(_ p: UnsafeMutableRawPointer, _ n: Int) -> Bool { madvise(p, n, 23 /* MADV_POPULATE_WRITE */) == 0 }
+func sysPopulate(_ p: UnsafeMutableRawPointer, _ n: Int) -> Int32 {
+    madvise(p, n, 23 /* MADV_POPULATE_WRITE */) == 0 ? 0 : gort_errno()
+}
 
 /// Monotonic nanoseconds (vDSO; no syscall, no allocation).
 @inline(never)

@@ -16,7 +16,8 @@
 // window is 1/32 of the pages in use, between 512 KiB and 4 MiB, so what sits resident ahead of use is a few
 // percent of the heap at most. Pages prefaulted and then not used for a scavenger period are released again by
 // the scavenger's usual aging. Kernels without MADV_POPULATE_WRITE (before 5.14) turn it off at the first
-// failure. GODEBUG=prefault=0 turns it off.
+// failure (EINVAL); a window that fails for another reason (a memory cgroup at its limit) is only given back.
+// GODEBUG=prefault=0 turns it off.
 //
 // Known inexactness: a releaseMemory() that releases a window while the background thread is populating it
 // can leave those pages resident while counted as released, until their next use.
@@ -100,15 +101,33 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         pointee.prefault.npages = 0
         pointee.lock.unlock()
         if n == 0 { return }
-        let ok = sysPopulate(UnsafeMutableRawPointer(bitPattern: base)!, n << pageShift)
+        let err = sysPopulate(UnsafeMutableRawPointer(bitPattern: base)!, n << pageShift)
         pointee.lock.lock()
-        if ok {
+        if err == 0 {
             pointee.prefault.windows += 1
             pointee.prefault.pages += UInt64(n)
         } else {
-            pointee.prefault.unsupported = true
+            // EINVAL: the kernel predates MADV_POPULATE_WRITE; stop asking. Either way the window was not
+            // faulted in: what is still free and untouched since the request counts as released again.
+            if err == EINVAL { pointee.prefault.unsupported = true }
+            unmarkWindowLocked(base, n)
         }
         pointee.prefault.busy = false
         pointee.lock.unlock()
+    }
+
+    /// A window that failed to populate: its pages still free and still zeroed (so not allocated since the
+    /// request) and not released get their released state back. MHeap.lock held.
+    func unmarkWindowLocked(_ base: UInt, _ n: Int) {
+        guard let a = pointee.index.arena(of: base) else { return }
+        let first = Int((base - a.pointee.base) >> pageShift)
+        let free = a.pageBits(.free), scav = a.pageBits(.scavenged), zeroed = a.pageBits(.zeroed)
+        for i in first..<Swift.min(first + n, pagesPerArena) {
+            let w = i >> 6, bit = UInt64(1) << UInt64(i & 63)
+            if free[w] & zeroed[w] & bit == 0 || scav[w] & bit != 0 { continue }
+            scav[w] |= bit
+            a.pointee.scavengedPages += 1
+            pointee.stats.releasedPages += 1
+        }
     }
 }

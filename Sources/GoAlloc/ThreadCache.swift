@@ -101,5 +101,9 @@ private func forkChild() {
         h.pointee.lock.resetAfterFork()
         // The scavenger thread did not survive the fork; the child starts its own when it needs one.
         h.pointee.scav.started = false
+        // A prefault window the parent's thread had not finished stays counted as resident; let the child's
+        // thread take new ones (Prefault.swift).
+        h.pointee.prefault.busy = false
+        h.pointee.prefault.npages = 0
     }
 }

@@ -87,22 +87,30 @@ struct P {
     /// 1 while sysmon has lent a spare P because this one is blocked. sysmon sets (CAS), owner clears (CAS).
     var compensated: UInt64 = 0
     /// The CPU-time clock of the thread holding this P (its clockid_t's bits, plus 1 << 32; 0: unknown), so
-    /// sysmon can tell a job that computes from one that is blocked. The owner stores it in acquirep (relaxed:
-    /// a stale id makes sysmon measure the previous owner, which is parked or gone, so the job counts as
-    /// blocked: the behaviour before this field existed).
+    /// sysmon can tell a job that computes from one that is blocked. The owner stores it in acquirep before its
+    /// release store of `status`; sysmon reads it after an acquire load of `status` (inJob), so it sees this
+    /// owner's clock. An owner change between sysmon's reads also changes `schedtick`, which restarts the
+    /// measurement (isComputing).
     var ownerClock: UInt64 = 0
 
-    // ---- Line 5: sysmon's private memory of this P: the schedtick it last saw and when. sysmon only. ----
+    // ---- Lines 5-6: sysmon's private memory of this P. sysmon only. ----
     var sysmonTick: UInt64 = 0
     var sysmonWhen: UInt64 = 0
+    /// The runnext sysmon saw at its last look at a long computing job (movePinnedRunnext).
+    var sysmonNext: UInt64 = 0
     /// The owner thread's CPU time at sysmonCPUWhen, measured during the job with tick sysmonCPUTick.
     var sysmonCPU: UInt64 = 0
     var sysmonCPUWhen: UInt64 = 0
     var sysmonCPUTick: UInt64 = 0
     /// isComputing's verdict for the last complete window (1: computing).
     var sysmonComputing: UInt64 = 0
+    /// workStranded's snapshot of the queued work, the job it was taken in, and when (0: none).
+    var sysmonWorkSnap: UInt64 = 0
+    var sysmonWorkTick: UInt64 = 0
+    var sysmonWorkWhen: UInt64 = 0
+    private var pad5: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
 
-    // ---- Line 6: the owner's free sudogs (Sudog.swift; Go: p.sudogcache). Owner only. ----
+    // ---- Line 7: the owner's free sudogs (Sudog.swift; Go: p.sudogcache). Owner only. ----
     /// sudogCacheCap slots; the first nsudog hold free sudog blocks.
     let sudogCache: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     var nsudog: Int = 0

@@ -627,7 +627,8 @@ func runqsteal(_ pp: UnsafeMutablePointer<P>, _ victim: UnsafeMutablePointer<P>,
     return 0
 }
 
-/// May a thief take victim's runnext? Only when victim's M is blocked (see runqsteal).
+/// May a thief take victim's runnext? Only when victim's M is blocked (see runqsteal). (A long computing job's
+/// runnext that stays put is moved to the global queue by sysmon: Sysmon.swift, movePinnedRunnext.)
 @inline(__always)
 func runnextStealable(_ victim: UnsafeMutablePointer<P>) -> Bool {
     let st = gort_load_acquire(victim.pointer(to: \.status)!)

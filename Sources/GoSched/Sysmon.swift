@@ -17,12 +17,13 @@ import Glibc
 //
 // A long job that computes is not blocked. Go preempts it; we cannot, and compensating it would run
 // GOMAXPROCS + 1 threads on GOMAXPROCS CPUs (spawn-join's spawning task: 1 s in one job, and the lent P's M
-// took CPU from it). So sysmon reads the job's thread CPU clock (P.ownerClock): a thread that used at least a
-// quarter of the wall time, over windows of 5 ms or more, is computing, and its P is compensated only when no
-// other P makes progress (each other P is stuck in a job too, or there is none: at GOMAXPROCS=1 the other tasks
-// still progress, time-sliced by the OS). Otherwise the other Ps' Ms steal its queue and timers, and sysmon
-// wakes an idle P if work waits. A thread blocked in a syscall, a lock or a sleep uses no CPU and is
-// compensated as before. spawn-join, 7 interleaved runs: 1.42 -> 1.32 s wall, 2.15 -> 1.91 s CPU.
+// took CPU from it). So sysmon reads the job thread's CPU clock (P.ownerClock): a thread that used at least a
+// quarter of the wall time, over windows of 5 ms or more, is computing. Such a P is left alone while other Ps
+// make progress and its queued work moves: a runnext that stays put goes to the global queue (Go lets thieves
+// take a running P's runnext after 3 us) and sysmon wakes an idle P for it. If the work sits untouched for another
+// `forcePreemptNS` (the other Ps are busy with their own), or no other P progresses (GOMAXPROCS=1), it is
+// compensated after all. A thread blocked in a syscall, a lock or a sleep uses no CPU and is compensated as
+// before. spawn-join, 7 interleaved runs: 1.42 -> 1.32 s wall, 2.15 -> 1.91 s CPU.
 
 let forcePreemptNS: UInt64 = 10_000_000
 let syscallRetakeNS: UInt64 = 20_000
@@ -154,10 +155,15 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
                 continue
             }
             let stuck = now &- pp.pointee.sysmonWhen
+            // A long job's CPU baseline is taken from half the limit on, so the verdict is ready at the limit.
+            let computing = st == PStatus.inJob && stuck >= forcePreemptNS / 2
+                && isComputing(pp, tick: tick, now: now)
             let limit = st == PStatus.syscall ? syscallRetakeNS : forcePreemptNS
             if stuck < limit { continue }
             if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { continue }
-            if st == PStatus.inJob && isComputing(pp, tick: tick, now: now) && othersProgress(sched, pp, now: now) {
+            if computing && othersProgress(sched, pp, now: now) && !workStranded(pp, tick: tick, now: now) {
+                // Other Ms take its work (a runnext that stays put goes to the global queue), and an idle P is woken.
+                movePinnedRunnext(sched, pp)
                 if pHasWork(pp) { wakep(sched) }
                 continue
             }
@@ -207,6 +213,42 @@ func isComputing(_ pp: UnsafeMutablePointer<P>, tick: UInt64, now: UInt64) -> Bo
     pp.pointee.sysmonCPU = cpu
     pp.pointee.sysmonCPUWhen = now
     return pp.pointee.sysmonComputing != 0
+}
+
+/// A long computing job's runnext is out of thieves' reach (runnextStealable); one that has not changed since
+/// sysmon's previous look at the job goes to the global queue, where any M finds it. (Go lets thieves take a
+/// running P's runnext after 3 us; doing that here made the thieves and a spawning job fight over the slot on
+/// every spawn.) sysmon only.
+func movePinnedRunnext(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) {
+    let next = gort_load_acquire(pp.pointer(to: \.runnext)!)
+    defer { pp.pointee.sysmonNext = next }
+    if next == 0 || next != pp.pointee.sysmonNext { return }
+    var expected = next
+    // acq_rel against the owner's exchange and thieves' CAS: exactly one of us takes the G.
+    if gort_cas_acqrel(pp.pointer(to: \.runnext)!, &expected, 0) { putGlobal(sched, GEntry(next)) }
+}
+
+/// Whether pp's queued work (its rings, its runnext, a due timer) has sat untouched for `forcePreemptNS`: nobody
+/// took any of it while its job computed, so the other Ps are busy with their own and pp needs a spare after
+/// all. Compares a snapshot (the rings' heads, which only consumers advance, runnext, timer0When) with the one
+/// taken when the work was first seen. sysmon only.
+func workStranded(_ pp: UnsafeMutablePointer<P>, tick: UInt64, now: UInt64) -> Bool {
+    let timer = gort_load_acquire(pp.pointer(to: \.timer0When)!)
+    let timerDue = timer != 0 && timer <= now
+    if !pHasWork(pp) && !timerDue {
+        pp.pointee.sysmonWorkWhen = 0
+        return false
+    }
+    let heads = gort_load_acquire(pp.pointer(to: \.runq.head)!) &+ gort_load_acquire(pp.pointer(to: \.high.head)!) &<< 32
+    let next = gort_load_relaxed(pp.pointer(to: \.runnext)!)
+    let snap = heads ^ next &* 0x9E37_79B9_7F4A_7C15 ^ (timerDue ? timer : 0) &* 0xBF58_476D_1CE4_E5B9
+    if pp.pointee.sysmonWorkWhen == 0 || pp.pointee.sysmonWorkTick != tick || pp.pointee.sysmonWorkSnap != snap {
+        pp.pointee.sysmonWorkSnap = snap
+        pp.pointee.sysmonWorkTick = tick
+        pp.pointee.sysmonWorkWhen = now
+        return false
+    }
+    return now &- pp.pointee.sysmonWorkWhen >= forcePreemptNS
 }
 
 /// Whether some P other than pp can take pp's queued work: one that is idle (sysmon wakes it) or scheduling,

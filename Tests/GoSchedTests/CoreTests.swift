@@ -30,6 +30,7 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<P>.offset(of: \P.high)! % 64, 0)
         XCTAssertEqual(MemoryLayout<P>.offset(of: \P.timer0When)! % 64, 0)
         XCTAssertEqual(MemoryLayout<P>.offset(of: \P.sysmonTick)! % 64, 0)
+        XCTAssertEqual(MemoryLayout<P>.offset(of: \P.sudogCache)! % 64, 0)
         XCTAssertEqual(MemoryLayout<P>.offset(of: \P.runq)! % 16, 0)
     }
 
@@ -368,6 +369,51 @@ final class CoreTests: XCTestCase {
             }
             sched.shutdown()
         }
+    }
+
+    /// A computing job that readied one task (it sits in the job's runnext) does not hold it for the whole job:
+    /// once sysmon finds the job long, an idle P's M takes runnext.
+    func testRunnextOfALongComputingJobIsTaken() {
+        let sched = Scheduler(procs: 2)
+        let startedAfter = ResultBox<UInt64>()
+        let r = runOn(sched) { () -> Bool in
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            // Medium priority: a higher one would go to the high ring, which thieves may always take.
+            let t = Task(executorPreference: sched, priority: .medium) {
+                startedAfter.value = DispatchTime.now().uptimeNanoseconds - t0
+            }
+            while DispatchTime.now().uptimeNanoseconds - t0 < 300_000_000 {}  // one job of 300 ms
+            await t.value
+            return true
+        }
+        XCTAssertEqual(r, true)
+        XCTAssertLessThan(startedAfter.value ?? .max, 200_000_000, "the readied task waited for the computing job")
+        sched.shutdown()
+    }
+
+    /// A computing job's queued tasks run during the job even when the other P is busy with its own work
+    /// (a task that yields in a loop never steals): untouched for long enough, the work gets a spare P.
+    func testQueuedWorkOfAComputingJobRunsWhileOtherPsAreBusy() {
+        let sched = Scheduler(procs: 2)
+        let stop = Counter()
+        let ran = Counter()
+        let ranDuring = ResultBox<Int>()
+        let r = runOn(sched) { () -> Bool in
+            let yielder = Task(executorPreference: sched) { while stop.value == 0 { await Task.yield() } }
+            try? await Task.sleep(for: .milliseconds(30))
+            var tasks: [Task<Void, Never>] = []
+            for _ in 0..<20 { tasks.append(Task(executorPreference: sched) { ran.add() }) }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            while DispatchTime.now().uptimeNanoseconds - t0 < 300_000_000 {}  // one job of 300 ms
+            ranDuring.value = ran.value
+            stop.add()
+            for t in tasks { await t.value }
+            await yielder.value
+            return true
+        }
+        XCTAssertEqual(r, true)
+        XCTAssertEqual(ranDuring.value, 20, "queued tasks waited for the computing job")
+        sched.shutdown()
     }
 
     func testIdleSchedulerUsesNoCPU() {
