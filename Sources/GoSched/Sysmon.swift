@@ -273,6 +273,7 @@ func othersProgress(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutab
 /// Go: entersyscall / exitsyscall. Runs `body`, which may block its thread (a syscall, a lock, a C call),
 /// letting the scheduler run other jobs on another thread meanwhile. Cheap when nothing waits: two stores.
 /// Outside a GoSched thread it just runs body.
+@discardableResult
 public func blocking<R>(_ body: () throws -> R) rethrows -> R {
     guard let mp = currentM(), let pp = mp.pointee.p else { return try body() }
     let sched = mp.pointee.sched

@@ -107,9 +107,11 @@ struct BenchGCCommand: ParsableCommand {
             }
             let p = exeDir + "/bench-gc-go"
             let cwd = fm.currentDirectoryPath
-            fm.changeCurrentDirectoryPath(root! + "/Benchmarks/gc/go")
+            guard fm.changeCurrentDirectoryPath(root! + "/Benchmarks/gc/go") else {
+                throw GortError("cannot enter Benchmarks/gc/go")
+            }
             let rc = BenchTools.runPassthrough([go, "build", "-o", p, "."])
-            fm.changeCurrentDirectoryPath(cwd)
+            _ = fm.changeCurrentDirectoryPath(cwd)
             guard rc == 0 else { throw GortError("go build of Benchmarks/gc/go failed") }
             out["go"] = p
         }

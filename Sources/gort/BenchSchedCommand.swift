@@ -54,9 +54,11 @@ struct BenchSchedCommand: ParsableCommand {
             }
             let out = exeDir + "/bench-sched-go"
             let cwd = FileManager.default.currentDirectoryPath
-            FileManager.default.changeCurrentDirectoryPath(root + "/Benchmarks/sched/go")
+            guard FileManager.default.changeCurrentDirectoryPath(root + "/Benchmarks/sched/go") else {
+                throw GortError("cannot enter Benchmarks/sched/go")
+            }
             let rc = BenchTools.runPassthrough([go, "build", "-o", out, "."])
-            FileManager.default.changeCurrentDirectoryPath(cwd)
+            _ = FileManager.default.changeCurrentDirectoryPath(cwd)
             guard rc == 0 else { throw GortError("go build of Benchmarks/sched/go failed") }
             goBench = out
         }
