@@ -86,7 +86,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         return true
     }
 
-    /// Wakes the background thread for a prefault window (or to stop). Any thread.
+    /// Wakes the background thread for a prefault window. Any thread, after MHeap.lock is released.
     func wakeBackground() {
         // Release: the thread that sees wake = 1 takes MHeap.lock for the window anyway; the store only has to
         // be visible before the futex call, which is a full barrier.

@@ -18,8 +18,11 @@ struct ScavengerState {
     var started = false
     /// Set to 1 by remote frees into uncached spans; the background pass sweeps when set (atomic, relaxed).
     var sweepPending: UInt64 = 0
-    /// Futex word the thread sleeps on; a heap being destroyed sets `stop` and wakes it.
+    /// Futex word the thread sleeps on. A prefault request (Prefault.swift, wakeBackground) stores 1 with
+    /// release after publishing its window under MHeap.lock, then futex-wakes; the thread stores 0 (relaxed)
+    /// when it wakes and only then takes MHeap.lock to look for a window, so no request is missed.
     var wake: UInt32 = 0
+    /// Set to stop the thread; the loop honours it, though nothing sets it yet (heaps are never destroyed).
     var stop: UInt32 = 0
     /// Passes that released something, and the bytes released in total (MHeap.lock).
     var passes: UInt64 = 0

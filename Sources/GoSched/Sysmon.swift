@@ -154,15 +154,15 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
                 pp.pointee.sysmonWhen = now
                 continue
             }
+            if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { continue }
             let stuck = now &- pp.pointee.sysmonWhen
             // A long job's CPU baseline is taken from half the limit on, so the verdict is ready at the limit.
             let computing = st == PStatus.inJob && stuck >= forcePreemptNS / 2
                 && isComputing(pp, tick: tick, now: now)
             let limit = st == PStatus.syscall ? syscallRetakeNS : forcePreemptNS
             if stuck < limit { continue }
-            if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { continue }
             if computing && othersProgress(sched, pp, now: now) && !workStranded(pp, tick: tick, now: now) {
-                // Other Ms take its work (a runnext that stays put goes to the global queue), and an idle P is woken.
+                // Other Ms take its work (a runnext that stays put goes to the global queue); wake an idle P.
                 movePinnedRunnext(sched, pp)
                 if pHasWork(pp) { wakep(sched) }
                 continue
@@ -239,9 +239,11 @@ func workStranded(_ pp: UnsafeMutablePointer<P>, tick: UInt64, now: UInt64) -> B
         pp.pointee.sysmonWorkWhen = 0
         return false
     }
-    let heads = gort_load_acquire(pp.pointer(to: \.runq.head)!) &+ gort_load_acquire(pp.pointer(to: \.high.head)!) &<< 32
+    // One word standing for the four values (a hash: a collision only delays a compensation by a period).
+    let runqHead = gort_load_acquire(pp.pointer(to: \.runq.head)!)
+    let highHead = gort_load_acquire(pp.pointer(to: \.high.head)!)
     let next = gort_load_relaxed(pp.pointer(to: \.runnext)!)
-    let snap = heads ^ next &* 0x9E37_79B9_7F4A_7C15 ^ (timerDue ? timer : 0) &* 0xBF58_476D_1CE4_E5B9
+    let snap = (runqHead &+ highHead &<< 32) ^ next &* 0x9E37_79B9_7F4A_7C15 ^ (timerDue ? timer : 0) &* 0xBF58_476D_1CE4_E5B9
     if pp.pointee.sysmonWorkWhen == 0 || pp.pointee.sysmonWorkTick != tick || pp.pointee.sysmonWorkSnap != snap {
         pp.pointee.sysmonWorkSnap = snap
         pp.pointee.sysmonWorkTick = tick

@@ -19,14 +19,20 @@ final class PrefaultTests: XCTestCase {
         return body()
     }
 
-    /// The mechanism, step by step on a heap without the background thread: a span from fresh pages asks for
-    /// the window after it; populating makes it resident, and the accounting moves it out of "released".
-    func testWindowAfterAFreshSpanIsFaultedIn() throws {
+    /// A test heap (no background thread) with one small object allocated: its cache, the object, its span's
+    /// start and end. The arena after the span is fresh.
+    private func heapWithOneSpan() -> (heap: Heap, c: Cache, p: UnsafeMutableRawPointer, start: UInt, end: UInt) {
         let heap = makeTestHeap()
         let c = heap.makeCache()!
         let p = c.allocate(byteCount: 64)!
         let s = heap.span(of: p)!
-        let end = s.pointee.startAddr + UInt(s.pointee.npages) * UInt(pageSize)
+        return (heap, c, p, s.pointee.startAddr, s.pointee.startAddr + UInt(s.pointee.npages) * UInt(pageSize))
+    }
+
+    /// The mechanism, step by step on a heap without the background thread: a span from fresh pages asks for
+    /// the window after it; populating makes it resident, and the accounting moves it out of "released".
+    func testWindowAfterAFreshSpanIsFaultedIn() throws {
+        let (heap, c, p, _, end) = heapWithOneSpan()
         let released0 = locked(heap) { heap.raw.pointee.stats.releasedPages }
         XCTAssertTrue(locked(heap) { heap.raw.prefaultAheadLocked(end: end, tookFresh: true) })
         let (base, n) = locked(heap) { (heap.raw.pointee.prefault.base, heap.raw.pointee.prefault.npages) }
@@ -38,7 +44,8 @@ final class PrefaultTests: XCTestCase {
         XCTAssertFalse(locked(heap) { heap.raw.prefaultAheadLocked(end: end, tookFresh: true) })
         heap.raw.runPrefault()
         if locked(heap, { heap.raw.pointee.prefault.unsupported }) {
-            XCTAssertEqual(locked(heap) { heap.raw.pointee.stats.releasedPages }, released0, "a failed window is given back")
+            XCTAssertEqual(locked(heap) { heap.raw.pointee.stats.releasedPages }, released0,
+                           "a failed window is given back")
             throw XCTSkip("this kernel has no MADV_POPULATE_WRITE (Linux 5.14+)")
         }
         XCTAssertEqual(residentPages(base, n), n, "every page of the window is resident after")
@@ -55,11 +62,7 @@ final class PrefaultTests: XCTestCase {
     /// A window the kernel could not populate is given back: its pages count as released again, and the
     /// heap's accounting checks out.
     func testFailedWindowIsGivenBack() {
-        let heap = makeTestHeap()
-        let c = heap.makeCache()!
-        let p = c.allocate(byteCount: 64)!
-        let s = heap.span(of: p)!
-        let end = s.pointee.startAddr + UInt(s.pointee.npages) * UInt(pageSize)
+        let (heap, c, p, _, end) = heapWithOneSpan()
         let released0 = locked(heap) { heap.raw.pointee.stats.releasedPages }
         XCTAssertTrue(locked(heap) { heap.raw.prefaultAheadLocked(end: end, tookFresh: true) })
         XCTAssertLessThan(locked(heap) { heap.raw.pointee.stats.releasedPages }, released0)
@@ -77,11 +80,7 @@ final class PrefaultTests: XCTestCase {
     /// The frontier: a span well inside the last window asks for nothing; one within half a window of its end
     /// asks for the next window; a span from pages that were resident already (not fresh) asks for nothing.
     func testNextWindowOnlyNearTheFrontier() {
-        let heap = makeTestHeap()
-        let c = heap.makeCache()!
-        let p = c.allocate(byteCount: 64)!
-        let s = heap.span(of: p)!
-        let end = s.pointee.startAddr + UInt(s.pointee.npages) * UInt(pageSize)
+        let (heap, c, p, start, end) = heapWithOneSpan()
         XCTAssertTrue(locked(heap) { heap.raw.prefaultAheadLocked(end: end, tookFresh: true) })
         heap.raw.runPrefault()
         let window = UInt(PrefaultState.minWindowPages * pageSize)
@@ -94,7 +93,7 @@ final class PrefaultTests: XCTestCase {
         XCTAssertEqual(locked(heap) { heap.raw.pointee.prefault.base }, frontier, "the next window follows")
         heap.raw.runPrefault()
         // Far below the frontier (reused memory): nothing.
-        XCTAssertFalse(locked(heap) { heap.raw.prefaultAheadLocked(end: s.pointee.startAddr, tookFresh: false) })
+        XCTAssertFalse(locked(heap) { heap.raw.prefaultAheadLocked(end: start, tookFresh: false) })
         XCTAssertNil(heap.checkInvariants())
         c.deallocate(p)
         c.release()
