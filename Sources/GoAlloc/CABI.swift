@@ -10,22 +10,40 @@
 // naming the call and the pointer (Free.swift).
 import CGoRuntime
 
-/// malloc's fast path: TLS cache -> size->span-class table -> the cached span's allocCache. Every miss is a
+/// malloc's fast path: TLS cache -> size->span-class table (by the size itself up to 1 KiB) -> the cached span's allocCache. Every miss is a
 /// tail call, so the fast path needs no stack frame. A thread without a cache has the empty MCache, whose spans
 /// are all empty (Sentinels.swift): it misses like a cache whose span ran out, and cMallocRefill sorts it out.
 @inline(__always)
 func cMalloc(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
     let c = threadCacheOrEmpty()
+    if size <= UInt(MCache.byteTableMaxSize) && align <= 16 {
+        return cMallocSmall(size, c, Int(c.byteTable[Int(size)]), align: align, zero: zero)
+    }
+    return cMallocMedium(size, c, align: align, zero: zero)
+}
+
+/// malloc's fast path for sizes above MCache.byteTableMaxSize: the table by eighths of the size. Out of line
+/// (a tail call), so the small sizes' path stays a branch, not a select of the two tables.
+@inline(never)
+func cMallocMedium(_ size: UInt, _ c: UnsafeMutablePointer<MCache>, align: UInt,
+                   zero: Bool) -> UnsafeMutableRawPointer? {
     if size <= UInt(maxSmallSize) && align <= 16 {
-        let spc = Int(c.sizeTable[Int((size &+ 7) &>> 3)])
-        let s = c.allocSlot(spc).pointee
-        let cache = s.pointee.allocCache
-        if cache == 0 { return cMallocRefill(size, c, spc, align: align, zero: zero) }
-        let v = s.take(cache)
-        if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
-        return UnsafeMutableRawPointer(bitPattern: v)
+        return cMallocSmall(size, c, Int(c.sizeTable[Int((size &+ 7) &>> 3)]), align: align, zero: zero)
     }
     return cMallocSlow(size, align: align, zero: zero)
+}
+
+/// An object of span class `spc` from the cached span's allocCache, else the refill path.
+@inline(__always)
+func cMallocSmall(_ size: UInt, _ c: UnsafeMutablePointer<MCache>, _ spc: Int, align: UInt,
+                  zero: Bool) -> UnsafeMutableRawPointer? {
+    let s = c.allocSlot(spc).pointee
+    let cache = s.pointee.allocCache
+    if cache == 0 { return cMallocRefill(size, c, spc, align: align, zero: zero) }
+    let v = s.take(cache)
+    gort_prefetchw(UnsafeRawPointer(bitPattern: v &+ UInt(c.prefetchStride(spc).pointee)))
+    if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
+    return UnsafeMutableRawPointer(bitPattern: v)
 }
 
 @inline(never)

@@ -56,8 +56,14 @@ public struct MCache {
     /// Where the per-class retained-scan backoff (UInt16 each: RetainedSpans.swift, takeRetained) starts.
     static let scanBackoffOffset = headerBytes + numSpanClasses * 8 + numSpanClasses * 8 + numSpanClasses * 24 + 16
     static let sizeTableBytes = maxSmallSize / 8 + 1
+    /// The same table for sizes 0...byteTableMaxSize, one byte per byte of size, right after it: malloc of a
+    /// small size indexes it by the size itself, two instructions fewer than rounding to eighths.
+    static let byteTableOffset = sizeTableOffset + sizeTableBytes
+    static let byteTableMaxSize = 1024
+    /// Where the per-class prefetch strides (UInt16 each; see prefetchStride) start.
+    static let prefetchStrideOffset = (byteTableOffset + byteTableMaxSize + 1 + 1) & ~1
     /// Rounded to whole cache lines, so caches of different threads never share one.
-    static let totalBytes = (sizeTableOffset + sizeTableBytes + 63) & ~63
+    static let totalBytes = (prefetchStrideOffset + numSpanClasses * 2 + 63) & ~63
 }
 
 extension UnsafeMutablePointer where Pointee == MCache {
@@ -65,6 +71,20 @@ extension UnsafeMutablePointer where Pointee == MCache {
     /// all zero in the empty MCache). Immutable.
     @inline(__always) var sizeTable: UnsafeMutablePointer<UInt8> {
         (UnsafeMutableRawPointer(self) + MCache.sizeTableOffset).assumingMemoryBound(to: UInt8.self)
+    }
+    /// size -> noscan span class for sizes 0...MCache.byteTableMaxSize, index size (the same classes as
+    /// sizeTable; all zero in the empty MCache). Immutable.
+    @inline(__always) var byteTable: UnsafeMutablePointer<UInt8> {
+        (UnsafeMutableRawPointer(self) + MCache.byteTableOffset).assumingMemoryBound(to: UInt8.self)
+    }
+    /// What C's malloc adds to the address it hands out to prefetch (for writing): the object size while
+    /// alloc[spc] is a span that was empty when it was cached, which fills slot after slot, so the next object
+    /// is prefetched (a program that allocates and initializes objects one after another into fresh memory,
+    /// such as spawn-join's million tasks, otherwise stalls on each one's first store: tcmalloc prefetches its
+    /// next free-list object for the same reason); 0 for a reused span, whose next slot likely holds a live
+    /// object nobody is touching. Set by refill. Owner only.
+    @inline(__always) func prefetchStride(_ spc: Int) -> UnsafeMutablePointer<UInt16> {
+        (UnsafeMutableRawPointer(self) + MCache.prefetchStrideOffset + spc &* 2).assumingMemoryBound(to: UInt16.self)
     }
     /// Go: mcache.alloc[spc].
     @inline(__always) func allocSlot(_ spc: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<MSpan>> {
@@ -151,6 +171,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
             if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
             if s.hasRoomToReuse {
                 s.rewind()
+                prefetchStride(spc).pointee = 0
                 return s
             }
             allocSlot(spc).pointee = h.pointee.emptySpan
@@ -159,6 +180,10 @@ extension UnsafeMutablePointer where Pointee == MCache {
         }
         guard let u = replacement(spc, ranThrough: s, retains: retains) else { return nil }
         u.rewind()
+        // An empty span fills from its start, slot after slot: malloc prefetches the slot after the one it hands
+        // out. A reused span's free slots are scattered (and the next slot likely holds a live object this
+        // thread is not using): stride 0, and the prefetch is of the object itself.
+        prefetchStride(spc).pointee = u.pointee.allocCount == 0 ? UInt16(truncatingIfNeeded: u.pointee.elemsize) : 0
         allocSlot(spc).pointee = u
         if h.pointee.config.checkInvariants {
             if let msg = u.checkInvariants() { fatal(msg, call: "refill", pointer: u.pointee.startAddr) }

@@ -421,6 +421,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let c = raw.bindMemory(to: MCache.self, capacity: 1)
         c.initialize(to: MCache(heap: self))
         c.sizeTable.update(from: pointee.mallocSpanClass, count: MCache.sizeTableBytes)
+        for size in 0...MCache.byteTableMaxSize { c.byteTable[size] = pointee.mallocSpanClass[(size + 7) >> 3] }
         for i in 0..<numSpanClasses { c.allocSlot(i).pointee = pointee.emptySpan }
         c.pointee.nextCache = pointee.caches
         if let first = pointee.caches { first.pointee.prevCache = c }

@@ -36,6 +36,47 @@ final class CentralAndCacheTests: XCTestCase {
         XCTAssertNil(heap.checkInvariants())
     }
 
+    /// C's malloc reads the span class of sizes up to 1 KiB from a table indexed by the size itself: it must
+    /// agree with the table by eighths (and with sizeToClass) for every size.
+    func testByteTableMatchesSizeTable() {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        for size in 0...MCache.byteTableMaxSize {
+            let spc = Int(c.raw.byteTable[size])
+            XCTAssertEqual(spc, Int(c.raw.sizeTable[(size + 7) >> 3]), "size \(size)")
+            XCTAssertEqual(spc >> 1, sizeToClass(UInt(max(size, 1)), cAligned: true), "size \(size)")
+            XCTAssertEqual(spc & 1, 1, "C's malloc takes noscan classes")
+        }
+        c.release()
+    }
+
+    /// The prefetch stride (MCache.prefetchStride): the object size while the cached span was empty when it
+    /// was cached (it fills slot after slot), 0 once refill reuses a span's scattered free slots.
+    func testPrefetchStrideFollowsFreshSpans() throws {
+        let heap = makeTestHeap()
+        let c = heap.makeCache()!
+        let spc = SpanClass(sizeclass: SizeClasses.classFor(size: 256), noscan: true)
+        var ptrs1 = [c.allocate(byteCount: 256)!]
+        let s1 = try XCTUnwrap(c.cachedSpan(spc))
+        XCTAssertEqual(c.raw.prefetchStride(Int(spc.raw)).pointee, 256, "a fresh span: the next slot")
+        while ptrs1.count < s1.objectCount { ptrs1.append(c.allocate(byteCount: 256)!) }
+        var ptrs2 = [c.allocate(byteCount: 256)!]
+        let s2 = try XCTUnwrap(c.cachedSpan(spc))
+        XCTAssertNotEqual(s1, s2)
+        XCTAssertEqual(c.raw.prefetchStride(Int(spc.raw)).pointee, 256, "the next fresh span: the next slot")
+        // Half of s1 (retained now) freed; once s2 is full, refill goes back to s1's scattered free slots.
+        for (i, p) in ptrs1.enumerated() where i % 2 == 0 { c.deallocate(p) }
+        while ptrs2.count < s2.objectCount { ptrs2.append(c.allocate(byteCount: 256)!) }
+        let again = c.allocate(byteCount: 256)!
+        XCTAssertEqual(try XCTUnwrap(c.cachedSpan(spc)), s1, "the retained span with room is reused")
+        XCTAssertEqual(c.raw.prefetchStride(Int(spc.raw)).pointee, 0, "a reused span: no stride")
+        c.deallocate(again)
+        for (i, p) in ptrs1.enumerated() where i % 2 == 1 { c.deallocate(p) }
+        for p in ptrs2 { c.deallocate(p) }
+        XCTAssertNil(heap.checkInvariants())
+        c.release()
+    }
+
     func testCacheReleaseHandsEverySpanBack() {
         let heap = makeTestHeap()
         let c = heap.makeCache()!

@@ -44,7 +44,7 @@ extern __thread int gort_tls_cache_released __attribute__((tls_model("initial-ex
 // class 0, so malloc's and free's fast paths read it like any cache, find nothing, and take their slow paths,
 // with no nil test of their own. The indexes and sizes must match MCache's layout (GoAlloc's SentinelTests).
 #define GORT_SENTINEL_BYTES 73728           // >= HeapArena.spansOffset + 8192 * 8, and >= one MSpan
-#define GORT_EMPTY_MCACHE_WORDS 1280         // >= MCache.totalBytes / 8 (its size table is the zero tail)
+#define GORT_EMPTY_MCACHE_WORDS 1472         // >= MCache.totalBytes / 8 (its size tables are the zero tail)
 #define GORT_MCACHE_HEAP 0                   // MCache.heap (never dereferenced for the empty cache)
 #define GORT_MCACHE_ARENA_FLAT 7             // MCache.arenaFlat
 #define GORT_MCACHE_ARENA_MASK 9             // MCache.arenaMask (0: every address reads slot 0)
@@ -67,6 +67,16 @@ static inline __attribute__((always_inline)) void gort_tls_set_cache_released(in
 #define GORT_A static inline __attribute__((always_inline))
 // Prefetch for reading (GoGC marking: objects about to be scanned).
 GORT_A void gort_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+// Prefetch for writing (C's malloc: the next object of a span being filled, MCache.prefetchStride). On x86-64, prefetchw asks for the
+// line in exclusive state (the baseline target would emit a read prefetch, and the first store would then need
+// the line once more); CPUs without it execute it as a no-op.
+GORT_A void gort_prefetchw(const void *p) {
+#if defined(__x86_64__)
+    __asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p, 1, 3);
+#endif
+}
 GORT_A uint64_t gort_load_relaxed(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 GORT_A uint64_t gort_load_acquire(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 GORT_A void gort_store_relaxed(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
