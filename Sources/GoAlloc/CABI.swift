@@ -10,28 +10,40 @@
 // naming the call and the pointer (Free.swift).
 import CGoRuntime
 
-/// malloc's fast path: TLS cache -> size->span-class table (by the size itself up to 1 KiB) -> the cached span's allocCache. Every miss is a
-/// tail call, so the fast path needs no stack frame. A thread without a cache has the empty MCache, whose spans
-/// are all empty (Sentinels.swift): it misses like a cache whose span ran out, and cMallocRefill sorts it out.
+/// malloc's fast path: TLS cache -> size -> span class (gort_malloc_class, indexed by the size itself) -> the
+/// cached span's allocCache. Every miss is a tail call, so the fast path needs no stack frame. A thread without a
+/// cache has the empty MCache, whose spans are all empty (Sentinels.swift): it misses like a cache whose span ran
+/// out, and cMallocRefill sorts it out.
 @inline(__always)
 func cMalloc(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
     let c = threadCacheOrEmpty()
-    if size <= UInt(MCache.byteTableMaxSize) && align <= 16 {
-        return cMallocSmall(size, c, Int(c.byteTable[Int(size)]), align: align, zero: zero)
-    }
-    return cMallocMedium(size, c, align: align, zero: zero)
-}
-
-/// malloc's fast path for sizes above MCache.byteTableMaxSize: the table by eighths of the size. Out of line
-/// (a tail call), so the small sizes' path stays a branch, not a select of the two tables.
-@inline(never)
-func cMallocMedium(_ size: UInt, _ c: UnsafeMutablePointer<MCache>, align: UInt,
-                   zero: Bool) -> UnsafeMutableRawPointer? {
     if size <= UInt(maxSmallSize) && align <= 16 {
-        return cMallocSmall(size, c, Int(c.sizeTable[Int((size &+ 7) &>> 3)]), align: align, zero: zero)
+        return cMallocSmall(size, c, Int(gort_malloc_class_table()[Int(size)]), align: align, zero: zero)
     }
     return cMallocSlow(size, align: align, zero: zero)
 }
+
+/// Fills CGoRuntime's gort_malloc_class (size -> noscan span class for C's malloc, one byte per byte of size up
+/// to maxSmallSize: malloc's fast path indexes it by the size itself, with no rounding) from the generated
+/// tables, once per image, before the first heap of the image exists (MHeap.create). A cache, and so a fast-path
+/// read of the table, exists only after a heap does; the once-word's release/acquire orders the fill before it.
+/// Threads without a cache may read the table earlier: all zero then, their empty MCache misses either way.
+func fillMallocClassTable() {
+    if gort_load_acquire(&mallocClassTableState) == 2 { return }
+    var expected: UInt64 = 0
+    if gort_cas_acqrel(&mallocClassTableState, &expected, 1) {
+        let table = gort_malloc_class_table()!
+        for size in 0...maxSmallSize {
+            table[size] = SpanClass(sizeclass: sizeToClass(UInt(max(size, 1)), cAligned: true), noscan: true).raw
+        }
+        gort_store_release(&mallocClassTableState, 2)
+        return
+    }
+    while gort_load_acquire(&mallocClassTableState) != 2 { gort_cpu_relax() }
+}
+
+/// 0: gort_malloc_class not filled; 1: being filled; 2: filled (fillMallocClassTable).
+nonisolated(unsafe) var mallocClassTableState: UInt64 = 0
 
 /// An object of span class `spc` from the cached span's allocCache, else the refill path.
 @inline(__always)

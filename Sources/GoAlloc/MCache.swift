@@ -12,8 +12,9 @@
 //
 // Memory: MCache header (128 bytes) | alloc[numSpanClasses] span pointers | frees[numSpanClasses] |
 // retained[numSpanClasses] list heads | retainedCount[numSpanClasses] | spare[numSpanClasses] | housekeeping
-// words [2] | scan backoff[numSpanClasses] (UInt16) | size table (4 KiB), in one FixAlloc object from
-// MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc.
+// words [2] | scan backoff[numSpanClasses] (UInt16) | prefetch stride[numSpanClasses] (UInt16), in one FixAlloc
+// object from MHeap.cachealloc (Go: mheap_.cachealloc), never from malloc. (C's size -> class table is one per
+// image, CGoRuntime's gort_malloc_class: it is the same for every cache.)
 import CGoRuntime
 
 /// Go: mcache.
@@ -49,34 +50,15 @@ public struct MCache {
 
     /// Bytes before the per-class arrays (two cache lines; MHeap.makeCache checks the struct fits).
     static let headerBytes = 128
-    /// Where the copy of the heap's size -> span class table for C's malloc starts (MHeap.mallocSpanClass,
-    /// copied by MHeap.allocCache): inside the cache, malloc indexes it off the cache register, one load fewer
-    /// than through a pointer.
-    static let sizeTableOffset = (scanBackoffOffset + numSpanClasses * 2 + 63) & ~63
     /// Where the per-class retained-scan backoff (UInt16 each: RetainedSpans.swift, takeRetained) starts.
     static let scanBackoffOffset = headerBytes + numSpanClasses * 8 + numSpanClasses * 8 + numSpanClasses * 24 + 16
-    static let sizeTableBytes = maxSmallSize / 8 + 1
-    /// The same table for sizes 0...byteTableMaxSize, one byte per byte of size, right after it: malloc of a
-    /// small size indexes it by the size itself, two instructions fewer than rounding to eighths.
-    static let byteTableOffset = sizeTableOffset + sizeTableBytes
-    static let byteTableMaxSize = 1024
     /// Where the per-class prefetch strides (UInt16 each; see prefetchStride) start.
-    static let prefetchStrideOffset = (byteTableOffset + byteTableMaxSize + 1 + 1) & ~1
+    static let prefetchStrideOffset = scanBackoffOffset + numSpanClasses * 2
     /// Rounded to whole cache lines, so caches of different threads never share one.
     static let totalBytes = (prefetchStrideOffset + numSpanClasses * 2 + 63) & ~63
 }
 
 extension UnsafeMutablePointer where Pointee == MCache {
-    /// size -> noscan span class for C's malloc, index (size + 7) >> 3 (a copy of MHeap.mallocSpanClass;
-    /// all zero in the empty MCache). Immutable.
-    @inline(__always) var sizeTable: UnsafeMutablePointer<UInt8> {
-        (UnsafeMutableRawPointer(self) + MCache.sizeTableOffset).assumingMemoryBound(to: UInt8.self)
-    }
-    /// size -> noscan span class for sizes 0...MCache.byteTableMaxSize, index size (the same classes as
-    /// sizeTable; all zero in the empty MCache). Immutable.
-    @inline(__always) var byteTable: UnsafeMutablePointer<UInt8> {
-        (UnsafeMutableRawPointer(self) + MCache.byteTableOffset).assumingMemoryBound(to: UInt8.self)
-    }
     /// What C's malloc adds to the address it hands out to prefetch (for writing): the object size while
     /// alloc[spc] is a span that was empty when it was cached, which fills slot after slot, so the next object
     /// is prefetched (a program that allocates and initializes objects one after another into fresh memory,

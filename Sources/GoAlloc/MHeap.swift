@@ -74,11 +74,6 @@ public struct MHeap {
     var gcSweepHook: (@convention(c) (UnsafeMutableRawPointer, UnsafeMutableRawPointer?) -> Void)? = nil
     var gcSweepContext: UnsafeMutableRawPointer? = nil
 
-    /// size -> noscan span class for C's malloc, one byte per 8 bytes of size up to maxSmallSize (a 4 KiB
-    /// table), derived at creation from the generated tables: one load on malloc's fast path instead of Go's
-    /// two-table select. Each MCache keeps a copy (MCache.sizeTable). Immutable.
-    var mallocSpanClass: UnsafeMutablePointer<UInt8>
-
     /// Bytes of metadata mapped outside FixAlloc (arena index, centrals, arena headers, lists).
     var metaSys = 0
 }
@@ -92,13 +87,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
               let arenasMem = sysMap(1 << 20),   // 131072 arenas = 8 TiB of heap
               let spansMem = sysMap(1 << 30),    // grows by touching: MAP_NORESERVE keeps it free until used
               let centralMem = sysMap(centralBytes),
-              let counts = sysMap(numSizeClasses * 24),
-              let classTable = sysMap(maxSmallSize / 8 + 1)
+              let counts = sysMap(numSizeClasses * 24)
         else { return nil }
-        let table = classTable.bindMemory(to: UInt8.self, capacity: maxSmallSize / 8 + 1)
-        for i in 0...(maxSmallSize / 8) {
-            table[i] = SpanClass(sizeclass: sizeToClass(UInt(max(i * 8, 1)), cAligned: true), noscan: true).raw
-        }
+        fillMallocClassTable()
         let h = raw.bindMemory(to: MHeap.self, capacity: 1)
         let central = centralMem.bindMemory(to: MCentral.self, capacity: numSpanClasses)
         precondition(MemoryLayout<MCentral>.stride == MCentral.stride, "MCentral must fill one cache line")
@@ -111,8 +102,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             central: central,
             emptySpan: UnsafeMutablePointer<MSpan>(bitPattern: 8)!,
             classCounts: counts.bindMemory(to: UInt64.self, capacity: numSizeClasses * 3),
-            config: config,
-            mallocSpanClass: table))
+            config: config))
         h.pointee.arenaCapacity = (1 << 20) / 8
         h.pointee.maxRequestBytes = sysMemoryLimit()
         h.pointee.allspansCapacity = (1 << 30) / 8
@@ -420,8 +410,6 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         precondition(MemoryLayout<MCache>.size <= MCache.headerBytes, "MCache fields must fit its header")
         let c = raw.bindMemory(to: MCache.self, capacity: 1)
         c.initialize(to: MCache(heap: self))
-        c.sizeTable.update(from: pointee.mallocSpanClass, count: MCache.sizeTableBytes)
-        for size in 0...MCache.byteTableMaxSize { c.byteTable[size] = pointee.mallocSpanClass[(size + 7) >> 3] }
         for i in 0..<numSpanClasses { c.allocSlot(i).pointee = pointee.emptySpan }
         c.pointee.nextCache = pointee.caches
         if let first = pointee.caches { first.pointee.prevCache = c }

@@ -7,9 +7,8 @@
 //   - Arena index entries and HeapArena.spans entries hold `address - sentinel`, so a zero entry (never written,
 //     or cleared) decodes to the sentinel region itself: decoding is one add of MCache.sentinel, where a NULL
 //     test was a compare and a branch. `decodeArena` / `decodeSpan` give nil for the sentinel, for slow paths.
-//   - The empty MCache (CGoRuntime) is the TLS slot's value on a thread without a cache: its size table is all
-//     zero (every size is span class 0), its alloc slots and arena table point at the sentinel region and its
-//     arena mask is 0, so malloc finds an empty span and free an empty arena, and both land in their slow paths (cMallocRefill, MCache.freeMiss), which test for it.
+//   - The empty MCache (CGoRuntime) is the TLS slot's value on a thread without a cache: its alloc slots and
+//     arena table point at the sentinel region and its arena mask is 0, so malloc finds an empty span and free an empty arena, and both land in their slow paths (cMallocRefill, MCache.freeMiss), which test for it.
 // Each image that links CGoRuntime (libGoMalloc.so, a Swift program using GoAlloc) has its own sentinel region;
 // every cache records its image's (MCache.sentinel).
 import CGoRuntime
@@ -48,6 +47,7 @@ func sentinelLayoutProblem() -> StaticString? {
     if MCache.headerBytes != Int(GORT_MCACHE_ALLOC) * 8 { return "MCache.headerBytes" }
     if numSpanClasses != Int(GORT_NUM_SPAN_CLASSES) { return "numSpanClasses" }
     if MCache.totalBytes > Int(GORT_EMPTY_MCACHE_WORDS) * 8 { return "MCache.totalBytes" }
+    if Int(GORT_MALLOC_CLASS_BYTES) != maxSmallSize + 1 { return "GORT_MALLOC_CLASS_BYTES" }
     if HeapArena.spansOffset + pagesPerArena * 8 > Int(GORT_SENTINEL_BYTES) { return "HeapArena spans beyond the region" }
     if MemoryLayout<MSpan>.size > Int(GORT_SENTINEL_BYTES) { return "MSpan size" }
     if MemoryLayout<MSpan>.offset(of: \MSpan.allocCache) != 0 { return "MSpan.allocCache offset" }

@@ -36,18 +36,18 @@ final class CentralAndCacheTests: XCTestCase {
         XCTAssertNil(heap.checkInvariants())
     }
 
-    /// C's malloc reads the span class of sizes up to 1 KiB from a table indexed by the size itself: it must
-    /// agree with the table by eighths (and with sizeToClass) for every size.
-    func testByteTableMatchesSizeTable() {
-        let heap = makeTestHeap()
-        let c = heap.makeCache()!
-        for size in 0...MCache.byteTableMaxSize {
-            let spc = Int(c.raw.byteTable[size])
-            XCTAssertEqual(spc, Int(c.raw.sizeTable[(size + 7) >> 3]), "size \(size)")
-            XCTAssertEqual(spc >> 1, sizeToClass(UInt(max(size, 1)), cAligned: true), "size \(size)")
-            XCTAssertEqual(spc & 1, 1, "C's malloc takes noscan classes")
+    /// C's malloc reads the span class from a table indexed by the size itself (gort_malloc_class, filled when
+    /// the first heap is made): every small size maps to the smallest C-aligned class that fits, noscan.
+    func testMallocClassTableIsSmallestFit() {
+        _ = makeTestHeap()
+        let table = gort_malloc_class_table()!
+        for size in 0...maxSmallSize {
+            let spc = SpanClass(table[size])
+            XCTAssertEqual(spc.sizeclass, sizeToClass(UInt(max(size, 1)), cAligned: true), "size \(size)")
+            XCTAssertTrue(spc.noscan, "C's malloc takes noscan classes")
+            XCTAssertGreaterThanOrEqual(sizeClassSize(spc.sizeclass), max(size, 1), "size \(size)")
+            if size >= 16 { XCTAssertEqual(sizeClassSize(spc.sizeclass) % 16, 0, "C's 16-byte alignment") }
         }
-        c.release()
     }
 
     /// The prefetch stride (MCache.prefetchStride): the object size while the cached span was empty when it

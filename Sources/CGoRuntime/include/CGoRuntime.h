@@ -40,11 +40,11 @@ extern __thread int gort_tls_cache_released __attribute__((tls_model("initial-ex
 // Static data only. The sentinel region is all zero bytes, never written: read as a HeapArena its spans are all
 // "none", read as an MSpan it is owned by nobody, has no free slot and no limit. The empty MCache is the TLS
 // slot's value on a thread without a cache (mimalloc's _mi_heap_empty): its words at the GORT_MCACHE_* indexes
-// point into the sentinel region (arena mask 0) and its size table (the zero tail) maps every size to span
-// class 0, so malloc's and free's fast paths read it like any cache, find nothing, and take their slow paths,
+// point into the sentinel region (arena mask 0): every alloc slot is an empty span and every address is in no
+// arena, so malloc's and free's fast paths read it like any cache, find nothing, and take their slow paths,
 // with no nil test of their own. The indexes and sizes must match MCache's layout (GoAlloc's SentinelTests).
 #define GORT_SENTINEL_BYTES 73728           // >= HeapArena.spansOffset + 8192 * 8, and >= one MSpan
-#define GORT_EMPTY_MCACHE_WORDS 1472         // >= MCache.totalBytes / 8 (its size tables are the zero tail)
+#define GORT_EMPTY_MCACHE_WORDS 768          // >= MCache.totalBytes / 8
 #define GORT_MCACHE_HEAP 0                   // MCache.heap (never dereferenced for the empty cache)
 #define GORT_MCACHE_ARENA_FLAT 7             // MCache.arenaFlat
 #define GORT_MCACHE_ARENA_MASK 9             // MCache.arenaMask (0: every address reads slot 0)
@@ -53,8 +53,13 @@ extern __thread int gort_tls_cache_released __attribute__((tls_model("initial-ex
 #define GORT_NUM_SPAN_CLASSES 136
 extern unsigned char gort_sentinel_region[] __attribute__((visibility("hidden")));
 extern void *gort_empty_mcache[] __attribute__((visibility("hidden")));
+// size -> noscan span class for C's malloc, one byte per byte of size, 0...32768 (GoAlloc's mallocClassTable
+// fills it once, before the first heap exists). Indexed by the size itself: no rounding on malloc's fast path.
+#define GORT_MALLOC_CLASS_BYTES 32769
+extern unsigned char gort_malloc_class[] __attribute__((visibility("hidden")));
 static inline __attribute__((always_inline)) void *gort_sentinel_address(void) { return gort_sentinel_region; }
 static inline __attribute__((always_inline)) void *gort_empty_mcache_address(void) { return gort_empty_mcache; }
+static inline __attribute__((always_inline)) unsigned char *gort_malloc_class_table(void) { return gort_malloc_class; }
 
 static inline __attribute__((always_inline)) void *gort_tls_get_mcache(void) { return gort_tls_mcache; }
 static inline __attribute__((always_inline)) void gort_tls_set_mcache(void *c) { gort_tls_mcache = c; }
