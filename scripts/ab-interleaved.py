@@ -19,13 +19,15 @@ import time
 
 
 def main():
-    if "--" not in sys.argv or len(sys.argv) < 5:
+    if "--" not in sys.argv:
         sys.exit(__doc__)
     sep = sys.argv.index("--")
     rounds, variants, cmd = int(sys.argv[1]), sys.argv[2:sep], sys.argv[sep + 1:]
-    results = {v: [] for v in variants}
+    if rounds < 1 or not variants or not cmd:
+        sys.exit(__doc__)
+    results = [[] for _ in variants]  # by position: the same variant may be given twice (an A/A check)
     for _ in range(rounds):
-        for v in variants:
+        for i, v in enumerate(variants):
             env = dict(os.environ)
             for kv in v.split():
                 k, _, val = kv.partition("=")
@@ -35,10 +37,9 @@ def main():
             _, status, ru = os.wait4(p.pid, 0)
             if status != 0:
                 sys.exit(f"ab-interleaved: {' '.join(cmd)} failed under {v} (status {status})")
-            results[v].append((time.perf_counter() - t0, ru.ru_utime, ru.ru_stime))
-    first = results[variants[0]]
-    for v in variants:
-        r = results[v]
+            results[i].append((time.perf_counter() - t0, ru.ru_utime, ru.ru_stime))
+    first = results[0]
+    for v, r in zip(variants, results):
         wins = sum(1 for a, b in zip(r, first) if a[0] < b[0])
         med = lambda i: statistics.median(x[i] for x in r)
         print(f"{v}\n    wall {med(0):.4f} s  user {med(1):.3f} s  sys {med(2):.3f} s"

@@ -16,7 +16,6 @@ _Alignas(64) void *gort_empty_mcache[GORT_EMPTY_MCACHE_WORDS] = {
     [GORT_MCACHE_SENTINEL] = gort_sentinel_region,
     [GORT_MCACHE_ALLOC ... GORT_MCACHE_ALLOC + GORT_NUM_SPAN_CLASSES - 1] = gort_sentinel_region,
 };
-_Alignas(64) unsigned char gort_malloc_class[GORT_MALLOC_CLASS_BYTES];
 __thread void *gort_tls_mcache __attribute__((tls_model("initial-exec"))) = gort_empty_mcache;
 __thread void *gort_tls_m __attribute__((tls_model("initial-exec"))) = 0;
 __thread int gort_tls_cache_released __attribute__((tls_model("initial-exec"))) = 0;

@@ -23,28 +23,6 @@ func cMalloc(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? 
     return cMallocSlow(size, align: align, zero: zero)
 }
 
-/// Fills CGoRuntime's gort_malloc_class (size -> noscan span class for C's malloc, one byte per byte of size up
-/// to maxSmallSize: malloc's fast path indexes it by the size itself, with no rounding) from the generated
-/// tables, once per image, before the first heap of the image exists (MHeap.create). A cache, and so a fast-path
-/// read of the table, exists only after a heap does; the once-word's release/acquire orders the fill before it.
-/// Threads without a cache may read the table earlier: all zero then, their empty MCache misses either way.
-func fillMallocClassTable() {
-    if gort_load_acquire(&mallocClassTableState) == 2 { return }
-    var expected: UInt64 = 0
-    if gort_cas_acqrel(&mallocClassTableState, &expected, 1) {
-        let table = gort_malloc_class_table()!
-        for size in 0...maxSmallSize {
-            table[size] = SpanClass(sizeclass: sizeToClass(UInt(max(size, 1)), cAligned: true), noscan: true).raw
-        }
-        gort_store_release(&mallocClassTableState, 2)
-        return
-    }
-    while gort_load_acquire(&mallocClassTableState) != 2 { gort_cpu_relax() }
-}
-
-/// 0: gort_malloc_class not filled; 1: being filled; 2: filled (fillMallocClassTable).
-nonisolated(unsafe) var mallocClassTableState: UInt64 = 0
-
 /// An object of span class `spc` from the cached span's allocCache, else the refill path.
 @inline(__always)
 func cMallocSmall(_ size: UInt, _ c: UnsafeMutablePointer<MCache>, _ spc: Int, align: UInt,

@@ -89,7 +89,6 @@ extension UnsafeMutablePointer where Pointee == MHeap {
               let centralMem = sysMap(centralBytes),
               let counts = sysMap(numSizeClasses * 24)
         else { return nil }
-        fillMallocClassTable()
         let h = raw.bindMemory(to: MHeap.self, capacity: 1)
         let central = centralMem.bindMemory(to: MCentral.self, capacity: numSpanClasses)
         precondition(MemoryLayout<MCentral>.stride == MCentral.stride, "MCentral must fill one cache line")

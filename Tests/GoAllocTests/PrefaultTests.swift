@@ -99,6 +99,89 @@ final class PrefaultTests: XCTestCase {
         c.release()
     }
 
+    /// The VmFlags of the mapping holding `p` (/proc/self/smaps): "hg" after MADV_HUGEPAGE, "nh" after
+    /// MADV_NOHUGEPAGE.
+    private func vmFlags(at p: UInt) -> [String] {
+        // Read line by line: /proc files report size 0, which whole-file readers may take at its word.
+        guard let f = fopen("/proc/self/smaps", "r") else { return [] }
+        defer { fclose(f) }
+        var lines: [String] = []
+        var buf: UnsafeMutablePointer<CChar>? = nil
+        var cap = 0
+        while getline(&buf, &cap, f) > 0 { lines.append(String(cString: buf!).trimmingCharacters(in: .newlines)) }
+        free(buf)
+        var inside = false
+        for line in lines {
+            let fields = line.split(separator: " ")
+            if let range = fields.first, range.contains("-"), !line.hasSuffix(":"), fields.count >= 5 {
+                let bounds = range.split(separator: "-").compactMap { UInt($0, radix: 16) }
+                inside = bounds.count == 2 && bounds[0] <= p && p < bounds[1]
+            } else if inside && line.hasPrefix("VmFlags:") {
+                return fields.dropFirst().map(String.init)
+            }
+        }
+        return []
+    }
+
+    /// A big heap (64 MiB in use: windows of 2 MiB or more) ends its windows on huge page boundaries and, once
+    /// per arena, advises the arena from the window on MADV_HUGEPAGE; the scavenger withdraws the advice for the
+    /// whole arena before it releases pages there. GODEBUG=hugepages=0 (hugePagesAhead off) gives no advice.
+    func testBigHeapAdvisesHugePagesAheadAndScavengerWithdrawsIt() throws {
+        guard FileManager.default.fileExists(atPath: "/sys/kernel/mm/transparent_hugepage/enabled") else {
+            throw XCTSkip("this kernel has no transparent huge pages")
+        }
+        for ahead in [true, false] {
+            var cfg = HeapConfig()
+            cfg.backgroundScavenger = false
+            cfg.checkInvariants = true
+            cfg.hugePagesAhead = ahead
+            let heap = Heap.create(config: cfg)!
+            let c = heap.makeCache()!
+            let p = c.allocate(byteCount: 64)!
+            let s = heap.span(of: p)!
+            let end = s.pointee.startAddr + UInt(s.pointee.npages) * UInt(pageSize)
+            let big = c.allocate(byteCount: 64 << 20)!  // in use: 64 MiB, so the window is 2 MiB
+            let a = try XCTUnwrap(heap.arena(of: p))
+            XCTAssertTrue(locked(heap) { heap.raw.prefaultAheadLocked(end: end, tookFresh: true) })
+            let (base, n, hugeBase, hugeBytes) = locked(heap) {
+                (heap.raw.pointee.prefault.base, heap.raw.pointee.prefault.npages, heap.raw.pointee.prefault.hugeBase,
+                 heap.raw.pointee.prefault.hugeBytes)
+            }
+            XCTAssertEqual(base, end)
+            XCTAssertGreaterThanOrEqual(n * pageSize, 2 << 20)
+            if !ahead {
+                XCTAssertEqual(hugeBytes, 0, "hugepages=0: no advice")
+                XCTAssertEqual(a.pointee.hugeAdvised, 0)
+            } else {
+                XCTAssertEqual((base + UInt(n * pageSize)) % (2 << 20), 0, "the window ends on a huge page boundary")
+                XCTAssertEqual(hugeBase, (base + (2 << 20) - 1) & ~((2 << 20) - 1))
+                XCTAssertEqual(hugeBase + UInt(hugeBytes), a.pointee.base + UInt(heapArenaBytes), "to the arena's end")
+                XCTAssertEqual(a.pointee.hugeAdvised, 1)
+            }
+            heap.raw.runPrefault()
+            if !ahead || locked(heap, { heap.raw.pointee.prefault.unsupported }) {
+                c.deallocate(big)
+                c.deallocate(p)
+                c.release()
+                continue
+            }
+            XCTAssertEqual(locked(heap) { heap.raw.pointee.prefault.hugeWindows }, 1)
+            XCTAssertTrue(vmFlags(at: hugeBase).contains("hg"), "the advice reached the kernel")
+            // A second window in the same arena advises nothing more.
+            XCTAssertTrue(locked(heap) { heap.raw.prefaultAheadLocked(end: base + UInt(n * pageSize) - 4096, tookFresh: false) })
+            XCTAssertEqual(locked(heap) { heap.raw.pointee.prefault.hugeBytes }, 0)
+            heap.raw.runPrefault()
+            // Everything free, everything released: the advice goes first.
+            c.deallocate(big)
+            c.deallocate(p)
+            c.release()
+            heap.releaseMemory()
+            XCTAssertEqual(a.pointee.hugeAdvised, 0)
+            XCTAssertTrue(vmFlags(at: hugeBase).contains("nh"), "the scavenger withdrew the advice")
+            XCTAssertNil(heap.checkInvariants())
+        }
+    }
+
     /// With the background thread: a heap growing past the scavenger's start prefaults windows; with
     /// GODEBUG=prefault=0 (HeapConfig.prefault) it does not. Accounting stays exact either way.
     func testGrowingHeapPrefaultsUnlessOff() {

@@ -37,6 +37,17 @@ final class SizeClassTests: XCTestCase {
                        "SizeClasses.swift is stale: GORT_WRITE_SIZECLASSES=1 swift test --filter SizeClassTests")
     }
 
+    func testCheckedInMallocClassTableIsGeneratorOutput() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../Sources/CGoRuntime/malloc_class.c").standardized.path
+        let generated = SizeClassGenerator.renderMallocClassC()
+        if ProcessInfo.processInfo.environment["GORT_WRITE_SIZECLASSES"] == "1" {
+            try generated.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), generated,
+                       "malloc_class.c is stale: GORT_WRITE_SIZECLASSES=1 swift test --filter SizeClassTests")
+    }
+
     func testWasteBounds() {
         let classes = SizeClassGenerator.makeClasses()
         for c in 1..<classes.count {
