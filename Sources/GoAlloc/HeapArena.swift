@@ -31,9 +31,6 @@ public struct HeapArena {
     /// Pages the scavenger took off pageFree to release them without the lock (MHeap.lock): marked scavenged and
     /// not free, with no span, until it hands them back (Scavenger.swift). Go: the scavenger's page allocation.
     var claimedPages: Int = 0
-    /// 1 after a prefault window in this arena was advised MADV_HUGEPAGE, until the scavenger advises the whole
-    /// arena MADV_NOHUGEPAGE before releasing pages in it (Prefault.swift). MHeap.lock.
-    var hugeAdvised: UInt8 = 0
 
     static let headerBytes = 64
     static let pageBitsBytes = pageWordsPerArena * 8

@@ -4,10 +4,8 @@
 //   GODEBUG=scavtrace=1       one line per background scavenger pass that released memory (Go's format)
 //   GODEBUG=allocchecks=1     check heap invariants on every slow path (refill, span alloc/free)
 //   GODEBUG=bgscavenge=0      no background scavenger thread (releaseMemory() still works)
-//   GODEBUG=hugepages=1       ask for transparent huge pages (MADV_HUGEPAGE) on whole new arenas: with THP in
-//                             "madvise" mode each touched arena then costs a 2 MiB page of RSS. By default only
-//                             a big heap (64 MiB in use) growing into fresh memory gets huge pages, ahead of its
-//                             prefault windows (Prefault.swift); hugepages=0 turns that off too
+//   GODEBUG=hugepages=1       ask for transparent huge pages (MADV_HUGEPAGE) on new arenas; off by default:
+//                             with THP in "madvise" mode each touched arena costs a 2 MiB page of RSS
 //   GODEBUG=prefault=0        the background thread does not fault in pages ahead of a growing heap
 //                             (Prefault.swift)
 //   GODEBUG=retainspans=0     caches hand each span they ran through back to MCentral, as Go does, instead of
@@ -28,8 +26,6 @@ public struct HeapConfig: Sendable {
     public var checkInvariants = false
     /// MADV_HUGEPAGE on new arenas.
     public var hugePages = false
-    /// MADV_HUGEPAGE ahead of the prefault windows of a big growing heap (Prefault.swift).
-    public var hugePagesAhead = true
     /// The background thread faults in the pages a growing heap hands out next (Prefault.swift).
     public var prefault = true
     /// MCaches keep the spans they filled (RetainedSpans.swift). Turned off for garbage-collected heaps.
@@ -53,9 +49,7 @@ public struct HeapConfig: Sendable {
             case GODEBUG.key("scavtrace"): c.scavTrace = value != 0
             case GODEBUG.key("allocchecks"): c.checkInvariants = value != 0
             case GODEBUG.key("bgscavenge"): c.backgroundScavenger = value != 0
-            case GODEBUG.key("hugepages"):
-                c.hugePages = value != 0
-                c.hugePagesAhead = value != 0
+            case GODEBUG.key("hugepages"): c.hugePages = value != 0
             case GODEBUG.key("prefault"): c.prefault = value != 0
             case GODEBUG.key("retainspans"): c.retainSpans = value != 0
             default: break

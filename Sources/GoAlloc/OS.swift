@@ -30,10 +30,6 @@ func sysUnused(_ p: UnsafeMutableRawPointer, _ n: Int, dontneed: Bool) {
 @inline(never)
 func sysHugePage(_ p: UnsafeMutableRawPointer, _ n: Int) { _ = madvise(p, n, 14 /* MADV_HUGEPAGE */) }
 
-/// Go: sysNoHugePage. Withdraws the huge page advice (khugepaged then leaves the range alone).
-@inline(never)
-func sysNoHugePage(_ p: UnsafeMutableRawPointer, _ n: Int) { _ = madvise(p, n, 15 /* MADV_NOHUGEPAGE */) }
-
 /// Faults in `n` bytes of pages now, writable, in one call (MADV_POPULATE_WRITE, Linux 5.14+): Prefault.swift.
 /// 0 on success, else errno: EINVAL when the kernel does not know the advice; ENOMEM or EFAULT when it could not
 /// back the pages now (a memory cgroup at its limit, say), where a touch might still succeed after reclaim.

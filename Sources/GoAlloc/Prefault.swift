@@ -19,24 +19,8 @@
 // failure (EINVAL); a window that fails for another reason (a memory cgroup at its limit) is only given back.
 // GODEBUG=prefault=0 turns it off.
 //
-// Huge pages: once the windows reach 2 MiB (64 MiB or more in use), they end on 2 MiB boundaries, and the first
-// window in an arena advises the rest of the arena, from the window on, MADV_HUGEPAGE before its populate. With
-// THP in "madvise" mode (the common default) the kernel then backs that memory with 2 MiB pages, whether the
-// background thread or the allocating thread touches it first: one fault, one memory-cgroup charge and one
-// page-table entry per 512 pages, and fewer TLB misses later (spawn-join: BENCHMARKS.md, session 7). Small heaps
-// never get the advice, so a small program's RSS does not grow by huge pages it barely uses; a big heap growing
-// into fresh memory uses the whole of each page soon. Huge pages are only safe for RSS while the memory is in
-// use: once a 2 MiB block is partly released, a fault in it (or khugepaged) could bring all of it back. So before
-// the scavenger releases pages in an arena with the advice, it withdraws the advice for the whole arena
-// (MADV_NOHUGEPAGE, HeapArena.hugeAdvised), and released pages come back 4 KiB at a time; the next window in
-// the arena advises it again. GODEBUG=hugepages=0 turns this off; hugepages=1 advises whole arenas from the
-// start instead (HeapConfig).
-//
 // Known inexactness: a releaseMemory() that releases a window while the background thread is populating it
-// can leave those pages resident while counted as released, until their next use. And with the huge page
-// advice, the allocating thread's first touch of a page outside any window makes its whole 2 MiB block
-// resident while the accounting counts the rest of the block as released (windows end on 2 MiB boundaries, so
-// this is rare: a span carved ahead of the windows).
+// can leave those pages resident while counted as released, until their next use.
 import CGoRuntime
 
 /// Prefault bookkeeping (in MHeap). All fields under MHeap.lock.
@@ -50,20 +34,12 @@ struct PrefaultState {
     var end: UInt = 0
     /// MADV_POPULATE_WRITE failed once (old kernel): prefaulting is off for this heap.
     var unsupported = false
-    /// The range (from the window to its arena's end, 2 MiB aligned) advised MADV_HUGEPAGE before the waiting
-    /// window's populate (0 bytes: none).
-    var hugeBase: UInt = 0
-    var hugeBytes = 0
-    /// Windows populated and pages in them, and windows that carried huge page advice (statistics, tests).
+    /// Windows populated and pages in them (statistics, tests).
     var windows: UInt64 = 0
     var pages: UInt64 = 0
-    var hugeWindows: UInt64 = 0
 
     static let minWindowPages = (512 << 10) / pageSize
     static let maxWindowPages = (4 << 20) / pageSize
-    /// The transparent huge page size of x86-64 and of arm64 with 4 KiB pages. (On kernels with other sizes the
-    /// advice covers no whole huge page and changes nothing.)
-    static let hugePageBytes: UInt = 2 << 20
 }
 
 extension UnsafeMutablePointer where Pointee == MHeap {
@@ -74,7 +50,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         if pointee.prefault.busy || pointee.prefault.unsupported { return false }
         let windowPages = Swift.min(Swift.max(pointee.stats.inusePages / 32, PrefaultState.minWindowPages),
                                     PrefaultState.maxWindowPages)
-        var window = UInt(windowPages << pageShift)
+        let window = UInt(windowPages << pageShift)
         let frontier = pointee.prefault.end
         let start: UInt
         if end <= frontier && end &+ window > frontier {
@@ -86,16 +62,10 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         } else {
             return false
         }
-        let huge = window >= PrefaultState.hugePageBytes && pointee.config.hugePagesAhead && !pointee.config.hugePages
-        if huge {
-            // End on a huge page boundary, so the next window starts on one and is huge pages throughout.
-            let m = PrefaultState.hugePageBytes - 1
-            window = ((start &+ window &+ m) & ~m) &- start
-        }
         pointee.prefault.end = start &+ window
         guard let a = pointee.index.arena(of: start) else { return false }
         let first = Int((start - a.pointee.base) >> pageShift)
-        let limit = Swift.min(first + Int(window >> UInt(pageShift)), pagesPerArena)
+        let limit = Swift.min(first + windowPages, pagesPerArena)
         // The run of free, released pages at the window's start (one madvise). Pages already resident or in
         // use end it: the heap is not growing into fresh memory there.
         let free = a.pageBits(.free), scav = a.pageBits(.scavenged)
@@ -110,22 +80,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         PageBitmap.clear(scav, first, n)
         a.pointee.scavengedPages -= n
         pointee.stats.releasedPages -= n
-        let base = a.pointee.base + UInt(first << pageShift)
-        pointee.prefault.base = base
+        pointee.prefault.base = a.pointee.base + UInt(first << pageShift)
         pointee.prefault.npages = n
         pointee.prefault.busy = true
-        pointee.prefault.hugeBytes = 0
-        if huge && a.pointee.hugeAdvised == 0 {
-            // Advise the rest of the arena, from the window on, once: faults the background thread does not get
-            // to first (the allocating thread's own) then take huge pages too.
-            let m = PrefaultState.hugePageBytes - 1
-            let lo = (base &+ m) & ~m, hi = a.pointee.base &+ UInt(heapArenaBytes)
-            if hi > lo {
-                pointee.prefault.hugeBase = lo
-                pointee.prefault.hugeBytes = Int(hi - lo)
-                a.pointee.hugeAdvised = 1
-            }
-        }
         return true
     }
 
@@ -141,18 +98,14 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     func runPrefault() {
         pointee.lock.lock()
         let base = pointee.prefault.base, n = pointee.prefault.npages
-        let hugeBase = pointee.prefault.hugeBase, hugeBytes = pointee.prefault.hugeBytes
         pointee.prefault.npages = 0
-        pointee.prefault.hugeBytes = 0
         pointee.lock.unlock()
         if n == 0 { return }
-        if hugeBytes > 0 { sysHugePage(UnsafeMutableRawPointer(bitPattern: hugeBase)!, hugeBytes) }
         let err = sysPopulate(UnsafeMutableRawPointer(bitPattern: base)!, n << pageShift)
         pointee.lock.lock()
         if err == 0 {
             pointee.prefault.windows += 1
             pointee.prefault.pages += UInt64(n)
-            if hugeBytes > 0 { pointee.prefault.hugeWindows += 1 }
         } else {
             // EINVAL: the kernel predates MADV_POPULATE_WRITE; stop asking. Either way the window was not
             // faulted in: what is still free and untouched since the request counts as released again.

@@ -80,11 +80,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
                     a.pointee.claimedPages += n
                     pointee.stats.releasedPages += n
                 }
-                // Huge page advice goes before the first release in the arena (Prefault.swift).
-                let unadvise = a.pointee.hugeAdvised != 0
-                a.pointee.hugeAdvised = 0
                 pointee.lock.unlock()
-                if unadvise { sysNoHugePage(UnsafeMutableRawPointer(bitPattern: a.pointee.base)!, heapArenaBytes) }
                 for k in 0..<batch.count {
                     let (start, n) = batch[k]
                     sysUnused(UnsafeMutableRawPointer(bitPattern: a.pointee.base + UInt(start << pageShift))!,

@@ -105,6 +105,5 @@ private func forkChild() {
         // thread take new ones (Prefault.swift).
         h.pointee.prefault.busy = false
         h.pointee.prefault.npages = 0
-        h.pointee.prefault.hugeBytes = 0
     }
 }
