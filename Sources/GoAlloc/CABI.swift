@@ -18,22 +18,16 @@ import CGoRuntime
 func cMalloc(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
     let c = threadCacheOrEmpty()
     if size <= UInt(maxSmallSize) && align <= 16 {
-        return cMallocSmall(size, c, Int(gort_malloc_class_table()[Int(size)]), align: align, zero: zero)
+        let spc = Int(gort_malloc_class_table()[Int(size)])
+        let s = c.allocSlot(spc).pointee
+        let cache = s.pointee.allocCache
+        if cache == 0 { return cMallocRefill(size, c, spc, align: align, zero: zero) }
+        let v = s.take(cache)
+        gort_prefetchw(UnsafeRawPointer(bitPattern: v &+ UInt(c.prefetchStride(spc).pointee)))
+        if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
+        return UnsafeMutableRawPointer(bitPattern: v)
     }
     return cMallocSlow(size, align: align, zero: zero)
-}
-
-/// An object of span class `spc` from the cached span's allocCache, else the refill path.
-@inline(__always)
-func cMallocSmall(_ size: UInt, _ c: UnsafeMutablePointer<MCache>, _ spc: Int, align: UInt,
-                  zero: Bool) -> UnsafeMutableRawPointer? {
-    let s = c.allocSlot(spc).pointee
-    let cache = s.pointee.allocCache
-    if cache == 0 { return cMallocRefill(size, c, spc, align: align, zero: zero) }
-    let v = s.take(cache)
-    gort_prefetchw(UnsafeRawPointer(bitPattern: v &+ UInt(c.prefetchStride(spc).pointee)))
-    if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
-    return UnsafeMutableRawPointer(bitPattern: v)
 }
 
 @inline(never)

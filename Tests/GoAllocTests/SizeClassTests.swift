@@ -27,25 +27,23 @@ final class SizeClassTests: XCTestCase {
     }
 
     func testCheckedInTableIsGeneratorOutput() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Sources/GoAlloc/SizeClasses.swift").standardized.path
-        let generated = SizeClassGenerator.render()
-        if ProcessInfo.processInfo.environment["GORT_WRITE_SIZECLASSES"] == "1" {
-            try generated.write(toFile: path, atomically: true, encoding: .utf8)
-        }
-        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), generated,
-                       "SizeClasses.swift is stale: GORT_WRITE_SIZECLASSES=1 swift test --filter SizeClassTests")
+        try checkGenerated("Sources/GoAlloc/SizeClasses.swift", SizeClassGenerator.render())
     }
 
     func testCheckedInMallocClassTableIsGeneratorOutput() throws {
+        try checkGenerated("Sources/CGoRuntime/malloc_class.c", SizeClassGenerator.renderMallocClassC())
+    }
+
+    /// The checked-in file at `relativePath` (from the package root) is `generated`; GORT_WRITE_SIZECLASSES=1
+    /// rewrites it first.
+    private func checkGenerated(_ relativePath: String, _ generated: String) throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../Sources/CGoRuntime/malloc_class.c").standardized.path
-        let generated = SizeClassGenerator.renderMallocClassC()
+            .appendingPathComponent("../../" + relativePath).standardized.path
         if ProcessInfo.processInfo.environment["GORT_WRITE_SIZECLASSES"] == "1" {
             try generated.write(toFile: path, atomically: true, encoding: .utf8)
         }
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), generated,
-                       "malloc_class.c is stale: GORT_WRITE_SIZECLASSES=1 swift test --filter SizeClassTests")
+                       "\(relativePath) is stale: GORT_WRITE_SIZECLASSES=1 swift test --filter SizeClassTests")
     }
 
     func testWasteBounds() {
