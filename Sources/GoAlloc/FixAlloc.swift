@@ -17,7 +17,13 @@ struct FixAlloc {
     var inuse: Int = 0
     var sys: Int = 0
 
+    /// Chunks double with what this FixAlloc has mapped, from chunkBytes up to maxChunkBytes. A heap that grows
+    /// fast needs span records fast (a million small spans: 20 MB of them), and every mmap takes the process's
+    /// mmap lock for writing, so it waits for any page population in progress (Prefault.swift): 64 KiB chunks
+    /// meant 300 such waits in spawn-join. Pages of a chunk not yet handed out are never touched, so a large
+    /// chunk costs address space, not memory.
     static let chunkBytes = 64 << 10
+    static let maxChunkBytes = 2 << 20
 
     init(size: Int) {
         self.size = (max(size, 16) + 15) & ~15
@@ -32,7 +38,7 @@ struct FixAlloc {
             return p
         }
         if nchunk < size {
-            let n = max(FixAlloc.chunkBytes, size)
+            let n = max(min(max(FixAlloc.chunkBytes, sys), FixAlloc.maxChunkBytes), size)
             guard let c = sysMap(n) else { return nil }
             chunk = c
             nchunk = n

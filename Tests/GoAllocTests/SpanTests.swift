@@ -3,6 +3,41 @@ import CGoRuntime
 @testable import GoAlloc
 
 final class SpanTests: XCTestCase {
+    /// FixAlloc (where span records live): zeroed objects, free-list reuse, and chunks that double with what
+    /// it has mapped up to maxChunkBytes, so a fast-growing heap makes few mmap calls (FixAlloc.swift).
+    func testFixAllocChunksGrowAndObjectsReuse() throws {
+        var f = FixAlloc(size: 100)
+        XCTAssertEqual(f.size, 112)
+        var chunks: [Int] = []
+        var objects: [UnsafeMutableRawPointer] = []
+        for _ in 0..<200_000 {
+            let before = f.sys
+            let p = try XCTUnwrap(f.alloc())
+            if f.sys != before { chunks.append(f.sys - before) }
+            XCTAssertEqual(p.load(as: UInt64.self), 0)
+            p.storeBytes(of: UInt64.max, as: UInt64.self)
+            objects.append(p)
+        }
+        XCTAssertEqual(f.inuse, 200_000 * 112)
+        XCTAssertEqual(chunks.first, FixAlloc.chunkBytes)
+        for (i, n) in chunks.enumerated().dropFirst() {
+            XCTAssertEqual(n, min(max(FixAlloc.chunkBytes, chunks[..<i].reduce(0, +)), FixAlloc.maxChunkBytes))
+        }
+        // 22.4 MB of records: 64K, 64K, 128K, ... 2M, then 2 MiB chunks (the old fixed 64 KiB chunks: 342).
+        XCTAssertLessThan(chunks.count, 20)
+        XCTAssertLessThanOrEqual(f.sys - f.inuse, FixAlloc.maxChunkBytes + chunks.count * f.size)
+        // Freed objects come back last-freed-first, zeroed again.
+        f.free(objects[7])
+        f.free(objects[3])
+        XCTAssertEqual(f.alloc(), objects[3])
+        XCTAssertEqual(objects[3].load(as: UInt64.self), 0)
+        XCTAssertEqual(f.alloc(), objects[7])
+        let sys = f.sys
+        _ = f.alloc()
+        XCTAssertEqual(f.inuse, 200_001 * 112)
+        XCTAssertGreaterThanOrEqual(f.sys, sys)
+    }
+
     func testSpanFieldsAndBitmaps() throws {
         let heap = makeTestHeap()
         let c = heap.makeCache()!
