@@ -41,6 +41,9 @@ public struct MCache {
     var sentinel: UInt
     /// Spans retained over all classes (RetainedSpans.swift; the sum of retainedCount). Owner only.
     var retainedTotal: Int = 0
+    /// This cache's current block of span metadata and the bytes left in it (CacheMetadata.swift). MHeap.lock.
+    var metaNext: UnsafeMutableRawPointer? = nil
+    var metaLeft: Int = 0
 
     init(heap: UnsafeMutablePointer<MHeap>) {
         self.heap = heap
@@ -195,7 +198,8 @@ extension UnsafeMutablePointer where Pointee == MCache {
             }
             if let e = takeSpare(spc) { return e }
         }
-        guard let t = h.central(SpanClass(UInt8(spc))).cacheSpan(h, spanclass: SpanClass(UInt8(spc))) else { return nil }
+        guard let t = h.central(SpanClass(UInt8(spc))).cacheSpan(h, spanclass: SpanClass(UInt8(spc)), for: self)
+        else { return nil }
         gort_store_relaxed(&t.pointee.owner, word(self))
         return t
     }

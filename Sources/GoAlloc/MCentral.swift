@@ -47,7 +47,8 @@ extension UnsafeMutablePointer where Pointee == MCentral {
     /// Go: mcentral.cacheSpan. A span with at least one free object, now exclusively the caller's.
     /// Tries swept partial spans, then unswept partial and full ones, then flips if full spans gained frees,
     /// then grows from the heap. nil only when the heap cannot grow.
-    func cacheSpan(_ h: UnsafeMutablePointer<MHeap>, spanclass: SpanClass) -> UnsafeMutablePointer<MSpan>? {
+    func cacheSpan(_ h: UnsafeMutablePointer<MHeap>, spanclass: SpanClass,
+                   for c: UnsafeMutablePointer<MCache>? = nil) -> UnsafeMutablePointer<MSpan>? {
         for attempt in 0..<2 {
             let sg = sweepgen
             if let s = partialSwept(sg).pop() {
@@ -83,7 +84,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
             }
             break
         }
-        return grow(h, spanclass: spanclass)
+        return grow(h, spanclass: spanclass, for: c)
     }
 
     private func pushFull(_ s: UnsafeMutablePointer<MSpan>, _ sg: UInt64) {
@@ -125,9 +126,12 @@ extension UnsafeMutablePointer where Pointee == MCentral {
     }
 
     /// Go: mcentral.grow. A fresh span from MHeap.
-    func grow(_ h: UnsafeMutablePointer<MHeap>, spanclass: SpanClass) -> UnsafeMutablePointer<MSpan>? {
+    /// `c`: the cache the span is for (its records and bitmaps come from that cache's blocks).
+    func grow(_ h: UnsafeMutablePointer<MHeap>, spanclass: SpanClass,
+              for c: UnsafeMutablePointer<MCache>? = nil) -> UnsafeMutablePointer<MSpan>? {
         let sc = spanclass.sizeclass
-        guard let s = h.allocSpan(npages: h.spanPages(ofClass: sc), spanclass: spanclass, alignPages: 1) else { return nil }
+        guard let s = h.allocSpan(npages: h.spanPages(ofClass: sc), spanclass: spanclass, alignPages: 1, for: c)
+        else { return nil }
         s.pointee.sweepgen = sweepgen
         return s
     }

@@ -47,6 +47,13 @@ public struct MHeap {
     var bitsAlloc: (FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc) =
         (FixAlloc(size: 64), FixAlloc(size: 64), FixAlloc(size: 64), FixAlloc(size: 128), FixAlloc(size: 256),
          FixAlloc(size: 512), FixAlloc(size: 1024), FixAlloc(size: 2048))
+    /// Blocks that caches carve their spans' records and bitmaps from (CacheMetadata.swift); bytes carved from
+    /// them (counted in spanalloc's and bitsAlloc's inuse and sys too); remainders dropped; remainders of freed
+    /// caches waiting for a new one.
+    var metaBlocks = FixAlloc(size: metaBlockBytes)
+    var metaCarved = 0
+    var metaDropped = 0
+    var metaSpare: UnsafeMutablePointer<MetaRemainder>? = nil
     /// Go: mheap.central. numSpanClasses MCentrals, MCentral.stride bytes apart, in their own mapping.
     var central: UnsafeMutablePointer<MCentral>
     /// The span every MCache slot points at when it holds nothing (Go: emptymspan): its allocCache is 0,
@@ -140,7 +147,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     /// `spanclass`, in use, held exclusively by the caller. nil when the OS refuses memory. A small class's
     /// span holds as many objects as its pages do (more than the class table's count when the heap asks for
     /// bigger spans: spanPages).
-    func allocSpan(npages: Int, spanclass: SpanClass, alignPages: Int) -> UnsafeMutablePointer<MSpan>? {
+    /// `c`: the cache the span is for, whose own blocks its record and bitmaps come from (CacheMetadata.swift).
+    func allocSpan(npages: Int, spanclass: SpanClass, alignPages: Int,
+                   for c: UnsafeMutablePointer<MCache>? = nil) -> UnsafeMutablePointer<MSpan>? {
         let nelems = spanclass.sizeclass == 0 ? 1 : (npages << pageShift) / sizeClassSize(spanclass.sizeclass)
         let bitsLog = nelems <= 64 ? 0 : (64 - UInt64((nelems + 63) / 64 - 1).leadingZeroBitCount)
         pointee.lock.lock()
@@ -149,8 +158,8 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             if growLocked(npages, alignPages) { base = pageAllocLocked(npages, alignPages) }
             if base == 0 { pointee.lock.unlock(); return nil }
         }
-        guard let s = allocMSpanLocked() else { pointee.lock.unlock(); return nil }
-        guard let bits = allocBitsLocked(bitsLog, for: s) else {
+        guard let s = allocMSpanLocked(c) else { pointee.lock.unlock(); return nil }
+        guard let bits = allocBitsLocked(bitsLog, for: s, c) else {
             s.pointee.next = pointee.deadSpans  // the pages were never marked allocated: nothing else to undo
             pointee.deadSpans = s
             pointee.lock.unlock()
@@ -211,7 +220,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         pointee.lock.unlock()
     }
 
-    private func allocMSpanLocked() -> UnsafeMutablePointer<MSpan>? {
+    private func allocMSpanLocked(_ c: UnsafeMutablePointer<MCache>?) -> UnsafeMutablePointer<MSpan>? {
         if let s = pointee.deadSpans {
             pointee.deadSpans = s.pointee.next
             let gen = s.pointee.gen
@@ -219,7 +228,15 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             s.pointee.gen = gen
             return s
         }
-        guard pointee.allspansCount < pointee.allspansCapacity, let raw = pointee.spanalloc.alloc() else { return nil }
+        guard pointee.allspansCount < pointee.allspansCapacity else { return nil }
+        let record: UnsafeMutableRawPointer?
+        if let c {
+            record = carveMetaLocked(c, MSpan.stride)
+            if record != nil { countCarvedLocked(&pointee.spanalloc, MSpan.stride) }
+        } else {
+            record = pointee.spanalloc.alloc()
+        }
+        guard let raw = record else { return nil }
         let s = raw.bindMemory(to: MSpan.self, capacity: 1)
         s.initialize(to: MSpan())
         pointee.allspans[pointee.allspansCount] = s
@@ -229,14 +246,27 @@ extension UnsafeMutablePointer where Pointee == MHeap {
 
     /// Room for span `s`'s two bitmaps of 2^log words each: inside `s` (MSpan.inlineBits) when they fit there,
     /// else from bitsAlloc.
-    private func allocBitsLocked(_ log: Int, for s: UnsafeMutablePointer<MSpan>) -> UnsafeMutablePointer<UInt64>? {
+    private func allocBitsLocked(_ log: Int, for s: UnsafeMutablePointer<MSpan>,
+                                 _ c: UnsafeMutablePointer<MCache>?) -> UnsafeMutablePointer<UInt64>? {
         if log <= MSpan.inlineBitsLog {
             return (UnsafeMutableRawPointer(s) + MSpan.inlineBitsOffset).assumingMemoryBound(to: UInt64.self)
         }
-        return withUnsafeMutablePointer(to: &pointee.bitsAlloc) { tuple in
-            let fa = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: FixAlloc.self) + log
-            return fa.pointee.alloc()?.assumingMemoryBound(to: UInt64.self)
+        let fa = withUnsafeMutablePointer(to: &pointee.bitsAlloc) { tuple in
+            UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: FixAlloc.self) + log
         }
+        // A freed bitmap first (its free list), else the cache's own block (CacheMetadata.swift).
+        guard let c, fa.pointee.list == nil else { return fa.pointee.alloc()?.assumingMemoryBound(to: UInt64.self) }
+        guard let p = carveMetaLocked(c, fa.pointee.size) else { return nil }
+        countCarvedLocked(&fa.pointee, fa.pointee.size)
+        return p.assumingMemoryBound(to: UInt64.self)
+    }
+
+    /// Accounts `bytes` carved from a cache's metadata block to the FixAlloc whose objects they stand for (its
+    /// free list takes them back like its own).
+    private func countCarvedLocked(_ fa: inout FixAlloc, _ bytes: Int) {
+        fa.inuse += bytes
+        fa.sys += bytes
+        pointee.metaCarved += bytes
     }
 
     private func freeBitsLocked(_ p: UnsafeMutablePointer<UInt64>, _ log: Int, of s: UnsafeMutablePointer<MSpan>) {
@@ -410,6 +440,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let c = raw.bindMemory(to: MCache.self, capacity: 1)
         c.initialize(to: MCache(heap: self))
         for i in 0..<numSpanClasses { c.allocSlot(i).pointee = pointee.emptySpan }
+        adoptMetaRemainderLocked(c)
         c.pointee.nextCache = pointee.caches
         if let first = pointee.caches { first.pointee.prevCache = c }
         pointee.caches = c
@@ -426,6 +457,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         pointee.stats.tinyAllocs += c.pointee.tinyAllocs
         if let p = c.pointee.prevCache { p.pointee.nextCache = c.pointee.nextCache } else { pointee.caches = c.pointee.nextCache }
         if let n = c.pointee.nextCache { n.pointee.prevCache = c.pointee.prevCache }
+        releaseMetaRemainderLocked(c)
         pointee.cachealloc.free(UnsafeMutableRawPointer(c))
         pointee.lock.unlock()
     }

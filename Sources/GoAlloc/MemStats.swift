@@ -147,7 +147,8 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             let fa = UnsafeMutableRawPointer(t).assumingMemoryBound(to: FixAlloc.self)
             for i in 0..<8 { bits += fa[i].sys }
         }
-        ms.otherSys = UInt64(pointee.metaSys + bits)
+        // Carved bytes are in spanalloc's and bitsAlloc's sys; the rest of the blocks is other metadata.
+        ms.otherSys = UInt64(pointee.metaSys + bits + pointee.metaBlocks.sys - pointee.metaCarved)
         ms.sys = ms.heapSys + ms.mspanSys + ms.mcacheSys + ms.otherSys
         ms.arenas = UInt64(pointee.arenaCount)
         ms.caches = ncaches
