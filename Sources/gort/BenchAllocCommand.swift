@@ -18,8 +18,9 @@ struct BenchAllocCommand: ParsableCommand {
         commandName: "alloc",
         abstract: "Run the allocator workloads under glibc, jemalloc, tcmalloc, mimalloc and libGoMalloc.so.",
         discussion: """
-        Runs interleave the variants (A B C D E, repeated --runs times) and report the median wall time, \
-        CPU time and peak RSS of each, with ratios to the baseline (mimalloc). See docs/alloc-benchmarks.md.
+        Runs interleave in rounds: each round runs every workload under every variant once (A B C D E for \
+        each workload), --runs rounds in all. Reports the median wall time, CPU time and peak RSS of each, \
+        with ratios to the baseline (mimalloc). See docs/alloc-benchmarks.md.
         """
     )
 

@@ -1,9 +1,11 @@
 // Side-by-side benchmark machinery shared by `gort bench alloc|sched|gc`.
 //
 // A suite is a list of `BenchCase`s: (workload, variant, argv, environment). `BenchPlan.execute` runs them
-// interleaved: for each workload, repetition 1 runs every variant once (A B C D E), then repetition 2 does
-// the same, and so on, so slow drift of the machine (thermal state, other load, page cache) spreads over all
-// variants instead of landing on one. Each run is a child process reaped with wait4, which gives its wall
+// interleaved in rounds: round 1 runs every workload under every variant once (workload 1: A B C D E, then
+// workload 2: A B C D E, ...), then round 2 does the same, and so on. So slow drift of the machine (thermal
+// state, other load, page cache) spreads over all variants instead of landing on one, and over all workloads
+// too, which ratios between workloads need: `threads-2` against `threads-1` (thread scaling) measured minutes
+// apart mostly measured the machine (one run of the old workload-by-workload order had threads-2 faster). Each run is a child process reaped with wait4, which gives its wall
 // time (CLOCK_MONOTONIC around fork..exit), its CPU time (user+sys, reaped children included) and its peak
 // RSS (ru_maxrss, the largest of the process and its reaped descendants). The child is started through a
 // tiny C helper so that its peak RSS is its own and not gort's (see `ProcessTimer`). `BenchReport` takes
@@ -100,10 +102,11 @@ struct BenchPlan {
             return results
         }
         let workloadList = workloads
+        let byWorkload = workloadList.map { w in results.indices.filter { results[$0].benchCase.workload == w } }
         loadWarning(progress)
-        for (wi, workload) in workloadList.enumerated() {
-            let indices = results.indices.filter { results[$0].benchCase.workload == workload }
-            for _ in 0..<runs {
+        for round in 0..<runs {
+            let start = clockSeconds()
+            for indices in byWorkload {
                 for i in indices where results[i].failure == nil {
                     switch ProcessTimer.run(results[i].benchCase, helper: helper, timeoutSeconds: timeoutSeconds,
                                             logPath: logPath(results[i].benchCase)) {
@@ -112,6 +115,10 @@ struct BenchPlan {
                     }
                 }
             }
+            progress("round \(round + 1)/\(runs) done in \(formatSeconds(clockSeconds() - start))s")
+        }
+        for (wi, workload) in workloadList.enumerated() {
+            let indices = byWorkload[wi]
             let cells = indices.map { i -> String in
                 let r = results[i]
                 if let f = r.failure { return "\(r.benchCase.variant) FAILED (\(f))" }
@@ -323,6 +330,13 @@ enum ProcessTimer {
 func orderedUnique(_ xs: [String]) -> [String] {
     var seen = Set<String>()
     return xs.filter { seen.insert($0).inserted }
+}
+
+/// CLOCK_MONOTONIC in seconds.
+func clockSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
 func formatSeconds(_ s: Double) -> String { String(format: s < 10 ? "%.3f" : "%.2f", s) }
