@@ -19,7 +19,7 @@ struct BenchAllocCommand: ParsableCommand {
         abstract: "Run the allocator workloads under glibc, jemalloc, tcmalloc, mimalloc and libGoMalloc.so.",
         discussion: """
         Runs interleave in rounds: each round runs every workload under every variant once (A B C D E for \
-        each workload), --runs rounds in all. Reports the median wall time, CPU time and peak RSS of each, \
+        each workload, rotated by one each round: B C D E A next), --runs rounds in all. Reports the median wall time, CPU time and peak RSS of each, \
         with ratios to the baseline (mimalloc). See docs/alloc-benchmarks.md.
         """
     )

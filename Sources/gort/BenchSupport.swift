@@ -2,10 +2,13 @@
 //
 // A suite is a list of `BenchCase`s: (workload, variant, argv, environment). `BenchPlan.execute` runs them
 // interleaved in rounds: round 1 runs every workload under every variant once (workload 1: A B C D E, then
-// workload 2: A B C D E, ...), then round 2 does the same, and so on. So slow drift of the machine (thermal
-// state, other load, page cache) spreads over all variants instead of landing on one, and over all workloads
-// too, which ratios between workloads need: `threads-2` against `threads-1` (thread scaling) measured minutes
-// apart mostly measured the machine (one run of the old workload-by-workload order had threads-2 faster). Each run is a child process reaped with wait4, which gives its wall
+// workload 2: A B C D E, ...), then round 2 does the same with the variants rotated by one (B C D E A), and so
+// on. So slow drift of the machine (thermal state, other load, page cache) spreads over all variants instead of
+// landing on one, and over all workloads too, which ratios between workloads need: `threads-2` against
+// `threads-1` (thread scaling) measured minutes apart mostly measured the machine (one run of the old
+// workload-by-workload order had threads-2 faster). The rotation cancels what a run's position in its group
+// does to it: a fixed order had actor-ping-pong under GoSched 1.05-1.15x the default executor's time, which
+// runs first, against 1.02x when the suite ran that workload alone (docs/sched-benchmarks.md, session 8). Each run is a child process reaped with wait4, which gives its wall
 // time (CLOCK_MONOTONIC around fork..exit), its CPU time (user+sys, reaped children included) and its peak
 // RSS (ru_maxrss, the largest of the process and its reaped descendants). The child is started through a
 // tiny C helper so that its peak RSS is its own and not gort's (see `ProcessTimer`). `BenchReport` takes
@@ -107,7 +110,10 @@ struct BenchPlan {
         for round in 0..<runs {
             let start = clockSeconds()
             for indices in byWorkload {
-                for i in indices where results[i].failure == nil {
+                // Rotated: round r starts with the workload's variant r (mod the count), so each variant runs
+                // first, second, ... equally often over a multiple of the variant count.
+                let rotated = indices.indices.map { indices[($0 + round) % indices.count] }
+                for i in rotated where results[i].failure == nil {
                     switch ProcessTimer.run(results[i].benchCase, helper: helper, timeoutSeconds: timeoutSeconds,
                                             logPath: logPath(results[i].benchCase)) {
                     case .success(let sample): results[i].samples.append(sample)
