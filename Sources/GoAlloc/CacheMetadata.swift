@@ -21,12 +21,17 @@ struct MetaRemainder {
 
 /// Per-cache metadata blocks. Bytes per block: a page, the prefetchers' range.
 let metaBlockBytes = 4096
+/// Bitmaps larger than this (the 1 and 2 KiB pairs of garbage-collected heaps' 8-page spans) stay in the
+/// shared bitsAlloc: carved, they would leave most of a block's remainder unusable.
+let maxCarvedBitmapBytes = 512
 
 extension UnsafeMutablePointer where Pointee == MHeap {
-    /// `bytes` (a multiple of 64) of zeroed memory from cache `c`'s current block, starting a new block when
-    /// the current one is too small (its remainder is dropped: less than the largest object carved, 2 KiB).
+    /// `bytes` (a multiple of 64, at most maxCarvedBitmapBytes or a record) of zeroed memory from cache `c`'s
+    /// current block, starting a new block when the current one is too small (its remainder, under 512 bytes,
+    /// is dropped).
     /// nil when the OS refuses memory. MHeap.lock held.
     func carveMetaLocked(_ c: UnsafeMutablePointer<MCache>, _ bytes: Int) -> UnsafeMutableRawPointer? {
+        precondition(bytes <= maxCarvedBitmapBytes, "carveMetaLocked: object too big")  // records: 192
         if c.pointee.metaLeft < bytes {
             guard let b = pointee.metaBlocks.alloc() else { return nil }
             pointee.metaDropped += c.pointee.metaLeft
@@ -37,6 +42,17 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         c.pointee.metaNext = p + bytes
         c.pointee.metaLeft -= bytes
         return p  // fresh FixAlloc memory (never handed out before) is zero
+    }
+
+    /// Bytes of metadata blocks not carved and not dropped: the caches' current remainders and the spares.
+    /// With metaCarved and metaDropped they add up to metaBlocks.inuse (Invariants.swift). MHeap.lock held.
+    func metaUncarvedLocked() -> Int {
+        var n = 0
+        var c = pointee.caches
+        while let x = c { n += x.pointee.metaLeft; c = x.pointee.nextCache }
+        var r = pointee.metaSpare
+        while let x = r { n += x.pointee.bytes; r = x.pointee.next }
+        return n
     }
 
     /// A new cache takes a remainder a freed cache left, if any. MHeap.lock held.

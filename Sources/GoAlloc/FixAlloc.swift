@@ -16,14 +16,18 @@ struct FixAlloc {
     /// Bytes handed out and not freed; bytes obtained from the OS.
     var inuse: Int = 0
     var sys: Int = 0
+    /// Bytes of objects carved for it from per-cache metadata blocks (CacheMetadata.swift): in `inuse` (and
+    /// freed to `list` like its own), mapped by MHeap.metaBlocks, not by this FixAlloc.
+    var carved: Int = 0
 
     /// Chunks double with what this FixAlloc has mapped, from chunkBytes up to maxChunkBytes. A heap that grows
     /// fast needs span records fast (a million small spans: 20 MB of them), and every mmap takes the process's
     /// mmap lock for writing, so it waits for any page population in progress (Prefault.swift): 64 KiB chunks
     /// meant 300 such waits in spawn-join. Pages of a chunk not yet handed out are never touched, so a large
-    /// chunk costs address space, not memory.
+    /// chunk costs address space, not memory; at most 1 MiB, so that no chunk can hold an aligned 2 MiB range
+    /// that transparent huge pages set to "always" would back with a whole huge page at the first touch.
     static let chunkBytes = 64 << 10
-    static let maxChunkBytes = 2 << 20
+    static let maxChunkBytes = 1 << 20
 
     init(size: Int) {
         self.size = (max(size, 16) + 15) & ~15

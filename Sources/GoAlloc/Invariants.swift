@@ -44,6 +44,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             if spanOf(s.pointee.startAddr + (s.pointee.npages - 1) * UInt(pageSize)) != s { return report("span not mapped by its last page") }
         }
         if inuse != pointee.stats.spansInUse { return report("spans in use mismatch") }
+        if pointee.metaCarved + pointee.metaDropped + metaUncarvedLocked() != pointee.metaBlocks.inuse {
+            return report("metadata block accounting mismatch")
+        }
         return nil
     }
 

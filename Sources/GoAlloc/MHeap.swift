@@ -139,7 +139,8 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     @inline(__always)
     func spanPages(ofClass sc: Int) -> Int {
         let np = sizeClassNPages(sc)
-        let minPages = pointee.config.minSmallSpanPages
+        // At most 8: bitsAlloc holds bitmaps of up to 8,192 objects (2^7 words).
+        let minPages = Swift.min(pointee.config.minSmallSpanPages, 8)
         return minPages > np && sizeClassSize(sc) <= 1024 ? minPages : np
     }
 
@@ -251,21 +252,21 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         if log <= MSpan.inlineBitsLog {
             return (UnsafeMutableRawPointer(s) + MSpan.inlineBitsOffset).assumingMemoryBound(to: UInt64.self)
         }
-        let fa = withUnsafeMutablePointer(to: &pointee.bitsAlloc) { tuple in
-            UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: FixAlloc.self) + log
+        let fa = UnsafeMutableRawPointer(pointer(to: \.bitsAlloc)!).assumingMemoryBound(to: FixAlloc.self) + log
+        // A freed bitmap first (its free list), else the cache's own block (CacheMetadata.swift) if it is small.
+        guard let c, fa.pointee.list == nil, fa.pointee.size <= maxCarvedBitmapBytes else {
+            return fa.pointee.alloc()?.assumingMemoryBound(to: UInt64.self)
         }
-        // A freed bitmap first (its free list), else the cache's own block (CacheMetadata.swift).
-        guard let c, fa.pointee.list == nil else { return fa.pointee.alloc()?.assumingMemoryBound(to: UInt64.self) }
         guard let p = carveMetaLocked(c, fa.pointee.size) else { return nil }
         countCarvedLocked(&fa.pointee, fa.pointee.size)
         return p.assumingMemoryBound(to: UInt64.self)
     }
 
     /// Accounts `bytes` carved from a cache's metadata block to the FixAlloc whose objects they stand for (its
-    /// free list takes them back like its own).
+    /// free list takes them back like its own; its `sys`, which sizes its own chunks, stays what it mapped).
     private func countCarvedLocked(_ fa: inout FixAlloc, _ bytes: Int) {
         fa.inuse += bytes
-        fa.sys += bytes
+        fa.carved += bytes
         pointee.metaCarved += bytes
     }
 

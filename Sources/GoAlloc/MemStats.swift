@@ -139,13 +139,13 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         ms.heapReleased = UInt64(st.releasedPages * pageSize)
         ms.spansInUse = UInt64(st.spansInUse)
         ms.mspanInuse = UInt64(pointee.spanalloc.inuse)
-        ms.mspanSys = UInt64(pointee.spanalloc.sys)
+        ms.mspanSys = UInt64(pointee.spanalloc.sys + pointee.spanalloc.carved)
         ms.mcacheInuse = UInt64(pointee.cachealloc.inuse)
         ms.mcacheSys = UInt64(pointee.cachealloc.sys)
         var bits = 0
         withUnsafeMutablePointer(to: &pointee.bitsAlloc) { t in
             let fa = UnsafeMutableRawPointer(t).assumingMemoryBound(to: FixAlloc.self)
-            for i in 0..<8 { bits += fa[i].sys }
+            for i in 0..<8 { bits += fa[i].sys + fa[i].carved }
         }
         // Carved bytes are in spanalloc's and bitsAlloc's sys; the rest of the blocks is other metadata.
         ms.otherSys = UInt64(pointee.metaSys + bits + pointee.metaBlocks.sys - pointee.metaCarved)
