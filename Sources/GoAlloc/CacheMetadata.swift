@@ -5,9 +5,12 @@
 // the spans two threads grow at the same time get records side by side in one page, and although no cache line
 // is shared (records and bitmaps are whole lines), the CPU's prefetchers fetch neighbouring lines of the same
 // page: each thread keeps pulling lines the other is writing. In `threads 2` (two threads, private working sets)
-// that made each thread 27 % slower than alone; with one record per page (an experiment) 4.5 %. Giving each cache
-// its own 4 KiB blocks keeps a thread's metadata in pages no other thread writes, at the cost of at most one
-// partly used block per cache.
+// that made each thread 21 % slower than alone (27 % in a copy that never touches its blocks; with one record per
+// page, an experiment, 4.5 %). Giving each cache its own 4 KiB blocks keeps a thread's metadata in pages no other
+// thread writes, at the cost of at most one partly used block per cache: 1.055x (BENCHMARKS.md, session 8).
+// Spans grown without a cache (large objects, MHeap.create's empty span) keep using the shared FixAllocs, and
+// so do bitmaps over maxCarvedBitmapBytes. Spans that move between caches (through MCentral) and reused records
+// blur the separation over a long run; the common case, a thread filling and keeping its own spans, keeps it.
 //
 // Reuse comes first: a dead span's record (MHeap.deadSpans) and a freed bitmap (MHeap.bitsAlloc's lists) are
 // taken before anything is carved, so metadata never grows past its peak. A freed cache's unused remainder goes
