@@ -47,11 +47,10 @@ public struct MHeap {
     var bitsAlloc: (FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc, FixAlloc) =
         (FixAlloc(size: 64), FixAlloc(size: 64), FixAlloc(size: 64), FixAlloc(size: 128), FixAlloc(size: 256),
          FixAlloc(size: 512), FixAlloc(size: 1024), FixAlloc(size: 2048))
-    /// Blocks that caches carve their spans' records and bitmaps from (CacheMetadata.swift); bytes carved from
-    /// them (counted in spanalloc's and bitsAlloc's inuse and sys too); remainders dropped; remainders of freed
-    /// caches waiting for a new one.
+    /// Blocks that caches carve their spans' records and bitmaps from (CacheMetadata.swift); bytes of them
+    /// dropped (remainders too small to carve from); remainders of freed caches waiting for a new one. The bytes
+    /// carved are counted by the FixAllocs they stand for (`carved`; sum: metaCarved). All under lock.
     var metaBlocks = FixAlloc(size: metaBlockBytes)
-    var metaCarved = 0
     var metaDropped = 0
     var metaSpare: UnsafeMutablePointer<MetaRemainder>? = nil
     /// Go: mheap.central. numSpanClasses MCentrals, MCentral.stride bytes apart, in their own mapping.
@@ -83,6 +82,14 @@ public struct MHeap {
 
     /// Bytes of metadata mapped outside FixAlloc (arena index, centrals, arena headers, lists).
     var metaSys = 0
+}
+
+extension MHeap {
+    /// Bytes carved from metaBlocks: what the FixAllocs whose objects they stand for count as `carved`.
+    var metaCarved: Int {
+        spanalloc.carved + bitsAlloc.0.carved + bitsAlloc.1.carved + bitsAlloc.2.carved + bitsAlloc.3.carved
+            + bitsAlloc.4.carved + bitsAlloc.5.carved + bitsAlloc.6.carved + bitsAlloc.7.carved
+    }
 }
 
 extension UnsafeMutablePointer where Pointee == MHeap {
@@ -252,7 +259,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         if log <= MSpan.inlineBitsLog {
             return (UnsafeMutableRawPointer(s) + MSpan.inlineBitsOffset).assumingMemoryBound(to: UInt64.self)
         }
-        let fa = UnsafeMutableRawPointer(pointer(to: \.bitsAlloc)!).assumingMemoryBound(to: FixAlloc.self) + log
+        let fa = bitsFixAlloc(log)
         // A freed bitmap first (its free list), else the cache's own block (CacheMetadata.swift) if it is small.
         guard let c, fa.pointee.list == nil, fa.pointee.size <= maxCarvedBitmapBytes else {
             return fa.pointee.alloc()?.assumingMemoryBound(to: UInt64.self)
@@ -267,15 +274,16 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     private func countCarvedLocked(_ fa: inout FixAlloc, _ bytes: Int) {
         fa.inuse += bytes
         fa.carved += bytes
-        pointee.metaCarved += bytes
     }
 
     private func freeBitsLocked(_ p: UnsafeMutablePointer<UInt64>, _ log: Int, of s: UnsafeMutablePointer<MSpan>) {
         if log <= MSpan.inlineBitsLog { return }
-        withUnsafeMutablePointer(to: &pointee.bitsAlloc) { tuple in
-            let fa = UnsafeMutableRawPointer(tuple).assumingMemoryBound(to: FixAlloc.self) + log
-            fa.pointee.free(UnsafeMutableRawPointer(p))
-        }
+        bitsFixAlloc(log).pointee.free(UnsafeMutableRawPointer(p))
+    }
+
+    /// bitsAlloc's entry for bitmaps of 2^log words (log < 8).
+    func bitsFixAlloc(_ log: Int) -> UnsafeMutablePointer<FixAlloc> {
+        UnsafeMutableRawPointer(pointer(to: \.bitsAlloc)!).assumingMemoryBound(to: FixAlloc.self) + log
     }
 
     func setSpansLocked(_ base: UInt, _ npages: Int, _ s: UnsafeMutablePointer<MSpan>?) {

@@ -143,11 +143,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         ms.mcacheInuse = UInt64(pointee.cachealloc.inuse)
         ms.mcacheSys = UInt64(pointee.cachealloc.sys)
         var bits = 0
-        withUnsafeMutablePointer(to: &pointee.bitsAlloc) { t in
-            let fa = UnsafeMutableRawPointer(t).assumingMemoryBound(to: FixAlloc.self)
-            for i in 0..<8 { bits += fa[i].sys + fa[i].carved }
-        }
-        // Carved bytes are in spanalloc's and bitsAlloc's sys; the rest of the blocks is other metadata.
+        for i in 0..<8 { bits += bitsFixAlloc(i).pointee.sys + bitsFixAlloc(i).pointee.carved }
+        // Carved bytes are in mspanSys and `bits` (each FixAlloc's `carved`); the rest of the blocks is other
+        // metadata.
         ms.otherSys = UInt64(pointee.metaSys + bits + pointee.metaBlocks.sys - pointee.metaCarved)
         ms.sys = ms.heapSys + ms.mspanSys + ms.mcacheSys + ms.otherSys
         ms.arenas = UInt64(pointee.arenaCount)
