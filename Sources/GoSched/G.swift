@@ -3,7 +3,8 @@ import CGoRuntime
 // Go: runtime.g (runtime2.go). A G here is one run-queue entry, a tagged word:
 //   - bit 0 clear: a Swift job (the address of a swift::Job, i.e. an UnownedJob). Swift gives each job
 //     16 bytes of executor-private data at offset 16 (checked in tests against withUnsafeExecutorPrivateData);
-//     the first 8 are our intrusive `schedlink`, so queueing a job never allocates.
+//     the first 8 are our intrusive `schedlink`, so queueing a job never allocates; the second 8 hold the
+//     global queue's batch word (gBatch) when the job heads a batch there.
 //   - bit 0 set: a RawG, a closure-free unit of work ({ fn, ctx }) used by `go { }` and by the core stress
 //     tests. Its `schedlink` sits at the same offset 16, so every list code path is kind-agnostic.
 // A G is owned by exactly one queue (a P's ring, a runnext slot, the global list or a timer heap) at a time.
@@ -37,7 +38,8 @@ public struct RawG {
     public var ctx: UnsafeMutableRawPointer?
     /// schedlink: owned by whichever queue holds this G.
     var link: UInt = 0
-    var spare: UInt = 0
+    /// The global queue's batch word (gBatch), at the same offset as a Swift job's second private word.
+    var batch: UInt = 0
 
     public init(fn: @convention(c) (UnsafeMutableRawPointer) -> Void, ctx: UnsafeMutableRawPointer? = nil) {
         self.fn = fn
@@ -56,3 +58,15 @@ func gEntry(job: UnownedJob) -> GEntry { unsafeBitCast(job, to: UInt.self) }
 func gLink(_ g: GEntry) -> UnsafeMutablePointer<UInt> {
     UnsafeMutablePointer<UInt>(bitPattern: (g & ~1) &+ UInt(gLinkOffset))!
 }
+
+/// The second private word of a G: on the first G of a global-queue batch, that batch's last G and length
+/// (batchWord). Meaningful only there, under sched.lock (Sched.swift, the global run queue).
+@inline(__always)
+func gBatch(_ g: GEntry) -> UnsafeMutablePointer<UInt> {
+    UnsafeMutablePointer<UInt>(bitPattern: (g & ~1) &+ UInt(gLinkOffset + 8))!
+}
+
+/// A batch's last G (a user-space address, below 2^47, with its kind bit) and its length, in one word.
+@inline(__always) func batchWord(tail: GEntry, count: Int) -> UInt { tail | UInt(count) &<< 48 }
+@inline(__always) func batchTail(_ w: UInt) -> GEntry { w & (1 &<< 48 &- 1) }
+@inline(__always) func batchCount(_ w: UInt) -> Int { Int(w &>> 48) }

@@ -86,6 +86,7 @@ extension String {
 struct GoDebug {
     var schedtrace = 0
     var scheddetail = 0
+    var schedchecks = 0
 
     init(_ s: String?) {
         guard let s else { return }
@@ -95,6 +96,7 @@ struct GoDebug {
             switch parts[0] {
             case "schedtrace": schedtrace = v
             case "scheddetail": scheddetail = v
+            case "schedchecks": schedchecks = v
             default: break
             }
         }

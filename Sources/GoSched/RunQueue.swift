@@ -22,7 +22,9 @@ import CGoRuntime
 //   - push (owner): writes the slot at tail, then CAS tail + 1 (fails only if a consumer moved head: retry);
 //   - popNewest (owner): CAS tail - 1 and pops + 1, then reads that slot (no thief can claim it any more, and
 //     only the owner writes slots);
-//   - popOldest (owner, fairness) and the overflow to the global queue (owner): read slots, CAS head forward;
+//   - popOldest (owner, fairness): read the slot, CAS head forward; the overflow to the global queue (owner):
+//     CAS head forward by half, then read those slots (only the owner rewrites a slot, 256 pushes later);
+//   - pushChain (owner, from the global queue): write slots behind tail, then one CAS publishes them;
 //   - grab (thieves, Go's runqgrab): copy the older half, CAS head forward by that much.
 // Why the pop count: with the owner taking entries at the tail, "pop then push" returns the pair to a value a
 // thief may have read before, with a different G in the slot the thief copied (ABA). Counting pops in the CASed
@@ -122,6 +124,14 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
             let t = UInt32(truncatingIfNeeded: w) &- 1
             let pops = (w &>> 32) &+ 1
             if cas(h, w, h, pops &<< 32 | UInt64(t)) {
+                if runqLength(h, w) > 1 {
+                    // The G this P runs next, unless a thief takes it first: start pulling in its first lines
+                    // (a Swift task's header and status word) while this one runs. A stale pointer is harmless
+                    // to a prefetch.
+                    let next = UInt(gort_load_relaxed(pointee.ring + Int(UInt64(t &- 1) % runqSize))) & ~1
+                    gort_prefetch(UnsafeRawPointer(bitPattern: next))
+                    gort_prefetch(UnsafeRawPointer(bitPattern: next &+ 64))
+                }
                 return GEntry(gort_load_relaxed(pointee.ring + Int(UInt64(t) % runqSize)))
             }
         }
@@ -138,16 +148,40 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
         }
     }
 
-    /// Owner only: takes the older half of the queue (for the global queue when full). Returns the count moved
-    /// into `batch` (0 if the queue no longer has two entries).
-    func grabHalfForOverflow(into batch: UnsafeMutablePointer<UInt64>) -> Int {
+    /// Owner only: removes the older half of the queue (for the global queue when full). Returns the index of
+    /// the first entry removed and the count (0 if the queue no longer has two entries). The removed entries'
+    /// slots stay as they are until this owner has pushed another 256, so the caller reads them afterwards
+    /// (`slot`).
+    func takeOlderHalf() -> (first: UInt64, count: Int) {
         while true {
             let (h, w) = snapshot()
             let n = runqLength(h, w) / 2
-            if n == 0 { return 0 }
-            for i in 0..<n { batch[Int(i)] = gort_load_relaxed(pointee.ring + Int((h &+ i) % runqSize)) }
-            if cas(h, w, h &+ n, w) { return Int(n) }
+            if n == 0 { return (h, 0) }
+            if cas(h, w, h &+ n, w) { return (h, Int(n)) }
         }
+    }
+
+    /// The entry at index i (owner: of an entry it pushed and not yet overwritten).
+    @inline(__always) func slot(_ i: UInt64) -> GEntry {
+        GEntry(gort_load_relaxed(pointee.ring + Int(i % runqSize)))
+    }
+
+    /// Owner only. Pushes up to `count` Gs of a chain that starts at `first` (linked by gLink), as many as fit,
+    /// with one publish. Returns how many it pushed; the chain goes on at the link of the last one pushed.
+    func pushChain(_ first: GEntry, count: Int) -> Int {
+        let (h, w) = snapshot()
+        let len = runqLength(h, w)
+        let room = len >= runqSize ? 0 : Int(runqSize - len)  // thieves only make more room meanwhile
+        let n = Swift.min(count, room)
+        if n == 0 { return 0 }
+        let t = UInt64(UInt32(truncatingIfNeeded: w))
+        var g = first
+        for i in 0..<n {
+            if i > 0 { g = gLink(g).pointee }
+            gort_store_relaxed(pointee.ring + Int((t &+ UInt64(i)) % runqSize), UInt64(g))
+        }
+        publish(UInt64(n))
+        return n
     }
 
     /// Go: runqgrab. Any thread: copies the older half of the queue (rounded up) into `dst`'s ring starting at
@@ -172,10 +206,10 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
 
 @inline(__always) func qpush(_ q: UnsafeMutablePointer<RunQueue>, _ g: GEntry) -> Bool { q.push(g) }
 @inline(__always) func qpopNewest(_ q: UnsafeMutablePointer<RunQueue>) -> GEntry { q.popNewest() }
+@inline(__always) func qpushChain(_ q: UnsafeMutablePointer<RunQueue>, _ first: GEntry, count: Int) -> Int {
+    q.pushChain(first, count: count)
+}
 @inline(__always) func qpopOldest(_ q: UnsafeMutablePointer<RunQueue>) -> GEntry { q.popOldest() }
 @inline(__always) func qgrab(_ q: UnsafeMutablePointer<RunQueue>, into dst: UnsafeMutablePointer<RunQueue>) -> UInt64 {
     q.grab(into: dst)
-}
-@inline(__always) func qgrabHalf(_ q: UnsafeMutablePointer<RunQueue>, into b: UnsafeMutablePointer<UInt64>) -> Int {
-    q.grabHalfForOverflow(into: b)
 }

@@ -198,9 +198,10 @@ struct SchedState {
     /// Threads created, and the list of all Ms. Under lock (mcount is also read racily for stats).
     var mcount: Int = 0
     var allm: UnsafeMutablePointer<M>? = nil
-    /// Go: sched.runq: global run queue, linked through the Gs' schedlink. Under lock. runqSize is also
-    /// stored relaxed so `findRunnable` can skip the lock when it is 0 (a stale read only delays work by one
-    /// pass; wakep covers the race, see findRunnable).
+    /// Go: sched.runq: global run queue, linked through the Gs' schedlink, in batches (see globrunqput).
+    /// Under lock. runqSize is also stored relaxed so `findRunnable` can skip the lock when it is 0 (a stale
+    /// read only delays work by one pass; wakep covers the race, see findRunnable).
+    /// runqHead: the first G of the first batch; runqTail: the last G of the last batch (0 when empty).
     var runqHead: GEntry = 0
     var runqTail: GEntry = 0
     var runqSize: UInt64 = 0
@@ -231,6 +232,8 @@ struct SchedState {
     var startTime: UInt64 = 0
     /// Total jobs pushed to the global queue (stats; under lock).
     var globalPuts: UInt64 = 0
+    /// GODEBUG=schedchecks=1: check the invariants on slow paths (Invariants.swift). Immutable after init.
+    var checkInvariants = false
 
     init(gomaxprocs: Int, allp: UnsafeMutablePointer<UnsafeMutablePointer<P>?>, capacity: Int,
          coprimes: UnsafeMutablePointer<Int>, ncoprimes: Int) {
@@ -277,6 +280,7 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         pp.pointee.link = pointee.pidle
         pointee.pidle = pp
         gort_store_relaxed(pointer(to: \.npidle)!, gort_load_relaxed(pointer(to: \.npidle)!) &+ 1)
+        debugCheckLocked()
     }
 
     func pidleget() -> UnsafeMutablePointer<P>? {
@@ -321,41 +325,66 @@ extension UnsafeMutablePointer where Pointee == SchedState {
     }
 
     // ---- global run queue (Go: globrunqput / globrunqget) -- caller holds lock ----
+    //
+    // Go links the global queue through g.schedlink, and globrunqget walks it under sched.lock to move a share
+    // of it to a P. Here a G is a Swift job that its creator wrote last, often on another CPU, so every step of
+    // that walk was a cache miss taken while holding the lock (spawn-join: 11 % of the running M's samples in
+    // globrunqget). So the queue is a chain of batches: the first G of each batch keeps, in its second private
+    // word (gBatch), the batch's last G and its length. Taking whole batches under the lock reads one word per
+    // batch; the taker walks the Gs it took after unlocking (runqputChain), into its own ring with one publish.
+    // A batch is a runqputSlow overflow (129 Gs) or one G; only globrunqtake(max: 1) splits one.
+
     func globrunqput(_ g: GEntry) {
         gLink(g).pointee = 0
+        gBatch(g).pointee = batchWord(tail: g, count: 1)
         if pointee.runqTail != 0 { gLink(pointee.runqTail).pointee = g } else { pointee.runqHead = g }
         pointee.runqTail = g
         gort_store_relaxed(pointer(to: \.runqSize)!, gort_load_relaxed(pointer(to: \.runqSize)!) &+ 1)
         pointee.globalPuts = pointee.globalPuts &+ 1
     }
 
-    /// Appends a chain head...tail of n Gs already linked (tail's link is 0).
+    /// Appends a batch head...tail of n Gs already linked, whose head's gBatch the caller set (tail's link is 0).
     func globrunqputbatch(head: GEntry, tail: GEntry, count: UInt64) {
         if pointee.runqTail != 0 { gLink(pointee.runqTail).pointee = head } else { pointee.runqHead = head }
         pointee.runqTail = tail
         gort_store_relaxed(pointer(to: \.runqSize)!, gort_load_relaxed(pointer(to: \.runqSize)!) &+ count)
         pointee.globalPuts = pointee.globalPuts &+ count
+        debugCheckLocked()
     }
 
-    /// Takes a fair share of the global queue: returns one G and moves up to `max - 1` more (0: no limit but
-    /// half a ring) into pp's local queue. pp must be owned by the caller.
-    func globrunqget(_ pp: UnsafeMutablePointer<P>, max: Int) -> GEntry {
+    /// Go: globrunqget's share. Detaches whole batches from the front, about a fair share (Go's
+    /// size / gomaxprocs + 1), at most half a ring plus one, but always the first batch; with `max` 1, only the
+    /// first G. Returns the chain (head, tail, count), linked head to tail; count 0 if the queue is empty. The
+    /// caller runs head and hands the rest to runqputChain after unlocking.
+    func globrunqtake(max: Int) -> (head: GEntry, tail: GEntry, count: Int) {
         let size = Int(gort_load_relaxed(pointer(to: \.runqSize)!))
-        if size == 0 { return 0 }
-        var n = Swift.min(size, size / pointee.gomaxprocs + 1)
-        if max > 0 && n > max { n = max }
-        if n > Int(runqSize) / 2 { n = Int(runqSize) / 2 }
-        gort_store_relaxed(pointer(to: \.runqSize)!, UInt64(size - n))
-        let g = pointee.runqHead
-        pointee.runqHead = gLink(g).pointee
-        n -= 1
-        while n > 0 {
-            let g1 = pointee.runqHead
-            pointee.runqHead = gLink(g1).pointee
-            if !qpush(pp.pointer(to: \.runq)!, g1) { globrunqput(g1) }
-            n -= 1
+        if size == 0 { return (0, 0, 0) }
+        let head = pointee.runqHead
+        var taken = 0
+        var tail: GEntry = 0
+        if max == 1 {
+            let bw = gBatch(head).pointee
+            let rest = batchCount(bw) - 1
+            pointee.runqHead = gLink(head).pointee
+            if rest > 0 { gBatch(pointee.runqHead).pointee = batchWord(tail: batchTail(bw), count: rest) }
+            taken = 1
+            tail = head
+        } else {
+            var want = Swift.min(size, size / pointee.gomaxprocs + 1)
+            if max > 0 && want > max { want = max }
+            let limit = Int(runqSize) / 2 + 1
+            while pointee.runqHead != 0 {
+                let bw = gBatch(pointee.runqHead).pointee
+                let n = batchCount(bw)
+                if taken > 0 && (taken + n > limit || taken >= want) { break }
+                taken += n
+                tail = batchTail(bw)
+                pointee.runqHead = gLink(tail).pointee
+            }
         }
         if pointee.runqHead == 0 { pointee.runqTail = 0 }
-        return g
+        gort_store_relaxed(pointer(to: \.runqSize)!, UInt64(size - taken))
+        debugCheckLocked()
+        return (head, tail, taken)
     }
 }

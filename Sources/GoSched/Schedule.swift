@@ -33,26 +33,61 @@ func runqput(_ pp: UnsafeMutablePointer<P>, _ g: GEntry, next: Bool) {
     runqputSlow(pp, g)
 }
 
-/// Go: runqputslow. The ring is full: move half of it plus g to the global queue in one locked splice.
+/// Go: runqputslow. The ring is full: move its older half plus g to the global queue as one batch, linked
+/// outside the lock (the Gs were pushed by this thread, so their lines are likely still in its cache).
 @inline(never)
 func runqputSlow(_ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
-    let batch = UnsafeMutablePointer<UInt64>.allocate(capacity: Int(runqSize) / 2 + 1)
-    defer { batch.deallocate() }
+    let q = pp.pointer(to: \.runq)!
     while true {
-        let n = qgrabHalf(pp.pointer(to: \.runq)!, into: batch)
+        let (first, n) = q.takeOlderHalf()
         if n == 0 {
-            if qpush(pp.pointer(to: \.runq)!, g) { return }  // thieves made room
+            if qpush(q, g) { return }  // thieves made room
             continue
         }
-        batch[n] = UInt64(g)
-        for i in 0..<n { gLink(GEntry(batch[i])).pointee = GEntry(batch[i + 1]) }
+        let head = q.slot(first)
+        var prev = head
+        for i in 1..<n {
+            let e = q.slot(first &+ UInt64(i))
+            gLink(prev).pointee = e
+            prev = e
+        }
+        gLink(prev).pointee = g
         gLink(g).pointee = 0
+        gBatch(head).pointee = batchWord(tail: g, count: n + 1)
         let sched = currentSchedOf(pp)
         sched.lock()
-        sched.globrunqputbatch(head: GEntry(batch[0]), tail: g, count: UInt64(n + 1))
+        sched.globrunqputbatch(head: head, tail: g, count: UInt64(n + 1))
         sched.unlock()
         return
     }
+}
+
+/// Go: the second half of globrunqget. After globrunqtake returned a chain and the lock was dropped: moves
+/// the `count` Gs that follow `g` in it into pp's ring (owner), and what does not fit back to the global queue.
+@inline(never)
+func runqputChain(_ pp: UnsafeMutablePointer<P>, after g: GEntry, tail: GEntry, count: Int) {
+    if count == 0 { return }
+    let first = gLink(g).pointee
+    let n = qpushChain(pp.pointer(to: \.runq)!, first, count: count)
+    if n == count { return }
+    var rest = first
+    for _ in 0..<n { rest = gLink(rest).pointee }
+    gLink(tail).pointee = 0
+    gBatch(rest).pointee = batchWord(tail: tail, count: count - n)
+    let sched = currentSchedOf(pp)
+    sched.lock()
+    sched.globrunqputbatch(head: rest, tail: tail, count: UInt64(count - n))
+    sched.unlock()
+}
+
+/// Go: globrunqget, from an M that holds sched.lock: takes a share of the global queue, unlocks, and moves all
+/// of it but the returned G into pp's ring. Returns with the lock released.
+@inline(__always)
+func globrunqgetUnlock(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, max: Int) -> GEntry {
+    let (head, tail, count) = sched.globrunqtake(max: max)
+    sched.unlock()
+    if count > 1 { runqputChain(pp, after: head, tail: tail, count: count - 1) }
+    return head
 }
 
 /// Go: runqget. Owner only. High ring, then runnext (capped streak), then the ring: its newest G, or on every
@@ -374,16 +409,14 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
         // Fairness: every 61 ticks, the global queue first (Go: schedtick%61).
         if pp.pointee.schedtick % 61 == 0 && gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 {
             sched.lock()
-            let g = sched.globrunqget(pp, max: 1)
-            sched.unlock()
+            let g = globrunqgetUnlock(sched, pp, max: 1)
             if g != 0 { return g }
         }
         var g = runqget(pp, cap: cap)
         if g != 0 { return g }
         if gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 {
             sched.lock()
-            g = sched.globrunqget(pp, max: 0)
-            sched.unlock()
+            g = globrunqgetUnlock(sched, pp, max: 0)
             if g != 0 { return g }
         }
         // Steal. Limit spinners to half the busy Ps (Go: 2*nmspinning < gomaxprocs-npidle).
@@ -433,9 +466,7 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
         // Nothing: give the P back (Go: releasep + pidleput), under the lock after a last look at the global queue.
         sched.lock()
         if gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 {
-            g = sched.globrunqget(pp, max: 0)
-            sched.unlock()
-            return g
+            return globrunqgetUnlock(sched, pp, max: 0)
         }
         releasep(mp)
         if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { uncompensate(sched, pp) }

@@ -18,7 +18,10 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
     ///   - schedtrace: print Go's SCHED line every N ms; default from GODEBUG=schedtrace=N.
     ///   - runnextStreak: how many Gs in a row may come from runnext before the ring gets a turn.
     ///   - trace: record what each M runs, for `traceJSON()` / `writeTrace(to:)` (Trace.swift).
-    public init(procs: Int? = nil, schedtrace: Int? = nil, runnextStreak: Int = 64, trace: Bool = false) {
+    ///   - checkInvariants: check the scheduler's invariants on its slow paths (Invariants.swift); default from
+    ///     GODEBUG=schedchecks=1.
+    public init(procs: Int? = nil, schedtrace: Int? = nil, runnextStreak: Int = 64, trace: Bool = false,
+                checkInvariants: Bool? = nil) {
         let n = max(1, min(procs ?? Procs.gomaxprocs(), Procs.maxProcs))
         gomaxprocs = n
         let cap = Procs.maxProcs + n  // room for spares
@@ -32,6 +35,8 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         s.initialize(to: SchedState(gomaxprocs: n, allp: allp, capacity: cap, coprimes: coprimes,
                                     ncoprimes: cps.count))
         s.pointee.runnextCap = max(1, runnextStreak)
+        let debug = GoDebug(Procs.currentEnvironment()["GODEBUG"])
+        s.pointee.checkInvariants = checkInvariants ?? (debug.schedchecks != 0)
         s.pointee.tracing = trace
         s.pointee.startTime = nanotime()
         for i in 0..<n { allp[i] = allocP(id: i, isSpare: false) }
@@ -40,7 +45,7 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         for i in (0..<n).reversed() { s.pidleput(allp[i]!) }
         s.unlock()
         s.pointee.executor = self.asUnownedTaskExecutor()
-        let trace = schedtrace ?? GoDebug(Procs.currentEnvironment()["GODEBUG"]).schedtrace
+        let trace = schedtrace ?? debug.schedtrace
         let ctx = UnsafeMutablePointer<(UnsafeMutablePointer<SchedState>, Int)>.allocate(capacity: 1)
         ctx.initialize(to: (s, trace))
         pthread_create(&sysmonThread, nil, { arg in
@@ -50,6 +55,14 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
             sysmon(sched, traceEveryMS: trace)
             return nil
         }, ctx)
+    }
+
+    /// Checks the scheduler's invariants (Invariants.swift) under its lock; a violation is fatal, naming the
+    /// rule. For tests; GODEBUG=schedchecks=1 runs the same checks on every slow path.
+    public func checkInvariants() {
+        s.lock()
+        s.checkInvariantsLocked()
+        s.unlock()
     }
 
     private static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }

@@ -122,7 +122,8 @@ final class CoreTests: XCTestCase {
 
     func testMillionsOfRawGsRunExactlyOnce() {
         for procs in [1, 2, 4] {
-            let sched = Scheduler(procs: procs)
+            // With the invariants checked on every slow path (GODEBUG=schedchecks=1) at 1 and 2 Ps.
+            let sched = Scheduler(procs: procs, checkInvariants: procs <= 2)
             let gcount = 4096
             var rng = SeededRNG(seed: 0x5EED + UInt64(procs))
             let runs = UnsafeMutablePointer<UInt64>.allocate(capacity: gcount)
@@ -164,8 +165,69 @@ final class CoreTests: XCTestCase {
             usleep(20_000)  // a double run would show up as an overshoot
             for i in 0..<gcount { XCTAssertEqual(Int(runs[i]), expected[i], "G \(i) at procs=\(procs)") }
             XCTAssertEqual(sched.stats.jobsRun, UInt64(total + 1))
+            sched.checkInvariants()
             sched.shutdown()
         }
+    }
+
+    /// GODEBUG=schedchecks=1 turns the checks on, and a broken global queue is fatal, naming the rule.
+    func testCheckInvariantsCatchesABrokenGlobalQueue() throws {
+        let name = "GoSchedTests.CoreTests/testCheckInvariantsCatchesABrokenGlobalQueue"
+        if isChild(name) {
+            let sched = Scheduler(procs: 1)
+            print("CHECKS \(sched.s.pointee.checkInvariants)")
+            sched.checkInvariants()
+            print("CLEAN OK")
+            fflush(stdout)  // the fatal path aborts without flushing
+            sched.s.lock()
+            gort_store_relaxed(sched.s.pointer(to: \.runqSize)!, 1)  // counts a G that is not there
+            sched.s.checkInvariantsLocked()
+            print("NOT CAUGHT")
+            return
+        }
+        let (status, out) = try runChild(test: name, env: ["GODEBUG": "schedchecks=1", "SWIFT_BACKTRACE": "enable=no"])
+        XCTAssertNotEqual(status, 0, out)
+        XCTAssertTrue(out.contains("CHECKS true"), out)
+        XCTAssertTrue(out.contains("CLEAN OK"), out)
+        XCTAssertTrue(out.contains("runqSize does not match the Gs linked"), out)
+        XCTAssertFalse(out.contains("NOT CAUGHT"), out)
+    }
+
+    /// The global queue holds batches (a full ring's older half plus one, or one G) and hands out whole batches,
+    /// except for the every-61st-tick fairness take, which splits one. With one P and a G that spawns far more
+    /// than a ring holds while Gs also arrive from outside, every G must still run exactly once, with the
+    /// queue's invariants checked on every operation.
+    func testGlobalQueueBatchesRunEveryGOnce() {
+        let sched = Scheduler(procs: 1, checkInvariants: true)
+        let n = 3000, outside = 500
+        let runs = UnsafeMutablePointer<UInt64>.allocate(capacity: n + outside)
+        runs.initialize(repeating: 0, count: n + outside)
+        let gs = UnsafeMutablePointer<RawG>.allocate(capacity: n + outside)
+        for i in 0..<(n + outside) {
+            gs[i] = RawG(fn: { raw in
+                _ = gort_fetch_add_acqrel(raw.assumingMemoryBound(to: RawG.self).pointee.ctx!
+                    .assumingMemoryBound(to: UInt64.self), 1)
+            }, ctx: UnsafeMutableRawPointer(runs + i))
+        }
+        struct Spawner { var gs: UnsafeMutablePointer<RawG>; var n: Int; var sched: Unmanaged<Scheduler> }
+        let sp = UnsafeMutablePointer<Spawner>.allocate(capacity: 1)
+        sp.initialize(to: Spawner(gs: gs, n: n, sched: .passUnretained(sched)))
+        let spawner = UnsafeMutablePointer<RawG>.allocate(capacity: 1)
+        spawner.initialize(to: RawG(fn: { raw in
+            let s = raw.assumingMemoryBound(to: RawG.self).pointee.ctx!.assumingMemoryBound(to: Spawner.self)
+            for i in 0..<s.pointee.n { s.pointee.sched.takeUnretainedValue().spawn(s.pointee.gs + i) }
+            s.pointee.sched.takeUnretainedValue().checkInvariants()
+        }, ctx: UnsafeMutableRawPointer(sp)))
+        sched.spawn(spawner)
+        for i in n..<(n + outside) { sched.spawn(gs + i) }
+        let deadline = Date().addingTimeInterval(60)
+        func sum() -> Int { (0..<(n + outside)).reduce(0) { $0 + Int(gort_load_acquire(runs + $1)) } }
+        while sum() < n + outside && Date() < deadline { usleep(2000) }
+        usleep(20_000)
+        for i in 0..<(n + outside) { XCTAssertEqual(runs[i], 1, "G \(i)") }
+        XCTAssertGreaterThanOrEqual(sched.stats.globalPuts, UInt64(outside + 129), "the ring overflowed into the global queue")
+        sched.checkInvariants()
+        sched.shutdown()
     }
 
     func testTaskGroupStressCountsEveryChild() {
