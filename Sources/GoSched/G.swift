@@ -59,12 +59,17 @@ func gLink(_ g: GEntry) -> UnsafeMutablePointer<UInt> {
     UnsafeMutablePointer<UInt>(bitPattern: (g & ~1) &+ UInt(gLinkOffset))!
 }
 
-/// The second private word of a G: on the first G of a global-queue batch, that batch's last G and length
-/// (batchWord). Meaningful only there, under sched.lock (Sched.swift, the global run queue).
+/// The second private word of a G in the global queue: on the first G of a batch, that batch's last G and
+/// length (batchWord), under sched.lock (Sched.swift, the global run queue); on the others of a runqputSlow
+/// batch, the G `batchSkip` on (or 0), a prefetch hint only (it may be stale: never dereferenced).
 @inline(__always)
 func gBatch(_ g: GEntry) -> UnsafeMutablePointer<UInt> {
     UnsafeMutablePointer<UInt>(bitPattern: (g & ~1) &+ UInt(gLinkOffset + 8))!
 }
+
+/// How far ahead the skip pointer in a batch's other Gs points (runqputSlow): about as many misses as a core
+/// keeps in flight.
+let batchSkip = 8
 
 /// A batch's last G (a user-space address, below 2^47, with its kind bit) and its length, in one word.
 @inline(__always) func batchWord(tail: GEntry, count: Int) -> UInt { tail | UInt(count) &<< 48 }

@@ -178,6 +178,9 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
         var g = first
         for i in 0..<n {
             if i > 0 { g = gLink(g).pointee }
+            // The G batchSkip on (a skip pointer, runqputSlow), or for a batch head its tail: a hint, masked
+            // to an address, never dereferenced.
+            gort_prefetch(UnsafeRawPointer(bitPattern: batchTail(gBatch(g).pointee) & ~1))
             gort_store_relaxed(pointee.ring + Int((t &+ UInt64(i)) % runqSize), UInt64(g))
         }
         publish(UInt64(n))

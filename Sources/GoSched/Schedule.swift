@@ -35,6 +35,9 @@ func runqput(_ pp: UnsafeMutablePointer<P>, _ g: GEntry, next: Bool) {
 
 /// Go: runqputslow. The ring is full: move its older half plus g to the global queue as one batch, linked
 /// outside the lock (the Gs were pushed by this thread, so their lines are likely still in its cache).
+/// The M that takes the batch walks its links, each a G last written on this CPU: a cache miss apiece, one
+/// after the other. So each G also points `batchSkip` Gs ahead, and the walker prefetches that one: after the
+/// first few, the misses overlap (RunQueue.pushChain).
 @inline(never)
 func runqputSlow(_ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
     let q = pp.pointer(to: \.runq)!
@@ -44,14 +47,17 @@ func runqputSlow(_ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
             if qpush(q, g) { return }  // thieves made room
             continue
         }
+        // Batch positions 0..<n are the ring's entries, position n is g. Every G but the head also gets, in its
+        // second private word, the G `batchSkip` positions on (0 near the end), which the taker prefetches.
+        @inline(__always) func at(_ i: Int) -> GEntry { i < n ? q.slot(first &+ UInt64(i)) : g }
         let head = q.slot(first)
         var prev = head
-        for i in 1..<n {
-            let e = q.slot(first &+ UInt64(i))
+        for i in 1...n {
+            let e = at(i)
             gLink(prev).pointee = e
+            gBatch(e).pointee = i + batchSkip <= n ? at(i + batchSkip) : 0
             prev = e
         }
-        gLink(prev).pointee = g
         gLink(g).pointee = 0
         gBatch(head).pointee = batchWord(tail: g, count: n + 1)
         let sched = currentSchedOf(pp)
