@@ -11,7 +11,10 @@
 //      heap, and its own GoAlloc MCache, which is its M's malloc cache while the M holds it (RunQueue.swift,
 //      Sched.swift, Timers.swift, PCache.swift).
 //   M  an OS thread holding at most one P (Schedule.swift). Idle Ms park on a futex and use no CPU.
-//   sched  the global queue and idle lists under one futex lock; nmspinning / npidle atomics.
+//   sched  the global queue and idle lists under one futex lock; nmspinning / npidle atomics. The global queue
+//      is a chain of batches (a full ring's older half, or one G), each head recording its tail and length,
+//      so a taker detaches whole batches under the lock and walks them after (Sched.swift).
+//   Invariants: Scheduler.checkInvariants(), and GODEBUG=schedchecks=1 on every slow path (Invariants.swift).
 //
 // Fast path, per job, on the M's own P: timer word check, tick%61 global check, high ring -> runnext -> ring,
 // run the job, two stores for sysmon. No ARC, no allocation; one uncontended lock if the G comes from the ring.
