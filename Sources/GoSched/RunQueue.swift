@@ -167,13 +167,14 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
     }
 
     /// Owner only. Pushes up to `count` Gs of a chain that starts at `first` (linked by gLink), as many as fit,
-    /// with one publish. Returns how many it pushed; the chain goes on at the link of the last one pushed.
-    func pushChain(_ first: GEntry, count: Int) -> Int {
+    /// with one publish. Returns how many it pushed and the G after the last one pushed (read before the
+    /// publish: once published, a thief may run a G and its link means nothing to us any more).
+    func pushChain(_ first: GEntry, count: Int) -> (pushed: Int, next: GEntry) {
         let (h, w) = snapshot()
         let len = runqLength(h, w)
         let room = len >= runqSize ? 0 : Int(runqSize - len)  // thieves only make more room meanwhile
         let n = Swift.min(count, room)
-        if n == 0 { return 0 }
+        if n == 0 { return (0, first) }
         let t = UInt64(UInt32(truncatingIfNeeded: w))
         var g = first
         for i in 0..<n {
@@ -183,8 +184,9 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
             gort_prefetch(UnsafeRawPointer(bitPattern: batchTail(gBatch(g).pointee) & ~1))
             gort_store_relaxed(pointee.ring + Int((t &+ UInt64(i)) % runqSize), UInt64(g))
         }
+        let next = n < count ? gLink(g).pointee : 0
         publish(UInt64(n))
-        return n
+        return (n, next)
     }
 
     /// Go: runqgrab. Any thread: copies the older half of the queue (rounded up) into `dst`'s ring starting at
@@ -209,7 +211,7 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
 
 @inline(__always) func qpush(_ q: UnsafeMutablePointer<RunQueue>, _ g: GEntry) -> Bool { q.push(g) }
 @inline(__always) func qpopNewest(_ q: UnsafeMutablePointer<RunQueue>) -> GEntry { q.popNewest() }
-@inline(__always) func qpushChain(_ q: UnsafeMutablePointer<RunQueue>, _ first: GEntry, count: Int) -> Int {
+@inline(__always) func qpushChain(_ q: UnsafeMutablePointer<RunQueue>, _ first: GEntry, count: Int) -> (pushed: Int, next: GEntry) {
     q.pushChain(first, count: count)
 }
 @inline(__always) func qpopOldest(_ q: UnsafeMutablePointer<RunQueue>) -> GEntry { q.popOldest() }

@@ -73,11 +73,8 @@ func runqputSlow(_ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
 @inline(never)
 func runqputChain(_ pp: UnsafeMutablePointer<P>, after g: GEntry, tail: GEntry, count: Int) {
     if count == 0 { return }
-    let first = gLink(g).pointee
-    let n = qpushChain(pp.pointer(to: \.runq)!, first, count: count)
+    let (n, rest) = qpushChain(pp.pointer(to: \.runq)!, gLink(g).pointee, count: count)
     if n == count { return }
-    var rest = first
-    for _ in 0..<n { rest = gLink(rest).pointee }
     gLink(tail).pointee = 0
     gBatch(rest).pointee = batchWord(tail: tail, count: count - n)
     let sched = currentSchedOf(pp)
