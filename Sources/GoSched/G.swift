@@ -71,7 +71,14 @@ func gBatch(_ g: GEntry) -> UnsafeMutablePointer<UInt> {
 /// keeps in flight.
 let batchSkip = 8
 
-/// A batch's last G (a user-space address, below 2^47, with its kind bit) and its length, in one word.
-@inline(__always) func batchWord(tail: GEntry, count: Int) -> UInt { tail | UInt(count) &<< 48 }
+/// The longest batch: a full ring's older half plus the G that did not fit (runqputSlow).
+let maxBatch = Int(runqSize) / 2 + 1
+
+/// A batch's last G and its length, in one word. The G is a user-space address below 2^48 (x86-64 and arm64
+/// Linux with 48-bit addresses; a tagged or 57-bit pointer is refused, not silently cut).
+@inline(__always) func batchWord(tail: GEntry, count: Int) -> UInt {
+    if tail &>> 48 != 0 { fatal("GoSched: a job's address does not fit in 48 bits (global queue batch word)") }
+    return tail | UInt(count) &<< 48
+}
 @inline(__always) func batchTail(_ w: UInt) -> GEntry { w & (1 &<< 48 &- 1) }
 @inline(__always) func batchCount(_ w: UInt) -> Int { Int(w &>> 48) }

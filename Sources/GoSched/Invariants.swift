@@ -25,7 +25,7 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         while g != 0 {
             let w = gBatch(g).pointee
             let n = batchCount(w)
-            if n < 1 || n > Int(runqSize) / 2 + 1 { fatal("GoSched: global queue: a batch length is out of range") }
+            if n < 1 || n > maxBatch { fatal("GoSched: global queue: a batch length is out of range") }
             if total + n > size { fatal("GoSched: global queue: more Gs linked than runqSize counts") }
             var x = g
             for _ in 1..<n {
@@ -39,7 +39,6 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         }
         if total != size { fatal("GoSched: global queue: runqSize does not match the Gs linked") }
         if last != pointee.runqTail { fatal("GoSched: global queue: runqTail is not the last G") }
-        if size == 0 && pointee.runqHead != 0 { fatal("GoSched: global queue: empty with a head") }
 
         var idle = 0
         var pp = pointee.pidle

@@ -232,6 +232,8 @@ struct SchedState {
     var startTime: UInt64 = 0
     /// Total jobs pushed to the global queue (stats; under lock).
     var globalPuts: UInt64 = 0
+    /// Batches split by a fairness take of one G (tests; under lock).
+    var globalSplits: UInt64 = 0
     /// GODEBUG=schedchecks=1: check the invariants on slow paths (Invariants.swift). Immutable after init.
     var checkInvariants = false
 
@@ -366,13 +368,16 @@ extension UnsafeMutablePointer where Pointee == SchedState {
             let bw = gBatch(head).pointee
             let rest = batchCount(bw) - 1
             pointee.runqHead = gLink(head).pointee
-            if rest > 0 { gBatch(pointee.runqHead).pointee = batchWord(tail: batchTail(bw), count: rest) }
+            if rest > 0 {
+                gBatch(pointee.runqHead).pointee = batchWord(tail: batchTail(bw), count: rest)
+                pointee.globalSplits = pointee.globalSplits &+ 1
+            }
             taken = 1
             tail = head
         } else {
             var want = Swift.min(size, size / pointee.gomaxprocs + 1)
             if max > 0 && want > max { want = max }
-            let limit = Int(runqSize) / 2 + 1
+            let limit = maxBatch
             while pointee.runqHead != 0 {
                 let bw = gBatch(pointee.runqHead).pointee
                 let n = batchCount(bw)

@@ -85,11 +85,17 @@ func runqputChain(_ pp: UnsafeMutablePointer<P>, after g: GEntry, tail: GEntry, 
 
 /// Go: globrunqget, from an M that holds sched.lock: takes a share of the global queue, unlocks, and moves all
 /// of it but the returned G into pp's ring. Returns with the lock released.
+/// Between the unlock and the publish the taken Gs are in no queue another M can see, so an M that looked
+/// then (its last look before parking) may have parked; Go's globrunqget fills the ring before unlocking
+/// and has no such window. So after moving Gs into the ring, wake an M if one is idle and none spins.
 @inline(__always)
 func globrunqgetUnlock(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, max: Int) -> GEntry {
     let (head, tail, count) = sched.globrunqtake(max: max)
     sched.unlock()
-    if count > 1 { runqputChain(pp, after: head, tail: tail, count: count - 1) }
+    if count > 1 {
+        runqputChain(pp, after: head, tail: tail, count: count - 1)
+        wakep(sched)
+    }
     return head
 }
 

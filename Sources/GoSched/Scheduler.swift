@@ -58,8 +58,10 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
     }
 
     /// Checks the scheduler's invariants (Invariants.swift) under its lock; a violation is fatal, naming the
-    /// rule. For tests; GODEBUG=schedchecks=1 runs the same checks on every slow path.
+    /// rule. For tests; GODEBUG=schedchecks=1 runs the same checks on every slow path. Does nothing once
+    /// shutdown() has begun (its Ms are being freed).
     public func checkInvariants() {
+        if gort_load_acquire(s.pointer(to: \.stopping)!) != 0 { return }
         s.lock()
         s.checkInvariantsLocked()
         s.unlock()

@@ -170,7 +170,8 @@ final class CoreTests: XCTestCase {
         }
     }
 
-    /// GODEBUG=schedchecks=1 turns the checks on, and a broken global queue is fatal, naming the rule.
+    /// GODEBUG=schedchecks=1 turns the checks on, and a broken global queue is fatal, naming the rule: a size
+    /// that counts a G not linked, and a batch whose recorded tail is not its last G.
     func testCheckInvariantsCatchesABrokenGlobalQueue() throws {
         let name = "GoSchedTests.CoreTests/testCheckInvariantsCatchesABrokenGlobalQueue"
         if isChild(name) {
@@ -179,55 +180,83 @@ final class CoreTests: XCTestCase {
             sched.checkInvariants()
             print("CLEAN OK")
             fflush(stdout)  // the fatal path aborts without flushing
-            sched.s.lock()
-            gort_store_relaxed(sched.s.pointer(to: \.runqSize)!, 1)  // counts a G that is not there
+            let gs = UnsafeMutablePointer<RawG>.allocate(capacity: 2)
+            for i in 0..<2 { gs[i] = RawG(fn: { _ in }) }
+            sched.s.lock()  // held until the process dies: no M takes these Gs
+            if ProcessInfo.processInfo.environment["CORRUPT"] == "tail" {
+                sched.s.globrunqput(gEntry(raw: gs))
+                sched.s.globrunqput(gEntry(raw: gs + 1))
+                sched.s.checkInvariantsLocked()
+                print("TWO BATCHES OK")
+                fflush(stdout)
+                gBatch(gEntry(raw: gs)).pointee = batchWord(tail: gEntry(raw: gs + 1), count: 1)
+            } else {
+                gort_store_relaxed(sched.s.pointer(to: \.runqSize)!, 1)  // counts a G that is not there
+            }
             sched.s.checkInvariantsLocked()
             print("NOT CAUGHT")
             return
         }
-        let (status, out) = try runChild(test: name, env: ["GODEBUG": "schedchecks=1", "SWIFT_BACKTRACE": "enable=no"])
-        XCTAssertNotEqual(status, 0, out)
-        XCTAssertTrue(out.contains("CHECKS true"), out)
-        XCTAssertTrue(out.contains("CLEAN OK"), out)
-        XCTAssertTrue(out.contains("runqSize does not match the Gs linked"), out)
-        XCTAssertFalse(out.contains("NOT CAUGHT"), out)
+        for (corrupt, message) in [("size", "runqSize does not match the Gs linked"),
+                                   ("tail", "a batch's recorded tail is not its last G")] {
+            let (status, out) = try runChild(test: name, env: ["GODEBUG": "schedchecks=1", "CORRUPT": corrupt,
+                                                               "SWIFT_BACKTRACE": "enable=no"])
+            XCTAssertNotEqual(status, 0, out)
+            XCTAssertTrue(out.contains("CHECKS true"), out)
+            XCTAssertTrue(out.contains("CLEAN OK"), out)
+            if corrupt == "tail" { XCTAssertTrue(out.contains("TWO BATCHES OK"), out) }
+            XCTAssertTrue(out.contains(message), out)
+            XCTAssertFalse(out.contains("NOT CAUGHT"), out)
+        }
     }
 
     /// The global queue holds batches (a full ring's older half plus one, or one G) and hands out whole batches,
-    /// except for the every-61st-tick fairness take, which splits one. With one P and a G that spawns far more
-    /// than a ring holds while Gs also arrive from outside, every G must still run exactly once, with the
-    /// queue's invariants checked on every operation.
+    /// except for the every-61st-tick fairness take, which splits one. With a G that spawns far more than a
+    /// ring holds while Gs also arrive from outside, every G must still run exactly once, with the queue's
+    /// invariants checked on every operation; at 1 P the fairness take must have split a batch, at 2 the other
+    /// M steals from the spawner's ring and takes batches while it spawns.
     func testGlobalQueueBatchesRunEveryGOnce() {
-        let sched = Scheduler(procs: 1, checkInvariants: true)
-        let n = 3000, outside = 500
-        let runs = UnsafeMutablePointer<UInt64>.allocate(capacity: n + outside)
-        runs.initialize(repeating: 0, count: n + outside)
-        let gs = UnsafeMutablePointer<RawG>.allocate(capacity: n + outside)
-        for i in 0..<(n + outside) {
-            gs[i] = RawG(fn: { raw in
-                _ = gort_fetch_add_acqrel(raw.assumingMemoryBound(to: RawG.self).pointee.ctx!
-                    .assumingMemoryBound(to: UInt64.self), 1)
-            }, ctx: UnsafeMutableRawPointer(runs + i))
+        for procs in [1, 2] {
+            let sched = Scheduler(procs: procs, checkInvariants: true)
+            let n = 3000, outside = 500
+            let runs = UnsafeMutablePointer<UInt64>.allocate(capacity: n + outside)
+            runs.initialize(repeating: 0, count: n + outside)
+            let gs = UnsafeMutablePointer<RawG>.allocate(capacity: n + outside)
+            for i in 0..<(n + outside) {
+                gs[i] = RawG(fn: { raw in
+                    _ = gort_fetch_add_acqrel(raw.assumingMemoryBound(to: RawG.self).pointee.ctx!
+                        .assumingMemoryBound(to: UInt64.self), 1)
+                }, ctx: UnsafeMutableRawPointer(runs + i))
+            }
+            struct Spawner { var gs: UnsafeMutablePointer<RawG>; var n: Int; var sched: Unmanaged<Scheduler> }
+            let sp = UnsafeMutablePointer<Spawner>.allocate(capacity: 1)
+            sp.initialize(to: Spawner(gs: gs, n: n, sched: .passUnretained(sched)))
+            let spawner = UnsafeMutablePointer<RawG>.allocate(capacity: 1)
+            spawner.initialize(to: RawG(fn: { raw in
+                let s = raw.assumingMemoryBound(to: RawG.self).pointee.ctx!.assumingMemoryBound(to: Spawner.self)
+                for i in 0..<s.pointee.n { s.pointee.sched.takeUnretainedValue().spawn(s.pointee.gs + i) }
+                s.pointee.sched.takeUnretainedValue().checkInvariants()
+            }, ctx: UnsafeMutableRawPointer(sp)))
+            sched.spawn(spawner)
+            for i in n..<(n + outside) { sched.spawn(gs + i) }
+            let deadline = Date().addingTimeInterval(60)
+            func sum() -> Int { (0..<(n + outside)).reduce(0) { $0 + Int(gort_load_acquire(runs + $1)) } }
+            while sum() < n + outside && Date() < deadline { usleep(2000) }
+            usleep(20_000)
+            for i in 0..<(n + outside) { XCTAssertEqual(runs[i], 1, "G \(i) at procs=\(procs)") }
+            XCTAssertGreaterThanOrEqual(sched.stats.globalPuts, UInt64(outside + maxBatch),
+                                        "the ring overflowed into the global queue")
+            sched.checkInvariants()
+            sched.s.lock()
+            let splits = sched.s.pointee.globalSplits
+            sched.s.unlock()
+            if procs == 1 { XCTAssertGreaterThan(splits, 0, "a fairness take split a batch") }
+            sched.shutdown()
+            runs.deallocate()
+            gs.deallocate()
+            sp.deallocate()
+            spawner.deallocate()
         }
-        struct Spawner { var gs: UnsafeMutablePointer<RawG>; var n: Int; var sched: Unmanaged<Scheduler> }
-        let sp = UnsafeMutablePointer<Spawner>.allocate(capacity: 1)
-        sp.initialize(to: Spawner(gs: gs, n: n, sched: .passUnretained(sched)))
-        let spawner = UnsafeMutablePointer<RawG>.allocate(capacity: 1)
-        spawner.initialize(to: RawG(fn: { raw in
-            let s = raw.assumingMemoryBound(to: RawG.self).pointee.ctx!.assumingMemoryBound(to: Spawner.self)
-            for i in 0..<s.pointee.n { s.pointee.sched.takeUnretainedValue().spawn(s.pointee.gs + i) }
-            s.pointee.sched.takeUnretainedValue().checkInvariants()
-        }, ctx: UnsafeMutableRawPointer(sp)))
-        sched.spawn(spawner)
-        for i in n..<(n + outside) { sched.spawn(gs + i) }
-        let deadline = Date().addingTimeInterval(60)
-        func sum() -> Int { (0..<(n + outside)).reduce(0) { $0 + Int(gort_load_acquire(runs + $1)) } }
-        while sum() < n + outside && Date() < deadline { usleep(2000) }
-        usleep(20_000)
-        for i in 0..<(n + outside) { XCTAssertEqual(runs[i], 1, "G \(i)") }
-        XCTAssertGreaterThanOrEqual(sched.stats.globalPuts, UInt64(outside + 129), "the ring overflowed into the global queue")
-        sched.checkInvariants()
-        sched.shutdown()
     }
 
     func testTaskGroupStressCountsEveryChild() {
