@@ -234,6 +234,9 @@ struct SchedState {
     var globalPuts: UInt64 = 0
     /// Batches split by a fairness take of one G (tests; under lock).
     var globalSplits: UInt64 = 0
+    /// Ps put on the idle list so far: written under lock (relaxed store), read by globrunqgetUnlock after
+    /// its publish and a seq_cst fence.
+    var pidlePuts: UInt64 = 0
     /// GODEBUG=schedchecks=1: check the invariants on slow paths (Invariants.swift). Immutable after init.
     var checkInvariants = false
 
@@ -282,6 +285,7 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         pp.pointee.link = pointee.pidle
         pointee.pidle = pp
         gort_store_relaxed(pointer(to: \.npidle)!, gort_load_relaxed(pointer(to: \.npidle)!) &+ 1)
+        gort_store_relaxed(pointer(to: \.pidlePuts)!, pointee.pidlePuts &+ 1)
         debugCheckLocked()
     }
 

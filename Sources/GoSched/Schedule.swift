@@ -85,16 +85,21 @@ func runqputChain(_ pp: UnsafeMutablePointer<P>, after g: GEntry, tail: GEntry, 
 
 /// Go: globrunqget, from an M that holds sched.lock: takes a share of the global queue, unlocks, and moves all
 /// of it but the returned G into pp's ring. Returns with the lock released.
-/// Between the unlock and the publish the taken Gs are in no queue another M can see, so an M that looked
-/// then (its last look before parking) may have parked; Go's globrunqget fills the ring before unlocking
-/// and has no such window. So after moving Gs into the ring, wake an M if one is idle and none spins.
+/// Between the unlock and the publish the taken Gs are in no queue another M can see, so an M that made its
+/// last look then may have parked (Go's globrunqget fills the ring before unlocking and has no such window).
+/// So if any P went idle since the take (sched.pidlePuts moved), wake an M as the Gs' producer would have.
+/// Only then: Go does not wake an M for a batch it moves, and waking one for every batch made spinning Ms cost
+/// skynet and yield-fanout CPU. Dekker-style: the parking M counts itself, fences and looks at every ring;
+/// we publish, fence and read the count; one of the two sees the other.
 @inline(__always)
 func globrunqgetUnlock(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, max: Int) -> GEntry {
     let (head, tail, count) = sched.globrunqtake(max: max)
+    let parks = sched.pointee.pidlePuts
     sched.unlock()
     if count > 1 {
         runqputChain(pp, after: head, tail: tail, count: count - 1)
-        wakep(sched)
+        gort_fence_seqcst()
+        if gort_load_relaxed(sched.pointer(to: \.pidlePuts)!) != parks { wakep(sched) }
     }
     return head
 }
