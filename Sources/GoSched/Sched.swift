@@ -239,6 +239,8 @@ struct SchedState {
     var pidlePuts: UInt64 = 0
     /// GODEBUG=schedchecks=1: check the invariants on slow paths (Invariants.swift). Immutable after init.
     var checkInvariants = false
+    /// Slow-path checks requested so far (Invariants.swift). Under lock.
+    var checkCalls: UInt64 = 0
 
     init(gomaxprocs: Int, allp: UnsafeMutablePointer<UnsafeMutablePointer<P>?>, capacity: Int,
          coprimes: UnsafeMutablePointer<Int>, ncoprimes: Int) {
