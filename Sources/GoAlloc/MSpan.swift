@@ -36,7 +36,8 @@ public struct MSpan {
     // Layout: 192 bytes (three cache lines; FixAlloc hands them out 64-byte aligned). Line 1 holds everything
     // malloc's fast path touches and most of what free's does; line 2 the rest of free's (freeBits, limit,
     // divMul, spanclass) and, for spans of up to 128 objects, the bitmaps themselves (`inlineBits`), so free and
-    // malloc touch two adjacent lines and nothing else; line 3 the slow paths' fields and the list links.
+    // malloc touch two adjacent lines and nothing else (larger bitmaps: one more line, and free reads freeBits
+    // only while hasRemoteFrees is set); line 3 the slow paths' fields and the list links.
     // ---- Line 1 ----
     /// Holder only. See the file comment.
     var allocCache: UInt64 = 0
@@ -80,8 +81,10 @@ public struct MSpan {
     var needzero: UInt8 = 0
     /// allocBits then freeBits, two words each, for spans of up to 128 objects (MSpan.inlineBitsLog).
     var inlineBits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-    /// 1 while the span sits in one of its MCentral's full sets (a hint for the sweeper's accounting).
-    var inFull: UInt8 = 0
+    /// 1 when freeBits may be non-zero (set with exchange by remote freers after their fetch_or, cleared by the
+    /// sweeper before it takes the words). On line 2 so that free's fast path, which reads this line anyway,
+    /// loads a freeBits word (for its double-free check) only when a remote free is pending.
+    var hasRemoteFrees: UInt32 = 0
     /// Bumped each time the MSpan struct is freed (MHeap.freeSpan, under lock) and kept across reuse. A remote
     /// free reads it before its checks and again just before its atomic: a change means the span was freed and
     /// recycled meanwhile, which only a racing double free can cause while the object is allocated (the struct's
@@ -94,8 +97,8 @@ public struct MSpan {
     var freeindex: UInt = 0
     /// Number of object slots. Immutable while in use. Go: nelems.
     var nelems: UInt = 0
-    /// 1 when freeBits may be non-zero (set with exchange by remote freers, cleared by the sweeper).
-    var hasRemoteFrees: UInt32 = 0
+    /// 1 while the span sits in one of its MCentral's full sets (a hint for the sweeper's accounting).
+    var inFull: UInt8 = 0
     /// See the file comment (holder writes, relaxed stores between release/acquire fences; anyone reads).
     var cacheSeq: UInt32 = 0
     /// Go: sweepgen. Equals its MCentral's sweepgen when swept in the current generation.

@@ -107,6 +107,7 @@ final class SpanTests: XCTestCase {
         XCTAssertLessThanOrEqual(MSpan.inlineBitsOffset + 32, 128, "inline bitmaps in line 2")
         XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.divMul)!, 128)
         XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.limit)!, 128)
+        XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.hasRemoteFrees)!, 128, "free reads it with limit")
         XCTAssertEqual(MCache.totalBytes % 64, 0)
     }
 
