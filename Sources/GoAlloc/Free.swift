@@ -11,8 +11,11 @@
 //      stays set, since the word's free slots are reserved (MSpan.swift). Any other object: check its allocBits
 //      bit (clear means double free), clear it, lower allocCount; the scan finds the slot when it reaches the word
 //      or wraps (MCache.refill rewinds). Both ways a pending remote free of the object (its freeBits bit) is a
-//      double free too. No atomic RMW, no lock; the fast path is about 40 instructions with every check. A
-//      retained span left empty becomes its class's spare or goes back to MHeap (RetainedSpans.swift).
+//      double free too: when the span has remote frees pending (span.hasRemoteFrees, on the line free reads
+//      anyway), the holder sweeps them in first (step 4) and checks the object's freeBits bit; otherwise the
+//      fast path reads no freeBits word at all. No atomic RMW, no lock; the fast path is about 40 instructions
+//      with every check. A retained span left empty becomes its class's spare or goes back to MHeap
+//      (RetainedSpans.swift).
 //   3. Otherwise the free is remote: one fetch_or sets the object's bit in span.freeBits (a bit already set, a
 //      clear allocBits bit, or the object sitting free in the holder's cache word, read under the span's
 //      cacheSeq, means double free: abort). No global lock; threads freeing into different spans touch different lines.
