@@ -124,14 +124,6 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
             let t = UInt32(truncatingIfNeeded: w) &- 1
             let pops = (w &>> 32) &+ 1
             if cas(h, w, h, pops &<< 32 | UInt64(t)) {
-                if runqLength(h, w) > 1 {
-                    // The G this P runs next, unless a thief takes it first: start pulling in its first lines
-                    // (a Swift task's header and status word) while this one runs. A stale pointer is harmless
-                    // to a prefetch.
-                    let next = UInt(gort_load_relaxed(pointee.ring + Int(UInt64(t &- 1) % runqSize))) & ~1
-                    gort_prefetch(UnsafeRawPointer(bitPattern: next))
-                    gort_prefetch(UnsafeRawPointer(bitPattern: next &+ 64))
-                }
                 return GEntry(gort_load_relaxed(pointee.ring + Int(UInt64(t) % runqSize)))
             }
         }

@@ -383,11 +383,10 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         } else {
             var want = Swift.min(size, size / pointee.gomaxprocs + 1)
             if max > 0 && want > max { want = max }
-            let limit = maxBatch
             while pointee.runqHead != 0 {
                 let bw = gBatch(pointee.runqHead).pointee
                 let n = batchCount(bw)
-                if taken > 0 && (taken + n > limit || taken >= want) { break }
+                if taken > 0 && (taken + n > maxBatch || taken >= want) { break }
                 taken += n
                 tail = batchTail(bw)
                 pointee.runqHead = gLink(tail).pointee

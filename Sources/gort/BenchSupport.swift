@@ -8,9 +8,10 @@
 // `threads-1` (thread scaling) measured minutes apart mostly measured the machine (one run of the old
 // workload-by-workload order had threads-2 faster). The rotation cancels what a run's position in its group
 // does to it: a fixed order had actor-ping-pong under GoSched 1.05-1.15x the default executor's time, which
-// runs first, against 1.02x when the suite ran that workload alone (docs/sched-benchmarks.md, session 8). Each run is a child process reaped with wait4, which gives its wall
-// time (CLOCK_MONOTONIC around fork..exit), its CPU time (user+sys, reaped children included) and its peak
-// RSS (ru_maxrss, the largest of the process and its reaped descendants). The child is started through a
+// runs first, against 1.02x when the suite ran that workload alone (docs/sched-benchmarks.md, session 8).
+// Each run is a child process reaped with wait4, which gives its wall time (CLOCK_MONOTONIC around
+// fork..exit), its CPU time (user+sys, reaped children included) and its peak RSS (ru_maxrss, the largest of
+// the process and its reaped descendants). The child is started through a
 // tiny C helper so that its peak RSS is its own and not gort's (see `ProcessTimer`). `BenchReport` takes
 // medians over the runs and prints them as a table with ratios to a baseline variant, as TSV for scripts,
 // or as an SVG bar chart.
