@@ -14,22 +14,17 @@ import CGoRuntime
 // G ahead of it, whatever the newer Gs do (the test with 50 tasks yielding forever and one waiter checks it).
 //
 // A bounded ring of 256 G entries, lock-free (the contract; Go's runq is lock-free too). Its state is one
-// 16-byte pair, changed by a 16-byte compare-and-swap (gort_cas128_acqrel, cmpxchg16b) except where the owner
-// only moves the tail:
+// 16-byte pair changed only by a 16-byte compare-and-swap (gort_cas128_acqrel, cmpxchg16b):
 //   - `head` (low word): the index of the oldest entry, 64-bit, only ever increases (thieves and FIFO pops);
 //   - `tailWord` (high word): the index one past the newest entry (low 32 bits, so lengths are computed mod
 //     2^32) and, above it, a count of the owner's newest-first pops.
-// Every operation but the owner's pushes reads the pair, does its work, and CASes the pair from what it read to
-// the new value:
-//   - push (owner): writes the slot at tail, then stores tail + 1 into tailWord with release, a plain store as in
-//     Go's runqput (no 16-byte CAS: in spawn-join that CAS was 3 % of the spawning thread's time). Only the
-//     owner changes tailWord; a consumer's CAS writes back the tailWord it read, so it either lands before the
-//     store (which then keeps its head) or fails because the store changed tailWord since its read;
+// Every operation reads the pair, does its work, and CASes the pair from what it read to the new value:
+//   - push (owner): writes the slot at tail, then CAS tail + 1 (fails only if a consumer moved head: retry);
 //   - popNewest (owner): CAS tail - 1 and pops + 1, then reads that slot (no thief can claim it any more, and
 //     only the owner writes slots);
 //   - popOldest (owner, fairness): read the slot, CAS head forward; the overflow to the global queue (owner):
 //     CAS head forward by half, then read those slots (only the owner rewrites a slot, 256 pushes later);
-//   - pushChain (owner, from the global queue): write slots behind tail, then one store publishes them;
+//   - pushChain (owner, from the global queue): write slots behind tail, then one CAS publishes them;
 //   - grab (thieves, Go's runqgrab): copy the older half, CAS head forward by that much.
 // Why the pop count: with the owner taking entries at the tail, "pop then push" returns the pair to a value a
 // thief may have read before, with a different G in the slot the thief copied (ABA). Counting pops in the CASed
@@ -100,20 +95,21 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
     /// Owner only. Returns false when full (the caller moves half to the global queue).
     @inline(__always)
     func push(_ g: GEntry) -> Bool {
-        let w = gort_load_relaxed(pointer(to: \.tailWord)!)  // only the owner changes it
-        let h = gort_load_acquire(pointer(to: \.head)!)  // may be stale: only grows, so the length is an upper bound
-        if runqLength(h, w) >= runqSize { return false }
-        let t = UInt32(truncatingIfNeeded: w)
-        gort_store_relaxed(pointee.ring + Int(UInt64(t) % runqSize), UInt64(g))
-        // release: a consumer's acquire read of tailWord sees the slot.
-        gort_store_release(pointer(to: \.tailWord)!, (w & ~0xffff_ffff) | UInt64(t &+ 1))
-        return true
+        while true {
+            let (h, w) = snapshot()
+            if runqLength(h, w) >= runqSize { return false }
+            let t = UInt32(truncatingIfNeeded: w)
+            gort_store_relaxed(pointee.ring + Int(UInt64(t) % runqSize), UInt64(g))
+            if cas(h, w, h, (w & ~0xffff_ffff) | UInt64(t &+ 1)) { return true }
+        }
     }
 
-    /// Owner only, after `grab(into: self)` copied `n` entries behind the tail: publishes them (release, as push).
+    /// Owner only, after `grab(into: self)` copied `n` entries behind the tail: publishes them.
     func publish(_ n: UInt64) {
-        let w = gort_load_relaxed(pointer(to: \.tailWord)!)
-        gort_store_release(pointer(to: \.tailWord)!, (w & ~0xffff_ffff) | UInt64(UInt32(truncatingIfNeeded: w) &+ UInt32(n)))
+        while true {
+            let (h, w) = snapshot()
+            if cas(h, w, h, (w & ~0xffff_ffff) | UInt64(UInt32(truncatingIfNeeded: w) &+ UInt32(n))) { return }
+        }
     }
 
     /// The tail index (owner: exact; others: a snapshot).
