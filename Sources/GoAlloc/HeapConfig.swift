@@ -10,6 +10,9 @@
 //                             (Prefault.swift)
 //   GODEBUG=retainspans=0     caches hand each span they ran through back to MCentral, as Go does, instead of
 //                             retaining it (RetainedSpans.swift); for comparisons. GC heaps never retain.
+//   GOMEMLIMIT=64MiB          soft limit on the heap's retained memory (Go's syntax: bytes with an optional B,
+//                             KiB, MiB, GiB or TiB suffix; "off" for none). Over it, span allocation and the
+//                             background scavenger release free pages, whatever their age (Scavenger.swift).
 // Parsing never allocates: it walks getenv's C string.
 
 /// Heap options. Go: dbgvars entries that concern the allocator.
@@ -36,12 +39,28 @@ public struct HeapConfig: Sendable {
     /// down to under 1), and sweeps and refills a span an eighth as often.
     /// At most 8 (MHeap.bitsAlloc holds bitmaps of up to 8,192 objects).
     public var minSmallSpanPages = 1
+    /// Go: GOMEMLIMIT (debug.SetMemoryLimit). A soft limit, in bytes, on the heap pages mapped and not released
+    /// to the OS (MemStats.heapSys - heapReleased: in use, in caches and free but resident). Above it, each span
+    /// allocation releases free pages down to the limit, and the background scavenger down to 95 % of it, so
+    /// free memory does not wait for its age (Scavenger.swift). Memory in use is never released: the limit is
+    /// soft. `UInt64.max`: no limit. Metadata (span records, bitmaps, caches) is not counted.
+    public var memoryLimit: UInt64 = .max
 
     public init() {}
 
     /// The defaults, overridden by GODEBUG.
     public static func fromEnvironment() -> HeapConfig {
         var c = HeapConfig()
+        if let limit = getenvRaw("GOMEMLIMIT\0") {
+            if let v = parseMemoryLimit(limit) {
+                c.memoryLimit = v
+            } else {
+                // Go throws at start-up; a preloaded malloc would take down every program run with it (shells,
+                // tools), so it warns once per heap and runs without a limit.
+                let m: StaticString = "gomalloc: malformed GOMEMLIMIT ignored (want bytes with B, KiB, MiB, GiB or TiB, or off)\n"
+                writeAll(2, m.utf8Start, m.utf8CodeUnitCount)
+            }
+        }
         guard let env = getenvRaw("GODEBUG\0") else { return c }
         GODEBUG.forEach(env) { key, value in
             switch key {
@@ -87,5 +106,38 @@ public enum GODEBUG {
             if s[i] == 0 { return }
             i += 1
         }
+    }
+}
+
+extension HeapConfig {
+    /// Go's GOMEMLIMIT syntax (runtime parseByteCount): `^[0-9]+(([KMGT]i)?B)?$`, or "off" (or empty) for no limit,
+    /// which is `UInt64.max`. nil when malformed or above Int64.max. Does not allocate.
+    public static func parseMemoryLimit(_ s: UnsafePointer<CChar>) -> UInt64? {
+        @inline(__always) func at(_ i: Int) -> UInt8 { UInt8(bitPattern: s[i]) }
+        if at(0) == 0 || (at(0) == 111 && at(1) == 102 && at(2) == 102 && at(3) == 0) { return .max }  // "", "off"
+        var i = 0
+        var n: UInt64 = 0
+        while at(i) >= 48 && at(i) <= 57 {
+            let (m, o1) = n.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(UInt64(at(i) - 48))
+            if o1 || o2 { return nil }
+            n = a
+            i += 1
+        }
+        if i == 0 { return nil }
+        var shift: UInt64 = 0
+        switch at(i) {
+        case 0: break
+        case 66: shift = 0; i += 1  // B
+        case 75, 77, 71, 84:  // K M G T, then "iB"
+            shift = at(i) == 75 ? 10 : at(i) == 77 ? 20 : at(i) == 71 ? 30 : 40
+            if at(i + 1) != 105 || at(i + 2) != 66 { return nil }
+            i += 3
+        default: return nil
+        }
+        if at(i) != 0 { return nil }
+        if shift > 0 && n > UInt64(Int64.max) >> shift { return nil }
+        n <<= shift
+        return n > UInt64(Int64.max) ? nil : n
     }
 }

@@ -17,7 +17,7 @@
 // percent of the heap at most. Pages prefaulted and then not used for a scavenger period are released again by
 // the scavenger's usual aging. Kernels without MADV_POPULATE_WRITE (before 5.14) turn it off at the first
 // failure (EINVAL); a window that fails for another reason (a memory cgroup at its limit) is only given back.
-// GODEBUG=prefault=0 turns it off.
+// GODEBUG=prefault=0 turns it off; under GOMEMLIMIT no window takes the retained pages over the limit.
 //
 // Known inexactness: a releaseMemory() that releases a window while the background thread is populating it
 // can leave those pages resident while counted as released, until their next use.
@@ -51,6 +51,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let windowPages = Swift.min(Swift.max(pointee.stats.inusePages / 32, PrefaultState.minWindowPages),
                                     PrefaultState.maxWindowPages)
         let window = UInt(windowPages << pageShift)
+        // Under GOMEMLIMIT, no window that would take the retained pages over it (it would only be released again).
+        let memLimit = pointee.config.memoryLimit
+        if memLimit != .max && retainedBytesLocked() &+ UInt64(window) > memLimit { return false }
         let frontier = pointee.prefault.end
         let start: UInt
         if end <= frontier && end &+ window > frontier {

@@ -7,6 +7,12 @@
 // MCentrals that have pending remote frees, so spans emptied by frees from other threads go back to the heap
 // even if nobody allocates again.
 //
+// GOMEMLIMIT (HeapConfig.memoryLimit; Go: the scavenger's memory-limit goal and mheap.allocSpan's synchronous
+// scavenging): when the heap's retained pages (mapped, not released) exceed the limit, the thread allocating a
+// span releases the excess right away (unless the pages in use alone exceed the limit: then releasing on every
+// span would only re-fault the same pages) and each background pass releases down to 95 % of the limit, taking
+// free pages of any age, highest arenas first (allocation is first-fit from the lowest, so those stay free longest).
+//
 // The thread starts when the heap first has ScavengerState.startPages in use (small programs never get one;
 // jemalloc and mimalloc avoid background threads the same way) and sleeps on a futex between passes.
 // releaseMemory() (Go: debug.FreeOSMemory) does a full sweep and releases every free page now.
@@ -44,19 +50,21 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         return freed
     }
 
-    /// Releases free pages to the OS: all of them (`all`), or those free since the previous pass.
+    /// Releases free pages to the OS: all of them (`all`), or those free since the previous pass; at most
+    /// `atMost` bytes (rounded up to pages), from the highest arena down when `highFirst`.
     /// Returns bytes released. Takes MHeap.lock, but not across the madvise calls: like Go's scavenger, it
     /// claims a batch of free runs under the lock (off pageFree, marked scavenged: HeapArena.claimedPages), drops
     /// the lock to release them, and hands them back as free pages. So a thread that needs a span never waits for
     /// the kernel to unmap pages (it did: `batch` spent a third of its wall time blocked, at a tenth more CPU).
     @discardableResult
-    func scavenge(all: Bool) -> Int {
+    func scavenge(all: Bool, atMost: Int = Int.max, highFirst: Bool = false) -> Int {
         var released = 0
+        var budget = atMost == Int.max ? Int.max : (atMost + pageSize - 1) >> pageShift  // pages
         let dontneed = pointee.config.madvDontNeed
         pointee.lock.lock()
         var i = 0
-        while i < pointee.arenaCount {
-            let a = pointee.arenas[i]
+        while i < pointee.arenaCount && budget > 0 {
+            let a = pointee.arenas[highFirst ? pointee.arenaCount - 1 - i : i]
             i += 1
             let free = a.pageBits(.free), scav = a.pageBits(.scavenged), old = a.pageBits(.oldFree)
             let zeroed = a.pageBits(.zeroed)
@@ -66,10 +74,11 @@ extension UnsafeMutablePointer where Pointee == MHeap {
                 old[w] = free[w] & ~scav[w] & (all ? ~0 : old[w])
             }
             var batch = RunBatch()
-            while true {
+            while budget > 0 {
                 batch.count = 0
                 _ = PageBitmap.firstRun(old) { start, n in batch.append(start, n) }
                 if batch.count == 0 { break }
+                batch.trim(&budget)
                 for k in 0..<batch.count {
                     let (start, n) = batch[k]
                     PageBitmap.clear(free, start, n)
@@ -107,6 +116,22 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         }
         pointee.lock.unlock()
         return released
+    }
+
+    /// Heap pages mapped and not released (MemStats.heapSys - heapReleased): what GOMEMLIMIT bounds.
+    func retainedBytesLocked() -> UInt64 {
+        pointee.stats.sysBytes &- UInt64(pointee.stats.releasedPages &* pageSize)
+    }
+
+    /// Releases free pages until the retained memory is at most `goal` bytes (or nothing free is left).
+    /// Returns bytes released. Called with no lock held.
+    @discardableResult
+    func scavengeToGoal(_ goal: UInt64) -> Int {
+        pointee.lock.lock()
+        let retained = retainedBytesLocked()
+        pointee.lock.unlock()
+        if retained <= goal { return 0 }
+        return scavenge(all: true, atMost: Int(truncatingIfNeeded: retained - goal), highFirst: true)
     }
 
     /// Go: debug.FreeOSMemory. Sweeps every span no cache holds and returns every free page to the OS.
@@ -151,7 +176,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
                 gort_store_relaxed(&pointee.scav.sweepPending, 0)
                 sweepCentrals(all: false)
             }
-            let released = scavenge(all: false)
+            var released = scavenge(all: false)
+            let limit = pointee.config.memoryLimit
+            if limit != .max { released += scavengeToGoal(limit / 100 * 95) }
             if released > 0 && pointee.config.scavTrace { scavTraceLine(released) }
         }
         gort_store32_release(&pointee.scav.stop, 2)
@@ -188,6 +215,21 @@ struct RunBatch {
         withUnsafeMutableBytes(of: &runs) { $0.storeBytes(of: UInt64(start) << 32 | UInt64(n), toByteOffset: count * 8, as: UInt64.self) }
         count += 1
         return count == 16
+    }
+
+    /// Shortens the batch to at most `budget` pages, and takes them off the budget.
+    mutating func trim(_ budget: inout Int) {
+        for k in 0..<count {
+            let (start, n) = self[k]
+            if budget == 0 { count = k; return }
+            if n > budget {
+                withUnsafeMutableBytes(of: &runs) { $0.storeBytes(of: UInt64(start) << 32 | UInt64(budget), toByteOffset: k * 8, as: UInt64.self) }
+                budget = 0
+                count = k + 1
+                return
+            }
+            budget -= n
+        }
     }
 
     subscript(_ k: Int) -> (Int, Int) {

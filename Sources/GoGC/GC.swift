@@ -91,7 +91,9 @@ public struct GCConfig: Sendable {
             let s = String(cString: e).lowercased()
             if s == "off" { c.gcPercent = nil } else if let n = Int(s) { c.gcPercent = n < 0 ? nil : n }
         }
-        if let e = getenv("GOMEMLIMIT"), let n = parseMemLimit(String(cString: e)) { c.memoryLimit = n }
+        // The same parse as the allocator's (HeapConfig.parseMemoryLimit, Go's syntax); a malformed value has
+        // already been reported by HeapConfig.fromEnvironment (c.heap) and means no limit.
+        if let e = getenv("GOMEMLIMIT"), let n = HeapConfig.parseMemoryLimit(e) { c.memoryLimit = n }
         if let e = getenv("GODEBUG") {
             GODEBUG.forEach(e) { k, v in
                 if k == GODEBUG.key("gctrace") { c.gctrace = v != 0 }
@@ -100,17 +102,6 @@ public struct GCConfig: Sendable {
             }
         }
         return c
-    }
-
-    /// Go's GOMEMLIMIT syntax: a number with an optional B, KiB, MiB, GiB, TiB suffix, or "off".
-    public static func parseMemLimit(_ s: String) -> UInt64? {
-        let t = s.filter { $0 != " " }
-        if t == "off" { return UInt64.max }
-        let units: [(String, UInt64)] = [("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)]
-        for (u, m) in units where t.hasSuffix(u) {
-            return UInt64(t.dropLast(u.count)).map { $0 &* m }
-        }
-        return UInt64(t)
     }
 }
 
@@ -166,7 +157,10 @@ public final class GC: @unchecked Sendable {
 
     public init(config: GCConfig = .fromEnvironment()) {
         Geometry.check()
-        guard let h = Heap.create(config: config.heap), let c = h.makeCache() else { gcFatal("GoGC: cannot create the heap") }
+        // The collector's limit is also its heap's scavenging goal (Go: the scavenger's memory-limit goal).
+        var heapConfig = config.heap
+        heapConfig.memoryLimit = min(heapConfig.memoryLimit, config.memoryLimit)
+        guard let h = Heap.create(config: heapConfig), let c = h.makeCache() else { gcFatal("GoGC: cannot create the heap") }
         heap = h
         coordCache = c
         self.config = config

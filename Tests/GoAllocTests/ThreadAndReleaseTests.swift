@@ -136,6 +136,60 @@ final class ThreadAndReleaseTests: XCTestCase {
         c.deallocate(q)
     }
 
+    /// GOMEMLIMIT's syntax is Go's: bytes with an optional B/KiB/MiB/GiB/TiB suffix, or off.
+    func testMemoryLimitParsing() {
+        func parse(_ s: String) -> UInt64? { s.withCString { HeapConfig.parseMemoryLimit($0) } }
+        XCTAssertEqual(parse("off"), .max)
+        XCTAssertEqual(parse(""), .max)
+        XCTAssertEqual(parse("123"), 123)
+        XCTAssertEqual(parse("5B"), 5)
+        XCTAssertEqual(parse("10KiB"), 10 << 10)
+        XCTAssertEqual(parse("64MiB"), 64 << 20)
+        XCTAssertEqual(parse("3GiB"), 3 << 30)
+        XCTAssertEqual(parse("2TiB"), 2 << 40)
+        for bad in ["12MB", "1.5GiB", "-1", "abc", "GiB", "64 MiB", "64Mi", "64MiBx", "9223372036854775808",
+                    "8388608TiB", "99999999999999999999", "Off"] {
+            XCTAssertNil(parse(bad), bad)
+        }
+        setenv("GOMEMLIMIT", "48MiB", 1)
+        defer { unsetenv("GOMEMLIMIT") }
+        XCTAssertEqual(HeapConfig.fromEnvironment().memoryLimit, 48 << 20)
+    }
+
+    /// Under GOMEMLIMIT the next span allocation releases free pages down to the limit (no background thread
+    /// here), and memory in use above the limit is still handed out (the limit is soft). Without a limit the same
+    /// free pages stay resident, as they would until the scavenger found them aged.
+    func testMemoryLimitReturnsRSS() {
+        for limited in [false, true] {
+            var cfg = HeapConfig()
+            cfg.backgroundScavenger = false
+            if limited { cfg.memoryLimit = 32 << 20 }
+            let heap = Heap.create(config: cfg)!
+            let c = heap.makeCache()!
+            var blocks: [UnsafeMutableRawPointer] = []
+            for i in 0..<96 {  // 96 MiB in use: three times the limit
+                let p = c.allocate(byteCount: 1 << 20)!
+                fill(p, 1 << 20, UInt8(truncatingIfNeeded: i))
+                blocks.append(p)
+            }
+            var st = heap.memStats
+            XCTAssertGreaterThanOrEqual(st.heapInuse, 96 << 20)
+            let before = residentBytes()
+            for p in blocks { c.deallocate(p) }
+            let q = c.allocate(byteCount: 64)!  // a span allocation: the limit is checked here
+            st = heap.memStats
+            let retained = st.heapSys - st.heapReleased
+            if limited {
+                XCTAssertLessThanOrEqual(retained, 32 << 20, "retained pages over GOMEMLIMIT after an allocation")
+                XCTAssertLessThan(residentBytes(), before - (48 << 20), "RSS fell with the released pages")
+            } else {
+                XCTAssertGreaterThan(retained, 90 << 20, "without a limit the freed pages wait for the scavenger")
+            }
+            c.deallocate(q)
+            XCTAssertNil(heap.checkInvariants())
+        }
+    }
+
     func testGODEBUGParsing() {
         var seen: [UInt64: Int] = [:]
         "madvdontneed=0,scavtrace=1,foo,allocchecks=12".withCString { GODEBUG.forEach($0) { seen[$0] = $1 } }

@@ -48,4 +48,23 @@ final class MemStatsTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(class100Mallocs, 10_000, "the 100-byte objects show in their size class")
     }
+
+    /// GOMEMLIMIT=16MiB: 96 MiB freed, then one allocation that needs a span releases the free pages down to the
+    /// limit, so the process is small again at once; without the limit they stay resident until the background
+    /// scavenger finds them aged. A malformed value warns once and runs without a limit.
+    func testMemoryLimitFromTheEnvironment() throws {
+        func rss(_ env: [String: String]) throws -> (kib: Int, stderr: String) {
+            let r = try Child.run(try CProgram.path("memlimit"), [], preload: true, env: env, timeout: 60)
+            XCTAssertTrue(r.succeeded && r.stdout.hasPrefix("rss "), r.summary)
+            let kib = Int(r.stdout.dropFirst(4).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            return (kib, r.stderr)
+        }
+        let free = try rss(["GODEBUG": "bgscavenge=0"])
+        let limited = try rss(["GODEBUG": "bgscavenge=0", "GOMEMLIMIT": "16MiB"])
+        XCTAssertGreaterThan(free.kib, 90 << 10, "without a limit the freed 96 MiB are still resident")
+        XCTAssertLessThan(limited.kib, 24 << 10, "under GOMEMLIMIT=16MiB the process is back under ~16 MiB")
+        let bad = try rss(["GODEBUG": "bgscavenge=0", "GOMEMLIMIT": "16MB"])
+        XCTAssertTrue(bad.stderr.contains("gomalloc: malformed GOMEMLIMIT ignored"), bad.stderr)
+        XCTAssertGreaterThan(bad.kib, 90 << 10, "a malformed limit is no limit")
+    }
 }
