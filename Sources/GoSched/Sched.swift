@@ -207,6 +207,11 @@ struct SchedState {
     var runqSize: UInt64 = 0
     /// Set once by shutdown() (release); Ms check it (acquire) and exit.
     var stopping: UInt64 = 0
+    /// Go: sched.sysmonwait. 1 while sysmon sleeps with every P idle (set under lock by sysmon; cleared under
+    /// lock by pidleget, or by shutdown, with a release store and a futex wake). The futex word sysmon sleeps on.
+    var sysmonWait: UInt32 = 0
+    /// Deep sleeps sysmon has begun (tests). Written by sysmon only (relaxed), read racily.
+    var sysmonSleeps: UInt64 = 0
     /// The executor jobs run on. Set at init, before any M starts.
     var executor: UnownedTaskExecutor? = nil
     /// True for the scheduler GoSched.install() made the global executor: its Ms run jobs the way Swift's own
@@ -297,7 +302,16 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         pp.pointee.link = nil
         gort_store_relaxed(pointer(to: \.npidle)!, gort_load_relaxed(pointer(to: \.npidle)!) &- 1)
         gort_store_release(pp.pointer(to: \.status)!, PStatus.running)
+        // A P is about to run: sysmon, if it sleeps because every P was idle, watches again (Sysmon.swift).
+        if pointee.sysmonWait != 0 { wakeSysmonLocked() }
         return pp
+    }
+
+    /// Ends sysmon's deep sleep. Under lock (or after stopping is set).
+    @inline(never)
+    func wakeSysmonLocked() {
+        gort_store32_release(pointer(to: \.sysmonWait)!, 0)
+        _ = gort_futex_wake(pointer(to: \.sysmonWait)!, 1)
     }
 
     // ---- idle M list (Go: mput / mget) -- caller holds lock ----

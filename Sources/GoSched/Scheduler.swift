@@ -178,6 +178,10 @@ extension Scheduler: SchedulingExecutor {
 /// a thread that is none of them, then returns the Ps' MCaches to the heap. The SchedState and Ps stay
 /// allocated: `Scheduler.stats` may still read them.
 func stopAndJoin(_ s: UnsafeMutablePointer<SchedState>, sysmon: pthread_t) {
+    // sysmon may be in its deep sleep (every P idle): stopping is set, so once woken it exits.
+    s.lock()
+    s.wakeSysmonLocked()
+    s.unlock()
     pthread_join(sysmon, nil)
     var joined: [UnsafeMutablePointer<M>] = []
     while true {

@@ -549,6 +549,35 @@ final class CoreTests: XCTestCase {
         sched.shutdown()
     }
 
+    /// With every P idle sysmon sleeps until a P is taken (Go: sysmonwait), and then watches again: at
+    /// GOMAXPROCS=1 a job that blocks its thread after such a sleep is still compensated, so other tasks progress.
+    func testSysmonSleepsWhileIdleAndWakesForWork() {
+        let sched = Scheduler(procs: 1)
+        _ = runOn(sched) { 1 }
+        let deadline = Date().addingTimeInterval(5)
+        while gort_load_relaxed(sched.s.pointer(to: \.sysmonSleeps)!) == 0 && Date() < deadline { usleep(10_000) }
+        XCTAssertGreaterThan(gort_load_relaxed(sched.s.pointer(to: \.sysmonSleeps)!), 0, "sysmon never slept while idle")
+        XCTAssertEqual(gort_load32_acquire(sched.s.pointer(to: \.sysmonWait)!), 1, "sysmon is in its deep sleep")
+        let progress = Counter()
+        let during = ResultBox<Int>()
+        let r = runOn(sched) { () -> Bool in
+            let ticker = Task(executorPreference: sched) {
+                for _ in 0..<100 { progress.add(); try? await Task.sleep(for: .milliseconds(1)) }
+            }
+            let blocker = Task(executorPreference: sched) {
+                let before = progress.value
+                usleep(400_000)  // blocks the only P's thread
+                during.value = progress.value - before
+            }
+            await blocker.value
+            await ticker.value
+            return true
+        }
+        XCTAssertEqual(r, true)
+        XCTAssertGreaterThan(during.value ?? 0, 10, "no progress while a job blocked after sysmon's deep sleep")
+        sched.shutdown()  // joins sysmon, which may be asleep again
+    }
+
     func testStatsAndSchedLineFormat() {
         let sched = Scheduler(procs: 3)
         _ = runOn(sched) { await withTaskGroup(of: Void.self) { g in for _ in 0..<100 { g.addTask {} } } }
