@@ -51,9 +51,10 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let windowPages = Swift.min(Swift.max(pointee.stats.inusePages / 32, PrefaultState.minWindowPages),
                                     PrefaultState.maxWindowPages)
         let window = UInt(windowPages << pageShift)
-        // Under GOMEMLIMIT, no window that would take the retained pages over it (it would only be released again).
+        // Under GOMEMLIMIT, no window that would take the retained pages over the scavenger's goal, 95 % of it
+        // (the window would only be released again).
         let memLimit = pointee.config.memoryLimit
-        if memLimit != .max && retainedBytesLocked() &+ UInt64(window) > memLimit { return false }
+        if memLimit != .max && retainedBytesLocked() &+ UInt64(window) > memLimit / 100 * 95 { return false }
         let frontier = pointee.prefault.end
         let start: UInt
         if end <= frontier && end &+ window > frontier {

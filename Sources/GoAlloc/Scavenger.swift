@@ -50,21 +50,28 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         return freed
     }
 
-    /// Releases free pages to the OS: all of them (`all`), or those free since the previous pass; at most
-    /// `atMost` bytes (rounded up to pages), from the highest arena down when `highFirst`.
+    /// Releases free pages to the OS: all of them (`all`), or those free since the previous pass; with a `goal`,
+    /// only until the heap's retained bytes are down to it (re-read at each take of the lock, so concurrent
+    /// passes do not each release the whole excess), from the highest arena down.
     /// Returns bytes released. Takes MHeap.lock, but not across the madvise calls: like Go's scavenger, it
     /// claims a batch of free runs under the lock (off pageFree, marked scavenged: HeapArena.claimedPages), drops
     /// the lock to release them, and hands them back as free pages. So a thread that needs a span never waits for
     /// the kernel to unmap pages (it did: `batch` spent a third of its wall time blocked, at a tenth more CPU).
     @discardableResult
-    func scavenge(all: Bool, atMost: Int = Int.max, highFirst: Bool = false) -> Int {
+    func scavenge(all: Bool, goal: UInt64? = nil) -> Int {
         var released = 0
-        var budget = atMost == Int.max ? Int.max : (atMost + pageSize - 1) >> pageShift  // pages
         let dontneed = pointee.config.madvDontNeed
+        // Pages still to release for the goal (under the lock).
+        func budgetLocked() -> Int {
+            guard let goal else { return Int.max }
+            let retained = retainedBytesLocked()
+            return retained > goal ? Int((retained - goal + UInt64(pageSize) - 1) >> UInt64(pageShift)) : 0
+        }
         pointee.lock.lock()
+        var budget = budgetLocked()
         var i = 0
         while i < pointee.arenaCount && budget > 0 {
-            let a = pointee.arenas[highFirst ? pointee.arenaCount - 1 - i : i]
+            let a = pointee.arenas[goal != nil ? pointee.arenaCount - 1 - i : i]
             i += 1
             let free = a.pageBits(.free), scav = a.pageBits(.scavenged), old = a.pageBits(.oldFree)
             let zeroed = a.pageBits(.zeroed)
@@ -78,7 +85,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
                 batch.count = 0
                 _ = PageBitmap.firstRun(old) { start, n in batch.append(start, n) }
                 if batch.count == 0 { break }
-                batch.trim(&budget)
+                if budget != Int.max { batch.trim(&budget) }
                 for k in 0..<batch.count {
                     let (start, n) = batch[k]
                     PageBitmap.clear(free, start, n)
@@ -106,6 +113,11 @@ extension UnsafeMutablePointer where Pointee == MHeap {
                     a.pointee.maxRun = max(a.pointee.maxRun, PageBitmap.runContaining(free, start, n))
                     a.pointee.searchStart = min(a.pointee.searchStart, start)
                 }
+                // While the lock was dropped, pages were allocated, another pass or a failed prefault window
+                // marked some released, or another pass rewrote this scratch: candidates stay free, unreleased
+                // pages only (claiming a released page twice would count it twice).
+                for w in 0..<pageWordsPerArena { old[w] &= free[w] & ~scav[w] }
+                budget = budgetLocked()
             }
             // Age: what is free and unreleased now is a candidate next time.
             for w in 0..<pageWordsPerArena { old[w] = free[w] & ~scav[w] }
@@ -131,7 +143,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let retained = retainedBytesLocked()
         pointee.lock.unlock()
         if retained <= goal { return 0 }
-        return scavenge(all: true, atMost: Int(truncatingIfNeeded: retained - goal), highFirst: true)
+        return scavenge(all: true, goal: goal)
     }
 
     /// Go: debug.FreeOSMemory. Sweeps every span no cache holds and returns every free page to the OS.

@@ -576,7 +576,7 @@ public final class GC: @unchecked Sendable {
         // The "heap within 2.2x of live" compares this cycle's peak with the live heap the previous
         // cycle marked (Go's "live heap"; the goal was made from it), unless the goal was the minimum heap.
         // HeapInuse itself is read by the coordinator after the world restarts (runCycle): it takes MHeap's
-        // lock, which the scavenger holds while it returns pages to the OS, for milliseconds at a time.
+        // lock, which other threads hold for span allocation and the scavenger for its bookkeeping.
         t.liveBefore = !goalIsFloor ? lastHeapMarked : 0
         lastHeapMarked = t.heapMarked
         // Go: heapLive = heapMarked at mark termination. Everything allocated during mark was allocated black

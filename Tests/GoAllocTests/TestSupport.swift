@@ -36,10 +36,11 @@ func residentBytes() -> Int {
 }
 
 /// A private heap with no background thread, for structure tests.
-func makeTestHeap(checks: Bool = true, retainSpans: Bool = true) -> Heap {
+func makeTestHeap(checks: Bool = true, retainSpans: Bool = true, memoryLimit: UInt64 = .max) -> Heap {
     var cfg = HeapConfig()
     cfg.backgroundScavenger = false
     cfg.checkInvariants = checks
     cfg.retainSpans = retainSpans
+    cfg.memoryLimit = memoryLimit
     return Heap.create(config: cfg)!
 }

@@ -40,9 +40,15 @@ final class ThreadAndReleaseTests: XCTestCase {
     /// The scavenger releases pages without MHeap.lock (it claims them first): two threads allocate, fill, check
     /// and free large blocks and batches of small ones while a third releases memory in a loop. A page released
     /// under a live block would read back as zeros; the heap's invariants (claimed pages included) are checked
-    /// on every slow path and at the end. Fixed seeds.
+    /// on every slow path and at the end. Fixed seeds. Run again under a GOMEMLIMIT of 2 MiB, so the allocating
+    /// threads release pages themselves too (several passes at once, each dropping the lock mid-arena).
     func testScavengingRacesAllocation() {
-        let heap = makeTestHeap(checks: true)
+        scavengingRacesAllocation(memoryLimit: .max)
+        scavengingRacesAllocation(memoryLimit: 2 << 20)
+    }
+
+    private func scavengingRacesAllocation(memoryLimit: UInt64) {
+        let heap = makeTestHeap(checks: true, memoryLimit: memoryLimit)
         let stop = UnsafeMutablePointer<Int>.allocate(capacity: 1)
         stop.initialize(to: 0)
         defer { stop.deallocate() }

@@ -447,11 +447,16 @@ final class CoreTests: XCTestCase {
             if share < 0.1 { break }
         }
         XCTAssertLessThan(share, 0.1, "a computing job with nothing queued was compensated at GOMAXPROCS=1")
+        // Work that comes later still runs while the job computes: queued from 100 ms into the 300 ms job.
+        let (ran, _) = computingJobRun(procs: 1, queueing: true, queueFromNS: 100_000_000)
+        XCTAssertGreaterThan(ran, 100, "tasks queued late in a computing job ran while it computed (1 P)")
     }
 
     /// One job of 300 ms of CPU that queues a task every 100 us (or none), on a fresh scheduler of `procs` Ps.
     /// Returns the tasks that ran during the job and the share of 1 ms samples in which some P was compensated.
-    private func computingJobRun(procs: Int, queueing: Bool = true) -> (ranDuring: Int, blockedShare: Double) {
+    private func computingJobRun(procs: Int, queueing: Bool = true, queueFromNS: UInt64 = 0)
+        -> (ranDuring: Int, blockedShare: Double)
+    {
         let sched = Scheduler(procs: procs)
         let ran = Counter()
         let ranDuring = ResultBox<Int>()
@@ -472,7 +477,7 @@ final class CoreTests: XCTestCase {
         let r = runOn(sched) { () -> Bool in
             var tasks: [Task<Void, Never>] = []
             let start = DispatchTime.now().uptimeNanoseconds
-            var next = start
+            var next = start + queueFromNS
             while DispatchTime.now().uptimeNanoseconds - start < 300_000_000 {  // no await inside: one job
                 if queueing && DispatchTime.now().uptimeNanoseconds >= next {
                     tasks.append(Task(executorPreference: sched) { ran.add() })
