@@ -207,8 +207,9 @@ struct SchedState {
     var runqSize: UInt64 = 0
     /// Set once by shutdown() (release); Ms check it (acquire) and exit.
     var stopping: UInt64 = 0
-    /// Go: sched.sysmonwait. 1 while sysmon sleeps with every P idle (set under lock by sysmon; cleared under
-    /// lock by pidleget, or by shutdown, with a release store and a futex wake). The futex word sysmon sleeps on.
+    /// Go: sched.sysmonwait. 1 while sysmon sleeps with every P idle. Written only under lock (atomic stores: set
+    /// by sysmon; cleared by pidleget or shutdown, with a futex wake, or by sysmon after a timeout); sysmon's
+    /// wait loop reads it without the lock (acquire). The futex word sysmon sleeps on.
     var sysmonWait: UInt32 = 0
     /// Deep sleeps sysmon has begun (tests). Written by sysmon only (relaxed), read racily.
     var sysmonSleeps: UInt64 = 0
@@ -303,7 +304,7 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         gort_store_relaxed(pointer(to: \.npidle)!, gort_load_relaxed(pointer(to: \.npidle)!) &- 1)
         gort_store_release(pp.pointer(to: \.status)!, PStatus.running)
         // A P is about to run: sysmon, if it sleeps because every P was idle, watches again (Sysmon.swift).
-        if pointee.sysmonWait != 0 { wakeSysmonLocked() }
+        if gort_load32_relaxed(pointer(to: \.sysmonWait)!) != 0 { wakeSysmonLocked() }
         return pp
     }
 

@@ -219,7 +219,10 @@ func sleepWhileIdle(_ sched: UnsafeMutablePointer<SchedState>) -> Bool {
         // A minute at most, as Go's sysmon (forcegcperiod / 2); a spurious or timed-out wake re-checks.
         if gort_futex_wait(sched.pointer(to: \.sysmonWait)!, 1, 60_000_000_000) != 0 { break }
     }
-    gort_store32_release(sched.pointer(to: \.sysmonWait)!, 0)  // after a timeout (a wake cleared it already)
+    // After a timeout or a signal (a wake cleared it already): under the lock, as pidleget reads it there.
+    sched.lock()
+    gort_store32_release(sched.pointer(to: \.sysmonWait)!, 0)
+    sched.unlock()
     return true
 }
 
