@@ -211,6 +211,8 @@ struct SchedState {
     /// by sysmon; cleared by pidleget or shutdown, with a futex wake, or by sysmon after a timeout); sysmon's
     /// wait loop reads it without the lock (acquire). The futex word sysmon sleeps on.
     var sysmonWait: UInt32 = 0
+    /// Spares lent in all (tests). Under lock.
+    var spareLends: UInt64 = 0
     /// Deep sleeps sysmon has begun (tests). Written by sysmon only (relaxed), read racily.
     var sysmonSleeps: UInt64 = 0
     /// The executor jobs run on. Set at init, before any M starts.

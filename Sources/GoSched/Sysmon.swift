@@ -73,6 +73,7 @@ func lendSpares(_ sched: UnsafeMutablePointer<SchedState>) {
             sp = s
         }
         gort_store_release(sp!.pointer(to: \.status)!, PStatus.running)
+        sched.pointee.spareLends = sched.pointee.spareLends &+ 1
         sched.unlock()
         startm(sched, sp, spinning: false)
     }
@@ -144,7 +145,13 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
     var lastTrace = nanotime()
     var wait: UInt32 = 0
     while gort_load_acquire(sched.pointer(to: \.stopping)!) == 0 {
-        _ = gort_futex_wait(&wait, 0, Int64(delay))
+        // With a spare owed (a P blocked) and none lent, nobody else runs due timers: wake for the earliest.
+        var sleepNS = delay
+        if gort_load_acquire(sched.pointer(to: \.nspareLent)!) < gort_load_acquire(sched.pointer(to: \.ncompensated)!) {
+            let t = earliestTimer(sched), n = nanotime()
+            if t != 0 { sleepNS = min(sleepNS, max(t > n ? t - n : 0, 20_000)) }
+        }
+        _ = gort_futex_wait(&wait, 0, Int64(sleepNS))
         let now = nanotime()
         var acted = false
         let globalWork = gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0
@@ -185,7 +192,15 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
                 acted = true
             }
         }
-        lendSpares(sched)
+        // A spare whose M found nothing went back (returnSpareLocked); lend it again only for work, as Go's
+        // handoffp starts an M only when there is some. Lending it every tick woke that M 100 times a second to
+        // find nothing while a thread blocked. Work that comes meanwhile waits for this tick, as it waited for
+        // the next lend before (the spare's M was parked between lends).
+        if gort_load_acquire(sched.pointer(to: \.nspareLent)!) < gort_load_acquire(sched.pointer(to: \.ncompensated)!)
+            && anyWork(sched)
+        {
+            lendSpares(sched)
+        }
         if acted { idleCycles = 0; delay = 20_000 } else {
             idleCycles += 1
             if idleCycles > 50 { delay = min(delay * 2, 10_000_000) }

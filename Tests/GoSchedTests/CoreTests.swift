@@ -416,6 +416,30 @@ final class CoreTests: XCTestCase {
         }
     }
 
+    /// A job blocked with nothing else to do gets a spare once; when the spare's M finds nothing and gives it
+    /// back, sysmon does not lend it again every tick (it woke that M 100 times a second to find nothing), only
+    /// when work comes: a timer (Task.sleep) due while the job still blocks runs then, not after the job.
+    func testBlockedPIsNotRelentASpareWithoutWork() {
+        let sched = Scheduler(procs: 1)
+        let lendsDuring = ResultBox<UInt64>()
+        let woke = ResultBox<Bool>()
+        let r = runOn(sched) { () -> Bool in
+            let before = gort_load_relaxed(sched.s.pointer(to: \.spareLends)!)
+            let blocker = Task(executorPreference: sched) { usleep(300_000) }  // blocks the only P's thread
+            try? await Task.sleep(for: .milliseconds(5))  // this task waits on a timer; the job above runs meanwhile
+            woke.value = true
+            await blocker.value
+            lendsDuring.value = gort_load_relaxed(sched.s.pointer(to: \.spareLends)!) - before
+            return true
+        }
+        XCTAssertEqual(r, true)
+        XCTAssertEqual(woke.value, true)
+        let lends = lendsDuring.value ?? 0
+        XCTAssertGreaterThanOrEqual(lends, 1, "the timer ran on a spare while the job blocked")
+        XCTAssertLessThanOrEqual(lends, 3, "sysmon kept lending a spare with nothing to do (\(lends) lends in 300 ms)")
+        sched.shutdown()
+    }
+
     /// A long job that computes (and keeps queueing work) is not "blocked": while another P runs the queued
     /// tasks, sysmon lends no spare P (that would run 3 threads on 2 Ps). At GOMAXPROCS=1 there is no other P,
     /// so the same job is compensated and the queued tasks run while it computes.
