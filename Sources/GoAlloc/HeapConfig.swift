@@ -31,6 +31,9 @@ public struct HeapConfig: Sendable {
     public var hugePages = false
     /// The background thread faults in the pages a growing heap hands out next (Prefault.swift).
     public var prefault = true
+    /// A big heap that shrinks to half its peak releases its free pages at once (Scavenger.swift). Turned off
+    /// for garbage-collected heaps, which shrink and regrow every cycle.
+    public var bulkRelease = true
     /// MCaches keep the spans they filled (RetainedSpans.swift). Turned off for garbage-collected heaps.
     public var retainSpans = true
     /// Spans of small size classes (objects up to 1 KiB) get at least this many pages (1: the size class table's

@@ -181,6 +181,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         s.pointee.state = MSpanState.inUse.rawValue
         setSpansLocked(base, npages, s)
         pointee.stats.inusePages += npages
+        pointee.scav.peakInusePages = max(pointee.scav.peakInusePages, pointee.stats.inusePages)
         pointee.stats.spansInUse += 1
         if spanclass.sizeclass == 0 {
             pointee.stats.largeAllocs += 1
@@ -231,8 +232,27 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         gort_store32_release(&s.pointee.gen, s.pointee.gen &+ 1)
         s.pointee.next = pointee.deadSpans
         pointee.deadSpans = s
+        let bulk = bulkReleaseDueLocked()
         if pointee.config.checkInvariants { checkInvariantsLocked() }
         pointee.lock.unlock()
+        if bulk { wakeBackground() }
+    }
+
+    /// Whether a big heap has shrunk enough for a bulk release (Scavenger.swift); if so, records the request.
+    @inline(__always)
+    private func bulkReleaseDueLocked() -> Bool {
+        let inuse = pointee.stats.inusePages
+        if inuse &* 2 > pointee.scav.peakInusePages || !pointee.scav.started || pointee.scav.bulkPending
+            || !pointee.config.bulkRelease
+        {
+            return false
+        }
+        let idle = Int(pointee.stats.sysBytes >> UInt64(pageShift)) - inuse - pointee.stats.releasedPages
+        if idle < ScavengerState.bulkIdlePages { return false }
+        pointee.scav.peakInusePages = inuse
+        pointee.scav.bulkPending = true
+        pointee.scav.bulkReleases += 1
+        return true
     }
 
     private func allocMSpanLocked(_ c: UnsafeMutablePointer<MCache>?) -> UnsafeMutablePointer<MSpan>? {

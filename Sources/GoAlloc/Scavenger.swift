@@ -13,6 +13,15 @@
 // span would only re-fault the same pages) and each background pass releases down to 95 % of the limit, taking
 // free pages of any age, highest arenas first (allocation is first-fit from the lowest, so those stay free longest).
 //
+// Bulk release: when a big heap shrinks (the pages in use fall to half their peak since the last bulk release,
+// with at least 256 MiB free and resident), freeSpan asks the background thread to release the free pages now,
+// down to the pages in use plus an eighth (at least 64 MiB) for reuse, instead of after one or two periods.
+// A program that frees most of a large heap at once (the join of a million Swift tasks, the end of a phase)
+// then pays for the release on another CPU while it goes on, not in the kernel's teardown at exit (1.4 GB: 85
+// ms on the exiting thread). A heap never 256 MiB idle does not qualify, so workloads that free and reuse tens
+// of MiB every few milliseconds keep the aging's grace; garbage-collected heaps do not use it
+// (HeapConfig.bulkRelease: their sweeps free in bulk every cycle).
+//
 // The thread starts when the heap first has ScavengerState.startPages in use (small programs never get one;
 // jemalloc and mimalloc avoid background threads the same way) and sleeps on a futex between passes.
 // releaseMemory() (Go: debug.FreeOSMemory) does a full sweep and releases every free page now.
@@ -33,6 +42,14 @@ struct ScavengerState {
     /// Passes that released something, and the bytes released in total (MHeap.lock).
     var passes: UInt64 = 0
     var releasedTotal: UInt64 = 0
+    /// Bulk release (see the design note): the most pages in use since the last one, and a request for the
+    /// background thread (MHeap.lock).
+    var peakInusePages = 0
+    var bulkPending = false
+    var bulkReleases: UInt64 = 0
+
+    /// Idle pages (free, not released) that, with the pages in use down to half their peak, make a bulk release.
+    static let bulkIdlePages = (256 << 20) / pageSize
 
     /// 16 MiB in use.
     static let startPages = (16 << 20) / pageSize
@@ -182,6 +199,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             gort_store32_relaxed(&pointee.scav.wake, 0)
             if gort_load32_acquire(&pointee.scav.stop) != 0 { break }
             runPrefault()
+            runBulkRelease()
             if nanotime() < next { continue }
             next = nanotime() &+ periodNs
             if gort_load_relaxed(&pointee.scav.sweepPending) != 0 {
@@ -194,6 +212,19 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             if released > 0 && pointee.config.scavTrace { scavTraceLine(released) }
         }
         gort_store32_release(&pointee.scav.stop, 2)
+    }
+
+    /// Releases free pages down to the pages in use plus an eighth (at least 64 MiB) if freeSpan asked for a
+    /// bulk release. Background thread.
+    func runBulkRelease() {
+        pointee.lock.lock()
+        let pending = pointee.scav.bulkPending
+        pointee.scav.bulkPending = false
+        let inuse = UInt64(pointee.stats.inusePages * pageSize)
+        pointee.lock.unlock()
+        if !pending { return }
+        let released = scavenge(all: true, goal: inuse + max(inuse / 8, 64 << 20))
+        if released > 0 && pointee.config.scavTrace { scavTraceLine(released) }
     }
 
     /// Go's scavtrace line: `scav N KiB work, M KiB total, P% util`.

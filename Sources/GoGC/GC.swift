@@ -81,6 +81,7 @@ public struct GCConfig: Sendable {
         var h = HeapConfig.fromEnvironment()
         h.minSmallSpanPages = 8
         h.prefault = false
+        h.bulkRelease = false  // sweeps free in bulk every cycle, and the heap regrows to its goal
         return h
     }
 

@@ -125,6 +125,34 @@ final class ThreadAndReleaseTests: XCTestCase {
         XCTAssertLessThan(rss, start + (64 << 20), "scavenger released the freed GiB")
     }
 
+    /// Bulk release: a heap that frees most of 1 GiB releases it within a second even with a 10 s scavenger
+    /// period (the aging alone would wait 10-20 s); with HeapConfig.bulkRelease off it stays resident.
+    func testBulkReleaseAfterABigHeapShrinks() {
+        for bulk in [true, false] {
+            var cfg = HeapConfig()
+            cfg.scavengePeriodMs = 10_000
+            cfg.prefault = false
+            cfg.bulkRelease = bulk
+            let heap = Heap.create(config: cfg)!
+            let c = heap.makeCache()!
+            let ptrs = allocateGiB(c)
+            for p in ptrs { c.deallocate(p) }
+            c.release()
+            var released: UInt64 = 0
+            let deadline = Date().addingTimeInterval(1)
+            repeat {
+                usleep(20_000)
+                released = heap.memStats.heapReleased
+            } while released < 512 << 20 && Date() < deadline
+            if bulk {
+                XCTAssertGreaterThan(released, 512 << 20, "a bulk release followed the shrink")
+            } else {
+                XCTAssertLessThan(released, 256 << 20, "without bulk release only the 10 s aging releases")
+            }
+            XCTAssertNil(heap.checkInvariants())
+        }
+    }
+
     /// With MADV_FREE (GODEBUG=madvdontneed=0) pages are released lazily; accounting is the same.
     func testMadvFreeModeAccounting() {
         var cfg = HeapConfig()
