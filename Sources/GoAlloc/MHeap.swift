@@ -249,6 +249,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         }
         let idle = Int(pointee.stats.sysBytes >> UInt64(pageShift)) - inuse - pointee.stats.releasedPages
         if idle < ScavengerState.bulkIdlePages { return false }
+        let now = UInt64(nanotime())
+        if pointee.scav.lastBulkNS != 0 && now &- pointee.scav.lastBulkNS < ScavengerState.bulkMinIntervalNS { return false }
+        pointee.scav.lastBulkNS = now
         pointee.scav.peakInusePages = inuse
         pointee.scav.bulkPending = true
         pointee.scav.bulkReleases += 1

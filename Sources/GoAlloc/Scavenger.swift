@@ -18,7 +18,7 @@
 // down to the pages in use plus an eighth (at least 64 MiB) for reuse, instead of after one or two periods.
 // A program that frees most of a large heap at once (the join of a million Swift tasks, the end of a phase)
 // then pays for the release on another CPU while it goes on, not in the kernel's teardown at exit (1.4 GB: 85
-// ms on the exiting thread). A heap never 256 MiB idle does not qualify, so workloads that free and reuse tens
+// ms on the exiting thread). At most one bulk release a second. A heap never 256 MiB idle does not qualify, so workloads that free and reuse tens
 // of MiB every few milliseconds keep the aging's grace; garbage-collected heaps do not use it
 // (HeapConfig.bulkRelease: their sweeps free in bulk every cycle).
 //
@@ -47,6 +47,12 @@ struct ScavengerState {
     var peakInusePages = 0
     var bulkPending = false
     var bulkReleases: UInt64 = 0
+    /// When the last bulk release was asked for (nanotime; MHeap.lock): at most one a second.
+    var lastBulkNS: UInt64 = 0
+
+    /// A heap that shrinks and regrows by hundreds of MiB several times a second would otherwise release and
+    /// fault in its memory on every cycle; one bulk release a second bounds that to what the heap shrank by once.
+    static let bulkMinIntervalNS: UInt64 = 1_000_000_000
 
     /// Idle pages (free, not released) that, with the pages in use down to half their peak, make a bulk release.
     static let bulkIdlePages = (256 << 20) / pageSize
