@@ -202,7 +202,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         pointee.lock.unlock()
         if startScavenger { startBackgroundScavenger() }
         if wake { wakeBackground() }
-        if over { scavengeToGoal(limit) }
+        if over { scavenge(all: true, goal: limit) }
         return s
     }
 
@@ -247,7 +247,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         {
             return false
         }
-        let idle = Int(pointee.stats.sysBytes >> UInt64(pageShift)) - inuse - pointee.stats.releasedPages
+        let idle = Int(retainedBytesLocked() >> UInt64(pageShift)) - inuse
         if idle < ScavengerState.bulkIdlePages { return false }
         let now = UInt64(nanotime())
         if pointee.scav.lastBulkNS != 0 && now &- pointee.scav.lastBulkNS < ScavengerState.bulkMinIntervalNS { return false }

@@ -17,7 +17,8 @@
 // percent of the heap at most. Pages prefaulted and then not used for a scavenger period are released again by
 // the scavenger's usual aging. Kernels without MADV_POPULATE_WRITE (before 5.14) turn it off at the first
 // failure (EINVAL); a window that fails for another reason (a memory cgroup at its limit) is only given back.
-// GODEBUG=prefault=0 turns it off; under GOMEMLIMIT no window takes the retained pages over the limit.
+// GODEBUG=prefault=0 turns it off; under GOMEMLIMIT no window takes the retained pages over the scavenger's
+// goal, 95 % of the limit.
 //
 // Known inexactness: a releaseMemory() that releases a window while the background thread is populating it
 // can leave those pages resident while counted as released, until their next use.

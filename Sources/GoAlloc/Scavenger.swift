@@ -18,9 +18,9 @@
 // down to the pages in use plus an eighth (at least 64 MiB) for reuse, instead of after one or two periods.
 // A program that frees most of a large heap at once (the join of a million Swift tasks, the end of a phase)
 // then pays for the release on another CPU while it goes on, not in the kernel's teardown at exit (1.4 GB: 85
-// ms on the exiting thread). At most one bulk release a second. A heap never 256 MiB idle does not qualify, so workloads that free and reuse tens
-// of MiB every few milliseconds keep the aging's grace; garbage-collected heaps do not use it
-// (HeapConfig.bulkRelease: their sweeps free in bulk every cycle).
+// ms on the exiting thread). At most one bulk release a second. A heap never 256 MiB idle does not qualify,
+// so workloads that free and reuse tens of MiB every few milliseconds keep the aging's grace; garbage-collected
+// heaps do not use it (HeapConfig.bulkRelease: their sweeps free in bulk every cycle).
 //
 // The thread starts when the heap first has ScavengerState.startPages in use (small programs never get one;
 // jemalloc and mimalloc avoid background threads the same way) and sleeps on a futex between passes.
@@ -158,17 +158,6 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         pointee.stats.sysBytes &- UInt64(pointee.stats.releasedPages &* pageSize)
     }
 
-    /// Releases free pages until the retained memory is at most `goal` bytes (or nothing free is left).
-    /// Returns bytes released. Called with no lock held.
-    @discardableResult
-    func scavengeToGoal(_ goal: UInt64) -> Int {
-        pointee.lock.lock()
-        let retained = retainedBytesLocked()
-        pointee.lock.unlock()
-        if retained <= goal { return 0 }
-        return scavenge(all: true, goal: goal)
-    }
-
     /// Go: debug.FreeOSMemory. Sweeps every span no cache holds and returns every free page to the OS.
     /// Spans held by live MCaches (their current and retained spans, RetainedSpans.swift) stay; their owners
     /// free the emptied ones, and MCache release hands them all back. After fork(), the child's copies of other
@@ -214,7 +203,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             }
             var released = scavenge(all: false)
             let limit = pointee.config.memoryLimit
-            if limit != .max { released += scavengeToGoal(limit / 100 * 95) }
+            if limit != .max { released += scavenge(all: true, goal: limit / 100 * 95) }
             if released > 0 && pointee.config.scavTrace { scavTraceLine(released) }
         }
         gort_store32_release(&pointee.scav.stop, 2)

@@ -211,7 +211,7 @@ struct SchedState {
     /// by sysmon; cleared by pidleget or shutdown, with a futex wake, or by sysmon after a timeout); sysmon's
     /// wait loop reads it without the lock (acquire). The futex word sysmon sleeps on.
     var sysmonWait: UInt32 = 0
-    /// Spares lent in all (tests). Under lock.
+    /// Spares lent in all (tests). Written under lock (relaxed store), read racily (relaxed).
     var spareLends: UInt64 = 0
     /// Deep sleeps sysmon has begun (tests). Written by sysmon only (relaxed), read racily.
     var sysmonSleeps: UInt64 = 0

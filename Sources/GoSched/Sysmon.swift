@@ -22,8 +22,9 @@ import Glibc
 // make progress and its queued work moves: a runnext that stays put goes to the global queue (Go lets thieves
 // take a running P's runnext after 3 us) and sysmon wakes an idle P for it. If the work sits untouched for another
 // `forcePreemptNS` (the other Ps are busy with their own), or no other P progresses (GOMAXPROCS=1), it is
-// compensated after all; with nothing waiting it is not (the spare's M would only find nothing and park). A thread
-// blocked in a syscall, a lock or a sleep uses no CPU and is compensated as before. spawn-join, 7 interleaved runs against 84dbe9b: 1.44 -> 1.30 s wall, 2.17 -> 1.82 s CPU.
+// compensated after all; with nothing waiting it is not (the spare's M would only find nothing and park). A
+// thread blocked in a syscall, a lock or a sleep uses no CPU and is compensated as before. spawn-join, 7
+// interleaved runs against 84dbe9b: 1.44 -> 1.30 s wall, 2.17 -> 1.82 s CPU.
 
 // sysmon looks every 20 us, backing off to every 10 ms while nothing happens; with every P idle (nothing running,
 // blocked, lent or queued) it sleeps until a P is taken (pidleget wakes it) or shutdown, as Go's sysmonwait:
@@ -33,6 +34,12 @@ let forcePreemptNS: UInt64 = 10_000_000
 let syscallRetakeNS: UInt64 = 20_000
 /// The shortest window over which sysmon judges whether a long job's thread computes (isComputing).
 let cpuWindowNS: UInt64 = 5_000_000
+
+/// True if fewer spares are lent than Ps are compensated (a spare that found nothing went back).
+@inline(__always)
+func spareOwed(_ sched: UnsafeMutablePointer<SchedState>) -> Bool {
+    gort_load_acquire(sched.pointer(to: \.nspareLent)!) < gort_load_acquire(sched.pointer(to: \.ncompensated)!)
+}
 
 /// True if the number of lent spares exceeds the Ps still blocked: the caller's spare should go back.
 @inline(__always)
@@ -73,7 +80,7 @@ func lendSpares(_ sched: UnsafeMutablePointer<SchedState>) {
             sp = s
         }
         gort_store_release(sp!.pointer(to: \.status)!, PStatus.running)
-        sched.pointee.spareLends = sched.pointee.spareLends &+ 1
+        gort_store_relaxed(sched.pointer(to: \.spareLends)!, sched.pointee.spareLends &+ 1)
         sched.unlock()
         startm(sched, sp, spinning: false)
     }
@@ -147,7 +154,7 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
     while gort_load_acquire(sched.pointer(to: \.stopping)!) == 0 {
         // With a spare owed (a P blocked) and none lent, nobody else runs due timers: wake for the earliest.
         var sleepNS = delay
-        if gort_load_acquire(sched.pointer(to: \.nspareLent)!) < gort_load_acquire(sched.pointer(to: \.ncompensated)!) {
+        if spareOwed(sched) {
             let t = earliestTimer(sched), n = nanotime()
             if t != 0 { sleepNS = min(sleepNS, max(t > n ? t - n : 0, 20_000)) }
         }
@@ -196,11 +203,7 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
         // handoffp starts an M only when there is some. Lending it every tick woke that M 100 times a second to
         // find nothing while a thread blocked. Work that comes meanwhile waits for this tick, as it waited for
         // the next lend before (the spare's M was parked between lends).
-        if gort_load_acquire(sched.pointer(to: \.nspareLent)!) < gort_load_acquire(sched.pointer(to: \.ncompensated)!)
-            && anyWork(sched)
-        {
-            lendSpares(sched)
-        }
+        if spareOwed(sched) && anyWork(sched) { lendSpares(sched) }
         if acted { idleCycles = 0; delay = 20_000 } else {
             idleCycles += 1
             if idleCycles > 50 { delay = min(delay * 2, 10_000_000) }

@@ -395,25 +395,32 @@ final class CoreTests: XCTestCase {
     func testBlockedJobDoesNotStallOthers() {
         for useRegion in [false, true] {
             let sched = Scheduler(procs: 1)
-            let progress = Counter()
-            let during = ResultBox<Int>()
-            let r = runOn(sched) { () -> Bool in
-                let ticker = Task(executorPreference: sched) {
-                    for _ in 0..<200 { progress.add(); try? await Task.sleep(for: .milliseconds(1)) }
-                }
-                let blocker = Task(executorPreference: sched) {
-                    let before = progress.value
-                    if useRegion { blocking { usleep(1_000_000) } } else { usleep(1_000_000) }  // blocks the thread
-                    during.value = progress.value - before
-                }
-                await blocker.value
-                await ticker.value
-                return true
-            }
-            XCTAssertEqual(r, true)
-            XCTAssertGreaterThan(during.value ?? 0, 10, "no progress while a job blocked (region: \(useRegion))")
+            let during = progressWhileAJobBlocks(sched, ticks: 200, blockMicros: 1_000_000, inRegion: useRegion)
+            XCTAssertGreaterThan(during, 10, "no progress while a job blocked (region: \(useRegion))")
             sched.shutdown()
         }
+    }
+
+    /// On `sched`: a ticker task counts and sleeps 1 ms, `ticks` times, while another task blocks its thread for
+    /// `blockMicros` (inside `blocking { }` if `inRegion`). Returns the ticks counted while the job blocked.
+    private func progressWhileAJobBlocks(_ sched: Scheduler, ticks: Int, blockMicros: UInt32, inRegion: Bool) -> Int {
+        let progress = Counter()
+        let during = ResultBox<Int>()
+        let r = runOn(sched) { () -> Bool in
+            let ticker = Task(executorPreference: sched) {
+                for _ in 0..<ticks { progress.add(); try? await Task.sleep(for: .milliseconds(1)) }
+            }
+            let blocker = Task(executorPreference: sched) {
+                let before = progress.value
+                if inRegion { blocking { usleep(blockMicros) } } else { usleep(blockMicros) }  // blocks the thread
+                during.value = progress.value - before
+            }
+            await blocker.value
+            await ticker.value
+            return true
+        }
+        XCTAssertEqual(r, true)
+        return during.value ?? 0
     }
 
     /// A job blocked with nothing else to do gets a spare once; when the spare's M finds nothing and gives it
@@ -587,23 +594,8 @@ final class CoreTests: XCTestCase {
         while gort_load_relaxed(sched.s.pointer(to: \.sysmonSleeps)!) == 0 && Date() < deadline { usleep(10_000) }
         XCTAssertGreaterThan(gort_load_relaxed(sched.s.pointer(to: \.sysmonSleeps)!), 0, "sysmon never slept while idle")
         XCTAssertEqual(gort_load32_acquire(sched.s.pointer(to: \.sysmonWait)!), 1, "sysmon is in its deep sleep")
-        let progress = Counter()
-        let during = ResultBox<Int>()
-        let r = runOn(sched) { () -> Bool in
-            let ticker = Task(executorPreference: sched) {
-                for _ in 0..<100 { progress.add(); try? await Task.sleep(for: .milliseconds(1)) }
-            }
-            let blocker = Task(executorPreference: sched) {
-                let before = progress.value
-                usleep(400_000)  // blocks the only P's thread
-                during.value = progress.value - before
-            }
-            await blocker.value
-            await ticker.value
-            return true
-        }
-        XCTAssertEqual(r, true)
-        XCTAssertGreaterThan(during.value ?? 0, 10, "no progress while a job blocked after sysmon's deep sleep")
+        let during = progressWhileAJobBlocks(sched, ticks: 100, blockMicros: 400_000, inRegion: false)
+        XCTAssertGreaterThan(during, 10, "no progress while a job blocked after sysmon's deep sleep")
         sched.shutdown()  // joins sysmon, which may be asleep again
     }
 
