@@ -42,8 +42,58 @@ func cMallocRefill(_ size: UInt, _ c: UnsafeMutablePointer<MCache>, _ spc: Int, 
 
 @inline(never)
 func cMallocSlow(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
-    guard let c = currentThreadCache() ?? makeThreadCache() else { gort_set_errno(ENOMEM); return nil }
+    if let c = currentThreadCache() { return cMallocIn(c, size, align: align, zero: zero) }
+    if let h = youngHeap() { return youngMalloc(h, size, align: align, zero: zero) }
+    guard let c = makeThreadCache() else { gort_set_errno(ENOMEM); return nil }
+    return cMallocIn(c, size, align: align, zero: zero)
+}
+
+@inline(__always)
+func cMallocIn(_ c: UnsafeMutablePointer<MCache>, _ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
     let v = c.pointee.heap.malloc(c, size, align: align, noscan: true, cAligned: true, zero: zero)
+    if v == 0 { gort_set_errno(ENOMEM); return nil }
+    return UnsafeMutableRawPointer(bitPattern: v)
+}
+
+// Young threads. A thread gets its own MCache only after `youngThreadOps` mallocs and frees; before that it
+// allocates from one cache the heap shares among such threads (MHeap.youngCache), under MHeap.youngLock, and
+// frees without a cache. A private cache holds a span of every class the thread touched, so a process with
+// a thousand threads that each allocate a few dozen objects would keep a thousand sets of mostly empty spans
+// (40 objects on each of 1,000 threads: 190 MB resident against glibc's 32 MB); shared, those objects pack into
+// the same spans, as glibc's arenas and tcmalloc's central lists pack them. A thread that goes on allocating
+// pays the lock for its first few hundred calls, a few microseconds once. A thread whose cache went back at
+// thread exit allocates there too, instead of making a new cache in its last destructors.
+
+/// Mallocs and frees a thread makes before it gets an MCache of its own.
+let youngThreadOps: UInt32 = 256
+/// Set in gort_tls_young_ops while the thread holds MHeap.youngLock: a malloc made inside that one (the heap
+/// starting its background thread: pthread_create callocs) must not wait for the lock its own thread holds,
+/// so it makes the thread's own cache instead.
+let youngInside: UInt32 = 1 << 31
+
+/// The default heap if this thread (which has no MCache) is still young, counting the call; nil once its
+/// budget is spent, or inside the thread's own young malloc.
+@inline(__always)
+func youngHeap() -> UnsafeMutablePointer<MHeap>? {
+    let n = gort_tls_get_young_ops()
+    if n & youngInside != 0 { return nil }
+    if gort_tls_get_cache_released() == 0 {
+        if n >= youngThreadOps { return nil }
+        gort_tls_set_young_ops(n &+ 1)
+    }
+    return defaultHeap()
+}
+
+/// A young thread's malloc, from the shared cache under its lock.
+@inline(never)
+func youngMalloc(_ h: UnsafeMutablePointer<MHeap>, _ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
+    h.pointee.youngLock.lock()
+    gort_tls_set_young_ops(gort_tls_get_young_ops() | youngInside)
+    if h.pointee.youngCache == nil { h.pointee.youngCache = h.allocCache() }
+    var v: UInt = 0
+    if let c = h.pointee.youngCache { v = h.malloc(c, size, align: align, noscan: true, cAligned: true, zero: zero) }
+    gort_tls_set_young_ops(gort_tls_get_young_ops() & ~youngInside)
+    h.pointee.youngLock.unlock()
     if v == 0 { gort_set_errno(ENOMEM); return nil }
     return UnsafeMutableRawPointer(bitPattern: v)
 }
@@ -56,8 +106,8 @@ func cFree(_ p: UnsafeMutableRawPointer?, call: StaticString) {
     threadCacheOrEmpty().free(UInt(bitPattern: p), call: call)
 }
 
-/// free on a thread that has no cache yet (it never called malloc): the thread gets one, as its first malloc
-/// would give it, so its frees take the fast path from now on. A thread that only frees what others allocate
+/// free on a thread that has no cache yet: a young thread (see youngHeap) frees without one; past its budget
+/// the thread gets one, as its malloc would, so its frees take the fast path from now on. A thread that only frees what others allocate
 /// (a consumer) would otherwise pay for every free on the cacheless path: a span lookup from scratch and a
 /// locked add on the heap's shared counters (session 5: prodcons' consumer, 88 instructions and a contended
 /// line per free). A thread whose cache already went back at thread exit, or one that cannot get a cache,
@@ -68,7 +118,7 @@ func cFreeNoCache(_ p: UnsafeMutableRawPointer?, call: StaticString) {
     guard let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1 else {
         fatal("pointer not allocated by this heap (no heap yet)", call: call, pointer: UInt(bitPattern: p))
     }
-    if gort_tls_get_cache_released() == 0, let c = makeThreadCache() {
+    if gort_tls_get_cache_released() == 0 && youngHeap() == nil, let c = makeThreadCache() {
         return c.free(UInt(bitPattern: p), call: call)
     }
     h.free(nil, UInt(bitPattern: p), call: call)

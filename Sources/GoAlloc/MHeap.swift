@@ -82,6 +82,10 @@ public struct MHeap {
 
     /// Bytes of metadata mapped outside FixAlloc (arena index, centrals, arena headers, lists).
     var metaSys = 0
+    /// The cache shared by young threads (threads without an MCache of their own yet: CABI.swift), made on first
+    /// use, and the lock a young thread's whole malloc runs under. Lock order: youngLock, then lock.
+    var youngLock = RuntimeLock()
+    var youngCache: UnsafeMutablePointer<MCache>? = nil
 }
 
 extension MHeap {

@@ -1,12 +1,12 @@
 // The process-default heap and its per-thread MCaches. Go: mheap_ and each P's mcache (here: each thread's).
 //
 // Lazy start, no constructors: the first malloc in the process creates the default heap (one thread wins a CAS
-// on `defaultHeapWord`; others spin until it is published). The first malloc on a thread creates its MCache and
-// stores it in an initial-exec TLS slot (one %fs-relative load on the fast path). A pthread key's destructor
-// hands the cache back when the thread exits, so no span is lost when threads come and go: the TLS slot is set
-// before pthread_setspecific, because glibc may calloc inside it, and that calloc must find the cache. A first
-// free on a thread makes its cache too (CABI.swift, cFreeNoCache).
-// fork(): atfork handlers hold MHeap.lock across fork so the child inherits a consistent page heap.
+// on `defaultHeapWord`; others spin until it is published). A thread's first few hundred mallocs and frees
+// (CABI.swift, youngHeap) use a cache shared by such young threads; then the thread gets its own MCache, stored in
+// an initial-exec TLS slot (one %fs-relative load on the fast path). A pthread key's destructor hands the cache
+// back when the thread exits, so no span is lost when threads come and go: the TLS slot is set before
+// pthread_setspecific, because glibc may calloc inside it, and that calloc must find the cache.
+// fork(): atfork handlers hold MHeap.youngLock and MHeap.lock across fork so the child inherits a consistent heap.
 import CGoRuntime
 
 /// MHeap address of the default heap; 0 before start, 1 while starting. Atomic: acquire loads see a fully
@@ -88,17 +88,20 @@ func releaseThreadCache(_ c: UnsafeMutablePointer<MCache>) {
 
 private func forkPrepare() {
     if let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1 {
+        h.pointee.youngLock.lock()
         h.pointee.lock.lock()
     }
 }
 private func forkParent() {
     if let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1 {
         h.pointee.lock.unlock()
+        h.pointee.youngLock.unlock()
     }
 }
 private func forkChild() {
     if let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1 {
         h.pointee.lock.resetAfterFork()
+        h.pointee.youngLock.resetAfterFork()
         // The scavenger thread did not survive the fork; the child starts its own when it needs one.
         h.pointee.scav.started = false
         // A prefault window the parent's thread had not finished stays counted as resident; let the child's

@@ -25,6 +25,7 @@ final class CABITests: XCTestCase {
     func testFreeNullIsANoOp() throws { try check("free_null") }
     func testFreeAsAThreadsFirstCall() throws { try check("first_call_free") }
     func testForkInAMultiThreadedProgram() throws { try check("fork") }
+    func testManyThreadsWithFewBlocksShareSpans() throws { try check("many_threads") }
 
     /// The checks themselves are right: glibc's malloc passes every one of them.
     func testChecksHoldForGlibc() throws {

@@ -35,6 +35,9 @@ extern __thread void *gort_tls_mcache __attribute__((tls_model("initial-exec")))
 extern __thread void *gort_tls_m __attribute__((tls_model("initial-exec")));
 /// Set once this thread's MCache went back to the heap at thread exit (libGoMalloc.so), so late frees do not make a new one.
 extern __thread int gort_tls_cache_released __attribute__((tls_model("initial-exec")));
+/// Mallocs and frees this thread made while it had no MCache: it allocates from the heap's shared cache until
+/// this reaches a budget (GoAlloc/CABI.swift, young threads).
+extern __thread unsigned gort_tls_young_ops __attribute__((tls_model("initial-exec")));
 
 // ---- sentinels (GoAlloc/Sentinels.swift) -----------------------------------------------------------------
 // Static data only. The sentinel region is all zero bytes, never written: read as a HeapArena its spans are all
@@ -67,6 +70,8 @@ static inline __attribute__((always_inline)) void *gort_tls_get_m(void) { return
 static inline __attribute__((always_inline)) void gort_tls_set_m(void *m) { gort_tls_m = m; }
 static inline __attribute__((always_inline)) int gort_tls_get_cache_released(void) { return gort_tls_cache_released; }
 static inline __attribute__((always_inline)) void gort_tls_set_cache_released(int v) { gort_tls_cache_released = v; }
+static inline __attribute__((always_inline)) unsigned gort_tls_get_young_ops(void) { return gort_tls_young_ops; }
+static inline __attribute__((always_inline)) void gort_tls_set_young_ops(unsigned v) { gort_tls_young_ops = v; }
 
 // ---- atomics on 64-bit words --------------------------------------------------------------------------
 #define GORT_A static inline __attribute__((always_inline))
