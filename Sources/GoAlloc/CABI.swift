@@ -62,7 +62,9 @@ func cMallocIn(_ c: UnsafeMutablePointer<MCache>, _ size: UInt, align: UInt, zer
 // (40 objects on each of 1,000 threads: 190 MB resident against glibc's 32 MB); shared, those objects pack into
 // the same spans, as glibc's arenas and tcmalloc's central lists pack them. A thread that goes on allocating
 // pays the lock for its first few hundred calls, a few microseconds once. A thread whose cache went back at
-// thread exit allocates there too, instead of making a new cache in its last destructors.
+// thread exit allocates there too, instead of making a new cache in its last destructors. The shared cache
+// hands each span it ran through back to MCentral, as Go's caches do (MCache.refill): threads that have since
+// got caches of their own free into those spans, and MCentral's spans are swept by the background pass.
 
 /// Mallocs and frees a thread makes before it gets an MCache of its own.
 let youngThreadOps: UInt32 = 256
@@ -89,7 +91,10 @@ func youngHeap() -> UnsafeMutablePointer<MHeap>? {
 func youngMalloc(_ h: UnsafeMutablePointer<MHeap>, _ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
     h.pointee.youngLock.lock()
     gort_tls_set_young_ops(gort_tls_get_young_ops() | youngInside)
-    if h.pointee.youngCache == nil { h.pointee.youngCache = h.allocCache() }
+    if h.pointee.youngCache == nil {
+        h.pointee.youngCache = h.allocCache()
+        h.pointee.youngCache?.pointee.ownerTid = MCache.sharedOwner
+    }
     var v: UInt = 0
     if let c = h.pointee.youngCache { v = h.malloc(c, size, align: align, noscan: true, cAligned: true, zero: zero) }
     gort_tls_set_young_ops(gort_tls_get_young_ops() & ~youngInside)

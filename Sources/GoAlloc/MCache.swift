@@ -29,7 +29,8 @@ public struct MCache {
     /// Links in MHeap.caches (MHeap.lock).
     var nextCache: UnsafeMutablePointer<MCache>? = nil
     var prevCache: UnsafeMutablePointer<MCache>? = nil
-    /// Owner thread id, for messages and assertions (0 for caches owned by a P).
+    /// Owner thread id, for messages and assertions (0 for caches owned by a P, `MCache.sharedOwner` for the
+    /// young threads' shared cache: CABI.swift). Immutable once set.
     var ownerTid: Int32 = 0
     /// The heap's arena index table (ArenaIndex.flat), for free's fast path. Immutable.
     var arenaFlat: UnsafeMutablePointer<UInt64>
@@ -50,6 +51,9 @@ public struct MCache {
         arenaFlat = heap.pointee.index.flat
         sentinel = sentinelAddress
     }
+
+    /// ownerTid of the cache young threads share (CABI.swift).
+    static let sharedOwner: Int32 = -1
 
     /// Bytes before the per-class arrays (two cache lines; MHeap.makeCache checks the struct fits).
     static let headerBytes = 128
@@ -148,7 +152,9 @@ extension UnsafeMutablePointer where Pointee == MCache {
     func refill(_ spc: Int) -> UnsafeMutablePointer<MSpan>? {
         let h = pointee.heap
         let s = allocSlot(spc).pointee
-        let retains = h.pointee.config.retainSpans
+        // The young threads' shared cache does not retain: nothing would sweep the frees into its spans once
+        // those threads have caches of their own. Spans in MCentral are swept by the background pass.
+        let retains = h.pointee.config.retainSpans && pointee.ownerTid != MCache.sharedOwner
         if s != h.pointee.emptySpan {
             // Room behind the cursor? Frees by this thread cleared allocBits there; remote frees wait in
             // freeBits until swept. Reuse the span if at least 1/8 of it is free: rescanning costs
