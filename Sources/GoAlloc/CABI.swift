@@ -68,10 +68,12 @@ func cMallocIn(_ c: UnsafeMutablePointer<MCache>, _ size: UInt, align: UInt, zer
 
 /// Mallocs and frees a thread makes before it gets an MCache of its own.
 let youngThreadOps: UInt32 = 256
-/// Set in gort_tls_young_ops while the thread holds MHeap.youngLock: a malloc made inside that one (the heap
-/// starting its background thread: pthread_create callocs) must not wait for the lock its own thread holds,
-/// so it makes the thread's own cache instead.
+/// Set in gort_tls_young_ops while the thread holds MHeap.youngLock. A malloc made inside that one must not wait
+/// for the lock its own thread holds, so it makes the thread's own cache instead; and the heap does not start
+/// its background thread there (MHeap.allocSpan) but sets `youngStartScavenger`, and youngMalloc starts it
+/// after unlocking: pthread_create takes glibc's TLS lock, which a thread in dlopen holds while it mallocs.
 let youngInside: UInt32 = 1 << 31
+let youngStartScavenger: UInt32 = 1 << 30
 
 /// The default heap if this thread (which has no MCache) is still young, counting the call; nil once its
 /// budget is spent, or inside the thread's own young malloc.
@@ -86,9 +88,16 @@ func youngHeap() -> UnsafeMutablePointer<MHeap>? {
     return defaultHeap()
 }
 
-/// A young thread's malloc, from the shared cache under its lock.
+/// A young thread's malloc, from the shared cache under its lock; a request that needs no cache (large or
+/// page-aligned: its own span) without the lock, so one young thread's calloc of a gigabyte does not hold up
+/// every other young thread.
 @inline(never)
 func youngMalloc(_ h: UnsafeMutablePointer<MHeap>, _ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
+    if h.needsNoCache(size, align: align) {
+        let v = h.mallocLargeChecked(size, align: align, noscan: true, zero: zero)
+        if v == 0 { gort_set_errno(ENOMEM); return nil }
+        return UnsafeMutableRawPointer(bitPattern: v)
+    }
     h.pointee.youngLock.lock()
     gort_tls_set_young_ops(gort_tls_get_young_ops() | youngInside)
     if h.pointee.youngCache == nil {
@@ -97,8 +106,10 @@ func youngMalloc(_ h: UnsafeMutablePointer<MHeap>, _ size: UInt, align: UInt, ze
     }
     var v: UInt = 0
     if let c = h.pointee.youngCache { v = h.malloc(c, size, align: align, noscan: true, cAligned: true, zero: zero) }
-    gort_tls_set_young_ops(gort_tls_get_young_ops() & ~youngInside)
+    let ops = gort_tls_get_young_ops()
+    gort_tls_set_young_ops(ops & ~(youngInside | youngStartScavenger))
     h.pointee.youngLock.unlock()
+    if ops & youngStartScavenger != 0 { h.startBackgroundScavenger() }
     if v == 0 { gort_set_errno(ENOMEM); return nil }
     return UnsafeMutableRawPointer(bitPattern: v)
 }

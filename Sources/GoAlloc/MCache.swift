@@ -153,7 +153,9 @@ extension UnsafeMutablePointer where Pointee == MCache {
         let h = pointee.heap
         let s = allocSlot(spc).pointee
         // The young threads' shared cache does not retain: nothing would sweep the frees into its spans once
-        // those threads have caches of their own. Spans in MCentral are swept by the background pass.
+        // those threads have caches of their own. Spans in MCentral are swept by the background pass; the
+        // shared cache's current span of each class keeps frees into it until a young thread next needs that
+        // class (at most one span per class).
         let retains = h.pointee.config.retainSpans && pointee.ownerTid != MCache.sharedOwner
         if s != h.pointee.emptySpan {
             // Room behind the cursor? Frees by this thread cleared allocBits there; remote frees wait in

@@ -83,7 +83,9 @@ public struct MHeap {
     /// Bytes of metadata mapped outside FixAlloc (arena index, centrals, arena headers, lists).
     var metaSys = 0
     /// The cache shared by young threads (threads without an MCache of their own yet: CABI.swift), made on first
-    /// use, and the lock a young thread's whole malloc runs under. Lock order: youngLock, then lock.
+    /// use, and the lock a young thread's whole malloc runs under. Lock order: youngLock, then lock. After a
+    /// line of padding: young threads write the lock word, and refills everywhere read gcSweepHook above.
+    var youngPad: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     var youngLock = RuntimeLock()
     var youngCache: UnsafeMutablePointer<MCache>? = nil
 }
@@ -204,7 +206,11 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let over = limit != .max && retainedBytesLocked() > limit && UInt64(pointee.stats.inusePages * pageSize) < limit
         if pointee.config.checkInvariants { checkInvariantsLocked() }
         pointee.lock.unlock()
-        if startScavenger { startBackgroundScavenger() }
+        if startScavenger {
+            // Not under a young thread's youngLock (CABI.swift, youngStartScavenger): youngMalloc starts it.
+            let ops = gort_tls_get_young_ops()
+            if ops & youngInside != 0 { gort_tls_set_young_ops(ops | youngStartScavenger) } else { startBackgroundScavenger() }
+        }
         if wake { wakeBackground() }
         if over { scavenge(all: true, goal: limit) }
         return s

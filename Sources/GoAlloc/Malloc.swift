@@ -54,9 +54,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     /// Aligned small objects and large objects.
     @inline(never)
     func mallocSlow(_ c: UnsafeMutablePointer<MCache>, _ size: UInt, align: UInt, noscan: Bool, zero: Bool) -> UInt {
-        // Requests no machine here could back (more than RAM + swap, as glibc's mmap would find) fail at once,
-        // before any arena metadata is mapped for them.
-        if size > pointee.maxRequestBytes || align > pointee.maxRequestBytes { return 0 }
+        if needsNoCache(size, align: align) { return mallocLargeChecked(size, align: align, noscan: noscan, zero: zero) }
         let need = max(size, 1)
         // A small class whose size is a multiple of `align` gives aligned objects: spans start on page
         // boundaries and objects sit at multiples of the size. Power-of-two classes exist up to 8 KiB.
@@ -73,6 +71,19 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             }
         }
         return mallocLarge(need, align: align, noscan: noscan, zero: zero)
+    }
+
+    /// Whether mallocSlow serves this request with a span of its own, without touching any cache.
+    @inline(__always)
+    func needsNoCache(_ size: UInt, align: UInt) -> Bool {
+        align > UInt(pageSize) || max(size, 1) > UInt(maxSmallSize)
+    }
+
+    /// mallocLarge, after refusing requests no machine here could back (more than RAM + swap, as glibc's mmap
+    /// would find) before any arena metadata is mapped for them.
+    func mallocLargeChecked(_ size: UInt, align: UInt, noscan: Bool, zero: Bool) -> UInt {
+        if size > pointee.maxRequestBytes || align > pointee.maxRequestBytes { return 0 }
+        return mallocLarge(max(size, 1), align: align, noscan: noscan, zero: zero)
     }
 
     /// Go: largeAlloc. A span of its own, aligned to `align` (page-aligned at least).

@@ -14,6 +14,8 @@ struct RuntimeLock {
         lockSlow()
     }
 
+    /// Leaves errno as it found it: a malloc that succeeds must not change errno, and a futex wait that returns
+    /// EAGAIN or EINTR would.
     @inline(never)
     mutating func lockSlow() {
         // Spin briefly (the holder is usually on another core and about to finish), then sleep.
@@ -22,16 +24,23 @@ struct RuntimeLock {
             if gort_load32_relaxed(&key) == 0 && gort_cas32_acquire(&key, &expected, 1) { return }
             gort_cpu_relax()
         }
+        let e = gort_errno()
         while gort_exchange32_acquire(&key, 2) != 0 {
             _ = gort_futex_wait(&key, 2, -1)
         }
+        gort_set_errno(e)
     }
 
     @inline(__always)
     mutating func unlock() {
-        if gort_exchange32_release(&key, 0) == 2 {
-            _ = gort_futex_wake(&key, 1)
-        }
+        if gort_exchange32_release(&key, 0) == 2 { wakeOne() }
+    }
+
+    @inline(never)
+    mutating func wakeOne() {
+        let e = gort_errno()
+        _ = gort_futex_wake(&key, 1)
+        gort_set_errno(e)
     }
 
     /// After fork() in the child: the other threads are gone, so nobody else can hold it.

@@ -449,7 +449,8 @@ static void check_first_call_free(void) {
 
 /* Many threads that each allocate a few blocks: resident memory grows by about their data and stacks, not by a
    span of every size class per thread (before young threads shared a cache, 300 such threads took 33 MB more;
-   glibc's arenas take about 7). Half of each thread's blocks are freed by the thread, half by the main thread. */
+   glibc's arenas take about 7). Half of each thread's blocks are freed by the thread, half by the main thread.
+   The threads start together, so their first mallocs contend for a lock: a successful malloc leaves errno alone. */
 enum { MT_THREADS = 300, MT_BLOCKS = 24 };
 static pthread_barrier_t mt_barrier;
 static char *mt_blocks[MT_THREADS][MT_BLOCKS];
@@ -458,7 +459,9 @@ static void *mt_thread(void *arg) {
     int t = (int)(uintptr_t)arg;
     for (int i = 0; i < MT_BLOCKS; i++) {
         size_t n = mt_size(t, i);
+        errno = 0;
         mt_blocks[t][i] = malloc(n);
+        EXPECT(mt_blocks[t][i] && errno == 0, "thread %d block %d: %p, errno %d", t, i, (void *)mt_blocks[t][i], errno);
         if (mt_blocks[t][i]) memset(mt_blocks[t][i], (t * 31 + i) & 0xff, n);
     }
     pthread_barrier_wait(&mt_barrier);  /* the main thread measures here */
