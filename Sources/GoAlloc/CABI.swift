@@ -35,8 +35,14 @@ func cMallocRefill(_ size: UInt, _ c: UnsafeMutablePointer<MCache>, _ spc: Int, 
                    zero: Bool) -> UnsafeMutableRawPointer? {
     if c == emptyCacheAddress { return cMallocSlow(size, align: align, zero: zero) }
     let v = c.nextFree(spc)
+    if zero && v != 0 { c.pointee.heap.zeroSmall(v, spc &>> 1) }
+    return cResult(v)
+}
+
+/// A slow path's address as C's result: NULL with ENOMEM for 0.
+@inline(__always)
+func cResult(_ v: UInt) -> UnsafeMutableRawPointer? {
     if v == 0 { gort_set_errno(ENOMEM); return nil }
-    if zero { c.pointee.heap.zeroSmall(v, spc &>> 1) }
     return UnsafeMutableRawPointer(bitPattern: v)
 }
 
@@ -50,9 +56,7 @@ func cMallocSlow(_ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPoint
 
 @inline(__always)
 func cMallocIn(_ c: UnsafeMutablePointer<MCache>, _ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
-    let v = c.pointee.heap.malloc(c, size, align: align, noscan: true, cAligned: true, zero: zero)
-    if v == 0 { gort_set_errno(ENOMEM); return nil }
-    return UnsafeMutableRawPointer(bitPattern: v)
+    cResult(c.pointee.heap.malloc(c, size, align: align, noscan: true, cAligned: true, zero: zero))
 }
 
 // Young threads. A thread gets its own MCache only after `youngThreadOps` mallocs and frees; before that it
@@ -93,11 +97,7 @@ func youngHeap() -> UnsafeMutablePointer<MHeap>? {
 /// every other young thread.
 @inline(never)
 func youngMalloc(_ h: UnsafeMutablePointer<MHeap>, _ size: UInt, align: UInt, zero: Bool) -> UnsafeMutableRawPointer? {
-    if h.needsNoCache(size, align: align) {
-        let v = h.mallocLargeChecked(size, align: align, noscan: true, zero: zero)
-        if v == 0 { gort_set_errno(ENOMEM); return nil }
-        return UnsafeMutableRawPointer(bitPattern: v)
-    }
+    if h.needsNoCache(size, align: align) { return cResult(h.mallocLargeChecked(size, align: align, noscan: true, zero: zero)) }
     h.pointee.youngLock.lock()
     gort_tls_set_young_ops(gort_tls_get_young_ops() | youngInside)
     if h.pointee.youngCache == nil {
@@ -110,8 +110,7 @@ func youngMalloc(_ h: UnsafeMutablePointer<MHeap>, _ size: UInt, align: UInt, ze
     gort_tls_set_young_ops(ops & ~(youngInside | youngStartScavenger))
     h.pointee.youngLock.unlock()
     if ops & youngStartScavenger != 0 { h.startBackgroundScavenger() }
-    if v == 0 { gort_set_errno(ENOMEM); return nil }
-    return UnsafeMutableRawPointer(bitPattern: v)
+    return cResult(v)
 }
 
 /// free's fast path (MCache.free). NULL needs no test of its own: no arena covers address 0, so it takes the
@@ -123,11 +122,11 @@ func cFree(_ p: UnsafeMutableRawPointer?, call: StaticString) {
 }
 
 /// free on a thread that has no cache yet: a young thread (see youngHeap) frees without one; past its budget
-/// the thread gets one, as its malloc would, so its frees take the fast path from now on. A thread that only frees what others allocate
-/// (a consumer) would otherwise pay for every free on the cacheless path: a span lookup from scratch and a
-/// locked add on the heap's shared counters (session 5: prodcons' consumer, 88 instructions and a contended
-/// line per free). A thread whose cache already went back at thread exit, or one that cannot get a cache,
-/// frees through the heap without one.
+/// the thread gets one, as its malloc would, so its frees take the fast path from now on. A thread that only
+/// frees what others allocate (a consumer) would otherwise pay for every free on the cacheless path: a span
+/// lookup from scratch and a locked add on the heap's shared counters (session 5: prodcons' consumer, 88
+/// instructions and a contended line per free). A thread whose cache already went back at thread exit, or one
+/// that cannot get a cache, frees through the heap without one.
 @inline(never)
 func cFreeNoCache(_ p: UnsafeMutableRawPointer?, call: StaticString) {
     guard let p = p else { return }

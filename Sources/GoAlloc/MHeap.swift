@@ -83,8 +83,9 @@ public struct MHeap {
     /// Bytes of metadata mapped outside FixAlloc (arena index, centrals, arena headers, lists).
     var metaSys = 0
     /// The cache shared by young threads (threads without an MCache of their own yet: CABI.swift), made on first
-    /// use, and the lock a young thread's whole malloc runs under. Lock order: youngLock, then lock. After a
-    /// line of padding: young threads write the lock word, and refills everywhere read gcSweepHook above.
+    /// use, and the lock a young thread's whole malloc runs under: youngCache is read and written only under
+    /// youngLock, and the cache is used only by its holder. Lock order: youngLock, then lock. After a line of
+    /// padding: young threads write the lock word, and refills everywhere read gcSweepHook above.
     var youngPad: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     var youngLock = RuntimeLock()
     var youngCache: UnsafeMutablePointer<MCache>? = nil

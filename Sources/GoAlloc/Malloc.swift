@@ -55,20 +55,19 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     @inline(never)
     func mallocSlow(_ c: UnsafeMutablePointer<MCache>, _ size: UInt, align: UInt, noscan: Bool, zero: Bool) -> UInt {
         if needsNoCache(size, align: align) { return mallocLargeChecked(size, align: align, noscan: noscan, zero: zero) }
+        // Small and at most page-aligned from here. A small class whose size is a multiple of `align` gives
+        // aligned objects: spans start on page boundaries and objects sit at multiples of the size.
+        // Power-of-two classes exist up to 8 KiB.
         let need = max(size, 1)
-        // A small class whose size is a multiple of `align` gives aligned objects: spans start on page
-        // boundaries and objects sit at multiples of the size. Power-of-two classes exist up to 8 KiB.
-        if align <= UInt(pageSize) && need <= UInt(maxSmallSize) {
-            let rounded = (need + align - 1) & ~(align - 1)
-            var sc = rounded <= UInt(maxSmallSize) ? sizeToClass(rounded, cAligned: true) : 0
-            while sc != 0 && UInt(sizeClassSize(sc)) % align != 0 {
-                sc = sc + 1 < numSizeClasses ? sc + 1 : 0
-            }
-            if sc != 0 {
-                let v = c.allocSmall(sc, noscan: noscan)
-                if zero && v != 0 { zeroSmall(v, sc) }
-                return v
-            }
+        let rounded = (need + align - 1) & ~(align - 1)
+        var sc = rounded <= UInt(maxSmallSize) ? sizeToClass(rounded, cAligned: true) : 0
+        while sc != 0 && UInt(sizeClassSize(sc)) % align != 0 {
+            sc = sc + 1 < numSizeClasses ? sc + 1 : 0
+        }
+        if sc != 0 {
+            let v = c.allocSmall(sc, noscan: noscan)
+            if zero && v != 0 { zeroSmall(v, sc) }
+            return v
         }
         return mallocLarge(need, align: align, noscan: noscan, zero: zero)
     }
