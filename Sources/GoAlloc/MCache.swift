@@ -45,6 +45,15 @@ public struct MCache {
     /// This cache's current block of span metadata and the bytes left in it (CacheMetadata.swift). MHeap.lock.
     var metaNext: UnsafeMutableRawPointer? = nil
     var metaLeft: Int = 0
+    /// Refills so far, and their number at the last housekeeping pass: equal means the thread has not run out of
+    /// any class since. Then the idle guess (RetainedSpans.swift, releaseIfIdle): housekeeping passes in a row
+    /// without a refill, how many it takes to call the cache idle, and whether it has handed its spans back
+    /// since it last refilled. Owner only.
+    var refills: UInt32 = 0
+    var refillsAtHousekeep: UInt32 = 0
+    var idlePasses: UInt8 = 0
+    var idlePassesNeeded: UInt8 = 1
+    var idleReleased = false
 
     init(heap: UnsafeMutablePointer<MHeap>) {
         self.heap = heap
@@ -151,6 +160,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
     @inline(never)
     func refill(_ spc: Int) -> UnsafeMutablePointer<MSpan>? {
         let h = pointee.heap
+        pointee.refills &+= 1
         let s = allocSlot(spc).pointee
         // The young threads' shared cache does not retain: nothing would sweep the frees into its spans once
         // those threads have caches of their own. Spans in MCentral are swept by the background pass; the
@@ -210,6 +220,22 @@ extension UnsafeMutablePointer where Pointee == MCache {
         else { return nil }
         gort_store_relaxed(&t.pointee.owner, word(self))
         return t
+    }
+
+    /// Hands back every current span (alloc[spc]) that has no live objects once its remote frees are swept, so
+    /// its pages serve whichever thread allocates next (RetainedSpans.swift, releaseIfIdle; the young threads'
+    /// shared cache: CABI.swift). Owner only.
+    func releaseEmptyCurrentSpans() {
+        let h = pointee.heap
+        for spc in 0..<numSpanClasses {
+            let s = allocSlot(spc).pointee
+            if s == h.pointee.emptySpan { continue }
+            if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
+            if s.liveCount != 0 { continue }
+            allocSlot(spc).pointee = h.pointee.emptySpan
+            s.leaveCache()
+            h.central(SpanClass(UInt8(spc))).uncacheSpan(h, s)
+        }
     }
 
     /// Go: mcache.releaseAll. Hands every cached and retained span back to its MCentral (thread exit, P

@@ -89,6 +89,10 @@ public struct MHeap {
     var youngPad: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     var youngLock = RuntimeLock()
     var youngCache: UnsafeMutablePointer<MCache>? = nil
+    /// Young mallocs so far, and their number when a thread last left the young threads (CABI.swift,
+    /// releaseEmptyYoungSpans). youngLock.
+    var youngMallocs: UInt64 = 0
+    var youngMallocsAtGraduation: UInt64 = 0
 }
 
 extension MHeap {

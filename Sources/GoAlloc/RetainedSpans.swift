@@ -42,6 +42,8 @@ let retainedBackoffMinSpans: UInt64 = 64
 /// Housekeeping runs every this many remote frees by a cache (a power of two) and looks at this many spans.
 let housekeepEvery: UInt64 = 256
 let housekeepSpans = 32
+/// The most housekeeping passes without a refill a cache must make before it is taken for idle (releaseIfIdle).
+let maxIdlePassesNeeded: UInt8 = 64
 /// Pages a cache may hold in spare spans, all classes together (256 KiB).
 let spareBudgetPages = 32
 
@@ -192,9 +194,49 @@ extension UnsafeMutablePointer where Pointee == MCache {
 
     /// Housekeeping (see the file comment): sweeps the remote frees into up to `housekeepSpans` retained spans,
     /// round-robin over the classes, and hands back the ones left empty (one becomes the class's spare, as in
-    /// spanEmptied). Owner only; from freeRemote, every `housekeepEvery` remote frees.
+    /// spanEmptied); then, if the thread has stopped allocating, releaseIfIdle. Owner only; from freeRemote,
+    /// every `housekeepEvery` remote frees.
     @inline(never)
     func housekeep() {
+        sweepRetainedRound()
+        releaseIfIdle()
+    }
+
+    /// A cache that made no refill for `idlePassesNeeded` housekeeping passes in a row has stopped allocating, or
+    /// nearly: a producer turned consumer (prodcons' second half). Its spares, and once its current spans left
+    /// empty, go back to MHeap, where the threads that do allocate find their pages (prodcons: some 60 spans,
+    /// 0.5 MB, that the other thread would otherwise take fresh). The guess can be wrong: a thread that allocates
+    /// a little between many remote frees (`server`'s workers) refills right after. Each wrong guess doubles the
+    /// passes needed (up to `maxIdlePassesNeeded`), so such a thread settles at a refill from MCentral per class
+    /// every few thousand remote frees. Owner only.
+    func releaseIfIdle() {
+        let refilled = pointee.refills != pointee.refillsAtHousekeep
+        pointee.refillsAtHousekeep = pointee.refills
+        if refilled {
+            if pointee.idleReleased {
+                pointee.idlePassesNeeded = min(pointee.idlePassesNeeded &* 2, maxIdlePassesNeeded)
+                pointee.idleReleased = false
+            }
+            pointee.idlePasses = 0
+            return
+        }
+        if pointee.idlePasses < pointee.idlePassesNeeded { pointee.idlePasses &+= 1 }
+        if pointee.idlePasses < pointee.idlePassesNeeded || !pointee.heap.pointee.config.retainSpans { return }
+        let h = pointee.heap
+        // Housekeeping's sweeps go on emptying retained spans into spares while the thread idles.
+        if pointee.sparePages != 0 {
+            for spc in 0..<numSpanClasses {
+                if let e = takeSpare(spc) { h.central(SpanClass(UInt8(spc))).uncacheSpan(h, e) }
+            }
+        }
+        if !pointee.idleReleased {
+            pointee.idleReleased = true
+            releaseEmptyCurrentSpans()
+        }
+    }
+
+    /// Housekeeping's sweep of up to `housekeepSpans` retained spans, from the class after the last pass's.
+    func sweepRetainedRound() {
         // A cache that retains nothing (a thread that only frees) has nothing to do: no walk over the classes.
         var left = pointee.retainedTotal
         if left == 0 { return }

@@ -31,6 +31,13 @@ struct RuntimeLock {
         gort_set_errno(e)
     }
 
+    /// Takes the lock only if it is free (acquire, as lock). For work that may be skipped when someone else is busy.
+    @inline(__always)
+    mutating func tryLock() -> Bool {
+        var expected: UInt32 = 0
+        return gort_cas32_acquire(&key, &expected, 1)
+    }
+
     @inline(__always)
     mutating func unlock() {
         if gort_exchange32_release(&key, 0) == 2 { wakeOne() }

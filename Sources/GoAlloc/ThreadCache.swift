@@ -75,6 +75,7 @@ func makeThreadCache() -> UnsafeMutablePointer<MCache>? {
     c.pointee.ownerTid = Int32(gort_gettid())
     setThreadCache(c)
     pthread_setspecific(threadCacheKey, UnsafeRawPointer(c))
+    if gort_tls_get_young_ops() == youngThreadOps { releaseEmptyYoungSpans(h) }
     return c
 }
 

@@ -142,6 +142,40 @@ final class RetainedSpansTests: XCTestCase {
         XCTAssertNil(heap.checkInvariants())
     }
 
+    func testIdleCacheHandsBackSparesAndEmptyCurrentSpans() throws {
+        // A producer turned consumer: cache `a` fills spans of three classes, every object is freed elsewhere,
+        // and `a` goes on making remote frees without allocating. The first housekeeping pass sees refills
+        // since the last (none yet) and keeps the current spans; the next, with no refill in between, hands
+        // back the spares and the current spans left empty (RetainedSpans.swift, releaseIfIdle).
+        let heap = makeTestHeap()
+        let a = heap.makeCache()!, other = heap.makeCache()!
+        let sizes = [48, 256, 1024]
+        var theirs: [UnsafeMutableRawPointer] = []
+        for _ in 0..<(2 * Int(housekeepEvery)) { theirs.append(other.allocate(byteCount: 64)!) }
+        let othersSpans = heap.memStats.spansInUse
+        // Few enough retained spans (under housekeepSpans) that the first pass sweeps them all.
+        var mine: [UnsafeMutableRawPointer] = []
+        for i in 0..<900 { mine.append(a.allocate(byteCount: sizes[i % 3])!) }
+        let classes = sizes.map { SpanClass(sizeclass: SizeClasses.classFor(size: $0), noscan: true) }
+        for spc in classes { XCTAssertNotNil(a.cachedSpan(spc)) }
+        XCTAssertGreaterThan(a.raw.retainedSpans, 3)
+        XCTAssertLessThan(a.raw.retainedSpans, UInt64(housekeepSpans))
+        for p in mine { heap.deallocate(p) }  // remote frees into a's spans
+        for p in theirs.prefix(Int(housekeepEvery)) { a.deallocate(p) }  // first pass: not idle yet
+        for spc in classes { XCTAssertNotNil(a.cachedSpan(spc), "released after one pass") }
+        XCTAssertGreaterThan(a.raw.pointee.sparePages, 0, "housekeeping left spares to give back")
+        for p in theirs.suffix(Int(housekeepEvery)) { a.deallocate(p) }  // second pass, no refill between
+        for spc in classes { XCTAssertNil(a.cachedSpan(spc), "an idle cache kept an empty current span") }
+        XCTAssertEqual(a.raw.pointee.sparePages, 0)
+        XCTAssertEqual(a.raw.retainedSpans, 0)
+        XCTAssertEqual(heap.memStats.spansInUse, othersSpans, "every span of a went back to the heap")
+        XCTAssertNil(heap.checkInvariants())
+        // The cache still works: the next malloc refills from MCentral.
+        let p = try XCTUnwrap(a.allocate(byteCount: 256))
+        a.deallocate(p)
+        XCTAssertNil(heap.checkInvariants())
+    }
+
     func testReleaseHandsRetainedSpansToTheirCentrals() throws {
         let heap = makeTestHeap()
         let c = heap.makeCache()!

@@ -70,4 +70,43 @@ final class YoungThreadTests: XCTestCase {
         h.pointee.youngLock.unlock()
         XCTAssertNotNil(shared, "the young threads' cache exists")
     }
+
+    /// A producer's first blocks come from the shared cache; a consumer frees them all, as young frees, and then
+    /// leaves the young threads with no young malloc made since the producer left: the shared cache's span of
+    /// their class is empty, and goes back to MCentral (CABI.swift, releaseEmptyYoungSpans). The class, 6,784
+    /// bytes, is one no other young thread of this process uses.
+    func testLastGraduationHandsBackTheSharedCacheEmptySpans() {
+        let blocks = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: Int(youngThreadOps))
+        blocks.initialize(repeating: nil, count: Int(youngThreadOps))
+        defer { blocks.deallocate() }
+        let h = defaultHeap()!
+        let spc = SpanClass(sizeclass: SizeClasses.classFor(size: 6784), noscan: true).index
+        func sharedHoldsClass() -> Bool {
+            h.pointee.youngLock.lock()
+            defer { h.pointee.youngLock.unlock() }
+            guard let c = h.pointee.youngCache else { return false }
+            return c.allocSlot(spc).pointee != h.pointee.emptySpan
+        }
+        func onThread(_ body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?) {
+            var t = pthread_t()
+            pthread_create(&t, nil, body, UnsafeMutableRawPointer(blocks))
+            pthread_join(t, nil)
+        }
+        // Producer: 8 blocks of the class and 248 small ones, all young; its next malloc makes its own cache.
+        onThread { raw in
+            let b = raw!.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+            for k in 0..<Int(youngThreadOps) { b[k] = gomalloc_malloc(k < 8 ? 6784 : 24 + k % 200) }
+            gomalloc_free(gomalloc_malloc(64))
+            return currentThreadCache() != nil ? nil : raw
+        }
+        XCTAssertTrue(sharedHoldsClass(), "the producer's young blocks came from the shared cache")
+        // Consumer: frees all of them while young (256 calls), then its next malloc makes its own cache.
+        onThread { raw in
+            let b = raw!.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+            for k in 0..<Int(youngThreadOps) { gomalloc_free(b[k]) }
+            gomalloc_free(gomalloc_malloc(64))
+            return nil
+        }
+        XCTAssertFalse(sharedHoldsClass(), "the emptied span stayed in the shared cache after the last graduation")
+    }
 }
