@@ -47,13 +47,14 @@ public struct MCache {
     var metaLeft: Int = 0
     /// Refills so far, and their number at the last housekeeping pass: equal means the thread has not run out of
     /// any class since. Then the idle guess (RetainedSpans.swift, releaseIfIdle): housekeeping passes in a row
-    /// without a refill, how many it takes to call the cache idle, and whether it has handed its spans back
-    /// since it last refilled. Owner only.
+    /// without a refill, how many it takes to call the cache idle, whether it has handed spans back since it
+    /// last refilled, and whether current spans with live objects were left to look at again. Owner only.
     var refills: UInt32 = 0
     var refillsAtHousekeep: UInt32 = 0
     var idlePasses: UInt8 = 0
     var idlePassesNeeded: UInt8 = 1
     var idleReleased = false
+    var idleSpansLeft = false
 
     init(heap: UnsafeMutablePointer<MHeap>) {
         self.heap = heap
@@ -224,18 +225,27 @@ extension UnsafeMutablePointer where Pointee == MCache {
 
     /// Hands back every current span (alloc[spc]) that has no live objects once its remote frees are swept, so
     /// its pages serve whichever thread allocates next (RetainedSpans.swift, releaseIfIdle; the young threads'
-    /// shared cache: CABI.swift). Owner only.
-    func releaseEmptyCurrentSpans() {
+    /// shared cache: CABI.swift). Returns how many it handed back and whether any current span is left. Owner
+    /// only.
+    @discardableResult
+    func releaseEmptyCurrentSpans() -> (released: Int, left: Bool) {
         let h = pointee.heap
+        var released = 0
+        var left = false
         for spc in 0..<numSpanClasses {
             let s = allocSlot(spc).pointee
             if s == h.pointee.emptySpan { continue }
             if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
-            if s.liveCount != 0 { continue }
+            if s.liveCount != 0 {
+                left = true
+                continue
+            }
             allocSlot(spc).pointee = h.pointee.emptySpan
             s.leaveCache()
             h.central(SpanClass(UInt8(spc))).uncacheSpan(h, s)
+            released += 1
         }
+        return (released, left)
     }
 
     /// Go: mcache.releaseAll. Hands every cached and retained span back to its MCentral (thread exit, P

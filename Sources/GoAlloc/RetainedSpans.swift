@@ -203,12 +203,13 @@ extension UnsafeMutablePointer where Pointee == MCache {
     }
 
     /// A cache that made no refill for `idlePassesNeeded` housekeeping passes in a row has stopped allocating, or
-    /// nearly: a producer turned consumer (prodcons' second half). Its spares, and once its current spans left
-    /// empty, go back to MHeap, where the threads that do allocate find their pages (prodcons: some 60 spans,
-    /// 0.5 MB, that the other thread would otherwise take fresh). The guess can be wrong: a thread that allocates
-    /// a little between many remote frees (`server`'s workers) refills right after. Each wrong guess doubles the
-    /// passes needed (up to `maxIdlePassesNeeded`), so such a thread settles at a refill from MCentral per class
-    /// every few thousand remote frees. Owner only.
+    /// nearly: a producer turned consumer (prodcons' second half). Its spares and its current spans left empty go
+    /// back to MHeap, where the threads that do allocate find their pages (prodcons: some 60 spans, 0.5 MB, that
+    /// the other thread would otherwise take fresh). Current spans that still hold live objects are looked at
+    /// again on later idle passes until none is left. The guess can be wrong: a thread that allocates a little
+    /// between many remote frees (`server`'s workers) refills right after. Each wrong guess that handed anything
+    /// back doubles the passes needed (up to `maxIdlePassesNeeded`), so such a thread settles at a refill from
+    /// MCentral per class every few thousand remote frees. Owner only.
     func releaseIfIdle() {
         let refilled = pointee.refills != pointee.refillsAtHousekeep
         pointee.refillsAtHousekeep = pointee.refills
@@ -217,6 +218,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
                 pointee.idlePassesNeeded = min(pointee.idlePassesNeeded &* 2, maxIdlePassesNeeded)
                 pointee.idleReleased = false
             }
+            pointee.idleSpansLeft = true
             pointee.idlePasses = 0
             return
         }
@@ -226,12 +228,16 @@ extension UnsafeMutablePointer where Pointee == MCache {
         // Housekeeping's sweeps go on emptying retained spans into spares while the thread idles.
         if pointee.sparePages != 0 {
             for spc in 0..<numSpanClasses {
-                if let e = takeSpare(spc) { h.central(SpanClass(UInt8(spc))).uncacheSpan(h, e) }
+                if let e = takeSpare(spc) {
+                    h.central(SpanClass(UInt8(spc))).uncacheSpan(h, e)
+                    pointee.idleReleased = true
+                }
             }
         }
-        if !pointee.idleReleased {
-            pointee.idleReleased = true
-            releaseEmptyCurrentSpans()
+        if pointee.idleSpansLeft {
+            let (released, left) = releaseEmptyCurrentSpans()
+            pointee.idleSpansLeft = left
+            if released != 0 { pointee.idleReleased = true }
         }
     }
 

@@ -176,6 +176,37 @@ final class RetainedSpansTests: XCTestCase {
         XCTAssertNil(heap.checkInvariants())
     }
 
+    func testIdleReleaseLooksAgainAndBacksOffAfterAWrongGuess() throws {
+        // An idle cache whose current span still holds a live object keeps it, and hands it back on a later idle
+        // pass once the object is freed. A refill after a hand-back (the guess was wrong) doubles the passes
+        // needed before the next guess (RetainedSpans.swift, releaseIfIdle).
+        let heap = makeTestHeap()
+        let a = heap.makeCache()!, other = heap.makeCache()!
+        let spc = SpanClass(sizeclass: SizeClasses.classFor(size: 256), noscan: true)
+        var mine: [UnsafeMutableRawPointer] = []
+        for _ in 0..<10 { mine.append(a.allocate(byteCount: 256)!) }
+        var theirs: [UnsafeMutableRawPointer] = []
+        for _ in 0..<(6 * Int(housekeepEvery)) { theirs.append(other.allocate(byteCount: 64)!) }
+        let pass = { (k: Int) in for p in theirs[(k * Int(housekeepEvery))..<((k + 1) * Int(housekeepEvery))] { a.deallocate(p) } }
+        for p in mine.dropFirst() { heap.deallocate(p) }  // one object stays live
+        pass(0)  // a refilled since the cache was made: not idle yet
+        pass(1)  // idle: the current span still holds an object, so it stays
+        XCTAssertNotNil(a.cachedSpan(spc), "a span with a live object went back")
+        heap.deallocate(mine[0])
+        pass(2)  // idle again: now it is empty
+        XCTAssertNil(a.cachedSpan(spc), "the emptied current span stayed on a later idle pass")
+        XCTAssertEqual(a.raw.pointee.idlePassesNeeded, 1)
+        let q = try XCTUnwrap(a.allocate(byteCount: 256))  // a refill: the guess was wrong
+        pass(3)
+        XCTAssertEqual(a.raw.pointee.idlePassesNeeded, 2, "a wrong guess did not double the passes needed")
+        a.deallocate(q)
+        pass(4)  // one idle pass: not enough any more
+        XCTAssertNotNil(a.cachedSpan(spc), "released after one pass though two are needed")
+        pass(5)
+        XCTAssertNil(a.cachedSpan(spc))
+        XCTAssertNil(heap.checkInvariants())
+    }
+
     func testReleaseHandsRetainedSpansToTheirCentrals() throws {
         let heap = makeTestHeap()
         let c = heap.makeCache()!
