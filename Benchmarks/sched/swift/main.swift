@@ -49,6 +49,21 @@ func spawnJoin(_ n: Int) async -> Int {
     return s
 }
 
+// spawn-join-discard: N child tasks that each store their result and finish, joined by a discarding task
+// group: no task outlives its own run, as no goroutine does in the Go program's WaitGroup version. (A probe
+// for BENCHMARKS.md; `gort bench sched` runs spawn-join, whose handles keep every task until the join.)
+func spawnJoinDiscard(_ n: Int) async -> Int {
+    let res = UnsafeMutablePointer<Int>.allocate(capacity: n)
+    defer { res.deallocate() }
+    let out = UInt(bitPattern: res)
+    await withDiscardingTaskGroup { g in
+        for i in 0..<n { g.addTask { UnsafeMutablePointer<Int>(bitPattern: out)![i] = i & 1 } }
+    }
+    var s = 0
+    for i in 0..<n { s += res[i] }
+    return s
+}
+
 // ping-pong: N round trips over two unbuffered Chans.
 func pingPong(_ n: Int) async -> Int {
     let ping = Chan<Int>(), pong = Chan<Int>()
@@ -110,6 +125,7 @@ let check: Int = await Task.detached { () async -> Int in
         while leaves * 10 <= Int(1_000_000 * scale) { leaves *= 10 }
         return await skynet(0, leaves)
     case "spawn-join": return await spawnJoin(Int(1_000_000 * scale))
+    case "spawn-join-discard": return await spawnJoinDiscard(Int(1_000_000 * scale))
     case "ping-pong": return await pingPong(Int(1_000_000 * scale))
     case "yield-fanout": return await yieldFanout(Int(10_000 * scale), 100)
     case "actor-ping-pong": return await Ping(Pong()).run(Int(1_000_000 * scale))
