@@ -26,6 +26,15 @@ func jobPriority(_ g: GEntry) -> UInt8 {
 
 let jobPriorityOffset = 33
 
+/// Whether G `g` is a Swift task that is a task-group child: the job's flags (a 32-bit word at offset 32: kind in
+/// bits 0-7, 0 for a task; Task_IsGroupChildTask is bit 26, in the byte at offset 35). RawGs (low bit set) are not.
+@inline(__always)
+func isGroupChildTask(_ g: GEntry) -> Bool {
+    if g & 1 != 0 { return false }
+    let flags = UnsafePointer<UInt32>(bitPattern: g &+ 32).unsafelyUnwrapped.pointee
+    return flags & 0xff == 0 && flags & (1 << 26) != 0
+}
+
 /// TaskPriority.medium.rawValue as a constant: TaskPriority is resilient, so spelling it costs three calls into
 /// the runtime per enqueue. Jobs above it go to a P's high-priority ring. Checked in CoreTests.testJobPriorityByte.
 let mediumPriority: UInt8 = 0x15

@@ -135,9 +135,28 @@ func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
 /// runnext (high priority: its high ring), then wakep. From any other thread: the global queue under the lock.
 /// Not inlined into its callers: the protocol witness thunk (`Scheduler.enqueue`) and the runtime hook did not
 /// get CGoRuntime's always_inline atomics inlined when it was (11 calls per enqueue).
+///
+/// A storm of task-group children (not in Go): once one job has made more than a ring's worth of Gs runnable
+/// on its P, further task-group children go to the global queue's tail, in batches of up to `maxBatch` (one
+/// lock each; the last, short one when the job returns: `flushStorm`), so they run oldest-first on every M, as
+/// a FIFO executor runs them. Left to the spawner's ring, its newest children run (stolen, or by a compensating
+/// M) while older ones wait in the global queue, and Swift 6.3's task groups make that costly: a child that
+/// finishes is unlinked by a walk of the group's child list from the oldest child, a cache miss per older
+/// sibling still alive (docs/sched-benchmarks.md, session 12: 1,000,000 children of a discarding group took
+/// 6.6 s against the default executor's 0.9 s). Only group children: other storms (spawn-join's unstructured
+/// tasks) keep the newest-first order, which finds their memory in cache; jobs that spawn a few children each
+/// (skynet's nodes) never reach the count. High-priority children count too (their ring would overflow to the
+/// global queue anyway).
 @inline(never)
 func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
     if let mp = currentM(), mp.pointee.sched == sched, let pp = mp.pointee.p {
+        let tick = pp.pointee.schedtick
+        if pp.pointee.jobPutsTick != tick {
+            pp.pointee.jobPutsTick = tick
+            pp.pointee.jobPuts = 0
+        }
+        pp.pointee.jobPuts &+= 1
+        if pp.pointee.jobPuts > UInt64(runqSize) && isGroupChildTask(g) { return stormPut(sched, pp, g) }
         if high {
             if !qpush(pp.pointer(to: \.high)!, g) { putGlobal(sched, g); return }
             wakep(sched)
@@ -148,6 +167,34 @@ func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
         return
     }
     putGlobal(sched, g)
+}
+
+/// A spawn storm's G (see `put`): appended to the P's storm chain, which goes to the global queue when full.
+@inline(never)
+func stormPut(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
+    gLink(g).pointee = 0
+    gBatch(g).pointee = 0  // no prefetch hint (RunQueue.pushChain reads it masked)
+    if pp.pointee.stormCount == 0 { pp.pointee.stormHead = g } else { gLink(pp.pointee.stormTail).pointee = g }
+    pp.pointee.stormTail = g
+    pp.pointee.stormCount += 1
+    if pp.pointee.stormCount >= maxBatch { flushStorm(sched, pp) }
+}
+
+/// Moves the P's storm chain to the global queue's tail as one batch and wakes an M. Owner only; `put` when the
+/// chain is full, `execute` when the job that made it returns.
+@inline(never)
+func flushStorm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) {
+    let head = pp.pointee.stormHead, tail = pp.pointee.stormTail
+    gBatch(head).pointee = batchWord(tail: tail, count: pp.pointee.stormCount)
+    let n = UInt64(pp.pointee.stormCount)
+    pp.pointee.stormCount = 0
+    pp.pointee.stormHead = 0
+    pp.pointee.stormTail = 0
+    sched.lock()
+    sched.globrunqputbatch(head: head, tail: tail, count: n)
+    sched.pointee.stormPuts = sched.pointee.stormPuts &+ n
+    sched.unlock()
+    wakep(sched)
 }
 
 /// From a thread that is not one of sched's Ms (or has no P): the global queue, then wake an M.
@@ -392,6 +439,7 @@ func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExec
         rg.pointee.fn(UnsafeMutableRawPointer(rg))
     }
     if tracing { traceEvent(mp, TraceKind.job, start: t0, end: nanotime(), p: pp.pointee.id, g: UInt64(g)) }
+    if pp.pointee.stormCount != 0 { flushStorm(mp.pointee.sched, pp) }
     gort_store_release(pp.pointer(to: \.status)!, PStatus.running)
     if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { uncompensate(mp.pointee.sched, pp) }
 }

@@ -306,6 +306,40 @@ final class CoreTests: XCTestCase {
         sched.shutdown()
     }
 
+    /// The storm rule (Schedule.swift, `put`): a job that adds more than a ring's worth of task-group children
+    /// sends the rest to the global queue in order; a job that starts as many unstructured tasks does not. Every
+    /// child runs exactly once either way.
+    func testGroupChildStormGoesToTheGlobalQueueInOrder() {
+        let sched = Scheduler(procs: 2, checkInvariants: true)
+        let n = 3000
+        func storms() -> UInt64 {
+            sched.s.lock()
+            defer { sched.s.unlock() }
+            return sched.s.pointee.stormPuts
+        }
+        let ran = Counter()
+        let r = runOn(sched) { () -> Int in
+            await withDiscardingTaskGroup { g in
+                for _ in 0..<n { g.addTask { ran.add() } }
+            }
+            return ran.value
+        }
+        XCTAssertEqual(r, n, "every group child ran once")
+        XCTAssertEqual(storms(), UInt64(n) - runqSize, "the children past the 256th went to the global queue")
+        let before = storms()
+        let ran2 = Counter()
+        let r2 = runOn(sched) { () -> Int in
+            var tasks: [Task<Void, Never>] = []
+            for _ in 0..<n { tasks.append(Task(executorPreference: sched) { ran2.add() }) }
+            for t in tasks { await t.value }
+            return ran2.value
+        }
+        XCTAssertEqual(r2, n, "every unstructured task ran once")
+        XCTAssertEqual(storms(), before, "unstructured tasks are not group children")
+        sched.checkInvariants()
+        sched.shutdown()
+    }
+
     func testHighPriorityRunsBeforeLowWithinAP() {
         let sched = Scheduler(procs: 1)
         let order = OrderLog()
