@@ -155,7 +155,7 @@ func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
             pp.pointee.jobPutsTick = tick
             pp.pointee.jobPuts = 0
         }
-        pp.pointee.jobPuts &+= 1
+        pp.pointee.jobPuts = pp.pointee.jobPuts &+ 1
         if pp.pointee.jobPuts > UInt64(runqSize) && isGroupChildTask(g) { return stormPut(sched, pp, g) }
         if high {
             if !qpush(pp.pointer(to: \.high)!, g) { putGlobal(sched, g); return }
@@ -176,7 +176,7 @@ func stormPut(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePoin
     gBatch(g).pointee = 0  // no prefetch hint (RunQueue.pushChain reads it masked)
     if pp.pointee.stormCount == 0 { pp.pointee.stormHead = g } else { gLink(pp.pointee.stormTail).pointee = g }
     pp.pointee.stormTail = g
-    pp.pointee.stormCount += 1
+    pp.pointee.stormCount = pp.pointee.stormCount + 1
     if pp.pointee.stormCount >= maxBatch { flushStorm(sched, pp) }
 }
 
