@@ -62,14 +62,14 @@ struct P {
     // ---- Line 2: runnext, written at every hand-off. ----
     /// Go: runnext. A G readied by the running job, run next (ping-pong locality). Owner exchanges; thieves CAS.
     var runnext: UInt64 = 0
-    /// Gs the current job has made runnable on this P, and the schedtick they count for; past a ring's worth, the
-    /// chain of Gs waiting to go to the global queue as one batch (Schedule.swift, `put`, spawn storms). Owner only.
+    /// Gs the current job has made runnable on this P (zeroed by `execute` after each job); past a ring's worth,
+    /// the chain of Gs waiting to go to the global queue as one batch (Schedule.swift, `put`, spawn storms). Owner
+    /// only, plain loads and stores.
     var jobPuts: UInt64 = 0
-    var jobPutsTick: UInt64 = 0
     var stormHead: GEntry = 0
     var stormTail: GEntry = 0
     var stormCount: Int = 0
-    private var pad2: (UInt64, UInt64) = (0, 0)
+    private var pad2: (UInt64, UInt64, UInt64) = (0, 0, 0)
 
     // ---- Line 3: the rings, which pollers read. ----
     /// High-priority jobs (priority > .medium): run before runnext and runq. Same contract as runq.

@@ -150,12 +150,7 @@ func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
 @inline(never)
 func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
     if let mp = currentM(), mp.pointee.sched == sched, let pp = mp.pointee.p {
-        let tick = pp.pointee.schedtick
-        if pp.pointee.jobPutsTick != tick {
-            pp.pointee.jobPutsTick = tick
-            pp.pointee.jobPuts = 0
-        }
-        pp.pointee.jobPuts = pp.pointee.jobPuts &+ 1
+        pp.pointee.jobPuts = pp.pointee.jobPuts &+ 1  // reset by execute after each job
         if pp.pointee.jobPuts > UInt64(runqSize) && isGroupChildTask(g) { return stormPut(sched, pp, g) }
         if high {
             if !qpush(pp.pointer(to: \.high)!, g) { putGlobal(sched, g); return }
@@ -440,6 +435,7 @@ func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExec
     }
     if tracing { traceEvent(mp, TraceKind.job, start: t0, end: nanotime(), p: pp.pointee.id, g: UInt64(g)) }
     if pp.pointee.stormCount != 0 { flushStorm(mp.pointee.sched, pp) }
+    pp.pointee.jobPuts = 0
     gort_store_release(pp.pointer(to: \.status)!, PStatus.running)
     if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { uncompensate(mp.pointee.sched, pp) }
 }
