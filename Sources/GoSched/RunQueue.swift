@@ -24,7 +24,7 @@ import CGoRuntime
 //     only the owner writes slots);
 //   - popOldest (owner, fairness): read the slot, CAS head forward; the overflow to the global queue (owner):
 //     CAS head forward by half, then read those slots (only the owner rewrites a slot, 256 pushes later);
-//   - pushChain (owner, from the global queue): write slots behind tail, then one CAS publishes them;
+//   - pushChain (owner, from the global queue): write slots behind tail (in reverse), then one CAS publishes them;
 //   - grab (thieves, Go's runqgrab): copy the older half, CAS head forward by that much.
 // Why the pop count: with the owner taking entries at the tail, "pop then push" returns the pair to a value a
 // thief may have read before, with a different G in the slot the thief copied (ABA). Counting pops in the CASed
@@ -153,6 +153,18 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
         }
     }
 
+    /// Owner only: removes every entry (for a spawn storm's chain: Schedule.swift, stormPut). Returns the index
+    /// of the oldest entry removed and the count; the slots stay as they are until this owner has pushed another
+    /// 256, so the caller reads them afterwards (`slot`).
+    func takeAll() -> (first: UInt64, count: Int) {
+        while true {
+            let (h, w) = snapshot()
+            let n = runqLength(h, w)
+            if n == 0 { return (h, 0) }
+            if cas(h, w, h &+ n, w) { return (h, Int(n)) }
+        }
+    }
+
     /// The entry at index i (owner: of an entry it pushed and not yet overwritten).
     @inline(__always) func slot(_ i: UInt64) -> GEntry {
         GEntry(gort_load_relaxed(pointee.ring + Int(i % runqSize)))
@@ -161,6 +173,10 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
     /// Owner only. Pushes up to `count` Gs of a chain that starts at `first` (linked by gLink), as many as fit,
     /// with one publish. Returns how many it pushed and the G after the last one pushed (read before the
     /// publish: once published, a thief may run a G and its link means nothing to us any more).
+    /// The chain goes in reversed, its first G at the newest end, so the owner's newest-first pops run it in the
+    /// global queue's order, oldest first, as Go's FIFO ring would (thieves take its younger end). Pushed in
+    /// order, each batch of a spawn storm ran youngest first, and in Swift 6.3 a task-group child that finishes
+    /// before its older siblings walks past each of them to unlink itself (docs/sched-benchmarks.md, session 13).
     func pushChain(_ first: GEntry, count: Int) -> (pushed: Int, next: GEntry) {
         let (h, w) = snapshot()
         let len = runqLength(h, w)
@@ -174,7 +190,7 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
             // The G batchSkip on (a skip pointer, runqputSlow), or for a batch head its tail: a hint, masked
             // to an address, never dereferenced.
             gort_prefetch(UnsafeRawPointer(bitPattern: batchTail(gBatch(g).pointee) & ~1))
-            gort_store_relaxed(pointee.ring + Int((t &+ UInt64(i)) % runqSize), UInt64(g))
+            gort_store_relaxed(pointee.ring + Int((t &+ UInt64(n - 1 - i)) % runqSize), UInt64(g))
         }
         let next = n < count ? gLink(g).pointee : 0
         publish(UInt64(n))

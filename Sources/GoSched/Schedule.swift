@@ -165,8 +165,27 @@ func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
 }
 
 /// A spawn storm's G (see `put`): appended to the P's storm chain, which goes to the global queue when full.
+/// A chain starts with whatever the P still holds in its ring and runnext (the storm's first children, which a
+/// thief has not taken yet, and anything readied before them): they are older than `g`, so they go to the
+/// global queue ahead of it. Left in the ring they would wait until the global queue ran dry, and every younger
+/// sibling that finished meanwhile would walk past them to unlink itself (docs/sched-benchmarks.md, session 13).
 @inline(never)
 func stormPut(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
+    if pp.pointee.stormCount == 0 {
+        let q = pp.pointer(to: \.runq)!
+        let (first, n) = q.takeAll()
+        for i in 0..<n { stormAppend(sched, pp, q.slot(first &+ UInt64(i))) }
+        // The newest of them: after the ring (runqput kicks the previous runnext to the ring's tail). An
+        // exchange, as a thief may CAS it out meanwhile.
+        let next = exchangeSeqCst(pp.pointer(to: \.runnext)!, 0)
+        if next != 0 { stormAppend(sched, pp, GEntry(next)) }
+    }
+    stormAppend(sched, pp, g)
+}
+
+/// Appends g to the P's storm chain; a full chain (maxBatch) goes to the global queue. Owner only.
+@inline(__always)
+func stormAppend(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
     gLink(g).pointee = 0
     gBatch(g).pointee = 0  // no prefetch hint (RunQueue.pushChain reads it masked)
     if pp.pointee.stormCount == 0 { pp.pointee.stormHead = g } else { gLink(pp.pointee.stormTail).pointee = g }
