@@ -115,6 +115,62 @@ func parallelMap(_ perChunk: Int) async -> Int {
     }
 }
 
+// Probes (not in `gort bench sched`): common shapes of Swift concurrency code, checked against the default
+// executor for BENCHMARKS.md's "no slower than the default" (docs/sched-benchmarks.md, session 13).
+
+// group-sum: N children of one (non-discarding) task group, their results summed with `for await`.
+func groupSum(_ n: Int) async -> Int {
+    await withTaskGroup(of: Int.self) { g in
+        for i in 0..<n { g.addTask { i & 1 } }
+        var s = 0
+        for await v in g { s += v }
+        return s
+    }
+}
+
+// stream: N values through an AsyncStream from a producer task to the consumer.
+func streamPipe(_ n: Int) async -> Int {
+    let (stream, cont) = AsyncStream<Int>.makeStream()
+    let producer = Task { for i in 0..<n { cont.yield(i & 1); if i & 255 == 0 { await Task.yield() } }; cont.finish() }
+    var s = 0
+    for await v in stream { s += v }
+    await producer.value
+    return s
+}
+
+// actor-contend: T tasks each call one shared actor C times.
+actor Counter2 {
+    var n = 0
+    func add() -> Int { n += 1; return n }
+}
+func actorContend(_ tasks: Int, _ calls: Int) async -> Int {
+    let c = Counter2()
+    return await withTaskGroup(of: Int.self) { g in
+        for _ in 0..<tasks { g.addTask { var last = 0; for _ in 0..<calls { last = await c.add() }; return last } }
+        var m = 0
+        for await v in g { m = max(m, v) }
+        return m
+    }
+}
+
+// sleepers: T tasks each sleeping 1 ms S times.
+func sleepers(_ tasks: Int, _ sleeps: Int) async -> Int {
+    await withTaskGroup(of: Int.self) { g in
+        for _ in 0..<tasks { g.addTask { for _ in 0..<sleeps { try? await Task.sleep(nanoseconds: 1_000_000) }; return 1 } }
+        var s = 0
+        for await v in g { s += v }
+        return s
+    }
+}
+
+// async-let: fib(n) by two `async let` children per node above a cutoff.
+@Sendable func fib(_ n: Int) async -> Int {
+    if n < 12 { var a = 0, b = 1; for _ in 0..<n { (a, b) = (b, a + b) }; return a }
+    async let x = fib(n - 1)
+    async let y = fib(n - 2)
+    return await x + y
+}
+
 let t0 = now()
 let check: Int = await Task.detached { () async -> Int in
     switch workload {
@@ -126,6 +182,11 @@ let check: Int = await Task.detached { () async -> Int in
         return await skynet(0, leaves)
     case "spawn-join": return await spawnJoin(Int(1_000_000 * scale))
     case "spawn-join-discard": return await spawnJoinDiscard(Int(1_000_000 * scale))
+    case "group-sum": return await groupSum(Int(1_000_000 * scale))
+    case "stream": return await streamPipe(Int(1_000_000 * scale))
+    case "actor-contend": return await actorContend(1000, Int(1000 * scale))
+    case "sleepers": return await sleepers(Int(10_000 * scale), 10)
+    case "async-let": return await fib(Int(34 + (scale > 1 ? 2 : 0)))
     case "ping-pong": return await pingPong(Int(1_000_000 * scale))
     case "yield-fanout": return await yieldFanout(Int(10_000 * scale), 100)
     case "actor-ping-pong": return await Ping(Pong()).run(Int(1_000_000 * scale))
