@@ -171,6 +171,41 @@ func sleepers(_ tasks: Int, _ sleeps: Int) async -> Int {
     return await x + y
 }
 
+// external-resume: N continuations, each resumed by a plain pthread (the shape of an event loop or a C
+// library's callback thread handing results to async code): every resume enqueues from outside the executor.
+final class Handoff: @unchecked Sendable {
+    var mutex = pthread_mutex_t()
+    var cond = pthread_cond_t()
+    var slot: CheckedContinuation<Int, Never>? = nil
+    var done = false
+    init() { pthread_mutex_init(&mutex, nil); pthread_cond_init(&cond, nil) }
+    func put(_ c: CheckedContinuation<Int, Never>) {
+        pthread_mutex_lock(&mutex); slot = c; pthread_cond_signal(&cond); pthread_mutex_unlock(&mutex)
+    }
+    func serve() {
+        var i = 0
+        while true {
+            pthread_mutex_lock(&mutex)
+            while slot == nil && !done { pthread_cond_wait(&cond, &mutex) }
+            let c = slot; slot = nil
+            let stop = done
+            pthread_mutex_unlock(&mutex)
+            if let c = c { c.resume(returning: i & 1); i += 1 } else if stop { return }
+        }
+    }
+}
+func externalResume(_ n: Int) async -> Int {
+    let h = Handoff()
+    var th = pthread_t()
+    let box = Unmanaged.passRetained(h).toOpaque()
+    pthread_create(&th, nil, { arg in Unmanaged<Handoff>.fromOpaque(arg!).takeRetainedValue().serve(); return nil }, box)
+    var s = 0
+    for _ in 0..<n { s += await withCheckedContinuation { h.put($0) } }
+    pthread_mutex_lock(&h.mutex); h.done = true; pthread_cond_signal(&h.cond); pthread_mutex_unlock(&h.mutex)
+    pthread_join(th, nil)
+    return s
+}
+
 let t0 = now()
 let check: Int = await Task.detached { () async -> Int in
     switch workload {
@@ -182,6 +217,7 @@ let check: Int = await Task.detached { () async -> Int in
         return await skynet(0, leaves)
     case "spawn-join": return await spawnJoin(Int(1_000_000 * scale))
     case "spawn-join-discard": return await spawnJoinDiscard(Int(1_000_000 * scale))
+    case "external-resume": return await externalResume(Int(200_000 * scale))
     case "group-sum": return await groupSum(Int(1_000_000 * scale))
     case "stream": return await streamPipe(Int(1_000_000 * scale))
     case "actor-contend": return await actorContend(1000, Int(1000 * scale))
