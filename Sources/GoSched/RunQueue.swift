@@ -12,6 +12,9 @@ import CGoRuntime
 // runs, 2.24 -> 1.61 s CPU (median; docs/sched-benchmarks.md).
 // Fairness: every 61st tick the owner takes its oldest G instead (`runqget`), so a G waits at most 61 ticks per
 // G ahead of it, whatever the newer Gs do (the test with 50 tasks yielding forever and one waiter checks it).
+// A batch from the global queue is pushed reversed (pushChain), so the owner's newest-first pops run it in the
+// global queue's order; for such entries the ring's older end holds the batch's younger Gs, which the
+// fairness pop and thieves then take first.
 //
 // A bounded ring of 256 G entries, lock-free (the contract; Go's runq is lock-free too). Its state is one
 // 16-byte pair changed only by a 16-byte compare-and-swap (gort_cas128_acqrel, cmpxchg16b):
@@ -153,15 +156,20 @@ extension UnsafeMutablePointer where Pointee == RunQueue {
         }
     }
 
-    /// Owner only: removes every entry (for a spawn storm's chain: Schedule.swift, stormPut). Returns the index
-    /// of the oldest entry removed and the count; the slots stay as they are until this owner has pushed another
-    /// 256, so the caller reads them afterwards (`slot`).
-    func takeAll() -> (first: UInt64, count: Int) {
+    /// Owner only: removes the `max` newest entries (fewer if the queue holds fewer), for a spawn storm's chain
+    /// (Schedule.swift, stormPut). Returns the index of the oldest entry removed and the count; the slots stay as
+    /// they are until this owner pushes again, so the caller reads them afterwards (`slot`), oldest first. Counts
+    /// as a newest-first pop (the pair's pop count), so a thief that read the pair before cannot claim them.
+    func takeNewest(_ max: Int) -> (first: UInt64, count: Int) {
         while true {
             let (h, w) = snapshot()
-            let n = runqLength(h, w)
-            if n == 0 { return (h, 0) }
-            if cas(h, w, h &+ n, w) { return (h, Int(n)) }
+            let len = runqLength(h, w)
+            if len > runqSize { continue }  // read while the pair changed: read again
+            let n = Swift.min(UInt64(Swift.max(max, 0)), len)
+            if n == 0 { return (0, 0) }
+            let t = UInt32(truncatingIfNeeded: w) &- UInt32(truncatingIfNeeded: n)
+            let pops = (w &>> 32) &+ 1
+            if cas(h, w, h, pops &<< 32 | UInt64(t)) { return (UInt64(t), Int(n)) }
         }
     }
 

@@ -62,14 +62,19 @@ struct P {
     // ---- Line 2: runnext, written at every hand-off. ----
     /// Go: runnext. A G readied by the running job, run next (ping-pong locality). Owner exchanges; thieves CAS.
     var runnext: UInt64 = 0
-    /// Gs the current job has made runnable on this P (zeroed by `execute` after each job); past a ring's worth,
-    /// the chain of Gs waiting to go to the global queue as one batch (Schedule.swift, `put`, spawn storms). Owner
-    /// only, plain loads and stores.
+    /// Gs the current job has made runnable on this P (zeroed by `execute` after each job). Owner only.
     var jobPuts: UInt64 = 0
+    /// Past a ring's worth of puts, the chain of Gs waiting to go to the global queue as one batch (Schedule.swift,
+    /// `put`, spawn storms). Under stormLock (a lockKey word): the owner appends and flushes; sysmon takes the
+    /// chain of a P stuck in its job (Sysmon.swift, stealStorm), so a job that blocks hides no G.
     var stormHead: GEntry = 0
     var stormTail: GEntry = 0
     var stormCount: Int = 0
-    private var pad2: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    var stormLock: UInt32 = 0
+    /// 1 once the current job's first storm G has taken the job's earlier Gs off the ring (stormPut); zeroed by
+    /// `execute` after each job. Owner only.
+    var stormSwept: UInt32 = 0
+    private var pad2: (UInt64, UInt64) = (0, 0)
 
     // ---- Line 3: the rings, which pollers read. ----
     /// High-priority jobs (priority > .medium): run before runnext and runq. Same contract as runq.
@@ -249,7 +254,8 @@ struct SchedState {
     var globalPuts: UInt64 = 0
     /// Batches split by a fairness take of one G (tests; under lock).
     var globalSplits: UInt64 = 0
-    /// Task-group children sent to the global queue by the storm rule (Schedule.swift, flushStorm; tests; under lock).
+    /// Gs sent to the global queue by the storm rule: task-group children and the job's earlier Gs that went
+    /// ahead of them (Schedule.swift, flushStorm; tests; under lock).
     var stormPuts: UInt64 = 0
     /// Ps put on the idle list so far: written under lock (relaxed store), read by globrunqgetUnlock after
     /// its publish and a seq_cst fence.

@@ -138,8 +138,9 @@ func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
 ///
 /// A storm of task-group children (not in Go): once one job has made more than a ring's worth of Gs runnable
 /// on its P, further task-group children go to the global queue's tail, in batches of up to `maxBatch` (one
-/// lock each; the last, short one when the job returns: `flushStorm`), so they run oldest-first on every M, as
-/// a FIFO executor runs them. Left to the spawner's ring, its newest children run (stolen, or by a compensating
+/// lock each; the last, short one when the job returns, enters `blocking {}`, or stays in its job past sysmon's
+/// limit: `flushStorm`), preceded by the job's earlier Gs still on the P (`stormPut`), so they run oldest-first
+/// on every M, as a FIFO executor runs them. Left to the spawner's ring, its newest children run (stolen, or by a compensating
 /// M) while older ones wait in the global queue, and Swift 6.3's task groups make that costly: a child that
 /// finishes is unlinked by a walk of the group's child list from the oldest child, a cache miss per older
 /// sibling still alive (docs/sched-benchmarks.md, session 12: 1,000,000 children of a discarding group took
@@ -165,19 +166,23 @@ func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
 }
 
 /// A spawn storm's G (see `put`): appended to the P's storm chain, which goes to the global queue when full.
-/// A chain starts with whatever the P still holds in its ring and runnext (the storm's first children, which a
-/// thief has not taken yet, and anything readied before them): they are older than `g`, so they go to the
-/// global queue ahead of it. Left in the ring they would wait until the global queue ran dry, and every younger
-/// sibling that finished meanwhile would walk past them to unlink itself (docs/sched-benchmarks.md, session 13).
+/// The job's first storm G is preceded by the job's earlier Gs still on this P (the storm's first children,
+/// which no thief has taken): the newest end of the ring, where the job pushed them, and runnext. They are older
+/// than `g`, so they go to the global queue ahead of it; left in the ring they would wait until the global queue
+/// ran dry, and every younger sibling that finished meanwhile would walk past them to unlink itself
+/// (docs/sched-benchmarks.md, session 13). Only the job's own: older entries below them (a batch from the
+/// global queue, pushed reversed) stay and run in their order after the job.
 @inline(never)
 func stormPut(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
-    if pp.pointee.stormCount == 0 {
+    if pp.pointee.stormSwept == 0 {
+        pp.pointee.stormSwept = 1
+        // Of the job's jobPuts - 1 earlier puts, the last is in runnext (runqput kicks the one before it to the
+        // ring's tail), the rest on the ring unless thieves took them (from its other end).
         let q = pp.pointer(to: \.runq)!
-        let (first, n) = q.takeAll()
+        let (first, n) = q.takeNewest(Int(pp.pointee.jobPuts) - 2)
         for i in 0..<n { stormAppend(sched, pp, q.slot(first &+ UInt64(i))) }
-        // The newest of them: after the ring (runqput kicks the previous runnext to the ring's tail). An
-        // exchange, as a thief may CAS it out meanwhile.
-        let next = exchangeSeqCst(pp.pointer(to: \.runnext)!, 0)
+        // An exchange, as a thief or sysmon may CAS it out meanwhile.
+        let next = pp.pointee.jobPuts >= 2 ? exchangeSeqCst(pp.pointer(to: \.runnext)!, 0) : 0
         if next != 0 { stormAppend(sched, pp, GEntry(next)) }
     }
     stormAppend(sched, pp, g)
@@ -188,27 +193,36 @@ func stormPut(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePoin
 func stormAppend(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
     gLink(g).pointee = 0
     gBatch(g).pointee = 0  // no prefetch hint (RunQueue.pushChain reads it masked)
+    let key = pp.pointer(to: \.stormLock)!
+    lockKey(key)
     if pp.pointee.stormCount == 0 { pp.pointee.stormHead = g } else { gLink(pp.pointee.stormTail).pointee = g }
     pp.pointee.stormTail = g
     pp.pointee.stormCount = pp.pointee.stormCount + 1
-    if pp.pointee.stormCount >= maxBatch { flushStorm(sched, pp) }
+    let full = pp.pointee.stormCount >= maxBatch
+    unlockKey(key)
+    if full { flushStorm(sched, pp) }
 }
 
-/// Moves the P's storm chain to the global queue's tail as one batch and wakes an M. Owner only; `put` when the
-/// chain is full, `execute` when the job that made it returns.
-@inline(never)
-func flushStorm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) {
-    let head = pp.pointee.stormHead, tail = pp.pointee.stormTail
-    gBatch(head).pointee = batchWord(tail: tail, count: pp.pointee.stormCount)
-    let n = UInt64(pp.pointee.stormCount)
+/// Moves the P's storm chain (if any) to the global queue's tail as one batch and wakes an M. The owner, when
+/// the chain is full, when the job that made it returns, and when the job enters `blocking {}`; sysmon for a P
+/// stuck in its job (stealStorm). Returns whether it moved anything.
+@discardableResult @inline(never)
+func flushStorm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) -> Bool {
+    let key = pp.pointer(to: \.stormLock)!
+    lockKey(key)
+    let head = pp.pointee.stormHead, tail = pp.pointee.stormTail, count = pp.pointee.stormCount
     pp.pointee.stormCount = 0
     pp.pointee.stormHead = 0
     pp.pointee.stormTail = 0
+    unlockKey(key)
+    if count == 0 { return false }
+    gBatch(head).pointee = batchWord(tail: tail, count: count)
     sched.lock()
-    sched.globrunqputbatch(head: head, tail: tail, count: n)
-    sched.pointee.stormPuts = sched.pointee.stormPuts &+ n
+    sched.globrunqputbatch(head: head, tail: tail, count: UInt64(count))
+    sched.pointee.stormPuts = sched.pointee.stormPuts &+ UInt64(count)
     sched.unlock()
     wakep(sched)
+    return true
 }
 
 /// From a thread that is not one of sched's Ms (or has no P): the global queue, then wake an M.
@@ -453,7 +467,12 @@ func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExec
         rg.pointee.fn(UnsafeMutableRawPointer(rg))
     }
     if tracing { traceEvent(mp, TraceKind.job, start: t0, end: nanotime(), p: pp.pointee.id, g: UInt64(g)) }
-    if pp.pointee.stormCount != 0 { flushStorm(mp.pointee.sched, pp) }
+    // Only a job that made more than a ring's worth of Gs runnable can have a storm chain (jobPuts is the
+    // owner's; stormCount is under the chain's lock).
+    if pp.pointee.jobPuts > runqSize {
+        flushStorm(mp.pointee.sched, pp)
+        pp.pointee.stormSwept = 0
+    }
     pp.pointee.jobPuts = 0
     gort_store_release(pp.pointer(to: \.status)!, PStatus.running)
     if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { uncompensate(mp.pointee.sched, pp) }

@@ -161,7 +161,7 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
         _ = gort_futex_wait(&wait, 0, Int64(sleepNS))
         let now = nanotime()
         var acted = false
-        let globalWork = gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0
+        var globalWork = gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0
         for i in 0..<sched.allpCount {
             let pp = sched.pointee.allp[i].unsafelyUnwrapped
             let st = gort_load_acquire(pp.pointer(to: \.status)!)
@@ -179,6 +179,10 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
                 && isComputing(pp, tick: tick, now: now)
             let limit = st == PStatus.syscall ? syscallRetakeNS : forcePreemptNS
             if stuck < limit { continue }
+            // A storm chain the job has not flushed yet is in no queue another M can see: move it, so a job that
+            // blocks (or computes) past the limit strands none of its Gs (Schedule.swift, stormPut). Not an
+            // action for sysmon's pace: a long spawning job has one every tick.
+            if flushStorm(sched, pp) { globalWork = true }
             if computing && othersProgress(sched, pp, now: now) && !workStranded(pp, tick: tick, now: now) {
                 // Other Ms take its work (a runnext that stays put goes to the global queue); wake an idle P.
                 movePinnedRunnext(sched, pp)
@@ -336,6 +340,8 @@ public func blocking<R>(_ body: () throws -> R) rethrows -> R {
     let t0: UInt64 = mp.pointee.tracing && mp.pointee.syscallDepth == 1 ? nanotime() : 0
     if mp.pointee.syscallDepth == 1 {
         gort_store_release(pp.pointer(to: \.status)!, PStatus.syscall)
+        // A storm chain goes where other Ms see it: the body may wait for one of its Gs.
+        if pp.pointee.jobPuts > runqSize { flushStorm(sched, pp) }
         // Work already waiting: hand it off now instead of after a sysmon tick (Go: entersyscallblock).
         if pHasWork(pp) || gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 { compensate(sched, pp) }
     }
