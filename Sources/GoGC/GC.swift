@@ -337,6 +337,7 @@ public final class GC: @unchecked Sendable {
         cycle.forced = forced
         cycle.start = monoNanos()
         cycle.heapStart = gort_load_relaxed(&state.pointee.heapLive)
+        cycle.goal = gort_load_relaxed(&state.pointee.goal)
         markRestarts = 0
         gort_store_release(&state.pointee.started, gort_load_relaxed(&state.pointee.started) + 1)
         handOff(.sweepTermination)

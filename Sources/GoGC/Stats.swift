@@ -94,6 +94,7 @@ struct CycleTimes {
     var idleCPU: Int64 = 0       // background marking while a P had no mutator (Go: idle mark workers)
     var assistCPU: Int64 = 0
     var heapStart: UInt64 = 0
+    var goal: UInt64 = 0         // the heap goal the cycle ran against (gctrace's "MB goal", as Go prints it)
     var heapEnd: UInt64 = 0
     var heapMarked: UInt64 = 0
     var heapInuse: UInt64 = 0    // HeapInuse right after mark termination
@@ -171,7 +172,7 @@ extension GC {
     }
 
     func printTrace(_ t: CycleTimes, n: UInt32, util: Double) {
-        let line = traceLine(t, n: n, util: util, goal: gort_load_relaxed(&state.pointee.goal), procs: config.procs) + "\n"
+        let line = traceLine(t, n: n, util: util, goal: t.goal, procs: config.procs) + "\n"
         line.withCString { _ = write(2, $0, strlen($0)) }
     }
 
