@@ -66,7 +66,7 @@ struct P {
     var jobPuts: UInt64 = 0
     /// Past a ring's worth of puts, the chain of Gs waiting to go to the global queue as one batch (Schedule.swift,
     /// `put`, spawn storms). Under stormLock (a lockKey word): the owner appends and flushes; sysmon takes the
-    /// chain of a P stuck in its job (Sysmon.swift, stealStorm), so a job that blocks hides no G.
+    /// chain of a P stuck in its job (Sysmon.swift, flushStorm), so a job that blocks hides no G.
     var stormHead: GEntry = 0
     var stormTail: GEntry = 0
     var stormCount: Int = 0

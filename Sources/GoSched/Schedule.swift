@@ -205,7 +205,7 @@ func stormAppend(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutableP
 
 /// Moves the P's storm chain (if any) to the global queue's tail as one batch and wakes an M. The owner, when
 /// the chain is full, when the job that made it returns, and when the job enters `blocking {}`; sysmon for a P
-/// stuck in its job (stealStorm). Returns whether it moved anything.
+/// stuck in its job (Sysmon.swift). Returns whether it moved anything.
 @discardableResult @inline(never)
 func flushStorm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) -> Bool {
     let key = pp.pointer(to: \.stormLock)!

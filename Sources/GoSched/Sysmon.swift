@@ -172,17 +172,18 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
                 pp.pointee.sysmonWhen = now
                 continue
             }
-            if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { continue }
             let stuck = now &- pp.pointee.sysmonWhen
+            let limit = st == PStatus.syscall ? syscallRetakeNS : forcePreemptNS
+            // A storm chain the job has not flushed yet is in no queue another M can see: move it, so a job that
+            // blocks (or computes) past the limit strands none of its Gs (Schedule.swift, stormPut), compensated
+            // or not (a compensated job may go on making Gs). Not an action for sysmon's pace: a long spawning
+            // job has one every tick.
+            if stuck >= limit && flushStorm(sched, pp) { globalWork = true }
+            if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { continue }
             // A long job's CPU baseline is taken from half the limit on, so the verdict is ready at the limit.
             let computing = st == PStatus.inJob && stuck >= forcePreemptNS / 2
                 && isComputing(pp, tick: tick, now: now)
-            let limit = st == PStatus.syscall ? syscallRetakeNS : forcePreemptNS
             if stuck < limit { continue }
-            // A storm chain the job has not flushed yet is in no queue another M can see: move it, so a job that
-            // blocks (or computes) past the limit strands none of its Gs (Schedule.swift, stormPut). Not an
-            // action for sysmon's pace: a long spawning job has one every tick.
-            if flushStorm(sched, pp) { globalWork = true }
             if computing && othersProgress(sched, pp, now: now) && !workStranded(pp, tick: tick, now: now) {
                 // Other Ms take its work (a runnext that stays put goes to the global queue); wake an idle P.
                 movePinnedRunnext(sched, pp)

@@ -78,12 +78,20 @@ final class CoreTests: XCTestCase {
         let (first, n) = q.takeNewest(3)
         XCTAssertEqual(n, 3)
         XCTAssertEqual((0..<n).map { q.slot(first &+ UInt64($0)) }, [3, 4, 5])
+        // The owner pushes three others into the same slots, which restores head and tail: a thief that read
+        // the pair before the take must still fail (the pop count changed).
+        for g in 6...8 { XCTAssertTrue(qpush(q, GEntry(g))) }
+        XCTAssertEqual(UInt32(truncatingIfNeeded: q.snapshot().tailWord), UInt32(truncatingIfNeeded: w))
         XCTAssertFalse(q.cas(h, w, h &+ 1, w), "a thief that read the pair before claimed a taken entry")
         XCTAssertEqual(q.takeNewest(0).count, 0)
         XCTAssertEqual(q.takeNewest(-1).count, 0)
+        let (first2, n2) = q.takeNewest(3)
+        XCTAssertEqual((0..<n2).map { q.slot(first2 &+ UInt64($0)) }, [6, 7, 8])
         XCTAssertEqual(qgrab(q, into: dst), 1)  // the older half of [1, 2], rounded up
         XCTAssertEqual(dst.pointee.ring[0], 1)
-        XCTAssertEqual(q.takeNewest(10).count, 1)
+        let (first3, n3) = q.takeNewest(10)
+        XCTAssertEqual(n3, 1)
+        XCTAssertEqual(q.slot(first3), 2)
         XCTAssertEqual(qpopNewest(q), 0)
     }
 
@@ -405,18 +413,31 @@ final class CoreTests: XCTestCase {
     }
 
     /// A job that makes a storm of group children and then waits for the last of them without returning: in
-    /// `blocking {}`, and with a plain wait that sysmon finds. The storm's last children are on the job's P in a
-    /// chain not yet full, which no other M can see until it is flushed (Schedule.swift, stormPut); they must
-    /// still run, on the other P.
+    /// `blocking {}`, with a plain wait that sysmon finds, and with a plain wait after sysmon has already lent a
+    /// spare for the job (one P, a long computation with work queued). The storm's last children are on the
+    /// job's P in a chain not yet full, which no other M can see until it is flushed (Schedule.swift,
+    /// stormPut); they must still run, on another P.
     func testStormChainIsNotStrandedByABlockedJob() {
-        let sched = Scheduler(procs: 2)
-        for useBlocking in [true, false] {
+        for mode in ["blocking", "plain wait", "compensated first"] {
+            let sched = Scheduler(procs: mode == "compensated first" ? 1 : 2)
             let done = DispatchSemaphore(value: 0)
             let r = runOn(sched, timeout: 30) { () -> Bool in
                 var ok = false
+                if mode == "compensated first" {
+                    // Work queued behind a job that computes past sysmon's limit: the job is compensated.
+                    let other = Task(executorPreference: sched) { 1 }
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    // At least 50 ms, and until sysmon has lent the spare (5 s at most: a loaded machine).
+                    while true {
+                        let t = DispatchTime.now().uptimeNanoseconds - t0
+                        if t >= 5_000_000_000 || (t >= 50_000_000 && sched.stats.blockedProcs == 1) { break }
+                    }
+                    XCTAssertEqual(sched.stats.blockedProcs, 1, "the computing job with work queued was compensated")
+                    _ = other
+                }
                 await withDiscardingTaskGroup { g in
                     for i in 0..<300 { g.addTask { if i == 299 { done.signal() } } }
-                    if useBlocking {
+                    if mode == "blocking" {
                         ok = blocking { done.wait(timeout: .now() + 10) } == .success
                     } else {
                         ok = done.wait(timeout: .now() + 10) == .success
@@ -424,9 +445,9 @@ final class CoreTests: XCTestCase {
                 }
                 return ok
             }
-            XCTAssertEqual(r, true, useBlocking ? "in blocking {}" : "in a plain wait")
+            XCTAssertEqual(r, true, mode)
+            sched.shutdown()
         }
-        sched.shutdown()
     }
 
     func testHighPriorityRunsBeforeLowWithinAP() {
