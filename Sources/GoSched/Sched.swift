@@ -120,7 +120,9 @@ struct P {
     var sysmonWorkSnap: UInt64 = 0
     var sysmonWorkTick: UInt64 = 0
     var sysmonWorkWhen: UInt64 = 0
-    private var pad5: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+    /// The storm chain's last G at sysmon's previous look (flushStaleStorm).
+    var sysmonStormTail: UInt64 = 0
+    private var pad5: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
 
     // ---- Line 7: the owner's free sudogs (Sudog.swift; Go: p.sudogcache). Owner only. ----
     /// sudogCacheCap slots; the first nsudog hold free sudog blocks.

@@ -225,6 +225,20 @@ func flushStorm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePo
     return true
 }
 
+/// sysmon, for a P whose job has run past sysmon's limit: moves the P's storm chain to the global queue if the
+/// job has added nothing to it since sysmon's previous look (it blocks, or works on something else, and its last
+/// Gs would wait there until it returns). A chain that grows is the job's to flush, every maxBatch, in full
+/// batches; sysmon looks every 20 us while it acts. Returns whether it moved anything.
+func flushStaleStorm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) -> Bool {
+    let key = pp.pointer(to: \.stormLock)!
+    lockKey(key)
+    let tail = UInt64(pp.pointee.stormTail)
+    let stale = pp.pointee.stormCount != 0 && tail == pp.pointee.sysmonStormTail
+    pp.pointee.sysmonStormTail = tail
+    unlockKey(key)
+    return stale && flushStorm(sched, pp)
+}
+
 /// From a thread that is not one of sched's Ms (or has no P): the global queue, then wake an M.
 @inline(never)
 func putGlobal(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry) {

@@ -174,11 +174,10 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
             }
             let stuck = now &- pp.pointee.sysmonWhen
             let limit = st == PStatus.syscall ? syscallRetakeNS : forcePreemptNS
-            // A storm chain the job has not flushed yet is in no queue another M can see: move it, so a job that
-            // blocks (or computes) past the limit strands none of its Gs (Schedule.swift, stormPut), compensated
-            // or not (a compensated job may go on making Gs). Not an action for sysmon's pace: a long spawning
-            // job has one every tick.
-            if stuck >= limit && flushStorm(sched, pp) { globalWork = true }
+            // A storm chain the job has not flushed yet is in no queue another M can see: once it stops growing,
+            // move it, so a job that blocks past the limit strands none of its Gs (Schedule.swift, stormPut),
+            // compensated or not (a compensated job may go on making Gs). Not an action for sysmon's pace.
+            if stuck >= limit && flushStaleStorm(sched, pp) { globalWork = true }
             if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { continue }
             // A long job's CPU baseline is taken from half the limit on, so the verdict is ready at the limit.
             let computing = st == PStatus.inJob && stuck >= forcePreemptNS / 2
