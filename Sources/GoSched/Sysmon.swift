@@ -18,7 +18,8 @@ import Glibc
 // A long job that computes is not blocked. Go preempts it; we cannot, and compensating it would run
 // GOMAXPROCS + 1 threads on GOMAXPROCS CPUs (spawn-join's spawning task: 1 s in one job, and the lent P's M
 // took CPU from it). So sysmon reads the job thread's CPU clock (P.ownerClock): a thread that used at least a
-// quarter of the wall time, over windows of 5 ms or more, is computing. Such a P is left alone while other Ps
+// quarter of the wall time, over windows of 5 ms or more, or that the kernel has ready to run (an oversubscribed
+// machine), is computing. Such a P is left alone while other Ps
 // make progress and its queued work moves: a runnext that stays put goes to the global queue (Go lets thieves
 // take a running P's runnext after 3 us) and sysmon wakes an idle P for it. If the work sits untouched for another
 // `forcePreemptNS` (the other Ps are busy with their own), or no other P progresses (GOMAXPROCS=1), it is
@@ -250,14 +251,18 @@ func sleepWhileIdle(_ sched: UnsafeMutablePointer<SchedState>) -> Bool {
 
 /// Whether the thread running pp's current job (schedtick `tick`) is computing rather than blocked: over
 /// windows of at least `cpuWindowNS` it used at least a quarter of the wall time as CPU time (a blocked thread
-/// uses none; a computing one sharing the CPUs with other busy threads still gets its share). The first look
-/// at a job only measures and says computing, so the verdict comes a window later. A thread whose clock is
-/// unknown or cannot be read counts as blocked. sysmon only.
+/// uses none; a computing one sharing the CPUs with other busy threads still gets its share), or, on a machine so
+/// oversubscribed that its share fell below that, the kernel has it ready to run (state R in /proc), where a
+/// blocked thread sleeps (S or D). (Its run-queue wait in schedstat does not tell: the kernel adds a wait up only
+/// when the thread gets a CPU, so a thread waiting through a whole window shows none.) The first look at a job
+/// only measures and says computing, so the verdict comes a window later. A thread whose clock is unknown or
+/// cannot be read counts as blocked. sysmon only.
 func isComputing(_ pp: UnsafeMutablePointer<P>, tick: UInt64, now: UInt64) -> Bool {
     let clock = gort_load_relaxed(pp.pointer(to: \.ownerClock)!)
     if clock == 0 { return false }
+    let clockid = clockid_t(Int32(truncatingIfNeeded: clock))
     var ts = timespec()
-    if clock_gettime(clockid_t(Int32(truncatingIfNeeded: clock)), &ts) != 0 { return false }
+    if clock_gettime(clockid, &ts) != 0 { return false }
     let cpu = UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     if pp.pointee.sysmonCPUTick != tick || pp.pointee.sysmonCPUWhen == 0 {
         pp.pointee.sysmonCPUTick = tick
@@ -265,11 +270,37 @@ func isComputing(_ pp: UnsafeMutablePointer<P>, tick: UInt64, now: UInt64) -> Bo
     } else {
         let elapsed = now &- pp.pointee.sysmonCPUWhen
         if elapsed < cpuWindowNS { return pp.pointee.sysmonComputing != 0 }
-        pp.pointee.sysmonComputing = (cpu &- pp.pointee.sysmonCPU) &* 4 >= elapsed ? 1 : 0
+        let computing = (cpu &- pp.pointee.sysmonCPU) &* 4 >= elapsed || isRunnable(cpuClock: clockid) == true
+        pp.pointee.sysmonComputing = computing ? 1 : 0
     }
     pp.pointee.sysmonCPU = cpu
     pp.pointee.sysmonCPUWhen = now
     return pp.pointee.sysmonComputing != 0
+}
+
+/// The thread ID behind a thread CPU-time clock from pthread_getcpuclockid: Linux encodes it as
+/// (~tid << 3) | 6 (a per-thread clock of the scheduler's kind). Nil for any other clock.
+func threadID(cpuClock c: clockid_t) -> Int32? {
+    if c >= 0 || c & 7 != 6 { return nil }
+    let tid = ~(c >> 3)
+    return tid > 0 ? tid : nil
+}
+
+/// Whether the thread behind CPU clock `c` is running or ready to run (state R in /proc/self/task/TID/stat),
+/// as opposed to sleeping or waiting. Nil when unreadable. sysmon only (it opens a file: at most once per stuck P
+/// per cpuWindowNS, and only for a thread that used under a quarter of a window's time).
+func isRunnable(cpuClock c: clockid_t) -> Bool? {
+    guard let tid = threadID(cpuClock: c) else { return nil }
+    let fd = open("/proc/self/task/\(tid)/stat", O_RDONLY)
+    if fd < 0 { return nil }
+    defer { close(fd) }
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { buf -> Bool? in
+        let n = read(fd, buf.baseAddress, 128)
+        if n <= 0 { return nil }
+        // "TID (COMM) STATE ...": COMM may hold spaces and parentheses, so the state follows the last ')'.
+        guard let paren = (0..<n).last(where: { buf[$0] == UInt8(ascii: ")") }), paren + 2 < n else { return nil }
+        return buf[paren + 2] == UInt8(ascii: "R")
+    }
 }
 
 /// A long computing job's runnext is out of thieves' reach (runnextStealable); one that has not changed since

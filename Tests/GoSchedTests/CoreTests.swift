@@ -615,6 +615,37 @@ final class CoreTests: XCTestCase {
     /// nothing, give the spare back and be lent it again at sysmon's next tick, taking CPU from the job (15 % of
     /// a run pinned to one CPU). Three tries: on a loaded machine the job's thread may get under a quarter of a
     /// CPU for a window and be taken for blocked.
+    /// sysmon's reading of a thread from its CPU clock (isComputing): the clock gives the thread back, a running
+    /// thread reads as runnable, and one asleep on a semaphore does not.
+    func testThreadIDAndStateFromACPUClock() throws {
+        var clock = clockid_t()
+        XCTAssertEqual(pthread_getcpuclockid(pthread_self(), &clock), 0)
+        // This thread's ID: /proc/thread-self links to "PID/task/TID".
+        let link = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")
+        XCTAssertEqual(threadID(cpuClock: clock), Int32(link.split(separator: "/").last ?? ""))
+        XCTAssertNil(threadID(cpuClock: CLOCK_MONOTONIC))
+        XCTAssertEqual(isRunnable(cpuClock: clock), true, "this thread, reading its own state, is running")
+        let asleep = DispatchSemaphore(value: 0), started = DispatchSemaphore(value: 0)
+        let box = ResultBox<clockid_t>()
+        let t = Thread {
+            var c = clockid_t()
+            _ = pthread_getcpuclockid(pthread_self(), &c)
+            box.value = c
+            started.signal()
+            asleep.wait()
+        }
+        t.start()
+        started.wait()
+        let other = try XCTUnwrap(box.value)
+        var sleeping = false
+        for _ in 0..<200 where !sleeping {  // it sleeps on the semaphore within moments
+            sleeping = isRunnable(cpuClock: other) == false
+            if !sleeping { usleep(1000) }
+        }
+        XCTAssertTrue(sleeping, "a thread asleep on a semaphore reads as not runnable")
+        asleep.signal()
+    }
+
     func testComputingJobWithNothingQueuedIsNotCompensated() {
         var share = 1.0
         for _ in 0..<3 {
