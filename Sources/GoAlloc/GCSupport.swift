@@ -64,6 +64,14 @@ extension Heap {
         defer { raw.pointee.lock.unlock() }
         return raw.pointee.stats.inusePages << pageShift
     }
+
+    /// HeapInuse if MHeap.lock is free this moment, else nil: for a reading inside a stop-the-world pause, which
+    /// must not wait for the lock (the scavenger holds it for milliseconds while it madvises).
+    @_spi(GoGC) public var gcInuseBytesIfUnlocked: Int? {
+        guard raw.pointee.lock.tryLock() else { return nil }
+        defer { raw.pointee.lock.unlock() }
+        return raw.pointee.stats.inusePages << pageShift
+    }
 }
 
 /// A run of free slots GoGC took from a span in one go (`gcReserveWord`): the free slots of one allocBits word.
