@@ -71,9 +71,10 @@ struct P {
     var stormTail: GEntry = 0
     var stormCount: Int = 0
     var stormLock: UInt32 = 0
-    /// 1 once the current job's first storm G has taken the job's earlier Gs off the ring (stormPut); zeroed by
-    /// `execute` after each job. Owner only.
-    var stormSwept: UInt32 = 0
+    /// 1 once the current job has sent a G to the storm chain (stormPut, whose first such G also takes the job's
+    /// earlier Gs off the ring), so the job may leave a chain to flush; zeroed by `execute` after each job. Owner
+    /// only.
+    var stormStarted: UInt32 = 0
     private var pad2: (UInt64, UInt64) = (0, 0)
 
     // ---- Line 3: the rings, which pollers read. ----

@@ -174,14 +174,15 @@ func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
 /// global queue, pushed reversed) stay and run in their order after the job.
 @inline(never)
 func stormPut(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, _ g: GEntry) {
-    if pp.pointee.stormSwept == 0 {
-        pp.pointee.stormSwept = 1
+    if pp.pointee.stormStarted == 0 {
+        pp.pointee.stormStarted = 1
         // Of the job's jobPuts - 1 earlier puts, the last is in runnext (runqput kicks the one before it to the
         // ring's tail), the rest on the ring unless thieves took them (from its other end).
         let q = pp.pointer(to: \.runq)!
         let (first, n) = q.takeNewest(Int(pp.pointee.jobPuts) - 2)
         for i in 0..<n { stormAppend(sched, pp, q.slot(first &+ UInt64(i))) }
-        // An exchange, as a thief or sysmon may CAS it out meanwhile.
+        // An exchange, as a thief or sysmon may CAS it out meanwhile (runqput's seq_cst helper; any ordering
+        // would do, as the G is this job's own).
         let next = pp.pointee.jobPuts >= 2 ? exchangeSeqCst(pp.pointer(to: \.runnext)!, 0) : 0
         if next != 0 { stormAppend(sched, pp, GEntry(next)) }
     }
@@ -481,11 +482,11 @@ func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExec
         rg.pointee.fn(UnsafeMutableRawPointer(rg))
     }
     if tracing { traceEvent(mp, TraceKind.job, start: t0, end: nanotime(), p: pp.pointee.id, g: UInt64(g)) }
-    // Only a job that made more than a ring's worth of Gs runnable can have a storm chain (jobPuts is the
-    // owner's; stormCount is under the chain's lock).
-    if pp.pointee.jobPuts > runqSize {
+    // Only a job that started a storm can leave a chain (stormStarted is the owner's; stormCount is under the
+    // chain's lock).
+    if pp.pointee.stormStarted != 0 {
         flushStorm(mp.pointee.sched, pp)
-        pp.pointee.stormSwept = 0
+        pp.pointee.stormStarted = 0
     }
     pp.pointee.jobPuts = 0
     gort_store_release(pp.pointer(to: \.status)!, PStatus.running)

@@ -372,7 +372,7 @@ public func blocking<R>(_ body: () throws -> R) rethrows -> R {
     if mp.pointee.syscallDepth == 1 {
         gort_store_release(pp.pointer(to: \.status)!, PStatus.syscall)
         // A storm chain goes where other Ms see it: the body may wait for one of its Gs.
-        if pp.pointee.jobPuts > runqSize { flushStorm(sched, pp) }
+        if pp.pointee.stormStarted != 0 { flushStorm(sched, pp) }
         // Work already waiting: hand it off now instead of after a sysmon tick (Go: entersyscallblock).
         if pHasWork(pp) || gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 { compensate(sched, pp) }
     }
