@@ -6,7 +6,11 @@
 //   gort bench alloc|sched|gc          side-by-side benchmarks against the anchors
 //   gort gctrace [FILE]                summary of GODEBUG=gctrace=1 output (Go or GoGC)
 //   gort trace -o trace.json [-- CMD]  record a GoSched run as Chrome trace-event JSON
+//
+// Every error is one line on stderr and a non-zero exit: 1 for a command's own errors (GortError), 64 (EX_USAGE)
+// for a bad flag or argument, where ArgumentParser would add the usage text (`--help` prints that).
 import ArgumentParser
+import Glibc
 
 @main
 struct Gort: ParsableCommand {
@@ -16,6 +20,49 @@ struct Gort: ParsableCommand {
         subcommands: [RunCommand.self, HeapmapCommand.self, LayoutCommand.self, BenchCommand.self, GCTraceCommand.self,
                       TraceCommand.self]
     )
+
+    /// ArgumentParser's main, with its errors cut to one line. Help, `ExitCode`s thrown by commands (a lint's
+    /// findings) and clean exits keep ArgumentParser's handling.
+    static func main() {
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            fail(error, usage: true)
+        }
+        do {
+            var command = command
+            try command.run()
+        } catch {
+            fail(error, usage: false)
+        }
+    }
+
+    private static func fail(_ error: Error, usage: Bool) -> Never {
+        if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
+        let path = commandPath()
+        var message = self.message(for: error).split(separator: "\n", omittingEmptySubsequences: true).first
+            .map(String.init) ?? "\(error)"
+        // Some messages already name their subcommand ("trace: ..."); name it once.
+        if let last = path.split(separator: " ").last, message.hasPrefix("\(last): ") {
+            message.removeFirst(last.count + 2)
+        }
+        let hint = usage ? " (see '\(path) --help')" : ""
+        fputs("\(path): error: \(message)\(hint)\n", stderr)
+        Glibc.exit(exitCode(for: error).rawValue)
+    }
+
+    /// "gort", or "gort bench alloc": the words of the command line that name (sub)commands.
+    private static func commandPath() -> String {
+        var path = ["gort"]
+        var level: [ParsableCommand.Type] = configuration.subcommands
+        for word in CommandLine.arguments.dropFirst() {
+            guard let next = level.first(where: { $0._commandName == word }) else { break }
+            path.append(word)
+            level = next.configuration.subcommands
+        }
+        return path.joined(separator: " ")
+    }
 }
 
 /// A one-line error for the user, with a non-zero exit (ArgumentParser prints "Error: <message>").
