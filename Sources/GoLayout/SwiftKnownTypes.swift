@@ -61,7 +61,8 @@ struct SwiftKnownTypes {
         case ("Result", 2):
             guard let s = args[0].layout else { return args[0] }
             guard let f = args[1].layout else { return args[1] }
-            return EnumLayout.multiPayload([s, f], emptyCases: 0)
+            // Both payloads are type parameters: no fixed-layout optimizations (see EnumLayout).
+            return EnumLayout.multiPayload([s, f], emptyCases: 0, fixedLayout: false)
         case ("Range", 1), ("ClosedRange", 1):
             guard let b = args[0].layout else { return args[0] }
             return .known(Language.swift.aggregate([b, b]))

@@ -162,17 +162,35 @@ final class SwiftResolver {
     private func enumLayout(_ decl: SwiftDeclarations.TypeDecl, scope: [String], env: Environment) -> Resolved {
         var payloads: [TypeLayout] = []
         var empty = 0
+        var fixedLayout = true
         for c in decl.cases {
             if c.payload.isEmpty { empty += 1; continue }
             if c.indirect || decl.isIndirect { payloads.append(model.heapReference); continue }
-            let r = c.payload.count == 1 ? resolve(c.payload[0], scope: scope, env: env)
-                : aggregate(c.payload.map { resolve($0, scope: scope, env: env) })
+            let r = payloadLayout(c.payload, scope: scope, env: env)
             guard let l = r.layout else { return r }
+            // IRGen decides in the generic context: a payload that depends on a type parameter is not fixed-size
+            // there, so it stays a payload case even when empty, and the enum gets no spare-bit tags.
+            let dependent = !decl.genericParameters.isEmpty && dependsOnParameters(c.payload, decl: decl, scope: scope)
+            if dependent { fixedLayout = false; payloads.append(l); continue }
             // IRGen counts a case whose payload is known to be empty among the no-payload cases.
             if l.size == 0 { empty += 1; continue }
             payloads.append(l)
         }
-        return EnumLayout.layout(payloads: payloads, emptyCases: empty)
+        return EnumLayout.layout(payloads: payloads, emptyCases: empty, fixedLayout: fixedLayout)
+    }
+
+    private func payloadLayout(_ payload: [TypeSyntax], scope: [String], env: Environment) -> Resolved {
+        payload.count == 1 ? resolve(payload[0], scope: scope, env: env)
+            : aggregate(payload.map { resolve($0, scope: scope, env: env) })
+    }
+
+    /// Whether a case's payload layout depends on the enum's type parameters: resolved with each parameter
+    /// bound to a marker, it comes back unknown because of the marker (a class, `[T]` or `(T) -> U` does not).
+    private func dependsOnParameters(_ payload: [TypeSyntax], decl: SwiftDeclarations.TypeDecl, scope: [String]) -> Bool {
+        let marker = "\u{1}type parameter of \(decl.qualifiedName)"
+        let env = Dictionary(uniqueKeysWithValues: decl.genericParameters.map { ($0, Resolved.unknown(marker)) })
+        if case .unknown(let why) = payloadLayout(payload, scope: scope, env: env) { return why.contains(marker) }
+        return false
     }
 
     private func metatype(_ t: MetatypeTypeSyntax, scope: [String], env: Environment) -> Resolved {
