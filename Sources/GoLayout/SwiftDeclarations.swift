@@ -158,11 +158,31 @@ final class SwiftDeclarations {
             if type == nil && b.initializer == nil {
                 type = bindings[(i + 1)...].first { $0.typeAnnotation != nil }?.typeAnnotation?.type
             }
-            t.properties.append(StoredProperty(
-                name: b.pattern.trimmedDescription, type: type, initializer: b.initializer?.value,
-                attributes: attributes, isLazy: modifiers.contains("lazy"), ownership: ownership,
-                inIfConfig: inIfConfig, position: b.pattern.positionAfterSkippingLeadingTrivia,
-                memberRange: single ? item.position.utf8Offset..<item.endPosition.utf8Offset : nil))
+            for (name, type, initializer) in Self.flatten(b.pattern, type: type, initializer: b.initializer?.value) {
+                t.properties.append(StoredProperty(
+                    name: name.text, type: type, initializer: initializer,
+                    attributes: attributes, isLazy: modifiers.contains("lazy"), ownership: ownership,
+                    inIfConfig: inIfConfig, position: name.positionAfterSkippingLeadingTrivia,
+                    memberRange: single && b.pattern.is(IdentifierPatternSyntax.self)
+                        ? item.position.utf8Offset..<item.endPosition.utf8Offset : nil))
+            }
         }
+    }
+
+    /// `var (e, (f, _)): (Int8, (Int32, Bool)) = ...` declares the stored properties e and f, each typed by its
+    /// element of the annotation (or of a tuple initializer); `_` stores nothing (measured with MemoryLayout).
+    static func flatten(_ pattern: PatternSyntax, type: TypeSyntax?, initializer: ExprSyntax?)
+        -> [(TokenSyntax, TypeSyntax?, ExprSyntax?)] {
+        if let id = pattern.as(IdentifierPatternSyntax.self) { return [(id.identifier, type, initializer)] }
+        guard let tuple = pattern.as(TuplePatternSyntax.self) else { return [] }
+        let types = type?.as(TupleTypeSyntax.self).map { Array($0.elements.map(\.type)) }
+        let values = initializer?.as(TupleExprSyntax.self).map { Array($0.elements.map(\.expression)) }
+        var out: [(TokenSyntax, TypeSyntax?, ExprSyntax?)] = []
+        for (i, element) in tuple.elements.enumerated() {
+            let elementType = types.flatMap { i < $0.count ? $0[i] : nil }
+            let elementValue = values.flatMap { i < $0.count ? $0[i] : nil }
+            out += flatten(element.pattern, type: elementType, initializer: elementType == nil ? elementValue : nil)
+        }
+        return out
     }
 }
