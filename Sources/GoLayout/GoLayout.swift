@@ -101,8 +101,11 @@ public struct LayoutAnalyzer: Sendable {
             if path.hasSuffix(".go") { goPackages[(path as NSString).deletingLastPathComponent, default: []].append((path, source!)) }
             else { swiftFiles.append((path, source!)) }
         }
-        var decls = try SwiftFrontEnd.structs(files: swiftFiles, model: model)
-        for dir in goPackages.keys.sorted() { decls += try GoFrontEnd.structs(files: goPackages[dir]!) }
-        return decls
+        // Deeply nested types recurse deeply: analyze on a large stack (see withLargeStack).
+        return try withLargeStack {
+            var decls = try SwiftFrontEnd.structs(files: swiftFiles, model: model)
+            for dir in goPackages.keys.sorted() { decls += try GoFrontEnd.structs(files: goPackages[dir]!) }
+            return decls
+        }
     }
 }
