@@ -80,15 +80,17 @@ public struct LayoutAnalyzer: Sendable {
     /// (one package each).
     public func analyze(_ paths: [String]) throws -> [StructReport] { try structs(paths).map(StructReport.init) }
 
-    /// The structs as the front ends found them (what `--fix` needs: source ranges and traits).
-    public func structs(_ paths: [String]) throws -> [StructDecl] {
+    /// The structs as the front ends found them (what `--fix` needs: source ranges and traits). `overrides`
+    /// replaces the contents of files by path (`--fix` checks its rewrite before writing it).
+    public func structs(_ paths: [String], overrides: [String: String] = [:]) throws -> [StructDecl] {
         let files = try sourceFiles(paths)
-        var sources = [String?](repeating: nil, count: files.count)
+        var sources = files.map { overrides[$0] }
         var firstError: Error?
         let lock = NSLock()
         sources.withUnsafeMutableBufferPointer { out in
             let buffer = out
             DispatchQueue.concurrentPerform(iterations: files.count) { i in
+                if buffer[i] != nil { return }
                 do { buffer[i] = try Self.readSource(files[i]) } catch {
                     lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
                 }
