@@ -29,8 +29,8 @@ public struct LayoutAnalyzer: Sendable {
         public var description: String
     }
 
-    /// Files named directly are analyzed whatever their extension; directories are searched for .swift and
-    /// .go files, skipping hidden directories, `.build*` and Go test files' vendor trees.
+    /// Files named directly must be .swift or .go; directories are searched for .swift and .go files,
+    /// skipping hidden directories (`.build`, `.git`), `vendor` and `node_modules`. Each file is listed once.
     public func sourceFiles(_ paths: [String]) throws -> [String] {
         var files: [String] = []
         let fm = FileManager.default
@@ -61,7 +61,9 @@ public struct LayoutAnalyzer: Sendable {
             }
             files.append(contentsOf: found.sorted())
         }
-        return files
+        // A file named twice (`a.go ./a.go`, a directory and a file in it, a symlink) is analyzed once.
+        var seen = Set<String>()
+        return files.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path).inserted }
     }
 
     /// Reads a file as UTF-8 text; binary (a NUL byte, or invalid UTF-8) is an error.

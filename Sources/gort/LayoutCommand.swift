@@ -51,7 +51,11 @@ struct LayoutCommand: ParsableCommand {
         let shown = reports.filter { minWaste == 0 || ($0.wastedBytes ?? 0) >= minWaste }
         let shrinkable = shown.filter(\.canShrink)
         if check {
-            for r in shrinkable { print(TextReport.diagnostic(r)) }
+            // JSON lists the findings only, in the same schema as a full report.
+            switch format {
+            case .json: try printJSON(shrinkable)
+            case .text: for r in shrinkable { print(TextReport.diagnostic(r)) }
+            }
             if !shrinkable.isEmpty { throw ExitCode(1) }
             return
         }
