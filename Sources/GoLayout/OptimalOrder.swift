@@ -10,8 +10,8 @@
 /// end offset never makes any later field land later), so the minimal end offset of a *set* of placed fields
 /// depends only on the set: dynamic programming over sets is exact. Fields with the same (size, alignment) are
 /// interchangeable, so the state is a count per kind; the search is exact while that state space stays under
-/// `exactStateLimit` (2^22: 36 MB of table, about 0.1 s in a release build; every struct of up to 22 fields
-/// fits, and so do longer ones with repeated kinds). Above it we use greedy alignment-descending placement
+/// `exactStateLimit` (2^22: at worst 54 MB and 0.5 s, measured with swiftc -O on 22 distinct kinds; every
+/// struct of up to 22 fields fits, and so do longer ones with repeated kinds). Above it we use greedy alignment-descending placement
 /// that fills each hole with the largest fields that fit, and say the result is heuristic unless it has no
 /// padding at all (then nothing can beat it).
 public enum OptimalOrder {
