@@ -25,9 +25,9 @@ public enum GoFrontEnd {
                     })
                     if case .unknown = r, !decl.typeParameters.isEmpty, case .named(nil, let n, _) = f.type,
                        decl.typeParameters.contains(n) { r = .unknown("type parameter \(n)") }
-                    if case .unknown(let why) = r, why.hasPrefix(GoResolver.tooLargeMarker) {
+                    if case .unknown(let why) = r, why.hasPrefix(GoResolver.errorMarker) {
                         throw SourceError(file: path, line: f.line, column: f.column,
-                                          message: "type \(f.typeText) larger than address space")
+                                          message: "type \(f.typeText) \(why.dropFirst(GoResolver.errorMarker.count))")
                     }
                     let shared = f.fieldNames.count > 1
                     for name in f.fieldNames {

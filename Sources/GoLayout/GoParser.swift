@@ -5,6 +5,8 @@ struct GoParser {
 
     private var tokens: [GoToken]
     private var p = 0
+    /// Type nesting depth, bounded by `GoResolver.maxDepth`.
+    private var depth = 0
     private let source: Substring.UTF8View
 
     init(source: Substring.UTF8View) throws {
@@ -101,6 +103,9 @@ struct GoParser {
     }
 
     private mutating func parseType() throws -> GoType {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > GoResolver.maxDepth { throw fail("type nested more than \(GoResolver.maxDepth) levels deep") }
         let t = peek
         if t.kind == .ident {
             p += 1

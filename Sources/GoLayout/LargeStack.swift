@@ -1,6 +1,6 @@
 import Foundation
 
-/// Runs `body` on a fresh thread with a 512 MiB stack and waits for it.
+/// Runs `body` on a fresh thread with a 1 GiB stack and waits for it.
 ///
 /// Why: type resolution and the Go parser recurse once per nesting level (a struct holding a struct, `***T`),
 /// and real inputs can nest thousands deep; the 8 MiB main stack overflows near 5,000 levels. The stack is
@@ -12,7 +12,7 @@ func withLargeStack<T>(_ body: () throws -> T) throws -> T {
 }
 
 /// The analysis thread's stack size.
-let largeStackBytes = 512 << 20
+let largeStackBytes = 1 << 30
 
 private final class StackJob {
     let run: () -> Void

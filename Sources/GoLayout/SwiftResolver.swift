@@ -13,6 +13,8 @@ final class SwiftResolver {
     /// at the most general abstraction, where a struct or enum metatype is thick (8 bytes), not thin (measured:
     /// `Pair<S.Type, Int8>` is 9 bytes, `(S.Type, Int8)` is 1).
     var thickMetatypes = 0
+    /// Declarations being resolved, one inside another (bounded by `GoResolver.maxDepth`).
+    private var depth = 0
 
     init(declarations: SwiftDeclarations, model: DataModel) {
         self.declarations = declarations
@@ -116,6 +118,10 @@ final class SwiftResolver {
     }
 
     func resolveDecl(_ decl: SwiftDeclarations.TypeDecl, args: [Resolved]) -> Resolved {
+        // Each level of nesting recurses: past the Go front end's limit, say so instead of overflowing the stack.
+        depth += 1
+        defer { depth -= 1 }
+        if depth > GoResolver.maxDepth { return .unknown("types nested more than \(GoResolver.maxDepth) levels deep") }
         // A declaration's own fields are concrete again, whatever context named it.
         let outer = thickMetatypes
         thickMetatypes = 0

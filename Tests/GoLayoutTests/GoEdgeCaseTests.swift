@@ -89,6 +89,19 @@ final class GoEdgeCaseTests: XCTestCase {
         XCTAssertEqual(byName["W0"]?.size, 6_001)
     }
 
+    func testAbsurdDepthIsAnError() throws {
+        // Beyond GoResolver.maxDepth levels the answer is an error, not a stack overflow (1M '*'s crashed even on
+        // the large stack). This touches about 600 MB of stack in a debug build.
+        let dir = try makeTemporaryDirectory("absurd")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("stars.go")
+        try "package p\ntype P struct { p \(String(repeating: "*", count: GoResolver.maxDepth + 1))int }\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LayoutAnalyzer(model: .x86_64Linux).analyze([file.path])) { error in
+            XCTAssertTrue("\(error)".contains("nested more than \(GoResolver.maxDepth) levels deep"), "\(error)")
+        }
+    }
+
     func testGarbageIsASyntaxError() {
         let cases: [(String, String)] = [
             ("package p\nfunc {{{ ) type\n", "z.go:2:6:"),
