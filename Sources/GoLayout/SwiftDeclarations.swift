@@ -17,6 +17,9 @@ final class SwiftDeclarations {
         var position: AbsolutePosition
         /// The whole member (with its comments and attributes); nil when it declares several properties.
         var memberRange: Range<Int>?
+        /// Another member or the opening brace is on the same line (`var a: Int8; func f() {}`): moving the
+        /// member's text would move or break its neighbour, so `--fix` refuses the struct.
+        var sharesLine = false
     }
 
     struct EnumCase {
@@ -116,10 +119,14 @@ final class SwiftDeclarations {
     private func members(_ list: MemberBlockItemListSyntax, into t: TypeDecl, file: String,
                          converter: SourceLocationConverter, inIfConfig: Bool) {
         let inner = t.scope + [t.name]
-        for item in list {
+        let items = Array(list)
+        for (i, item) in items.enumerated() {
             let decl = item.decl
             if let v = decl.as(VariableDeclSyntax.self) {
+                let first = t.properties.count
                 addProperties(v, item: item, into: t, inIfConfig: inIfConfig)
+                let shares = !Self.startsLine(item) || (i + 1 < items.count && !Self.startsLine(items[i + 1]))
+                for j in first..<t.properties.count { t.properties[j].sharesLine = shares }
             } else if let c = decl.as(EnumCaseDeclSyntax.self) {
                 let indirect = c.modifiers.contains { $0.name.tokenKind == .keyword(.indirect) }
                 for element in c.elements {
@@ -138,6 +145,11 @@ final class SwiftDeclarations {
                 collect(decl, scope: inner, file: file, converter: converter)
             }
         }
+    }
+
+    /// Whether a member begins on a new line (a line break in its leading trivia).
+    static func startsLine(_ item: MemberBlockItemSyntax) -> Bool {
+        item.leadingTrivia.contains { if case .newlines = $0 { return true }; if case .carriageReturnLineFeeds = $0 { return true }; return false }
     }
 
     private func addProperties(_ v: VariableDeclSyntax, item: MemberBlockItemSyntax, into t: TypeDecl, inIfConfig: Bool) {

@@ -37,6 +37,7 @@ final class FieldReorderTests: XCTestCase {
             ("brace.go", "package p\ntype S struct { a int8\n\tb int64\n\tc int8 }\n"),
             ("semicolon.swift", "struct S {\n    var a: Int8; var b: Int64\n    var c: Int8\n    var d: Int64\n    var e: Int8\n"
                 + "    init() { a = 0; b = 0; c = 0; d = 0; e = 0 }\n}\n"),
+            ("method.swift", "struct S {\n    var a: Int8; func f() {}\n    var b: Int64\n    var c: Int8\n    init() { a = 0; b = 0; c = 0 }\n}\n"),
         ]
         for (name, source) in cases {
             let (outcome, verified) = try fix(name, source)
