@@ -1,7 +1,9 @@
 /// The target's data model. All supported targets are 64-bit little-endian with 8-byte pointers and the same
-/// alignments; they differ only in which pointer bits Swift may reuse, which changes enum layouts with many
-/// cases (never a plain struct's). Only `x86_64-linux` is checked against swiftc by the tests on this machine;
-/// the other masks come from the Swift ABI headers (`SwiftShims/System.h`).
+/// alignments. They differ in which pointer bits Swift may reuse and which values are invalid pointers (enum
+/// layouts over references, never a plain struct's), and in which types exist: `Float80` only on x86_64,
+/// `Float16` not on x86_64 Darwin, and Darwin's Foundation types (`URL`, `Locale`, ...) are not the Linux
+/// ones we measured. Go's layout is the same on all four. Only `x86_64-linux` is checked against swiftc by
+/// the tests on this machine; the other masks come from the Swift ABI headers (`SwiftShims/System.h`).
 public struct DataModel: Hashable, Sendable {
     public var name: String
     /// Bits of a native Swift heap pointer that are always zero (spare), as a 64-bit mask.
@@ -18,6 +20,9 @@ public struct DataModel: Hashable, Sendable {
     public static let arm64Darwin = DataModel(name: "arm64-darwin", heapPointerSpareBits: 0xF000_0000_0000_0007,
                                               leastValidPointer: 0x1_0000_0000)
     public static let all = [x86_64Linux, arm64Linux, x86_64Darwin, arm64Darwin]
+
+    public var isX86: Bool { name.hasPrefix("x86_64") }
+    public var isDarwin: Bool { name.hasSuffix("darwin") }
 
     #if arch(arm64) && os(Linux)
     public static let host = arm64Linux

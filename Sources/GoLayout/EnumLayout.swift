@@ -10,12 +10,18 @@
 ///   extra bytes after the largest payload and empty cases are numbered in all payload bits (32 at most), so
 ///   then no payload bit stays spare; the extra tag's unused bits are (none after an opaque existential).
 ///   Extra inhabitants are the unused tag values.
+/// - Generic enums: IRGen lays a multi-payload enum out in its generic context, where a payload whose layout
+///   depends on a type parameter (`T`, `T?`, `Box<T>`, but not `[T]`, a class or a function) is not fixed-size.
+///   Then it allows no fixed-layout optimizations, so what the runtime would compute for any substitution is
+///   used for all: no payload spare bits (the tag always takes extra bytes after the largest payload), and a
+///   dependent payload of size 0 is still a payload case (measured: `Result<Int8, any Error>` is 9 bytes,
+///   `Result<Bool, Never>` 2, `enum GE<T> { case a(T), b(C) }` as `GE<C>` 9).
 enum EnumLayout {
-    static func layout(payloads: [TypeLayout], emptyCases: Int) -> Resolved {
+    static func layout(payloads: [TypeLayout], emptyCases: Int, fixedLayout: Bool = true) -> Resolved {
         switch payloads.count {
         case 0: return .known(noPayload(cases: emptyCases))
         case 1: return singlePayload(payloads[0], emptyCases: emptyCases)
-        default: return multiPayload(payloads, emptyCases: emptyCases)
+        default: return multiPayload(payloads, emptyCases: emptyCases, fixedLayout: fixedLayout)
         }
     }
 
@@ -48,13 +54,14 @@ enum EnumLayout {
         return .known(t)
     }
 
-    static func multiPayload(_ payloads: [TypeLayout], emptyCases: Int) -> Resolved {
+    /// `fixedLayout` is false for a generic enum with a payload that depends on a type parameter (see above).
+    static func multiPayload(_ payloads: [TypeLayout], emptyCases: Int, fixedLayout: Bool = true) -> Resolved {
         let size = payloads.map(\.size).max()!
         let alignment = payloads.map(\.alignment).max()!
-        var common = [UInt8](repeating: 0xFF, count: size)
-        for p in payloads {
+        var common = [UInt8](repeating: fixedLayout ? 0xFF : 0, count: size)
+        for p in payloads where fixedLayout {
             guard let s = p.spareBits else { return .unknown("multi-payload enum over a payload whose spare bits are not known") }
-            for i in 0..<p.size { common[i] &= s[i] }
+            for i in 0..<p.size { common[i] &= i < s.count ? s[i] : 0 }
             if !p.spareBitsUsable { for i in p.size..<size { common[i] = 0 } }
         }
         let spareBitsUsable = payloads.allSatisfy(\.spareBitsUsable)

@@ -15,19 +15,45 @@ public enum FieldReorder {
         /// `file:line:col: warning: ...` lines for structs left alone, and notes for those changed.
         public var messages: [String] = []
         public var changedStructs = 0
+        /// What each reordered struct should look like after the rewrite, for `verify`.
+        public var claims: [Claim] = []
+    }
+
+    /// A reordered struct's promised result: its fields (by declaration index before the rewrite) in the new
+    /// order, and the layout that order has with the fields' current layouts.
+    public struct Claim: Sendable {
+        public var file: String
+        public var name: String
+        /// Which of the structs named `name` in `file` (Go local types may repeat a name).
+        public var occurrence: Int
+        public var fields: [(name: String, type: String, size: Int, alignment: Int)]
+        public var size: Int
+        public var stride: Int
+        /// The stride before the rewrite: an upper bound when a nested reordered struct changed a field.
+        public var oldStride: Int
     }
 
     public static func plan(_ decls: [StructDecl], force: Bool) throws -> Outcome {
         var outcome = Outcome()
         var editsByFile: [String: [(Range<Int>, String)]] = [:]
         var sources: [String: [UInt8]] = [:]
+        var occurrences: [String: Int] = [:]
         for decl in decls {
+            let occurrence = occurrences["\(decl.file)\u{0}\(decl.name)", default: 0]
+            occurrences["\(decl.file)\u{0}\(decl.name)"] = occurrence + 1
             let report = StructReport(decl)
-            guard report.canShrink, let order = report.optimalOrder else { continue }
+            guard report.canShrink, let stride = report.stride else { continue }
+            let layouts = decl.fields.map { $0.resolved.layout! }
+            // Indices, not names: Go's blank fields `_` may repeat.
+            let best = OptimalOrder.best(layouts, language: decl.language)
+            let order = best.order
             let here = "\(decl.file):\(decl.line):\(decl.column)"
             func refuse(_ why: String) { outcome.messages.append("\(here): warning: not reordering \(decl.name): \(why)") }
             if decl.traits.isFrozen { refuse("it is @frozen; its layout is ABI"); continue }
             if let blocker = decl.traits.fixBlocker { refuse("it \(blocker)"); continue }
+            if Set(decl.fields.map(\.line)).count < decl.fields.count {
+                refuse("it declares several fields on one line"); continue
+            }
             if decl.language == .swift && decl.traits.isCodable && !force {
                 refuse("it is Codable; synthesized coding keys would change order (use --force to reorder anyway)"); continue
             }
@@ -39,10 +65,14 @@ public enum FieldReorder {
             let slots = decl.fields.map { f -> Range<Int> in
                 decl.language == .go ? wholeLines(f.sourceRange!, in: bytes) : f.sourceRange!
             }
-            let byName = Dictionary(decl.fields.indices.map { (decl.fields[$0].name, $0) }, uniquingKeysWith: { a, _ in a })
             let sortedSlots = slots.sorted { $0.lowerBound < $1.lowerBound }
-            for (slot, name) in zip(sortedSlots, order) {
-                var text = String(decoding: bytes[slots[byName[name]!]], as: UTF8.self)
+            if decl.language == .go, let body = decl.bodyRange,
+               sortedSlots.first!.lowerBound < body.lowerBound || sortedSlots.last!.upperBound > body.upperBound
+                || zip(sortedSlots, sortedSlots.dropFirst()).contains(where: { $0.upperBound > $1.lowerBound }) {
+                refuse("a field shares a line with a brace or another field"); continue
+            }
+            for (slot, field) in zip(sortedSlots, order) {
+                var text = String(decoding: bytes[slots[field]], as: UTF8.self)
                 // Swift: the first member's leading trivia may lack the newline others carry (or vice versa);
                 // keep each slot's own leading line break.
                 if decl.language == .swift {
@@ -57,6 +87,10 @@ public enum FieldReorder {
                 outcome.messages.append("\(here): warning: reordered \(decl.name); memberwise init / Codable key order changed")
             }
             outcome.changedStructs += 1
+            outcome.claims.append(Claim(
+                file: decl.file, name: decl.name, occurrence: occurrence,
+                fields: order.map { (decl.fields[$0].name, decl.fields[$0].typeText, layouts[$0].size, layouts[$0].alignment) },
+                size: best.placement.size, stride: best.placement.stride, oldStride: stride))
         }
         for (file, edits) in editsByFile {
             var bytes = sources[file]!

@@ -25,11 +25,20 @@ public enum GoFrontEnd {
                     })
                     if case .unknown = r, !decl.typeParameters.isEmpty, case .named(nil, let n, _) = f.type,
                        decl.typeParameters.contains(n) { r = .unknown("type parameter \(n)") }
+                    if case .unknown(let why) = r, why.hasPrefix(GoResolver.errorMarker) {
+                        throw SourceError(file: path, line: f.line, column: f.column,
+                                          message: "type \(f.typeText) \(why.dropFirst(GoResolver.errorMarker.count))")
+                    }
                     let shared = f.fieldNames.count > 1
                     for name in f.fieldNames {
                         out.append(FieldDecl(name: name, typeText: f.typeText, line: f.line, column: f.column,
                                              resolved: r, sourceRange: shared ? nil : f.range))
                     }
+                }
+                let layouts = out.compactMap(\.resolved.layout)
+                if layouts.count == out.count, case .unknown = GoResolver.structLayout(layouts) {
+                    throw SourceError(file: path, line: decl.line, column: decl.column,
+                                      message: "type \(decl.name) larger than address space")
                 }
                 var traits = StructTraits()
                 if fields.contains(where: { $0.fieldNames.count > 1 }) {

@@ -29,8 +29,8 @@ public struct LayoutAnalyzer: Sendable {
         public var description: String
     }
 
-    /// Files named directly are analyzed whatever their extension; directories are searched for .swift and
-    /// .go files, skipping hidden directories, `.build*` and Go test files' vendor trees.
+    /// Files named directly must be .swift or .go; directories are searched for .swift and .go files,
+    /// skipping hidden directories (`.build`, `.git`), `vendor` and `node_modules`. Each file is listed once.
     public func sourceFiles(_ paths: [String]) throws -> [String] {
         var files: [String] = []
         let fm = FileManager.default
@@ -61,7 +61,9 @@ public struct LayoutAnalyzer: Sendable {
             }
             files.append(contentsOf: found.sorted())
         }
-        return files
+        // A file named twice (`a.go ./a.go`, a directory and a file in it, a symlink) is analyzed once.
+        var seen = Set<String>()
+        return files.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path).inserted }
     }
 
     /// Reads a file as UTF-8 text; binary (a NUL byte, or invalid UTF-8) is an error.
@@ -80,15 +82,17 @@ public struct LayoutAnalyzer: Sendable {
     /// (one package each).
     public func analyze(_ paths: [String]) throws -> [StructReport] { try structs(paths).map(StructReport.init) }
 
-    /// The structs as the front ends found them (what `--fix` needs: source ranges and traits).
-    public func structs(_ paths: [String]) throws -> [StructDecl] {
+    /// The structs as the front ends found them (what `--fix` needs: source ranges and traits). `overrides`
+    /// replaces the contents of files by path (`--fix` checks its rewrite before writing it).
+    public func structs(_ paths: [String], overrides: [String: String] = [:]) throws -> [StructDecl] {
         let files = try sourceFiles(paths)
-        var sources = [String?](repeating: nil, count: files.count)
+        var sources = files.map { overrides[$0] }
         var firstError: Error?
         let lock = NSLock()
         sources.withUnsafeMutableBufferPointer { out in
             let buffer = out
             DispatchQueue.concurrentPerform(iterations: files.count) { i in
+                if buffer[i] != nil { return }
                 do { buffer[i] = try Self.readSource(files[i]) } catch {
                     lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
                 }
@@ -101,8 +105,11 @@ public struct LayoutAnalyzer: Sendable {
             if path.hasSuffix(".go") { goPackages[(path as NSString).deletingLastPathComponent, default: []].append((path, source!)) }
             else { swiftFiles.append((path, source!)) }
         }
-        var decls = try SwiftFrontEnd.structs(files: swiftFiles, model: model)
-        for dir in goPackages.keys.sorted() { decls += try GoFrontEnd.structs(files: goPackages[dir]!) }
-        return decls
+        // Deeply nested types recurse deeply: analyze on a large stack (see withLargeStack).
+        return try withLargeStack {
+            var decls = try SwiftFrontEnd.structs(files: swiftFiles, model: model)
+            for dir in goPackages.keys.sorted() { decls += try GoFrontEnd.structs(files: goPackages[dir]!) }
+            return decls
+        }
     }
 }

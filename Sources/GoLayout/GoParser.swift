@@ -5,6 +5,8 @@ struct GoParser {
 
     private var tokens: [GoToken]
     private var p = 0
+    /// Type nesting depth, bounded by `GoResolver.maxDepth`.
+    private var depth = 0
     private let source: Substring.UTF8View
 
     init(source: Substring.UTF8View) throws {
@@ -13,6 +15,8 @@ struct GoParser {
     }
 
     mutating func parseFile() throws -> GoFile {
+        var check = GoSyntaxCheck(tokens)
+        try check.run()
         var file = GoFile(packageName: "", types: [], constants: [:])
         while peek.kind != .eof {
             if peek.kind == .ident && peek.is("package") && file.packageName.isEmpty && tokens[p + 1].kind == .ident {
@@ -99,6 +103,9 @@ struct GoParser {
     }
 
     private mutating func parseType() throws -> GoType {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > GoResolver.maxDepth { throw fail("type nested more than \(GoResolver.maxDepth) levels deep") }
         let t = peek
         if t.kind == .ident {
             p += 1
@@ -162,6 +169,11 @@ struct GoParser {
             if first.is("*") { embedded = true }
             else if first.kind == .ident, tokens[p + 1].is(".") || tokens[p + 1].kind == .semicolon
                         || tokens[p + 1].kind == .string || tokens[p + 1].is("}") { embedded = true }
+            else if first.kind == .ident, tokens[p + 1].is("[") {
+                // `a [N]T` is a field; `G[T]` alone (then `;`, `}` or a tag) embeds a generic instance.
+                let after = tokens[closingBracket(from: p + 1) + 1]
+                embedded = after.kind == .semicolon || after.kind == .string || after.is("}") || after.kind == .eof
+            }
             else { embedded = false }
             if !embedded {
                 names.append(try ident().string)
@@ -177,6 +189,18 @@ struct GoParser {
         }
         p += 1
         return fields
+    }
+
+    /// The index of the bracket closing the one at `open` (or of the end of the file).
+    private func closingBracket(from open: Int) -> Int {
+        var depth = 0
+        var i = open
+        while tokens[i].kind != .eof {
+            if tokens[i].is("[") || tokens[i].is("(") || tokens[i].is("{") { depth += 1 }
+            if tokens[i].is("]") || tokens[i].is(")") || tokens[i].is("}") { depth -= 1; if depth == 0 { return i } }
+            i += 1
+        }
+        return i
     }
 
     private func slice(_ from: Int, _ to: Int) -> Substring.UTF8View.SubSequence {

@@ -16,6 +16,28 @@ struct GoResolver {
         }
     }
 
+    /// Go rejects any type this large ("larger than address space"; `types.MaxWidth` on 64-bit targets).
+    static let maxSize = 1 << 50
+    /// Starts the reason of an `.unknown` that is really an error: the front end reports `type T <rest>` at the
+    /// field (`type [1 << 60]byte larger than address space`, as Go does).
+    static let errorMarker = "\u{1}error: "
+    static let tooLarge = Resolved.unknown(errorMarker + "larger than address space")
+    /// Nesting deeper than this is an error rather than a stack overflow. A debug build's parser takes about
+    /// 5.8 KB of stack per level (measured), so the 1 GiB analysis stack holds about 180,000.
+    static let maxDepth = 100_000
+    static let tooDeep = Resolved.unknown(errorMarker + "nested more than \(maxDepth) levels deep")
+    private var depth = 0
+
+    /// A struct of these fields, or too large. Offsets stay below `maxSize`, so the sums cannot overflow.
+    static func structLayout(_ fields: [TypeLayout]) -> Resolved {
+        var end = 0
+        for f in fields {
+            end = roundUp(end, f.alignment) + f.size
+            if end >= maxSize { return tooLarge }
+        }
+        return .known(Language.go.aggregate(fields))
+    }
+
     static func word(pointers: Bool) -> TypeLayout { TypeLayout(size: 8, alignment: 8, pointerBytes: pointers ? 8 : 0) }
 
     static let builtins: [String: TypeLayout] = {
@@ -51,16 +73,25 @@ struct GoResolver {
     ]
 
     mutating func resolve(_ type: GoType, generics: [String: Resolved] = [:]) -> Resolved {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Self.maxDepth { return Self.tooDeep }
         switch type {
         case .pointer, .map, .chan, .function: return .known(Self.word(pointers: true))
         case .interface: return .known(TypeLayout(size: 16, alignment: 8, pointerBytes: 16))
         case .slice: return .known(TypeLayout(size: 24, alignment: 8, pointerBytes: 8))
         case .array(let length, let text, let element):
-            guard let n = length ?? constants[text] else { return .unknown("array length '\(text)' is not a literal or known constant") }
+            guard let n = length ?? constants[text] else {
+                // A decimal literal beyond Int.max.
+                if !text.isEmpty && text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "_") }) { return Self.tooLarge }
+                return .unknown("array length '\(text)' is not a literal or known constant")
+            }
             let e = resolve(element, generics: generics)
             guard let el = e.layout else { return e }
+            let (size, overflow) = n.multipliedReportingOverflow(by: el.size)
+            if overflow || size >= Self.maxSize { return Self.tooLarge }
             let pb = el.pointerBytes > 0 && n > 0 ? (n - 1) * el.size + el.pointerBytes : 0
-            return .known(TypeLayout(size: n * el.size, alignment: el.alignment, pointerBytes: pb))
+            return .known(TypeLayout(size: size, alignment: el.alignment, pointerBytes: pb))
         case .structType(let fields):
             var layouts: [TypeLayout] = []
             for f in fields {
@@ -68,7 +99,7 @@ struct GoResolver {
                 guard let l = r.layout else { return r }
                 layouts.append(contentsOf: repeatElement(l, count: f.fieldNames.count))
             }
-            return .known(Language.go.aggregate(layouts))
+            return Self.structLayout(layouts)
         case .named(let pkg, let name, let args):
             if let pkg {
                 if let t = Self.library["\(pkg).\(name)"] { return .known(t) }
@@ -88,8 +119,13 @@ struct GoResolver {
                 guard args.count == decl.typeParameters.count else {
                     return .unknown("generic type \(name) without its type arguments")
                 }
+                // A generic type holding an instance of itself by value is an illegal cycle in Go (and would
+                // recurse forever here: `S[P] struct { f S[*P] }`).
+                guard !resolving.contains(name) else { return .unknown("recursive type \(name)") }
                 var env: [String: Resolved] = [:]
                 for (param, arg) in zip(decl.typeParameters, args) { env[param] = resolve(arg, generics: generics) }
+                resolving.insert(name)
+                defer { resolving.remove(name) }
                 return resolve(decl.type, generics: env)
             }
             if let b = Self.builtins[name] { return .known(b) }

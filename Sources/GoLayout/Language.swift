@@ -15,7 +15,12 @@ public struct Placement: Hashable, Sendable {
     /// Swift: end of the last field. Go: rounded to alignment, after the zero-size-tail byte.
     public var size: Int
     public var alignment: Int
-    public var stride: Int { max(1, roundUp(size, alignment)) }
+    /// The furthest end of any field (not the last field's: Swift puts empty fields at 0).
+    public var fieldsEnd: Int
+    public var language: Language
+    /// Swift: size rounded up to alignment, at least 1. Go: the size, already a multiple of the alignment, and
+    /// 0 for a zero-size struct (`[4]struct{}` occupies no bytes).
+    public var stride: Int { language == .go ? size : max(1, roundUp(size, alignment)) }
 }
 
 extension Language {
@@ -41,7 +46,8 @@ extension Language {
             if let last = fields.last, last.size == 0, end > 0 { end += 1 }
             end = roundUp(end, alignment)
         }
-        return Placement(offsets: offsets, size: end, alignment: alignment)
+        let fieldsEnd = zip(fields, offsets).reduce(0) { max($0, $1.1 + $1.0.size) }
+        return Placement(offsets: offsets, size: end, alignment: alignment, fieldsEnd: fieldsEnd, language: self)
     }
 
     /// The layout of a struct (or tuple) with these fields, as a type that other types can hold.
@@ -49,15 +55,18 @@ extension Language {
     /// spare bits plus every padding byte between fields. Go: pointer bytes end at the last pointerful field.
     public func aggregate(_ fields: [TypeLayout]) -> TypeLayout {
         let p = place(fields)
+        if self == .go {
+            let pointerBytes = zip(fields, p.offsets).reduce(0) { $1.0.pointerBytes > 0 ? $1.1 + $1.0.pointerBytes : $0 }
+            return TypeLayout(size: p.size, alignment: p.alignment, pointerBytes: pointerBytes)
+        }
         var spare: [UInt8]? = [UInt8](repeating: 0xFF, count: p.size)
         var xi = 0
         var xiExact = true
-        var pointerBytes = 0
         var spareBitsUsable = true
         for (f, offset) in zip(fields, p.offsets) {
             spareBitsUsable = spareBitsUsable && f.spareBitsUsable
-            if let fs = f.spareBits, spare != nil {
-                for i in 0..<f.size { spare![offset + i] = fs[i] }
+            if f.spareBits != nil, spare != nil {
+                for i in 0..<f.size { spare![offset + i] = f.spareByte(i)! }
             } else {
                 spare = nil
             }
@@ -65,9 +74,7 @@ extension Language {
                 xi = f.extraInhabitants
                 xiExact = f.extraInhabitantsExact
             }
-            if f.pointerBytes > 0 { pointerBytes = offset + f.pointerBytes }
         }
-        if self == .go { return TypeLayout(size: p.size, alignment: p.alignment, spareBits: [UInt8](repeating: 0, count: p.size), pointerBytes: pointerBytes) }
         var t = TypeLayout(size: p.size, alignment: p.alignment, extraInhabitants: xi, extraInhabitantsExact: xiExact,
                            spareBits: [UInt8](repeating: 0, count: p.size))
         // An aggregate holding an opaque existential offers no spare bits at all, not even its padding

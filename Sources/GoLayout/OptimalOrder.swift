@@ -10,10 +10,12 @@
 /// end offset never makes any later field land later), so the minimal end offset of a *set* of placed fields
 /// depends only on the set: dynamic programming over sets is exact. Fields with the same (size, alignment) are
 /// interchangeable, so the state is a count per kind; the search is exact while that state space stays under
-/// `exactStateLimit`. Above it we use greedy alignment-descending placement that fills each hole with the
-/// largest fields that fit, and say the result is heuristic.
+/// `exactStateLimit` (2^22: at worst 54 MB and 0.5 s, measured with swiftc -O on 22 distinct kinds; every
+/// struct of up to 22 fields fits, and so do longer ones with repeated kinds). Above it we use greedy alignment-descending placement
+/// that fills each hole with the largest fields that fit, and say the result is heuristic unless it has no
+/// padding at all (then nothing can beat it).
 public enum OptimalOrder {
-    public static let exactStateLimit = 1 << 18
+    public static let exactStateLimit = 1 << 22
 
     public struct Result: Hashable, Sendable {
         /// Indices into the input fields, in the suggested order.
@@ -77,14 +79,23 @@ public enum OptimalOrder {
         var best = [Int](repeating: Int.max, count: states)
         var lastKind = [Int8](repeating: -1, count: states)
         best[0] = 0
-        // Every successor of a state has a larger index, so one ascending pass suffices.
-        for s in 0..<states where best[s] != Int.max {
-            for (k, kind) in kinds.enumerated() {
-                let placed = (s / radix[k]) % (members[k].count + 1)
-                if placed == members[k].count { continue }
-                let t = s + radix[k]
-                let end = roundUp(best[s], kind.alignment) + kind.size
-                if end < best[t] { best[t] = end; lastKind[t] = Int8(truncatingIfNeeded: k) }
+        // Every successor of a state has a larger index, so one ascending pass suffices. `placed` is the state's
+        // digits, advanced like an odometer (no division per state and kind).
+        let limits = members.map(\.count)
+        var placed = [Int](repeating: 0, count: kinds.count)
+        for s in 0..<states {
+            if best[s] != Int.max {
+                for (k, kind) in kinds.enumerated() where placed[k] < limits[k] {
+                    let t = s + radix[k]
+                    let end = roundUp(best[s], kind.alignment) + kind.size
+                    if end < best[t] { best[t] = end; lastKind[t] = Int8(truncatingIfNeeded: k) }
+                }
+            }
+            var d = 0
+            while d < placed.count {
+                if placed[d] < limits[d] { placed[d] += 1; break }
+                placed[d] = 0
+                d += 1
             }
         }
         var kindSequence: [Int] = []
@@ -120,6 +131,7 @@ public enum OptimalOrder {
             order.append(remaining.removeFirst())
             end = roundUp(end, f.alignment) + f.size
         }
-        return Result(order: order, placement: Language.swift.place(order.map { fields[$0] }), exact: false)
+        let placement = Language.swift.place(order.map { fields[$0] })
+        return Result(order: order, placement: placement, exact: placement.size == fields.reduce(0) { $0 + $1.size })
     }
 }

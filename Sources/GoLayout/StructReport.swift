@@ -58,30 +58,19 @@ extension StructReport {
             unknown = "field '\(fields[firstUnknown].name)': \(fields[firstUnknown].unknown!)"
             // Offsets before the first unknown field are still exact.
             let prefix = layouts[..<firstUnknown].map { $0! }
-            let placed = language.place(Array(prefix))
-            var end = 0
-            for i in 0..<firstUnknown {
-                fields[i].offset = placed.offsets[i]
-                fields[i].paddingBefore = placed.offsets[i] - end
-                end = placed.offsets[i] + prefix[i].size
-            }
+            Self.fill(&fields, prefix, language.place(Array(prefix)))
             return
         }
         let known = layouts.map { $0! }
         let placed = language.place(known)
-        var end = 0
-        for i in known.indices {
-            fields[i].offset = placed.offsets[i]
-            fields[i].paddingBefore = placed.offsets[i] - end
-            end = placed.offsets[i] + known[i].size
-        }
+        Self.fill(&fields, known, placed)
         size = placed.size
         alignment = placed.alignment
         stride = placed.stride
-        trailingPadding = placed.stride - end
+        trailingPadding = placed.stride - placed.fieldsEnd
         paddingBytes = placed.stride - known.reduce(0) { $0 + $1.size }
         let best = OptimalOrder.best(known, language: language)
-        optimalOrder = best.order.map { decl.fields[$0].name }
+        optimalOrder = best.order.map { Self.distinctName(decl.fields, $0) }
         optimalSize = best.placement.size
         optimalStride = best.placement.stride
         optimalExact = best.exact
@@ -90,5 +79,23 @@ extension StructReport {
             pointerBytes = language.aggregate(known).pointerBytes
             optimalPointerBytes = language.aggregate(best.order.map { known[$0] }).pointerBytes
         }
+    }
+
+    /// Offsets, and the padding before each field: the gap after the furthest end so far. A Swift empty field
+    /// sits at offset 0 inside earlier fields; it has no padding before it and does not move the end back.
+    static func fill(_ fields: inout [Field], _ layouts: [TypeLayout], _ placed: Placement) {
+        var end = 0
+        for i in layouts.indices {
+            let offset = placed.offsets[i]
+            fields[i].offset = offset
+            fields[i].paddingBefore = max(0, offset - end)
+            end = max(end, offset + layouts[i].size)
+        }
+    }
+
+    /// A field's name in `optimalOrder`: Go's blank fields (`_`) may repeat, so each is named by its position
+    /// in declaration order, `_#3` for the third field.
+    static func distinctName(_ fields: [FieldDecl], _ i: Int) -> String {
+        fields[i].name == "_" ? "_#\(i + 1)" : fields[i].name
     }
 }

@@ -17,6 +17,9 @@ final class SwiftDeclarations {
         var position: AbsolutePosition
         /// The whole member (with its comments and attributes); nil when it declares several properties.
         var memberRange: Range<Int>?
+        /// Another member or the opening brace is on the same line (`var a: Int8; func f() {}`): moving the
+        /// member's text would move or break its neighbour, so `--fix` refuses the struct.
+        var sharesLine = false
     }
 
     struct EnumCase {
@@ -116,10 +119,14 @@ final class SwiftDeclarations {
     private func members(_ list: MemberBlockItemListSyntax, into t: TypeDecl, file: String,
                          converter: SourceLocationConverter, inIfConfig: Bool) {
         let inner = t.scope + [t.name]
-        for item in list {
+        let items = Array(list)
+        for (i, item) in items.enumerated() {
             let decl = item.decl
             if let v = decl.as(VariableDeclSyntax.self) {
+                let first = t.properties.count
                 addProperties(v, item: item, into: t, inIfConfig: inIfConfig)
+                let shares = !Self.startsLine(item) || (i + 1 < items.count && !Self.startsLine(items[i + 1]))
+                for j in first..<t.properties.count { t.properties[j].sharesLine = shares }
             } else if let c = decl.as(EnumCaseDeclSyntax.self) {
                 let indirect = c.modifiers.contains { $0.name.tokenKind == .keyword(.indirect) }
                 for element in c.elements {
@@ -140,6 +147,11 @@ final class SwiftDeclarations {
         }
     }
 
+    /// Whether a member begins on a new line (a line break in its leading trivia).
+    static func startsLine(_ item: MemberBlockItemSyntax) -> Bool {
+        item.leadingTrivia.contains { if case .newlines = $0 { return true }; if case .carriageReturnLineFeeds = $0 { return true }; return false }
+    }
+
     private func addProperties(_ v: VariableDeclSyntax, item: MemberBlockItemSyntax, into t: TypeDecl, inIfConfig: Bool) {
         let modifiers = v.modifiers.map { $0.name.text }
         if modifiers.contains("static") || modifiers.contains("class") { return }
@@ -158,11 +170,31 @@ final class SwiftDeclarations {
             if type == nil && b.initializer == nil {
                 type = bindings[(i + 1)...].first { $0.typeAnnotation != nil }?.typeAnnotation?.type
             }
-            t.properties.append(StoredProperty(
-                name: b.pattern.trimmedDescription, type: type, initializer: b.initializer?.value,
-                attributes: attributes, isLazy: modifiers.contains("lazy"), ownership: ownership,
-                inIfConfig: inIfConfig, position: b.pattern.positionAfterSkippingLeadingTrivia,
-                memberRange: single ? item.position.utf8Offset..<item.endPosition.utf8Offset : nil))
+            for (name, type, initializer) in Self.flatten(b.pattern, type: type, initializer: b.initializer?.value) {
+                t.properties.append(StoredProperty(
+                    name: name.text, type: type, initializer: initializer,
+                    attributes: attributes, isLazy: modifiers.contains("lazy"), ownership: ownership,
+                    inIfConfig: inIfConfig, position: name.positionAfterSkippingLeadingTrivia,
+                    memberRange: single && b.pattern.is(IdentifierPatternSyntax.self)
+                        ? item.position.utf8Offset..<item.endPosition.utf8Offset : nil))
+            }
         }
+    }
+
+    /// `var (e, (f, _)): (Int8, (Int32, Bool)) = ...` declares the stored properties e and f, each typed by its
+    /// element of the annotation (or of a tuple initializer); `_` stores nothing (measured with MemoryLayout).
+    static func flatten(_ pattern: PatternSyntax, type: TypeSyntax?, initializer: ExprSyntax?)
+        -> [(TokenSyntax, TypeSyntax?, ExprSyntax?)] {
+        if let id = pattern.as(IdentifierPatternSyntax.self) { return [(id.identifier, type, initializer)] }
+        guard let tuple = pattern.as(TuplePatternSyntax.self) else { return [] }
+        let types = type?.as(TupleTypeSyntax.self).map { Array($0.elements.map(\.type)) }
+        let values = initializer?.as(TupleExprSyntax.self).map { Array($0.elements.map(\.expression)) }
+        var out: [(TokenSyntax, TypeSyntax?, ExprSyntax?)] = []
+        for (i, element) in tuple.elements.enumerated() {
+            let elementType = types.flatMap { i < $0.count ? $0[i] : nil }
+            let elementValue = values.flatMap { i < $0.count ? $0[i] : nil }
+            out += flatten(element.pattern, type: elementType, initializer: elementType == nil ? elementValue : nil)
+        }
+        return out
     }
 }

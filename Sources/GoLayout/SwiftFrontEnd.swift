@@ -28,6 +28,8 @@ public enum SwiftFrontEnd {
                 traits.fixBlocker = "declares several properties in one declaration"
             } else if decl.properties.contains(where: \.inIfConfig) {
                 traits.fixBlocker = "has stored properties inside #if"
+            } else if decl.properties.contains(where: \.sharesLine) {
+                traits.fixBlocker = "has a stored property on a line with another member or the opening brace"
             }
             let fields = decl.properties.map { p -> FieldDecl in
                 let loc = decl.converter.location(for: p.position)

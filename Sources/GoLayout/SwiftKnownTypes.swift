@@ -31,7 +31,10 @@ struct SwiftKnownTypes {
         case ("Int", 0), ("UInt", 0), ("Int64", 0), ("UInt64", 0), ("Double", 0), ("Float64", 0), ("CGFloat", 0),
              ("TimeInterval", 0), ("Date", 0), ("DispatchTime", 0):
             return plain(8, 8)
-        case ("Float80", 0): return plain(16, 16)
+        case ("Float80", 0):
+            return model.isX86 ? plain(16, 16) : .unknown("Float80 does not exist on \(model.name)")
+        case ("Float16", 0) where model.isX86 && model.isDarwin:
+            return .unknown("Float16 is unavailable on \(model.name)")
         case ("Int32", 0), ("UInt32", 0), ("Float", 0), ("Float32", 0), ("Unicode.Scalar", 0), ("UnicodeScalar", 0),
              ("CInt", 0), ("CUnsignedInt", 0), ("CFloat", 0), ("CWideChar", 0), ("CChar32", 0):
             return plain(4, 4)
@@ -61,7 +64,8 @@ struct SwiftKnownTypes {
         case ("Result", 2):
             guard let s = args[0].layout else { return args[0] }
             guard let f = args[1].layout else { return args[1] }
-            return EnumLayout.multiPayload([s, f], emptyCases: 0)
+            // Both payloads are type parameters: no fixed-layout optimizations (see EnumLayout).
+            return EnumLayout.multiPayload([s, f], emptyCases: 0, fixedLayout: false)
         case ("Range", 1), ("ClosedRange", 1):
             guard let b = args[0].layout else { return args[0] }
             return .known(Language.swift.aggregate([b, b]))
@@ -81,7 +85,10 @@ struct SwiftKnownTypes {
         case ("Decimal", 0): return plain(20, 2)
         case ("Data", 0): return opaque(16, 8, xi: 2, spare: nil)
         case ("IndexPath", 0): return opaque(17, 8, xi: 2, spare: nil)
-        case ("URL", 0), ("Calendar", 0), ("Locale", 0), ("TimeZone", 0): return opaque(16, 8, xi: 255, spare: nil)
+        case ("URL", 0), ("Calendar", 0), ("Locale", 0), ("TimeZone", 0):
+            // Measured with Linux's Foundation; Apple's differs between OS releases.
+            if model.isDarwin { return .unknown("\(bare) on \(model.name): Apple's Foundation layout is not known") }
+            return opaque(16, 8, xi: 255, spare: nil)
         default: return nil
         }
     }

@@ -13,6 +13,8 @@ final class SwiftResolver {
     /// at the most general abstraction, where a struct or enum metatype is thick (8 bytes), not thin (measured:
     /// `Pair<S.Type, Int8>` is 9 bytes, `(S.Type, Int8)` is 1).
     var thickMetatypes = 0
+    /// Declarations being resolved, one inside another (bounded by `GoResolver.maxDepth`).
+    private var depth = 0
 
     init(declarations: SwiftDeclarations, model: DataModel) {
         self.declarations = declarations
@@ -116,6 +118,10 @@ final class SwiftResolver {
     }
 
     func resolveDecl(_ decl: SwiftDeclarations.TypeDecl, args: [Resolved]) -> Resolved {
+        // Each level of nesting recurses: past the Go front end's limit, say so instead of overflowing the stack.
+        depth += 1
+        defer { depth -= 1 }
+        if depth > GoResolver.maxDepth { return .unknown("types nested more than \(GoResolver.maxDepth) levels deep") }
         // A declaration's own fields are concrete again, whatever context named it.
         let outer = thickMetatypes
         thickMetatypes = 0
@@ -162,17 +168,35 @@ final class SwiftResolver {
     private func enumLayout(_ decl: SwiftDeclarations.TypeDecl, scope: [String], env: Environment) -> Resolved {
         var payloads: [TypeLayout] = []
         var empty = 0
+        var fixedLayout = true
         for c in decl.cases {
             if c.payload.isEmpty { empty += 1; continue }
             if c.indirect || decl.isIndirect { payloads.append(model.heapReference); continue }
-            let r = c.payload.count == 1 ? resolve(c.payload[0], scope: scope, env: env)
-                : aggregate(c.payload.map { resolve($0, scope: scope, env: env) })
+            let r = payloadLayout(c.payload, scope: scope, env: env)
             guard let l = r.layout else { return r }
+            // IRGen decides in the generic context: a payload that depends on a type parameter is not fixed-size
+            // there, so it stays a payload case even when empty, and the enum gets no spare-bit tags.
+            let dependent = !decl.genericParameters.isEmpty && dependsOnParameters(c.payload, decl: decl, scope: scope)
+            if dependent { fixedLayout = false; payloads.append(l); continue }
             // IRGen counts a case whose payload is known to be empty among the no-payload cases.
             if l.size == 0 { empty += 1; continue }
             payloads.append(l)
         }
-        return EnumLayout.layout(payloads: payloads, emptyCases: empty)
+        return EnumLayout.layout(payloads: payloads, emptyCases: empty, fixedLayout: fixedLayout)
+    }
+
+    private func payloadLayout(_ payload: [TypeSyntax], scope: [String], env: Environment) -> Resolved {
+        payload.count == 1 ? resolve(payload[0], scope: scope, env: env)
+            : aggregate(payload.map { resolve($0, scope: scope, env: env) })
+    }
+
+    /// Whether a case's payload layout depends on the enum's type parameters: resolved with each parameter
+    /// bound to a marker, it comes back unknown because of the marker (a class, `[T]` or `(T) -> U` does not).
+    private func dependsOnParameters(_ payload: [TypeSyntax], decl: SwiftDeclarations.TypeDecl, scope: [String]) -> Bool {
+        let marker = "\u{1}type parameter of \(decl.qualifiedName)"
+        let env = Dictionary(uniqueKeysWithValues: decl.genericParameters.map { ($0, Resolved.unknown(marker)) })
+        if case .unknown(let why) = payloadLayout(payload, scope: scope, env: env) { return why.contains(marker) }
+        return false
     }
 
     private func metatype(_ t: MetatypeTypeSyntax, scope: [String], env: Environment) -> Resolved {

@@ -12,6 +12,8 @@ public struct TypeLayout: Hashable, Sendable {
     public var extraInhabitantsExact: Bool
     /// Bits, one mask byte per value byte (little-endian), that no valid value uses; a multi-payload enum may
     /// store its tag there. `nil` means unknown, which makes any multi-payload enum holding this type unknown.
+    /// Bytes past the array's end are not spare, so a type without spare bits needs no storage: a Go
+    /// `[1 << 40]byte` costs O(1), not a terabyte.
     public var spareBits: [UInt8]?
     /// Go: bytes from the start of the value to the end of its last pointer word (the GC's "ptrdata").
     public var pointerBytes: Int
@@ -28,7 +30,7 @@ public struct TypeLayout: Hashable, Sendable {
         self.alignment = alignment
         self.extraInhabitants = min(extraInhabitants, TypeLayout.maxExtraInhabitants)
         self.extraInhabitantsExact = extraInhabitantsExact
-        self.spareBits = spareBits ?? [UInt8](repeating: 0, count: size)
+        self.spareBits = spareBits ?? []
         self.pointerBytes = pointerBytes
     }
 
@@ -41,9 +43,15 @@ public struct TypeLayout: Hashable, Sendable {
     /// Same layout with spare bits marked unknown.
     func withUnknownSpareBits() -> TypeLayout { var t = self; t.spareBits = nil; return t }
 
+    /// The spare-bit mask of byte `i` (0 past the stored mask); nil when the spare bits are unknown.
+    func spareByte(_ i: Int) -> UInt8? {
+        guard let s = spareBits else { return nil }
+        return i < s.count ? s[i] : 0
+    }
+
     /// A plain value with no extra inhabitants and no spare bits (integers, floating point).
     static func plain(_ size: Int, _ alignment: Int) -> TypeLayout {
-        TypeLayout(size: size, alignment: alignment, spareBits: [UInt8](repeating: 0, count: size))
+        TypeLayout(size: size, alignment: alignment, spareBits: [])
     }
 }
 

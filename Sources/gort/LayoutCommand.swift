@@ -8,7 +8,7 @@ struct LayoutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "layout",
         abstract: "Show struct sizes, padding and the field order with the smallest stride (Swift and Go).",
-        discussion: "Exit status: 0 on success; 1 with --check when some struct could shrink, or on bad input (one-line error)."
+        discussion: "Exit status: 0 on success; 1 with --check when some struct could shrink, or when --fix did not write a file whose rewrite failed its check; non-zero on bad input (one-line error)."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
@@ -46,21 +46,22 @@ struct LayoutCommand: ParsableCommand {
         let analyzer = LayoutAnalyzer(model: DataModel.all.first { $0.name == target }!)
         let decls: [StructDecl]
         do { decls = try analyzer.structs(paths) } catch { throw GortError("\(error)") }
-        if fix { return try runFix(decls) }
+        if fix { return try runFix(decls, analyzer) }
         let reports = decls.map(StructReport.init)
         let shown = reports.filter { minWaste == 0 || ($0.wastedBytes ?? 0) >= minWaste }
         let shrinkable = shown.filter(\.canShrink)
         if check {
-            for r in shrinkable { print(TextReport.diagnostic(r)) }
+            // JSON lists the findings only, in the same schema as a full report.
+            switch format {
+            case .json: try printJSON(shrinkable)
+            case .text: for r in shrinkable { print(TextReport.diagnostic(r)) }
+            }
             if !shrinkable.isEmpty { throw ExitCode(1) }
             return
         }
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let doc = LayoutDocument(version: 1, target: target, structs: shown)
-            print(String(decoding: try encoder.encode(doc), as: UTF8.self))
+            try printJSON(shown)
         case .text:
             for r in shown { print(TextReport.table(r)) }
             let saved = shrinkable.reduce(0) { $0 + $1.wastedBytes! }
@@ -70,17 +71,27 @@ struct LayoutCommand: ParsableCommand {
         }
     }
 
-    private func runFix(_ decls: [StructDecl]) throws {
-        let outcome: FieldReorder.Outcome
+    private func printJSON(_ structs: [StructReport]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let doc = LayoutDocument(version: 1, target: target, structs: structs)
+        print(String(decoding: try encoder.encode(doc), as: UTF8.self))
+    }
+
+    private func runFix(_ decls: [StructDecl], _ analyzer: LayoutAnalyzer) throws {
+        var outcome: FieldReorder.Outcome
         do { outcome = try FieldReorder.plan(decls.filter { minWaste == 0 || (StructReport($0).wastedBytes ?? 0) >= minWaste },
                                              force: force) }
         catch { throw GortError("\(error)") }
+        // Safety net: parse the rewrite again and check every claimed layout before writing anything.
+        let verified = FieldReorder.verify(&outcome) { try analyzer.structs(paths, overrides: $0) }
         for m in outcome.messages { FileHandle.standardError.write(Data((m + "\n").utf8)) }
         for (file, text) in outcome.rewritten.sorted(by: { $0.key < $1.key }) {
             do { try text.write(toFile: file, atomically: true, encoding: .utf8) }
             catch { throw GortError("\(file): cannot write: \(error.localizedDescription)") }
         }
         print("reordered \(outcome.changedStructs) struct(s) in \(outcome.rewritten.count) file(s)")
+        if !verified { throw ExitCode(1) }
     }
 }
 

@@ -1,0 +1,49 @@
+import Foundation
+import XCTest
+@testable import GoLayout
+
+/// Inputs and output modes of `gort layout`: paths named twice, and `--check --format json` (run through the
+/// built `gort` binary when it is next to the test bundle; skipped otherwise).
+final class LayoutCommandTests: XCTestCase {
+    func testSamePathTwiceIsAnalyzedOnce() throws {
+        let dir = try makeTemporaryDirectory("dedupe")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("a.go")
+        try "package p\ntype S struct { a int8 }\n".write(to: file, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("link.go").path,
+                                                   withDestinationPath: file.path)
+        let analyzer = LayoutAnalyzer(model: .x86_64Linux)
+        let paths = [file.path, dir.path + "/./a.go", dir.path, dir.appendingPathComponent("link.go").path]
+        XCTAssertEqual(try analyzer.sourceFiles(paths), [file.path])
+        XCTAssertEqual(try analyzer.analyze(paths).count, 1)
+    }
+
+    func testCheckHonorsJSONFormat() throws {
+        let gort = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("gort").path
+        // The xctest bundle runs from .build/<config>/; on Linux arguments[0] is the bundle's path.
+        let candidates = [gort, URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../.build/debug/gort").standardized.path]
+        guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("gort is not built")
+        }
+        let dir = try makeTemporaryDirectory("checkjson")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("d.go").path
+        try "package p\ntype S struct {\n\ta int8\n\tb int64\n\tc int8\n}\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["layout", "--check", "--format", "json", file]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1, "findings keep exit status 1")
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any],
+                                 String(decoding: data, as: UTF8.self))
+        let structs = try XCTUnwrap(json["structs"] as? [[String: Any]])
+        XCTAssertEqual(structs.map { $0["name"] as? String }, ["S"])
+        XCTAssertEqual(structs.first?["wastedBytes"] as? Int, 8)
+    }
+}
