@@ -35,6 +35,17 @@ func isGroupChildTask(_ g: GEntry) -> Bool {
     return flags & 0xff == 0 && flags & (1 << 26) != 0
 }
 
+/// Whether G `g` is the job `Task.yield` enqueues: a nullary continuation job (JobKind 195 in the flags' low byte,
+/// swift/ABI/MetadataValues.h), which resumes the yielding task. Task.sleep's continuation jobs have the same
+/// kind but come through the timers, never `put`. Checked in YieldTests.testYieldJobKind.
+@inline(__always)
+func isYieldJob(_ g: GEntry) -> Bool {
+    if g & 1 != 0 { return false }
+    return UnsafePointer<UInt8>(bitPattern: g &+ 32).unsafelyUnwrapped.pointee == nullaryContinuationJobKind
+}
+
+let nullaryContinuationJobKind: UInt8 = 195
+
 /// TaskPriority.medium.rawValue as a constant: TaskPriority is resilient, so spelling it costs three calls into
 /// the runtime per enqueue. Jobs above it go to a P's high-priority ring. Checked in CoreTests.testJobPriorityByte.
 let mediumPriority: UInt8 = 0x15

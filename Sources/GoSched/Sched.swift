@@ -75,7 +75,11 @@ struct P {
     /// earlier Gs off the ring), so the job may leave a chain to flush; zeroed by `execute` after each job. Owner
     /// only.
     var stormStarted: UInt32 = 0
-    private var pad2: (UInt64, UInt64) = (0, 0)
+    /// `Task.yield`s put on the global queue from this P (putYield). Owner writes (relaxed store), stats read.
+    var yields: UInt64 = 0
+    /// Consecutive Gs taken from the high ring while other work waited: capped (`highStreakCap`) so a
+    /// high-priority job that keeps re-enqueueing itself cannot starve the rest of the P. Owner only.
+    var highStreak: Int = 0
 
     // ---- Line 3: the rings, which pollers read. ----
     /// High-priority jobs (priority > .medium): run before runnext and runq. Same contract as runq.

@@ -104,31 +104,53 @@ func globrunqgetUnlock(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMu
     return head
 }
 
-/// Go: runqget. Owner only. High ring, then runnext (capped streak), then the ring: its newest G, or on every
-/// 61st tick its oldest (RunQueue.swift says why).
+/// Consecutive high-ring Gs a P runs before it gives one other G its turn (P.highStreak): "high runs before low"
+/// for bursts of up to this many, and no starvation by a high-priority job that keeps yielding (Go has no
+/// priorities; 61 is its fairness period for the global queue).
+let highStreakCap = 61
+
+/// Go: runqget. Owner only. High ring (capped streak), then runnext (capped streak), then the ring: its newest G,
+/// or on every 61st tick its oldest (RunQueue.swift says why); then past the caps.
 @inline(__always)
 func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
-    let h = qpopOldest(pp.pointer(to: \.high)!)
-    if h != 0 { return h }
+    if pp.pointee.highStreak < highStreakCap {
+        let h = qpopOldest(pp.pointer(to: \.high)!)
+        if h != 0 {
+            pp.pointee.highStreak = pp.pointee.highStreak &+ 1
+            return h
+        }
+    }
     let next = gort_load_relaxed(pp.pointer(to: \.runnext)!)
     if next != 0 && pp.pointee.runnextStreak < cap {
         var expected = next
         // acquire: pairs with the producer's exchange; a thief may have taken it (CAS fails).
         if gort_cas_acquire(pp.pointer(to: \.runnext)!, &expected, 0) {
             pp.pointee.runnextStreak = pp.pointee.runnextStreak + 1
+            pp.pointee.highStreak = 0
             return GEntry(next)
         }
     }
     pp.pointee.runnextStreak = 0
     let g = pp.pointee.schedtick % 61 == 0 ? qpopOldest(pp.pointer(to: \.runq)!) : qpopNewest(pp.pointer(to: \.runq)!)
-    if g != 0 { return g }
-    // Ring empty: runnext even past the cap.
+    if g != 0 {
+        pp.pointee.highStreak = 0
+        return g
+    }
+    return runqgetPastCaps(pp)
+}
+
+/// runqget's last resort, with the ring empty: runnext even past its cap, then the high ring past its cap.
+@inline(never)
+func runqgetPastCaps(_ pp: UnsafeMutablePointer<P>) -> GEntry {
     let n2 = gort_load_relaxed(pp.pointer(to: \.runnext)!)
     if n2 != 0 {
         var expected = n2
-        if gort_cas_acquire(pp.pointer(to: \.runnext)!, &expected, 0) { return GEntry(n2) }
+        if gort_cas_acquire(pp.pointer(to: \.runnext)!, &expected, 0) {
+            pp.pointee.highStreak = 0
+            return GEntry(n2)
+        }
     }
-    return 0
+    return qpopOldest(pp.pointer(to: \.high)!)
 }
 
 /// Go: ready / newproc's runqput + wakep: makes g runnable on sched. From one of sched's Ms holding a P: that P's
@@ -151,6 +173,7 @@ func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
 @inline(never)
 func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
     if let mp = currentM(), mp.pointee.sched == sched, let pp = mp.pointee.p {
+        if isYieldJob(g) { return putYield(sched, pp, g, high: high) }
         pp.pointee.jobPuts = pp.pointee.jobPuts &+ 1  // reset by execute after each job
         if pp.pointee.jobPuts > UInt64(runqSize) && isGroupChildTask(g) { return stormPut(sched, pp, g) }
         if high {
@@ -163,6 +186,23 @@ func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
         return
     }
     putGlobal(sched, g)
+}
+
+/// A `Task.yield`: Go's Gosched, the global queue's tail, behind the local work and everything already waiting
+/// there. (Swift's yield enqueues a fresh continuation job, which resumes the task when it runs; the task then
+/// follows it through runnext.) Through runnext, as any other G the job readies goes, it would run at once,
+/// ahead of the Gs it yields to: a task that created another and yielded until it ran waited 32 yields (the
+/// runnext streak cap of 64, two Gs per yield). Not the local ring's older end: the every-61st-tick pop of the
+/// oldest G would then take the yielder just pushed there, and a G between yielders below and new Gs above
+/// could wait forever. High priority: the high ring's tail, behind the other high Gs (it is FIFO). No wakep, as
+/// in Go: a yield adds no work that an M did not know of.
+@inline(never)
+func putYield(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, _ g: GEntry, high: Bool) {
+    gort_store_relaxed(pp.pointer(to: \.yields)!, pp.pointee.yields &+ 1)
+    if high && qpush(pp.pointer(to: \.high)!, g) { return }
+    sched.lock()
+    sched.globrunqput(g)
+    sched.unlock()
 }
 
 /// A spawn storm's G (see `put`): appended to the P's storm chain, which goes to the global queue when full.
@@ -493,6 +533,20 @@ func execute(_ mp: UnsafeMutablePointer<M>, _ g: GEntry, _ exec: UnownedTaskExec
     if gort_load_relaxed(pp.pointer(to: \.compensated)!) != 0 { uncompensate(mp.pointee.sched, pp) }
 }
 
+/// Moves the due timers of every compensated P (Sysmon.swift) onto spare P `pp`'s queue. Its M only.
+@inline(never)
+func runBlockedPsTimers(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) {
+    var now: UInt64 = 0
+    for i in 0..<sched.allpCount {
+        let v = sched.pointee.allp[i].unsafelyUnwrapped
+        if v == pp || gort_load_relaxed(v.pointer(to: \.compensated)!) == 0 { continue }
+        let w = gort_load_relaxed(v.pointer(to: \.timer0When)!)
+        if w == 0 { continue }
+        if now == 0 { now = nanotime() }
+        if w <= now { _ = runTimers(v, into: pp, now: now) }
+    }
+}
+
 /// Go: resetspinning. The last spinner that found work wakes another to keep looking.
 @inline(never)
 func resetspinning(_ mp: UnsafeMutablePointer<M>) {
@@ -517,6 +571,9 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
         }
         // Timers due on this P become runnable here.
         if gort_load_relaxed(pp.pointer(to: \.timer0When)!) != 0 { _ = runTimers(pp, into: pp, now: nanotime()) }
+        // A spare stands in for blocked Ps, whose Ms are in a job: their due timers are its to run, before its
+        // own queue, which may never run dry (a task yielding in a loop), so stealWork would never get to them.
+        if pp.pointee.isSpare { runBlockedPsTimers(sched, pp) }
         // Fairness: every 61 ticks, the global queue first (Go: schedtick%61).
         if pp.pointee.schedtick % 61 == 0 && gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 {
             sched.lock()

@@ -18,6 +18,9 @@ public struct SchedStats: Codable, Equatable, Sendable {
     public var jobsRun: UInt64
     /// Successful steals, total over Ps.
     public var steals: UInt64
+    /// `Task.yield`s seen (each goes behind the other runnable work: the global queue, or for high priority the
+    /// high ring's tail), total over Ps.
+    public var yields: UInt64
     /// Gs ever put on the global queue.
     public var globalPuts: UInt64
     /// Ps currently blocked (in `blocking {}` or a long job) and compensated by a spare.
@@ -39,12 +42,14 @@ func snapshot(_ sched: UnsafeMutablePointer<SchedState>, now: UInt64) -> SchedSt
     var local: [Int] = []
     var jobs: UInt64 = 0
     var steals: UInt64 = 0
+    var yields: UInt64 = 0
     for i in 0..<sched.allpCount {
         let pp = sched.pointee.allp[i].unsafelyUnwrapped
         let n = min(qcount(pp.pointer(to: \.high)!), runqSize) + min(qcount(pp.pointer(to: \.runq)!), runqSize)
         local.append(Int(n))
         jobs &+= gort_load_relaxed(pp.pointer(to: \.jobsRun)!)
         steals &+= gort_load_relaxed(pp.pointer(to: \.stolen)!)
+        yields &+= gort_load_relaxed(pp.pointer(to: \.yields)!)
     }
     sched.lock()
     let threads = sched.pointee.mcount + 1
@@ -62,6 +67,7 @@ func snapshot(_ sched: UnsafeMutablePointer<SchedState>, now: UInt64) -> SchedSt
         localQueues: local,
         jobsRun: jobs,
         steals: steals,
+        yields: yields,
         globalPuts: puts,
         blockedProcs: Int(gort_load_acquire(sched.pointer(to: \.ncompensated)!)),
         sparesLent: Int(gort_load_acquire(sched.pointer(to: \.nspareLent)!)),
