@@ -95,6 +95,9 @@ public struct MHeap {
     var youngMallocsAtGraduation: UInt64 = 0
 }
 
+/// allspans' first mapping: 16,384 span records (a 128 MiB heap of one-page spans); it doubles when full.
+let allspansInitialBytes = 1 << 17
+
 extension MHeap {
     /// Bytes carved from metaBlocks: what the FixAllocs whose objects they stand for count as `carved`.
     var metaCarved: Int {
@@ -110,7 +113,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         guard let raw = sysMap(MemoryLayout<MHeap>.stride),
               let index = ArenaIndex(),
               let arenasMem = sysMap(1 << 20),   // 131072 arenas = 8 TiB of heap
-              let spansMem = sysMap(1 << 30),    // grows by touching: MAP_NORESERVE keeps it free until used
+              let spansMem = sysMap(allspansInitialBytes),  // doubles when full (growAllspansLocked)
               let centralMem = sysMap(centralBytes),
               let counts = sysMap(numSizeClasses * 24)
         else { return nil }
@@ -129,7 +132,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             config: config))
         h.pointee.arenaCapacity = (1 << 20) / 8
         h.pointee.maxRequestBytes = sysMemoryLimit()
-        h.pointee.allspansCapacity = (1 << 30) / 8
+        h.pointee.allspansCapacity = allspansInitialBytes / 8
         h.pointee.metaSys = MemoryLayout<MHeap>.stride + (1 << arenaL1Bits) * 8 + centralBytes + numSizeClasses * 24
         h.pointee.lock.lock()
         guard let e = h.pointee.spanalloc.alloc() else { h.pointee.lock.unlock(); return nil }
@@ -281,7 +284,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             s.pointee.gen = gen
             return s
         }
-        guard pointee.allspansCount < pointee.allspansCapacity else { return nil }
+        if pointee.allspansCount == pointee.allspansCapacity && !growAllspansLocked() { return nil }
         let record: UnsafeMutableRawPointer?
         if let c {
             record = carveMetaLocked(c, MSpan.stride)
@@ -295,6 +298,20 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         pointee.allspans[pointee.allspansCount] = s
         pointee.allspansCount += 1
         return s
+    }
+
+    /// Doubles allspans' capacity: a new mapping, the entries copied, the old one unmapped. Every reader holds
+    /// MHeap.lock, as we do. Starting small and growing, where a single reservation for any heap would do, keeps
+    /// the heap's address space modest: a process under `ulimit -v 1000000` (RLIMIT_AS, which counts
+    /// MAP_NORESERVE reservations too) could not start with the 1 GiB reservation this replaced.
+    private func growAllspansLocked() -> Bool {
+        let oldBytes = pointee.allspansCapacity * 8
+        guard let mem = sysMap(oldBytes * 2) else { return false }
+        mem.copyMemory(from: UnsafeRawPointer(pointee.allspans), byteCount: oldBytes)
+        sysFree(UnsafeMutableRawPointer(pointee.allspans), oldBytes)
+        pointee.allspans = mem.bindMemory(to: UnsafeMutablePointer<MSpan>.self, capacity: pointee.allspansCapacity * 2)
+        pointee.allspansCapacity *= 2
+        return true
     }
 
     /// Room for span `s`'s two bitmaps of 2^log words each: inside `s` (MSpan.inlineBits) when they fit there,

@@ -27,6 +27,15 @@ final class CABITests: XCTestCase {
     func testForkInAMultiThreadedProgram() throws { try check("fork") }
     func testManyThreadsWithFewBlocksShareSpans() throws { try check("many_threads") }
 
+    /// Under `ulimit -v 400000` (RLIMIT_AS, set by a shell that then execs the check, so the heap is made under
+    /// it), malloc works until it fails with ENOMEM.
+    func testAddressSpaceLimit() throws {
+        let abi = try CProgram.path("abi")
+        let r = try Child.run("/bin/sh", ["-c", "ulimit -v 400000 && exec \"$0\" address_limit", abi], preload: true,
+                              env: ["GOMALLOC_EXPECT": "1"], timeout: 60)
+        XCTAssertTrue(r.succeeded && r.stdout.contains("ok address_limit\n"), "under ulimit -v 400000:\n\(r.summary)")
+    }
+
     /// The checks themselves are right: glibc's malloc passes every one of them.
     func testChecksHoldForGlibc() throws {
         let r = try Child.run(try CProgram.path("abi"), ["all"], preload: false, timeout: 120)

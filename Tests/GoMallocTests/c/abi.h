@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -571,6 +572,44 @@ static void check_fork(void) {
     for (int i = 0; i < T; i++) pthread_join(th[i], NULL);
 }
 
+/* Under an address-space limit (RLIMIT_AS, `ulimit -v`; the test sets 400 MB before exec, as a sandbox would), a
+ * program starts, allocates until malloc fails with ENOMEM, and goes on. The heap once reserved 1 GiB for its span
+ * list at start-up, and every program failed its first malloc under any limit below about 1.1 GB. Run last: with no
+ * limit set (glibc, "all"), it sets one 512 MiB above what the process uses (the blocks are never touched) and
+ * lifts it after. */
+static void check_address_limit(void) {
+    struct rlimit old, rl;
+    getrlimit(RLIMIT_AS, &old);
+    rl = old;
+    if (rl.rlim_cur == RLIM_INFINITY) {
+        unsigned long pages = 0; /* address space in use now (earlier checks' threads and arenas), plus 512 MiB */
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (f) { if (fscanf(f, "%lu", &pages) != 1) pages = 0; fclose(f); }
+        rl.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)512 << 20);
+        setrlimit(RLIMIT_AS, &rl);
+    }
+    enum { MAX = 8192 };
+    static void *blocks[MAX];
+    int n = 0;
+    errno = 0;
+    while (n < MAX) {
+        void *p = malloc(opaque(1 << 20));
+        if (!p) break;
+        blocks[n++] = p;
+    }
+    EXPECT(n < MAX && errno == ENOMEM, "no ENOMEM under RLIMIT_AS %llu: %d MiB, errno %d",
+           (unsigned long long)rl.rlim_cur, n, errno);
+    EXPECT(n >= 100, "only %d MiB allocated under RLIMIT_AS %llu", n, (unsigned long long)rl.rlim_cur);
+    void *q = malloc(opaque(100));
+    EXPECT(q != NULL, "malloc(100) after ENOMEM = NULL");
+    free(q);
+    for (int i = 0; i < n; i++) free(blocks[i]);
+    q = malloc(opaque(1 << 20));
+    EXPECT(q != NULL, "malloc(1 MiB) after freeing = NULL");
+    free(q);
+    setrlimit(RLIMIT_AS, &old);
+}
+
 static const struct { const char *name; void (*fn)(void); } checks[] = {
     {"alignment", check_alignment},
     {"malloc0", check_malloc0},
@@ -587,6 +626,7 @@ static const struct { const char *name; void (*fn)(void); } checks[] = {
     {"first_call_free", check_first_call_free},
     {"fork", check_fork},
     {"many_threads", check_many_threads},
+    {"address_limit", check_address_limit},
 };
 
 int main(int argc, char **argv) {
