@@ -35,6 +35,8 @@ public struct MHeap {
     var allspans: UnsafeMutablePointer<UnsafeMutablePointer<MSpan>>
     var allspansCount = 0
     var allspansCapacity = 0
+    /// GODEBUG=allocchecks=1: slow-path events since the last whole-heap check, times 64 (checkInvariantsAmortizedLocked).
+    var checkDebt = 0
     /// Dead MSpan structs, linked through `next`.
     var deadSpans: UnsafeMutablePointer<MSpan>? = nil
     /// Go: mheap.spanalloc, mheap.cachealloc. Span bitmaps come from bitsAlloc[log2(words)] (Go: gcBits arenas).
@@ -212,7 +214,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         // scavenger still releases free pages each pass.
         let limit = pointee.config.memoryLimit
         let over = limit != .max && retainedBytesLocked() > limit && UInt64(pointee.stats.inusePages * pageSize) < limit
-        if pointee.config.checkInvariants { checkInvariantsLocked() }
+        if pointee.config.checkInvariants { checkInvariantsAmortizedLocked() }
         pointee.lock.unlock()
         if startScavenger {
             // Not under a young thread's youngLock (CABI.swift, youngStartScavenger): youngMalloc starts it.
@@ -251,7 +253,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         s.pointee.next = pointee.deadSpans
         pointee.deadSpans = s
         let bulk = bulkReleaseDueLocked()
-        if pointee.config.checkInvariants { checkInvariantsLocked() }
+        if pointee.config.checkInvariants { checkInvariantsAmortizedLocked() }
         pointee.lock.unlock()
         if bulk { wakeBackground() }
     }

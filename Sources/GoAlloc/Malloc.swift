@@ -124,7 +124,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         s.pointee.limit = p &+ s.pointee.elemsize
         pointee.stats.inusePages += extra
         pointee.stats.largeAllocBytes += UInt64(extra << pageShift)
-        if pointee.config.checkInvariants { checkInvariantsLocked() }
+        if pointee.config.checkInvariants { checkInvariantsAmortizedLocked() }
         return true
     }
 
