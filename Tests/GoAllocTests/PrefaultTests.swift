@@ -14,8 +14,8 @@ final class PrefaultTests: XCTestCase {
     }
 
     private func locked<T>(_ h: Heap, _ body: () -> T) -> T {
-        h.raw.pointee.lock.lock()
-        defer { h.raw.pointee.lock.unlock() }
+        h.raw.lockHeap()
+        defer { h.raw.unlockHeap() }
         return body()
     }
 

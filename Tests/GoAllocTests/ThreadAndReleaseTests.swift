@@ -167,9 +167,9 @@ final class ThreadAndReleaseTests: XCTestCase {
             let ptrs = (0..<600).map { _ in c.allocate(byteCount: 1 << 20)! }
             for p in ptrs { c.deallocate(p) }
         }
-        heap.raw.pointee.lock.lock()
+        heap.raw.lockHeap()
         let bulks = heap.raw.pointee.scav.bulkReleases
-        heap.raw.pointee.lock.unlock()
+        heap.raw.unlockHeap()
         if Date().timeIntervalSince(start) < 1 {
             XCTAssertEqual(bulks, 1, "one bulk release a second")
         } else {

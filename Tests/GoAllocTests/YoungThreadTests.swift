@@ -65,9 +65,9 @@ final class YoungThreadTests: XCTestCase {
             }
         }
         let h = defaultHeap()!
-        h.pointee.youngLock.lock()
+        h.lockYoung()
         let shared = h.pointee.youngCache
-        h.pointee.youngLock.unlock()
+        h.unlockYoung()
         XCTAssertNotNil(shared, "the young threads' cache exists")
     }
 
@@ -82,8 +82,8 @@ final class YoungThreadTests: XCTestCase {
         let h = defaultHeap()!
         let spc = SpanClass(sizeclass: SizeClasses.classFor(size: 6784), noscan: true).index
         func sharedHoldsClass() -> Bool {
-            h.pointee.youngLock.lock()
-            defer { h.pointee.youngLock.unlock() }
+            h.lockYoung()
+            defer { h.unlockYoung() }
             guard let c = h.pointee.youngCache else { return false }
             return c.allocSlot(spc).pointee != h.pointee.emptySpan
         }
