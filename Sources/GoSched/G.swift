@@ -37,7 +37,7 @@ func isGroupChildTask(_ g: GEntry) -> Bool {
 
 /// Whether G `g` is the job `Task.yield` enqueues: a nullary continuation job (JobKind 195 in the flags' low byte,
 /// swift/ABI/MetadataValues.h), which resumes the yielding task. Task.sleep's continuation jobs have the same
-/// kind but come through the timers, never `put`. Checked in YieldTests.testYieldJobKind.
+/// kind but come through the timers, never `put`. Checked by YieldTests (its yields are counted as such).
 @inline(__always)
 func isYieldJob(_ g: GEntry) -> Bool {
     if g & 1 != 0 { return false }

@@ -116,9 +116,12 @@ func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
     if pp.pointee.highStreak < highStreakCap {
         let h = qpopOldest(pp.pointer(to: \.high)!)
         if h != 0 {
-            pp.pointee.highStreak = pp.pointee.highStreak &+ 1
+            // The streak counts high Gs run while other work waits; with none waiting it starts over.
+            let waiting = gort_load_relaxed(pp.pointer(to: \.runnext)!) != 0 || !qempty(pp.pointer(to: \.runq)!)
+            pp.pointee.highStreak = waiting ? pp.pointee.highStreak &+ 1 : 0
             return h
         }
+        pp.pointee.highStreak = 0  // the high ring ran dry: the streak is over
     }
     let next = gort_load_relaxed(pp.pointer(to: \.runnext)!)
     if next != 0 && pp.pointee.runnextStreak < cap {
@@ -139,7 +142,8 @@ func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
     return runqgetPastCaps(pp)
 }
 
-/// runqget's last resort, with the ring empty: runnext even past its cap, then the high ring past its cap.
+/// runqget's last resort, with the ring empty: runnext even past its cap, then the high ring past its cap (with
+/// nothing else waiting, which restarts the streak: it counts only high Gs run while others wait).
 @inline(never)
 func runqgetPastCaps(_ pp: UnsafeMutablePointer<P>) -> GEntry {
     let n2 = gort_load_relaxed(pp.pointer(to: \.runnext)!)
@@ -150,6 +154,7 @@ func runqgetPastCaps(_ pp: UnsafeMutablePointer<P>) -> GEntry {
             return GEntry(n2)
         }
     }
+    pp.pointee.highStreak = 0
     return qpopOldest(pp.pointer(to: \.high)!)
 }
 

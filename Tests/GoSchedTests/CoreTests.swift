@@ -469,6 +469,26 @@ final class CoreTests: XCTestCase {
         sched.shutdown()
     }
 
+    /// A P that has run many high-priority Gs with nothing else waiting still runs a new burst of high ones before
+    /// a low one: the streak cap counts only high Gs run while other work waits. Before: the streak stayed at the
+    /// cap after a high-only stretch, and the low task ran first.
+    func testHighBeforeLowAfterALongHighOnlyStretch() {
+        let sched = Scheduler(procs: 1)
+        let order = OrderLog()
+        let r = runOn(sched) { () -> [String] in
+            await Task(executorPreference: sched, priority: .high) {
+                for _ in 0..<100 { await Task(executorPreference: sched, priority: .high) {}.value }
+                var tasks: [Task<Void, Never>] = []
+                tasks.append(Task(executorPreference: sched, priority: .low) { order.append("low") })
+                for i in 0..<3 { tasks.append(Task(executorPreference: sched, priority: .high) { order.append("high\(i)") }) }
+                for t in tasks { await t.value }
+            }.value
+            return order.items
+        }!
+        XCTAssertEqual(r.last, "low", "\(r)")
+        sched.shutdown()
+    }
+
     /// Task.sleep never wakes early, and wakes on time: the median lateness of 15 sleeps (1-20 ms, some with
     /// every P idle, some while another task keeps a P busy) stays under 20 ms even in a debug build.
     func testTaskSleepAccuracy() {

@@ -15,10 +15,12 @@ final class YieldTests: XCTestCase {
             let (status, out) = try runChild(test: name, env: ["GOMAXPROCS": procs, "GOSCHED": ""])
             XCTAssertEqual(status, 0, out)
             let r = results(out)
-            // A task creates another and yields until it has run. Before: the yield's job went to runnext ahead
-            // of the new task, and so did the task it resumed: 32 yields each time (runnext's streak cap of 64).
-            // One yield suffices on one P; with two, another M may take either task at any moment.
-            XCTAssertLessThanOrEqual(Int(r["maxYields"] ?? "") ?? .max, procs == "1" ? 1 : 4, "P=\(procs): \(out)")
+            // A task creates another and yields until it has run, 21 times. Before: the yield's job went to runnext
+            // ahead of the new task, and so did the task it resumed: 32 yields each time (runnext's streak cap of
+            // 64). Now one yield is enough on one P; with two, another M may take either task at any moment. The
+            // median, not the most: the every-61st-tick turn of the global queue may run the yield job first once,
+            // and on a loaded machine a descheduled M may hold the new task in its runnext for a while.
+            XCTAssertLessThanOrEqual(Int(r["medianYields"] ?? "") ?? .max, procs == "1" ? 1 : 4, "P=\(procs): \(out)")
             // Fifty tasks that yield in a loop take turns: every window of 100 runs holds all 50 (not strictly one
             // turn each per round: the global queue's every-61st-tick turn may run a yielder early, as in Go).
             // Before: each ran its rounds back to back.
@@ -73,9 +75,9 @@ private func yieldScenarios() {
         }
         return
     }
-    scenario("maxYields") {
-        var most = 0
-        for _ in 0..<20 {
+    scenario("medianYields") {
+        var counts: [Int] = []
+        for _ in 0..<21 {
             let ran = Counter()
             let t = Task { ran.add() }
             var yields = 0
@@ -83,10 +85,10 @@ private func yieldScenarios() {
                 yields += 1
                 await Task.yield()
             }
-            most = max(most, yields)
+            counts.append(yields)
             await t.value
         }
-        return "\(most)"
+        return "\(counts.sorted()[counts.count / 2])"
     }
     scenario("turns") {
         let n = 50, rounds = 20
