@@ -102,7 +102,7 @@ final class SwiftResolver {
         }
         if let r = known.lookup(name, args) { return r }
         if SwiftKnownTypes.protocolKind(name) != nil || name == "Codable" {
-            return existential(IdentifierTypeSyntax(name: .identifier(name)).cast(TypeSyntax.self), scope: scope)
+            return existential(TypeSyntax(IdentifierTypeSyntax(name: .identifier(name))), scope: scope)
         }
         return .unknown("type \(name) is not declared in the analyzed files (another module?)")
     }
@@ -129,7 +129,7 @@ final class SwiftResolver {
         switch decl.kind {
         case .classType: return .known(model.heapReference)
         case .protocolType:
-            return existential(IdentifierTypeSyntax(name: .identifier(decl.name)).cast(TypeSyntax.self), scope: decl.scope)
+            return existential(TypeSyntax(IdentifierTypeSyntax(name: .identifier(decl.name))), scope: decl.scope)
         default: break
         }
         guard args.count == decl.genericParameters.count else {
