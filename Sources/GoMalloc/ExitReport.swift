@@ -32,7 +32,9 @@ public func gomalloc_exit_report() {
     }
 }
 
-/// Opens `path` with `%p` replaced by the pid (in a stack buffer) and passes the descriptor to `body`.
+/// Opens `path` with `%p` replaced by the pid and `%%` by `%` (in a stack buffer) and passes the descriptor to
+/// `body`. A path that does not fit the buffer is not cut short (that would write some other file): it is
+/// reported on stderr and nothing is written.
 private func withExpandedPath(_ path: UnsafePointer<CChar>, _ body: (Int32) -> Void) {
     var buf: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
               UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
@@ -43,6 +45,12 @@ private func withExpandedPath(_ path: UnsafePointer<CChar>, _ body: (Int32) -> V
         var n = 0
         var i = 0
         while path[i] != 0 && n < b.count - 24 {
+            if path[i] == 37 /* % */ && path[i + 1] == 37 {
+                b[n] = 37
+                n += 1
+                i += 2
+                continue
+            }
             if path[i] == 37 /* % */ && path[i + 1] == 112 /* p */ {
                 var pid = Int(getpid())
                 var digits = 0
@@ -56,6 +64,11 @@ private func withExpandedPath(_ path: UnsafePointer<CChar>, _ body: (Int32) -> V
             b[n] = UInt8(bitPattern: path[i])
             n += 1
             i += 1
+        }
+        if path[i] != 0 {
+            let m: StaticString = "gomalloc: GOMALLOC_STATS or GOMALLOC_HEAPDUMP path too long (over 230 bytes); not written\n"
+            writeAll(2, m.utf8Start, m.utf8CodeUnitCount)
+            return
         }
         b[n] = 0
         let fd = gort_open(b.baseAddress!.assumingMemoryBound(to: CChar.self), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

@@ -4,6 +4,21 @@ import Foundation
 import XCTest
 
 final class MemStatsTests: XCTestCase {
+    /// `%%` in the path is a `%`; a path too long for the exit handler's buffer writes nothing (it once wrote to
+    /// the path cut short) and says so on stderr.
+    func testStatsPathPercentAndLength() throws {
+        let dir = try TempDir.make("statspath")
+        defer { dir.remove() }
+        let r = try Child.run(try CProgram.path("stats"), [], preload: true,
+                              env: ["GOMALLOC_STATS": dir.path + "/x%%.%p.json"], timeout: 60)
+        XCTAssertTrue(r.succeeded, r.summary)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["x%.\(r.pid).json"])
+        let long = dir.path + "/" + String(repeating: "y", count: 240) + ".json"
+        let r2 = try Child.run(try CProgram.path("stats"), [], preload: true, env: ["GOMALLOC_STATS": long], timeout: 60)
+        XCTAssertTrue(r2.succeeded && r2.stderr.contains("path too long"), r2.summary)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).count, 1, "nothing else written")
+    }
+
     func testStatsFileAtExitAddsUp() throws {
         let dir = try TempDir.make("stats")
         defer { dir.remove() }
