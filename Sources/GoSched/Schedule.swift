@@ -113,48 +113,42 @@ let highStreakCap = 61
 /// or on every 61st tick its oldest (RunQueue.swift says why); then past the caps.
 @inline(__always)
 func runqget(_ pp: UnsafeMutablePointer<P>, cap: Int) -> GEntry {
-    if pp.pointee.highStreak < highStreakCap {
+    let streak = pp.pointee.highStreak
+    if streak < highStreakCap {
         let h = qpopOldest(pp.pointer(to: \.high)!)
         if h != 0 {
             // The streak counts high Gs run while other work waits; with none waiting it starts over.
             let waiting = gort_load_relaxed(pp.pointer(to: \.runnext)!) != 0 || !qempty(pp.pointer(to: \.runq)!)
-            pp.pointee.highStreak = waiting ? pp.pointee.highStreak &+ 1 : 0
+            pp.pointee.highStreak = waiting ? streak &+ 1 : 0
             return h
         }
-        pp.pointee.highStreak = 0  // the high ring ran dry: the streak is over
     }
+    // The high ring ran dry or had its turns: the streak is over, whatever comes next.
+    if streak != 0 { pp.pointee.highStreak = 0 }
     let next = gort_load_relaxed(pp.pointer(to: \.runnext)!)
     if next != 0 && pp.pointee.runnextStreak < cap {
         var expected = next
         // acquire: pairs with the producer's exchange; a thief may have taken it (CAS fails).
         if gort_cas_acquire(pp.pointer(to: \.runnext)!, &expected, 0) {
             pp.pointee.runnextStreak = pp.pointee.runnextStreak + 1
-            pp.pointee.highStreak = 0
             return GEntry(next)
         }
     }
     pp.pointee.runnextStreak = 0
     let g = pp.pointee.schedtick % 61 == 0 ? qpopOldest(pp.pointer(to: \.runq)!) : qpopNewest(pp.pointer(to: \.runq)!)
-    if g != 0 {
-        pp.pointee.highStreak = 0
-        return g
-    }
+    if g != 0 { return g }
     return runqgetPastCaps(pp)
 }
 
-/// runqget's last resort, with the ring empty: runnext even past its cap, then the high ring past its cap (with
-/// nothing else waiting, which restarts the streak: it counts only high Gs run while others wait).
+/// runqget's last resort, with the ring empty: runnext even past its cap, then the high ring past its cap (nothing
+/// else waits; runqget has already restarted the streak).
 @inline(never)
 func runqgetPastCaps(_ pp: UnsafeMutablePointer<P>) -> GEntry {
     let n2 = gort_load_relaxed(pp.pointer(to: \.runnext)!)
     if n2 != 0 {
         var expected = n2
-        if gort_cas_acquire(pp.pointer(to: \.runnext)!, &expected, 0) {
-            pp.pointee.highStreak = 0
-            return GEntry(n2)
-        }
+        if gort_cas_acquire(pp.pointer(to: \.runnext)!, &expected, 0) { return GEntry(n2) }
     }
-    pp.pointee.highStreak = 0
     return qpopOldest(pp.pointer(to: \.high)!)
 }
 
@@ -200,14 +194,13 @@ func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
 /// runnext streak cap of 64, two Gs per yield). Not the local ring's older end: the every-61st-tick pop of the
 /// oldest G would then take the yielder just pushed there, and a G between yielders below and new Gs above
 /// could wait forever. High priority: the high ring's tail, behind the other high Gs (it is FIFO). No wakep, as
-/// in Go: a yield adds no work that an M did not know of.
+/// in Go: a yield adds no work that an M did not know of (sysmon wakes an idle P for global work that waits
+/// behind a long job: Sysmon.swift).
 @inline(never)
 func putYield(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, _ g: GEntry, high: Bool) {
     gort_store_relaxed(pp.pointer(to: \.yields)!, pp.pointee.yields &+ 1)
     if high && qpush(pp.pointer(to: \.high)!, g) { return }
-    sched.lock()
-    sched.globrunqput(g)
-    sched.unlock()
+    putGlobal(sched, g, wake: false)
 }
 
 /// A spawn storm's G (see `put`): appended to the P's storm chain, which goes to the global queue when full.
@@ -285,13 +278,14 @@ func flushStaleStorm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMuta
     return stale && flushStorm(sched, pp)
 }
 
-/// From a thread that is not one of sched's Ms (or has no P): the global queue, then wake an M.
+/// From a thread that is not one of sched's Ms (or has no P): the global queue, then wake an M (`wake: false`: a
+/// yield, putYield).
 @inline(never)
-func putGlobal(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry) {
+func putGlobal(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, wake: Bool = true) {
     sched.lock()
     sched.globrunqput(g)
     sched.unlock()
-    wakep(sched)
+    if wake { wakep(sched) }
 }
 
 /// The scheduler a P belongs to: its owner M's (the caller is always that M).

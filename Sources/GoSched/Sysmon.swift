@@ -209,14 +209,10 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
         // find nothing while a thread blocked. Work that comes meanwhile waits for this tick, as it waited for
         // the next lend before (the spare's M was parked between lends).
         if spareOwed(sched) && anyWork(sched) { lendSpares(sched) }
-        // Work in the global queue with a P idle and no M looking: wake one. A yield goes there without a wakep
-        // (Schedule.swift, putYield, as Go's Gosched), and the M that put it may then run a long job, which we
-        // cannot preempt as Go would after 10 ms; the idle P takes the yielder instead.
-        if globalWork && gort_load_relaxed(sched.pointer(to: \.npidle)!) != 0
-            && gort_load_relaxed(sched.pointer(to: \.nmspinning)!) == 0
-        {
-            wakep(sched)
-        }
+        // Work in the global queue: wake an idle P if no M is looking (wakep checks both). A yield goes there
+        // without a wakep (Schedule.swift, putYield, as Go's Gosched), and the M that put it may then run a long
+        // job, which we cannot preempt as Go would after 10 ms; the idle P takes the yielder instead.
+        if globalWork { wakep(sched) }
         if acted { idleCycles = 0; delay = 20_000 } else {
             idleCycles += 1
             if idleCycles > 50 { delay = min(delay * 2, 10_000_000) }
