@@ -41,12 +41,8 @@ struct Gort: ParsableCommand {
     private static func fail(_ error: Error, usage: Bool) -> Never {
         if error is ExitCode || exitCode(for: error) == .success { exit(withError: error) }
         let path = commandPath()
-        var message = self.message(for: error).split(separator: "\n", omittingEmptySubsequences: true).first
+        let message = self.message(for: error).split(separator: "\n", omittingEmptySubsequences: true).first
             .map(String.init) ?? "\(error)"
-        // Some messages already name their subcommand ("trace: ..."); name it once.
-        if let last = path.split(separator: " ").last, message.hasPrefix("\(last): ") {
-            message.removeFirst(last.count + 2)
-        }
         let hint = usage ? " (see '\(path) --help')" : ""
         fputs("\(path): error: \(message)\(hint)\n", stderr)
         Glibc.exit(exitCode(for: error).rawValue)
@@ -65,7 +61,8 @@ struct Gort: ParsableCommand {
     }
 }
 
-/// A one-line error for the user, with a non-zero exit (ArgumentParser prints "Error: <message>").
+/// A one-line error for the user, with exit status 1 (`Gort.main` prints "gort <subcommand>: error: <message>", so
+/// the message does not name the subcommand).
 struct GortError: Error, CustomStringConvertible {
     var description: String
     init(_ message: String) { description = message }

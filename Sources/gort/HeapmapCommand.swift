@@ -20,7 +20,7 @@ struct HeapmapCommand: ParsableCommand {
     var output: String = "heap.svg"
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: dump) else { throw GortError("heapmap: cannot read \(dump)") }
+        guard let data = FileManager.default.contents(atPath: dump) else { throw GortError("cannot read \(dump)") }
         let heap = try HeapDumpFile(data: data, name: dump)
         try heap.svg().write(toFile: output, atomically: true, encoding: .utf8)
         print("wrote \(output): \(heap.arenas.count) arena(s), \(heap.spans.count) span(s)")
@@ -39,7 +39,7 @@ struct HeapDumpFile {
     init(data: Data, name: String) throws {
         guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
               let arenas = obj["arenas"] as? [[String: Any]], let spans = obj["spans"] as? [[String: Any]] else {
-            throw GortError("heapmap: \(name) is not a heap dump (expected JSON with \"arenas\" and \"spans\")")
+            throw GortError("\(name) is not a heap dump (expected JSON with \"arenas\" and \"spans\")")
         }
         func u(_ d: [String: Any], _ k: String) -> UInt64 { (d[k] as? NSNumber)?.uint64Value ?? 0 }
         pageSize = (obj["pageSize"] as? NSNumber)?.uint64Value ?? 8192

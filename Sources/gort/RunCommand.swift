@@ -27,7 +27,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var argv = command
         if argv.first == "--" { argv.removeFirst() }
-        guard !argv.isEmpty else { throw GortError("run: no command given (usage: gort run [--stats] -- COMMAND [ARGS...])") }
+        guard !argv.isEmpty else { throw GortError("no command given (usage: gort run [--stats] -- COMMAND [ARGS...])") }
         let lib = try GoMallocLibrary.path()
 
         var env = ProcessInfo.processInfo.environment

@@ -36,8 +36,8 @@ struct TraceCommand: ParsableCommand {
     var command: [String] = []
 
     func run() throws {
-        guard scale > 0 else { throw GortError("trace: --scale must be positive") }
-        if let p = procs, p < 1 { throw GortError("trace: --procs must be at least 1") }
+        guard scale > 0 else { throw GortError("--scale must be positive") }
+        if let p = procs, p < 1 { throw GortError("--procs must be at least 1") }
         var argv = command
         if argv.first == "--" { argv.removeFirst() }
         let path = URL(fileURLWithPath: output).path
@@ -50,7 +50,7 @@ struct TraceCommand: ParsableCommand {
             if let p = procs { env["GOMAXPROCS"] = String(p) }
             let (_, status) = try Spawn.runAndWait(argv, environment: env)
             guard FileManager.default.fileExists(atPath: path) else {
-                throw GortError("trace: \(argv[0]) wrote no trace (exit status \(status)); it must call GoSched.install() and exit normally")
+                throw GortError("\(argv[0]) wrote no trace (exit status \(status)); it must call GoSched.install() and exit normally")
             }
             if status != 0 { FileHandle.standardError.write("gort: \(argv[0]) exited with status \(status)\n".data(using: .utf8)!) }
         }
@@ -65,7 +65,7 @@ struct TraceCommand: ParsableCommand {
         let box = ResultBox()
         let w = workload
         guard ["skynet", "spawn-join", "ping-pong", "blocking"].contains(w) else {
-            throw GortError("trace: unknown workload \(w) (skynet, spawn-join, ping-pong, blocking)")
+            throw GortError("unknown workload \(w) (skynet, spawn-join, ping-pong, blocking)")
         }
         Task(executorPreference: sched) {
             switch w {
@@ -78,7 +78,7 @@ struct TraceCommand: ParsableCommand {
         }
         done.wait()
         sched.shutdown()
-        guard sched.writeTrace(to: path) else { throw GortError("trace: cannot write \(path)") }
+        guard sched.writeTrace(to: path) else { throw GortError("cannot write \(path)") }
     }
 }
 
@@ -150,14 +150,14 @@ struct TraceSummary {
     var spanUS = 0.0
 
     init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw GortError("trace: cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw GortError("cannot read \(path)") }
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let list = root["traceEvents"] as? [[String: Any]]
-        else { throw GortError("trace: \(path) is not trace-event JSON (no traceEvents array)") }
+        else { throw GortError("\(path) is not trace-event JSON (no traceEvents array)") }
         dropped = ((root["otherData"] as? [String: Any])?["droppedEvents"] as? Int) ?? 0
         var first = Double.infinity, last = 0.0
         for e in list {
-            guard let ph = e["ph"] as? String else { throw GortError("trace: an event without ph in \(path)") }
+            guard let ph = e["ph"] as? String else { throw GortError("an event without ph in \(path)") }
             if ph == "M" { continue }
             events += 1
             if let tid = e["tid"] as? Int { threads.insert(tid) }
