@@ -36,6 +36,7 @@ public struct MHeap {
     var allspansCount = 0
     var allspansCapacity = 0
     /// GODEBUG=allocchecks=1: slow-path events since the last whole-heap check, times 64 (checkInvariantsAmortizedLocked).
+    /// Under `lock`.
     var checkDebt = 0
     /// Dead MSpan structs, linked through `next`.
     var deadSpans: UnsafeMutablePointer<MSpan>? = nil
