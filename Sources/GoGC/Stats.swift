@@ -65,7 +65,7 @@ public struct GCStats: Sendable {
         return (0..<n).map { stwPauseNs[Int((numSTWPauses - UInt64(n) + UInt64($0)) % 512)] }
     }
 
-    /// As text (one `Name value` per line) or JSON.
+    /// As text (one `Name value` per line) or JSON (the same fields, plus PauseNs: the recent pauses).
     public var text: String {
         "NumGC \(numGC)\nNumForcedGC \(numForcedGC)\nPauseTotalNs \(pauseTotalNs)\nMaxPauseNs \(maxPauseNs)\n" +
         "GCCPUFraction \(gcCPUFraction)\nNextGC \(nextGC)\nLastGC \(lastGC)\nHeapMarked \(heapMarked)\nHeapLive \(heapLive)\n" +
@@ -75,7 +75,9 @@ public struct GCStats: Sendable {
     public var json: String {
         "{\"NumGC\":\(numGC),\"NumForcedGC\":\(numForcedGC),\"PauseTotalNs\":\(pauseTotalNs),\"MaxPauseNs\":\(maxPauseNs)," +
         "\"PauseNs\":[\(recentPauses.map(String.init).joined(separator: ","))],\"GCCPUFraction\":\(gcCPUFraction)," +
-        "\"NextGC\":\(nextGC),\"LastGC\":\(lastGC),\"HeapMarked\":\(heapMarked),\"HeapLive\":\(heapLive)}"
+        "\"NextGC\":\(nextGC),\"LastGC\":\(lastGC),\"HeapMarked\":\(heapMarked),\"HeapLive\":\(heapLive)," +
+        "\"HeapInuse\":\(heapInuse),\"PeakHeapInuse\":\(peakHeapInuse),\"MaxHeapOverLive\":\(maxHeapOverLive)," +
+        "\"FinalizersRun\":\(finalizersRun),\"WeakCleared\":\(weakCleared),\"CheckmarkMisses\":\(checkmarkMisses)}"
     }
 }
 

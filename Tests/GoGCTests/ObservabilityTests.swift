@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 @testable import GoGC
 
 /// GODEBUG=gctrace=1 lines in Go's exact format, and the MemStats GC fields with Go's meanings.
@@ -45,7 +46,7 @@ final class ObservabilityTests: XCTestCase {
 
     /// NumGC, PauseNs (one entry per cycle, newest at (NumGC+255)%256), PauseTotalNs, PauseEnd, NextGC,
     /// GCCPUFraction, NumForcedGC.
-    func testMemStatsGCFields() {
+    func testMemStatsGCFields() throws {
         let gc = GC(config: testConfig(concurrent: true))
         let mu = gc.makeMutator()
         let root: Root<Node> = mu.run { m in
@@ -71,6 +72,13 @@ final class ObservabilityTests: XCTestCase {
         XCTAssertGreaterThan(s.gcCPUFraction, 0)
         XCTAssertLessThan(s.gcCPUFraction, 1)
         XCTAssertTrue(s.json.contains("\"NumGC\":\(s.numGC)"))
+        // The JSON parses, and has every field the text form has.
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(s.json.utf8)) as? [String: Any])
+        for line in s.text.split(separator: "\n") {
+            let name = String(line.split(separator: " ")[0])
+            XCTAssertNotNil(json[name], "JSON lacks \(name)")
+        }
+        XCTAssertEqual((json["PauseNs"] as? [Any])?.count, Int(s.numGC))
         withExtendedLifetime(root) {}
     }
 }
