@@ -90,7 +90,27 @@ public enum GODEBUG {
         return h
     }
 
-    /// Calls body(hash(key), integer value) for each `key=value` entry of a C string.
+    /// Go's runtime.atoi32, which GOGC, GOMAXPROCS and GODEBUG values go through: an optional `-`, then
+    /// decimal digits only (no `+`, no spaces), within Int32. nil otherwise.
+    public static func atoi32<S: StringProtocol>(_ s: S) -> Int32? {
+        var u = Substring(s).utf8[...]
+        let negative = u.first == UInt8(ascii: "-")
+        if negative { u = u.dropFirst() }
+        if u.isEmpty { return nil }
+        var n: Int64 = 0
+        for b in u {
+            guard b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") else { return nil }
+            n = n * 10 + Int64(b - UInt8(ascii: "0"))
+            if n > Int64(Int32.max) + 1 { return nil }
+        }
+        if negative { n = -n }
+        return n > Int64(Int32.max) ? nil : Int32(n)
+    }
+
+    /// Calls body(hash(key), value) for each `key=value` entry of a C string, as Go's parsedebugvars reads
+    /// GODEBUG: an entry without `=` is skipped, and so is one whose value is not a whole int32 in decimal
+    /// (runtime.atoi32: an optional `-`, digits only, no overflow), so it leaves the setting as it was.
+    /// Later entries win. Does not allocate.
     public static func forEach(_ s: UnsafePointer<CChar>, _ body: (UInt64, Int) -> Void) {
         var i = 0
         while true {
@@ -99,13 +119,26 @@ public enum GODEBUG {
                 h = (h ^ UInt64(UInt8(bitPattern: s[i]))) &* 0x100000001b3
                 i += 1
             }
-            var value = 0
             if s[i] == 61 {
                 i += 1
-                while s[i] >= 48 && s[i] <= 57 { value = value &* 10 &+ Int(s[i] - 48); i += 1 }
-                while s[i] != 0 && s[i] != 44 { i += 1 }
+                let negative = s[i] == 45 /* - */
+                if negative { i += 1 }
+                var value = 0
+                var digits = 0
+                var valid = true
+                while s[i] != 0 && s[i] != 44 {
+                    if s[i] >= 48 && s[i] <= 57 {
+                        value = value &* 10 &+ Int(s[i] - 48)
+                        if value > Int(Int32.max) + 1 { valid = false }
+                        digits += 1
+                    } else {
+                        valid = false
+                    }
+                    i += 1
+                }
+                if negative { value = -value }
+                if valid && digits > 0 && value <= Int(Int32.max) { body(h, value) }
             }
-            body(h, value)
             if s[i] == 0 { return }
             i += 1
         }

@@ -170,10 +170,14 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             counts?[2 * sc] = m
             counts?[2 * sc + 1] = f
         }
+        // Go's runtime.MemStats fields in its order (encoding/json of the struct), so a script written for Go's
+        // JSON reads this: the GC's fields are zero (malloc has no collector), as are the stack and profiling
+        // ones. Then GoAlloc's own. BySize[i] is size class i, from class 0 (size 0), as in Go.
         out.write("{")
         out.field("Alloc", ms.heapAlloc, first: true)
         out.field("TotalAlloc", ms.totalAlloc)
         out.field("Sys", ms.sys)
+        out.field("Lookups", 0)
         out.field("Mallocs", ms.mallocs)
         out.field("Frees", ms.frees)
         out.field("HeapAlloc", ms.heapAlloc)
@@ -182,21 +186,36 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         out.field("HeapInuse", ms.heapInuse)
         out.field("HeapReleased", ms.heapReleased)
         out.field("HeapObjects", ms.heapObjects)
+        out.field("StackInuse", 0)
+        out.field("StackSys", 0)
         out.field("MSpanInuse", ms.mspanInuse)
         out.field("MSpanSys", ms.mspanSys)
         out.field("MCacheInuse", ms.mcacheInuse)
         out.field("MCacheSys", ms.mcacheSys)
+        out.field("BuckHashSys", 0)
+        out.field("GCSys", 0)
         out.field("OtherSys", ms.otherSys)
+        out.field("NextGC", 0)
+        out.field("LastGC", 0)
+        out.field("PauseTotalNs", 0)
+        for k in 0..<2 {
+            out.write(k == 0 ? ", \"PauseNs\": [" : ", \"PauseEnd\": [")
+            for i in 0..<256 { out.write(i == 0 ? "0" : ",0") }
+            out.write("]")
+        }
+        out.field("NumGC", 0)
+        out.field("NumForcedGC", 0)
+        out.field("GCCPUFraction", 0)
+        out.write(", \"EnableGC\": false, \"DebugGC\": false")
         out.field("TinyAllocs", ms.tinyAllocs)
         out.field("LargeAllocs", ms.largeAllocs)
         out.field("LargeFrees", ms.largeFrees)
         out.field("SpansInUse", ms.spansInUse)
         out.field("Arenas", ms.arenas)
         out.field("Caches", ms.caches)
-        out.write(", \"BySize\": [")
+        out.write(", \"BySize\": [{\"Size\": 0, \"Mallocs\": 0, \"Frees\": 0}")
         for sc in 1..<numSizeClasses {
-            if sc > 1 { out.write(", ") }
-            out.write("{")
+            out.write(", {")
             out.field("Size", UInt64(sizeClassSize(sc)), first: true)
             out.field("Mallocs", counts?[2 * sc] ?? 0)
             out.field("Frees", counts?[2 * sc + 1] ?? 0)

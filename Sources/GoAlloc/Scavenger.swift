@@ -165,7 +165,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     @discardableResult
     public func releaseMemory() -> Int {
         sweepCentrals(all: true)
-        return scavenge(all: true)
+        let released = scavenge(all: true)
+        if pointee.config.scavTrace { scavTraceLine(released, forced: true) }
+        return released
     }
 
     func startBackgroundScavenger() {
@@ -222,21 +224,24 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         if released > 0 && pointee.config.scavTrace { scavTraceLine(released) }
     }
 
-    /// Go's scavtrace line: `scav N KiB work, M KiB total, P% util`.
-    private func scavTraceLine(_ released: Int) {
+    /// Go's scavtrace line (mgcscavenge.go, printScavTrace): `scav N KiB work, M KiB total, P% util`, with
+    /// N what this pass released, M what is released now (HeapReleased), and P HeapInuse over the pages
+    /// mapped and not released; ` (forced)` for debug.FreeOSMemory (releaseMemory, malloc_trim). Go prints one
+    /// per GC cycle; without cycles, one per scavenger pass that released something.
+    func scavTraceLine(_ released: Int, forced: Bool = false) {
         var w = StackLine()
         w.append("scav ")
         w.appendUInt(UInt(released >> 10))
         w.append(" KiB work, ")
         pointee.lock.lock()
-        let total = pointee.scav.releasedTotal
-        let inuse = pointee.stats.inusePages
-        let sys = Int(pointee.stats.sysBytes)
+        let releasedNow = UInt64(pointee.stats.releasedPages &* pageSize)
+        let inuse = UInt64(pointee.stats.inusePages &* pageSize)
+        let retained = retainedBytesLocked()
         pointee.lock.unlock()
-        w.appendUInt(UInt(total >> 10))
+        w.appendUInt(UInt(releasedNow >> 10))
         w.append(" KiB total, ")
-        w.appendUInt(UInt(sys == 0 ? 0 : inuse * pageSize * 100 / sys))
-        w.append("% util\n")
+        w.appendUInt(UInt(retained == 0 ? 0 : inuse &* 100 / retained))
+        w.append(forced ? "% util (forced)\n" : "% util\n")
         w.flush(fd: 2)
     }
 }

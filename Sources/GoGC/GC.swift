@@ -89,8 +89,9 @@ public struct GCConfig: Sendable {
     public static func fromEnvironment() -> GCConfig {
         var c = GCConfig()
         if let e = getenv("GOGC") {
-            let s = String(cString: e).lowercased()
-            if s == "off" { c.gcPercent = nil } else if let n = Int(s) { c.gcPercent = n < 0 ? nil : n }
+            // Go's readGOGC: exactly "off", or an atoi32 number (negative: off); anything else is 100.
+            let s = String(cString: e)
+            if s == "off" { c.gcPercent = nil } else if let n = GODEBUG.atoi32(s) { c.gcPercent = n < 0 ? nil : Int(n) }
         }
         // The same parse as the allocator's (HeapConfig.parseMemoryLimit, Go's syntax); a malformed value has
         // already been reported by HeapConfig.fromEnvironment (c.heap) and means no limit.

@@ -16,7 +16,7 @@ public struct GCStats: Sendable {
     /// pauses, sweep termination and mark termination, added together, as Go does). The most recent is at
     /// pauseNs[(numGC + 255) % 256].
     public var pauseNs = [UInt64](repeating: 0, count: 256)
-    /// Go: PauseEnd. When each cycle's pause ended, nanoseconds since the collector started; same indexing.
+    /// Go: PauseEnd. When each cycle's pause ended, nanoseconds since the Unix epoch (as Go's); same indexing.
     public var pauseEnd = [UInt64](repeating: 0, count: 256)
     /// Go: PauseTotalNs.
     public var pauseTotalNs: UInt64 = 0
@@ -29,7 +29,7 @@ public struct GCStats: Sendable {
     public var gcCPUFraction: Double = 0
     /// Go: NextGC. The heap goal.
     public var nextGC: UInt64 = 0
-    /// Go: LastGC, nanoseconds since the collector was created.
+    /// Go: LastGC. When the last cycle ended, nanoseconds since the Unix epoch (as Go's); 0 before the first.
     public var lastGC: UInt64 = 0
     /// Bytes marked live by the last cycle.
     public var heapMarked: UInt64 = 0
@@ -65,7 +65,7 @@ public struct GCStats: Sendable {
         return (0..<n).map { stwPauseNs[Int((numSTWPauses - UInt64(n) + UInt64($0)) % 512)] }
     }
 
-    /// As text (one `Name value` per line) or JSON (the same fields, plus PauseNs: the recent pauses).
+    /// As text (one `Name value` per line) or JSON (the same fields, plus Go's PauseNs and PauseEnd: 256-entry circular buffers, the latest at (NumGC+255)%256).
     public var text: String {
         "NumGC \(numGC)\nNumForcedGC \(numForcedGC)\nPauseTotalNs \(pauseTotalNs)\nMaxPauseNs \(maxPauseNs)\n" +
         "GCCPUFraction \(gcCPUFraction)\nNextGC \(nextGC)\nLastGC \(lastGC)\nHeapMarked \(heapMarked)\nHeapLive \(heapLive)\n" +
@@ -74,7 +74,7 @@ public struct GCStats: Sendable {
     }
     public var json: String {
         "{\"NumGC\":\(numGC),\"NumForcedGC\":\(numForcedGC),\"PauseTotalNs\":\(pauseTotalNs),\"MaxPauseNs\":\(maxPauseNs)," +
-        "\"PauseNs\":[\(recentPauses.map(String.init).joined(separator: ","))],\"GCCPUFraction\":\(gcCPUFraction)," +
+        "\"PauseNs\":[\(pauseNs.map(String.init).joined(separator: ","))],\"PauseEnd\":[\(pauseEnd.map(String.init).joined(separator: ","))],\"GCCPUFraction\":\(gcCPUFraction)," +
         "\"NextGC\":\(nextGC),\"LastGC\":\(lastGC),\"HeapMarked\":\(heapMarked),\"HeapLive\":\(heapLive)," +
         "\"HeapInuse\":\(heapInuse),\"PeakHeapInuse\":\(peakHeapInuse),\"MaxHeapOverLive\":\(maxHeapOverLive)," +
         "\"FinalizersRun\":\(finalizersRun),\"WeakCleared\":\(weakCleared),\"CheckmarkMisses\":\(checkmarkMisses)}"
@@ -148,11 +148,12 @@ extension GC {
         }
         let cyclePause = UInt64(t.stw1Total + t.stw2Total)
         s.pauseNs[Int(UInt64(s.numGC) % 256)] = cyclePause
-        s.pauseEnd[Int(UInt64(s.numGC) % 256)] = UInt64(end - startNanos)
+        let wallEnd = wallNanos()
+        s.pauseEnd[Int(UInt64(s.numGC) % 256)] = wallEnd
         s.pauseTotalNs += cyclePause
         s.numGC += 1
         if t.forced { s.numForcedGC += 1 }
-        s.lastGC = UInt64(end - startNanos)
+        s.lastGC = wallEnd
         s.heapMarked = t.heapMarked
         s.peakHeapInuse = max(s.peakHeapInuse, t.heapInuse)
         s.maxHeapOverLive = max(s.maxHeapOverLive, t.heapOverLive)

@@ -54,6 +54,13 @@ func gcFatal(_ msg: StaticString) -> Never {
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }
 
+/// Wall-clock time, nanoseconds since the Unix epoch (Go's LastGC and PauseEnd).
+func wallNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
 /// CPU time of the calling thread, nanoseconds.
 @inline(__always) func threadCPUNanos() -> Int64 {
     var ts = timespec()

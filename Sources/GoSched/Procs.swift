@@ -1,4 +1,5 @@
 import Glibc
+import GoAlloc
 
 // GOMAXPROCS: from the environment if set (Go's meaning), else the CPUs this process may use: the affinity mask
 // (sched_getaffinity) capped by the cgroup CPU quota (v2 cpu.max, v1 cpu.cfs_quota_us / cpu.cfs_period_us),
@@ -7,12 +8,12 @@ import Glibc
 public enum Procs {
     /// GOMAXPROCS as Go would pick it here.
     public static func gomaxprocs(environment: [String: String] = currentEnvironment()) -> Int {
-        if let s = environment["GOMAXPROCS"], let n = Int(s), n > 0 { return min(n, maxProcs) }
+        if let s = environment["GOMAXPROCS"], let n = GODEBUG.atoi32(s), n > 0 { return min(Int(n), maxProcs) }
         return usableCPUs()
     }
 
-    /// The hard cap on Ps (including spares lent while Ps block).
-    public static let maxProcs = 256
+    /// The cap on GOMAXPROCS (Go 1.19 has none; spares lent while Ps block come on top of it).
+    public static let maxProcs = 1024
 
     public static func usableCPUs() -> Int {
         var n = affinityCount()
@@ -90,9 +91,9 @@ struct GoDebug {
 
     init(_ s: String?) {
         guard let s else { return }
-        for kv in s.split(separator: ",") {
-            let parts = kv.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let v = Int(parts[1]) else { continue }
+        for kv in s.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = kv.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let v = GODEBUG.atoi32(parts[1]).map(Int.init) else { continue }
             switch parts[0] {
             case "schedtrace": schedtrace = v
             case "scheddetail": scheddetail = v

@@ -127,7 +127,10 @@ struct P {
     var sysmonWorkWhen: UInt64 = 0
     /// The storm chain's last G at sysmon's previous look (flushStaleStorm).
     var sysmonStormTail: UInt64 = 0
-    private var pad5: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+    /// Go: p.syscalltick. `blocking {}` regions entered on this P. Owner writes (relaxed store), read for
+    /// GODEBUG=scheddetail=1. Rarely written, so it may share sysmon's lines.
+    var syscalltick: UInt64 = 0
+    private var pad5: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
     // ---- Line 7: the owner's free sudogs (Sudog.swift; Go: p.sudogcache). Owner only. ----
     /// sudogCacheCap slots; the first nsudog hold free sudog blocks.
@@ -158,8 +161,16 @@ struct M {
     var p: UnsafeMutablePointer<P>? = nil
     /// A P handed to this M while it sleeps. Written by the waker before the notify; read by this M after it.
     var nextp: UnsafeMutablePointer<P>? = nil
-    /// Go: m.spinning. Owner thread; set by the waker before the notify for a parked M.
-    var spinning: Bool = false
+    /// Go: m.spinning. Owner thread; set by the waker before the notify for a parked M. Relaxed atomics (plain
+    /// moves on x86) only so that GODEBUG=scheddetail=1 may read it from sysmon.
+    var spinningWord: UInt32 = 0
+    var spinning: Bool {
+        @inline(__always) mutating get { gort_load32_relaxed(&spinningWord) != 0 }
+        @inline(__always) set { gort_store32_relaxed(&spinningWord, newValue ? 1 : 0) }
+    }
+    /// allp index of the P this M holds plus one, 0 for none: `p`'s id, for GODEBUG=scheddetail=1. Owner
+    /// writes in acquirep/releasep (relaxed store); sysmon reads (relaxed).
+    var pidPlus1: UInt64 = 0
     /// Link in sched.midle. Under sched.lock.
     var link: UnsafeMutablePointer<M>? = nil
     /// Link in sched.allm. Written once under sched.lock before the M is published.

@@ -672,6 +672,7 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
 @inline(__always)
 func acquirep(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
     mp.pointee.p = pp
+    gort_store_relaxed(mp.pointer(to: \.pidPlus1)!, UInt64(pp.pointee.id) &+ 1)
     gort_store_relaxed(pp.pointer(to: \.ownerClock)!, mp.pointee.cpuClock)
     bindPCache(mp, pp)
     gort_store_release(pp.pointer(to: \.status)!, PStatus.running)
@@ -683,6 +684,7 @@ func acquirep(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
 func releasep(_ mp: UnsafeMutablePointer<M>) {
     unbindPCache(mp)
     mp.pointee.p = nil
+    gort_store_relaxed(mp.pointer(to: \.pidPlus1)!, 0)
 }
 
 /// Any runnable G in any queue, or a timer already due?

@@ -46,13 +46,13 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         s.unlock()
         s.pointee.executor = self.asUnownedTaskExecutor()
         let trace = schedtrace ?? debug.schedtrace
-        let ctx = UnsafeMutablePointer<(UnsafeMutablePointer<SchedState>, Int)>.allocate(capacity: 1)
-        ctx.initialize(to: (s, trace))
+        let ctx = UnsafeMutablePointer<(UnsafeMutablePointer<SchedState>, Int, Bool)>.allocate(capacity: 1)
+        ctx.initialize(to: (s, trace, debug.scheddetail == 1))
         pthread_create(&sysmonThread, nil, { arg in
-            let c = arg!.assumingMemoryBound(to: (UnsafeMutablePointer<SchedState>, Int).self)
-            let (sched, trace) = c.pointee
+            let c = arg!.assumingMemoryBound(to: (UnsafeMutablePointer<SchedState>, Int, Bool).self)
+            let (sched, trace, detailed) = c.pointee
             c.deallocate()
-            sysmon(sched, traceEveryMS: trace)
+            sysmon(sched, traceEveryMS: trace, detailed: detailed)
             return nil
         }, ctx)
     }

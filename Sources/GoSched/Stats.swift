@@ -74,10 +74,54 @@ func snapshot(_ sched: UnsafeMutablePointer<SchedState>, now: UInt64) -> SchedSt
         uptimeNS: now &- sched.pointee.startTime)
 }
 
-/// GODEBUG=schedtrace=N: one SCHED line on stderr (Go writes it to stderr too).
-func printSchedTrace(_ sched: UnsafeMutablePointer<SchedState>, now: UInt64) {
-    let line = snapshot(sched, now: now).schedLine() + "\n"
-    line.withCString { _ = write(2, $0, strlen($0)) }
+/// GODEBUG=schedtrace=N: one SCHED line on stderr (Go writes it to stderr too); with scheddetail=1, Go's
+/// detailed form (schedDetail).
+func printSchedTrace(_ sched: UnsafeMutablePointer<SchedState>, now: UInt64, detailed: Bool = false) {
+    let text = detailed ? schedDetail(sched, now: now) : snapshot(sched, now: now).schedLine() + "\n"
+    text.withCString { _ = write(2, $0, strlen($0)) }
+}
+
+/// GODEBUG=schedtrace=N,scheddetail=1: Go's detailed schedtrace (runtime/proc.go schedtrace(true)). The header
+/// line with Go's extra fields (GoSched has no GC to wait for and no locked Ms: zeros), then a line per P
+/// (GOMAXPROCS, then spares currently lent) and per M. Go's P status codes: 0 idle, 1 running (scheduling or
+/// in a job), 2 in a syscall (`blocking {}`). gfreecnt is 0 (Swift owns its jobs; GoSched keeps no free Gs),
+/// and Ms show curg=-1: GoSched does not number its Gs, so it prints no G lines. Read under sched.lock, each
+/// field atomically, as racy as Go's.
+func schedDetail(_ sched: UnsafeMutablePointer<SchedState>, now: UInt64) -> String {
+    let st = snapshot(sched, now: now)
+    var out = "SCHED \(st.uptimeNS / 1_000_000)ms: gomaxprocs=\(st.gomaxprocs) idleprocs=\(st.idleprocs) threads=\(st.threads) "
+        + "spinningthreads=\(st.spinningthreads) idlethreads=\(st.idlethreads) runqueue=\(st.runqueue) "
+        + "gcwaiting=0 nmidlelocked=0 stopwait=0 sysmonwait=0\n"
+    sched.lock()
+    var owner: [Int: Int] = [:]   // P id -> M id
+    var idle = Set<Int>()
+    var mi = sched.pointee.midle
+    while let mp = mi { idle.insert(mp.pointee.id); mi = mp.pointee.link }
+    var mLines = ""
+    var m = sched.pointee.allm   // newest first, as Go's allm
+    while let mp = m {
+        let pid = gort_load_relaxed(mp.pointer(to: \.pidPlus1)!)
+        if pid != 0 { owner[Int(pid - 1)] = mp.pointee.id }
+        let spinning = gort_load32_relaxed(mp.pointer(to: \.spinningWord)!) != 0
+        mLines += "  M\(mp.pointee.id): p=\(Int(pid) - 1) curg=-1 mallocing=0 throwing=0 preemptoff= locks=0 dying=0 "
+            + "spinning=\(spinning) blocked=\(idle.contains(mp.pointee.id)) lockedg=-1\n"
+        m = mp.pointee.allLink
+    }
+    sched.unlock()
+    for i in 0..<sched.allpCount {
+        let pp = sched.pointee.allp[i].unsafelyUnwrapped
+        let status = gort_load_acquire(pp.pointer(to: \.status)!)
+        if pp.pointee.isSpare && status == PStatus.spare { continue }
+        let goStatus = status == PStatus.idle || status == PStatus.spare ? 0 : status == PStatus.syscall ? 2 : 1
+        lockKey(pp.pointer(to: \.timerLock)!)
+        let timers = pp.pointee.timerCount
+        unlockKey(pp.pointer(to: \.timerLock)!)
+        out += "  P\(i): status=\(goStatus) schedtick=\(gort_load_relaxed(pp.pointer(to: \.schedtick)!)) "
+            + "syscalltick=\(gort_load_relaxed(pp.pointer(to: \.syscalltick)!)) m=\(owner[i] ?? -1) "
+            + "runqsize=\(i < st.localQueues.count ? st.localQueues[i] : 0) gfreecnt=0 timerslen=\(timers)\n"
+    }
+    out += mLines
+    return out
 }
 
 extension Scheduler {

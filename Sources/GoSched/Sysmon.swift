@@ -147,10 +147,10 @@ func moveTimers(from pp: UnsafeMutablePointer<P>, _ sched: UnsafeMutablePointer<
 }
 
 /// Go: sysmon. Runs on its own thread (no P) until the scheduler stops.
-func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
+func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int, detailed: Bool) {
     var delay: UInt64 = 20_000  // 20us, doubling to 10ms while nothing happens
     var idleCycles = 0
-    var lastTrace = nanotime()
+    var lastTrace: UInt64 = 0   // Go's sysmon prints its first line at once ("SCHED 0ms")
     var wait: UInt32 = 0
     while gort_load_acquire(sched.pointer(to: \.stopping)!) == 0 {
         // With a spare owed (a P blocked) and none lent, nobody else runs due timers: wake for the earliest.
@@ -221,9 +221,9 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int) {
         // queued): sleep until a P is taken (pidleget wakes us) instead of 100 looks a second. Decided under the
         // lock that pidleget holds, so a P taken right after our look wakes us.
         if delay == 10_000_000 && traceEveryMS <= 0 && sleepWhileIdle(sched) { idleCycles = 0; delay = 20_000 }
-        if traceEveryMS > 0 && now &- lastTrace >= UInt64(traceEveryMS) * 1_000_000 {
+        if traceEveryMS > 0 && (lastTrace == 0 || now &- lastTrace >= UInt64(traceEveryMS) * 1_000_000) {
             lastTrace = now
-            printSchedTrace(sched, now: now)
+            printSchedTrace(sched, now: now, detailed: detailed)
             if delay > UInt64(traceEveryMS) * 1_000_000 { delay = UInt64(traceEveryMS) * 1_000_000 }
         }
     }
@@ -374,6 +374,7 @@ public func blocking<R>(_ body: () throws -> R) rethrows -> R {
     mp.pointee.syscallDepth = mp.pointee.syscallDepth + 1
     let t0: UInt64 = mp.pointee.tracing && mp.pointee.syscallDepth == 1 ? nanotime() : 0
     if mp.pointee.syscallDepth == 1 {
+        gort_store_relaxed(pp.pointer(to: \.syscalltick)!, pp.pointee.syscalltick &+ 1)
         gort_store_release(pp.pointer(to: \.status)!, PStatus.syscall)
         // A storm chain goes where other Ms see it: the body may wait for one of its Gs.
         if pp.pointee.stormStarted != 0 { flushStorm(sched, pp) }

@@ -55,6 +55,9 @@ struct BenchAllocCommand: ParsableCommand {
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard AllocVariant.all.contains(where: { $0.name == baseline }) else {
+            throw ValidationError("--baseline must be one of \(AllocVariant.all.map(\.name).joined(separator: ", "))")
+        }
     }
 
     func run() throws {

@@ -30,7 +30,11 @@ struct BenchSchedCommand: ParsableCommand {
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
         guard format == "table" || format == "tsv" else { throw ValidationError("--format must be table or tsv") }
+        guard Self.allVariants.contains(baseline) else {
+            throw ValidationError("--baseline must be one of \(Self.allVariants.joined(separator: ", "))")
+        }
         guard scale > 0 else { throw ValidationError("--scale must be positive") }
     }
 

@@ -67,3 +67,19 @@ struct GortError: Error, CustomStringConvertible {
     var description: String
     init(_ message: String) { description = message }
 }
+
+/// The command of `gort run` and `gort trace`, from their passthrough argument. ArgumentParser's
+/// captureForPassthrough also takes gort's own `--help` and misspelled options when they come first; those
+/// get the subcommand's help, or a usage error, instead of being run as a program.
+func passthroughCommand(_ words: [String], of command: ParsableCommand.Type) throws -> [String] {
+    var argv = words
+    if argv.first == "--" {
+        argv.removeFirst()
+        return argv
+    }
+    if let first = argv.first, first.hasPrefix("-") {
+        if first == "-h" || first == "--help" { throw CleanExit.helpRequest(command) }
+        throw ValidationError("unknown option '\(first)' (the command to run goes after --)")
+    }
+    return argv
+}

@@ -22,7 +22,9 @@ struct HeapmapCommand: ParsableCommand {
     func run() throws {
         guard let data = FileManager.default.contents(atPath: dump) else { throw GortError("cannot read \(dump)") }
         let heap = try HeapDumpFile(data: data, name: dump)
-        try heap.svg().write(toFile: output, atomically: true, encoding: .utf8)
+        do { try heap.svg().write(toFile: output, atomically: true, encoding: .utf8) } catch {
+            throw GortError("cannot write \(output): \((error as NSError).localizedFailureReason ?? error.localizedDescription)")
+        }
         print("wrote \(output): \(heap.arenas.count) arena(s), \(heap.spans.count) span(s)")
     }
 }
@@ -41,14 +43,47 @@ struct HeapDumpFile {
               let arenas = obj["arenas"] as? [[String: Any]], let spans = obj["spans"] as? [[String: Any]] else {
             throw GortError("\(name) is not a heap dump (expected JSON with \"arenas\" and \"spans\")")
         }
-        func u(_ d: [String: Any], _ k: String) -> UInt64 { (d[k] as? NSNumber)?.uint64Value ?? 0 }
-        pageSize = (obj["pageSize"] as? NSNumber)?.uint64Value ?? 8192
-        arenaBytes = (obj["arenaBytes"] as? NSNumber)?.uint64Value ?? (64 << 20)
-        self.arenas = arenas.map { Arena(base: u($0, "base"), freePages: Int(u($0, "freePages")), releasedPages: Int(u($0, "releasedPages"))) }
-        self.spans = spans.map {
-            Span(base: u($0, "base"), npages: Int(u($0, "npages")), sizeclass: Int(u($0, "class")),
-                 elemsize: Int(u($0, "elemsize")), nelems: Int(u($0, "nelems")), inuse: Int(u($0, "inuse")),
-                 state: $0["state"] as? String ?? "?")
+        // Every number must be a non-negative integer, and the geometry sane: a damaged or hand-edited dump
+        // gets a one-line error, not a trap in the drawing arithmetic.
+        func u(_ d: [String: Any], _ k: String, required: Bool = true, what: String) throws -> UInt64 {
+            guard let v = d[k] else {
+                if required { throw GortError("\(name): \(what) has no \"\(k)\"") }
+                return 0
+            }
+            guard let n = v as? NSNumber, n.doubleValue >= 0,
+                  n.doubleValue == n.doubleValue.rounded(), n.doubleValue < 1.8e19 else {
+                throw GortError("\(name): \(what)'s \"\(k)\" is not a non-negative integer")
+            }
+            return n.uint64Value
+        }
+        pageSize = obj["pageSize"] == nil ? 8192 : try u(obj, "pageSize", what: "the dump")
+        arenaBytes = obj["arenaBytes"] == nil ? 64 << 20 : try u(obj, "arenaBytes", what: "the dump")
+        guard pageSize >= 512, pageSize & (pageSize - 1) == 0, arenaBytes >= pageSize * 128, arenaBytes <= 1 << 32,
+              arenaBytes % (pageSize * 128) == 0 else {
+            throw GortError("\(name): pageSize \(pageSize) and arenaBytes \(arenaBytes) are not a heap's geometry")
+        }
+        let pagesPerArena = arenaBytes / pageSize
+        self.arenas = try arenas.enumerated().map { i, a in
+            let what = "arena \(i)"
+            let arena = Arena(base: try u(a, "base", what: what), freePages: Int(try u(a, "freePages", what: what)),
+                              releasedPages: Int(try u(a, "releasedPages", what: what)))
+            guard arena.base % arenaBytes == 0, arena.base <= UInt64.max - arenaBytes,
+                  UInt64(arena.freePages) <= pagesPerArena, arena.releasedPages <= arena.freePages else {
+                throw GortError("\(name): \(what) is inconsistent (base not arena-aligned, or page counts beyond the arena)")
+            }
+            return arena
+        }
+        self.spans = try spans.enumerated().map { i, d in
+            let what = "span \(i)"
+            let s = Span(base: try u(d, "base", what: what), npages: Int(try u(d, "npages", what: what)),
+                         sizeclass: Int(try u(d, "class", what: what)), elemsize: Int(try u(d, "elemsize", what: what)),
+                         nelems: Int(try u(d, "nelems", what: what)), inuse: Int(try u(d, "inuse", what: what)),
+                         state: d["state"] as? String ?? "?")
+            guard s.npages >= 1, UInt64(s.npages) <= UInt64.max / pageSize, s.base % pageSize == 0,
+                  s.base <= UInt64.max - UInt64(s.npages) * pageSize, s.inuse <= max(s.nelems, 1) else {
+                throw GortError("\(name): \(what) is inconsistent (npages, base or inuse out of range)")
+            }
+            return s
         }
         for (k, v) in obj["stats"] as? [String: Any] ?? [:] { if let n = v as? NSNumber { stats[k] = n.uint64Value } }
     }

@@ -38,8 +38,7 @@ struct TraceCommand: ParsableCommand {
     func run() throws {
         guard scale > 0 else { throw GortError("--scale must be positive") }
         if let p = procs, p < 1 { throw GortError("--procs must be at least 1") }
-        var argv = command
-        if argv.first == "--" { argv.removeFirst() }
+        let argv = try passthroughCommand(command, of: Self.self)
         let path = URL(fileURLWithPath: output).path
         if argv.isEmpty {
             try runWorkload(path)

@@ -255,7 +255,18 @@ final class ThreadAndReleaseTests: XCTestCase {
         XCTAssertEqual(seen[GODEBUG.key("madvdontneed")], 0)
         XCTAssertEqual(seen[GODEBUG.key("scavtrace")], 1)
         XCTAssertEqual(seen[GODEBUG.key("allocchecks")], 12)
-        XCTAssertEqual(seen[GODEBUG.key("foo")], 0)
+        XCTAssertNil(seen[GODEBUG.key("foo")], "no '=': skipped, as Go does")
+        // Go's atoi32: a value that is not a whole int32 leaves the earlier setting (checked against Go 1.19).
+        seen = [:]
+        "gctrace=1,gctrace,gctrace=abc,gctrace=1x,gctrace=,gctrace=+2,gctrace=4294967297,gctrace=2147483648".withCString {
+            GODEBUG.forEach($0) { seen[$0] = $1 }
+        }
+        XCTAssertEqual(seen[GODEBUG.key("gctrace")], 1)
+        seen = [:]
+        "madvdontneed=-1,x=2147483647,y=-2147483648".withCString { GODEBUG.forEach($0) { seen[$0] = $1 } }
+        XCTAssertEqual(seen[GODEBUG.key("madvdontneed")], -1)
+        XCTAssertEqual(seen[GODEBUG.key("x")], 2147483647)
+        XCTAssertEqual(seen[GODEBUG.key("y")], -2147483648)
     }
 
     private func allocateGiB(_ c: Cache) -> [UnsafeMutableRawPointer] {

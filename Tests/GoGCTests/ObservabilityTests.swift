@@ -78,7 +78,24 @@ final class ObservabilityTests: XCTestCase {
             let name = String(line.split(separator: " ")[0])
             XCTAssertNotNil(json[name], "JSON lacks \(name)")
         }
-        XCTAssertEqual((json["PauseNs"] as? [Any])?.count, Int(s.numGC))
+        XCTAssertEqual((json["PauseNs"] as? [Any])?.count, 256, "Go's circular buffer")
+        XCTAssertEqual((json["PauseEnd"] as? [Any])?.count, 256)
+        // LastGC and PauseEnd are Unix-epoch nanoseconds, as in Go.
+        let epochNow = UInt64(Date().timeIntervalSince1970 * 1e9)
+        XCTAssertLessThan(epochNow - s.lastGC, 600_000_000_000, "LastGC within the last ten minutes")
+        XCTAssertEqual(s.lastGC, s.pauseEnd[Int((s.numGC + 255) % 256)])
         withExtendedLifetime(root) {}
+    }
+
+    /// GOGC as Go 1.19's readGOGC reads it: exactly "off", or an atoi32 number (negative: off), else 100.
+    func testGOGCParsedLikeGo() {
+        let saved = getenv("GOGC").map { String(cString: $0) }
+        defer { if let v = saved { setenv("GOGC", v, 1) } else { unsetenv("GOGC") } }
+        let cases: [(String, Int?)] = [("50", 50), ("0", 0), ("-1", nil), ("off", nil), ("OFF", 100), ("+50", 100),
+                                       (" 50", 100), ("abc", 100), ("", 100), ("3000000000", 100)]
+        for (value, want) in cases {
+            setenv("GOGC", value, 1)
+            XCTAssertEqual(GCConfig.fromEnvironment().gcPercent, want, "GOGC=\(value)")
+        }
     }
 }

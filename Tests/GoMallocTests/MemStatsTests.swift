@@ -52,7 +52,17 @@ final class MemStatsTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(num("LargeAllocs") - num("LargeFrees"), 4, context)
 
         guard let bySize = json["BySize"] as? [[String: Any]] else { return XCTFail("no BySize array") }
-        XCTAssertEqual(bySize.count, 67, "one row per size class (1...67)")
+        XCTAssertEqual(bySize.count, 68, "one row per size class, from class 0 (size 0) as in Go")
+        XCTAssertEqual((bySize[0]["Size"] as? NSNumber)?.intValue, 0)
+        XCTAssertEqual((bySize[1]["Size"] as? NSNumber)?.intValue, 8)
+        // Go's field names, so a script written for Go's JSON finds them (zero where malloc has no GC).
+        for key in ["Lookups", "StackInuse", "StackSys", "BuckHashSys", "GCSys", "NextGC", "LastGC", "PauseTotalNs",
+                    "NumGC", "NumForcedGC", "GCCPUFraction", "EnableGC", "DebugGC"] {
+            XCTAssertNotNil(json[key], "no \(key)")
+        }
+        XCTAssertEqual((json["PauseNs"] as? [Any])?.count, 256)
+        let sysSum = ["HeapSys", "StackSys", "MSpanSys", "MCacheSys", "BuckHashSys", "GCSys", "OtherSys"].map { num($0) }.reduce(0, +)
+        XCTAssertEqual(num("Sys"), sysSum, "Sys is the sum of the *Sys fields, as in Go")
         var class100Mallocs: Int64 = 0
         for row in bySize {
             let size = (row["Size"] as? NSNumber)?.int64Value ?? -1

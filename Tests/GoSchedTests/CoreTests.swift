@@ -806,9 +806,41 @@ final class CoreTests: XCTestCase {
         sched.shutdown()
     }
 
+    /// GODEBUG=scheddetail=1: Go 1.19's detailed form (header with its extra fields, P lines, M lines).
+    func testSchedDetailFormat() {
+        let sched = Scheduler(procs: 2)
+        _ = runOn(sched) { blocking { usleep(1000) }; return 0 }
+        let text = schedDetail(sched.s, now: nanotime())
+        let lines = text.split(separator: "\n").map(String.init)
+        func matches(_ line: String, _ pattern: String) -> Bool {
+            (try! NSRegularExpression(pattern: pattern)).firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+        }
+        XCTAssertTrue(matches(lines[0], #"^SCHED \d+ms: gomaxprocs=2 idleprocs=\d+ threads=\d+ spinningthreads=\d+ idlethreads=\d+ runqueue=\d+ gcwaiting=0 nmidlelocked=0 stopwait=0 sysmonwait=0$"#), lines[0])
+        let ps = lines.filter { $0.hasPrefix("  P") }, ms = lines.filter { $0.hasPrefix("  M") }
+        XCTAssertEqual(ps.count, 2, text)
+        XCTAssertGreaterThanOrEqual(ms.count, 1, text)
+        XCTAssertEqual(lines.count, 1 + ps.count + ms.count, text)
+        for p in ps {
+            XCTAssertTrue(matches(p, #"^  P[01]: status=[012] schedtick=\d+ syscalltick=\d+ m=-?\d+ runqsize=\d+ gfreecnt=0 timerslen=\d+$"#), p)
+        }
+        XCTAssertTrue(ps.contains { matches($0, #"syscalltick=[1-9]"#) }, "the blocking {} region counts: \(text)")
+        for m in ms {
+            XCTAssertTrue(matches(m, #"^  M\d+: p=-?\d+ curg=-1 mallocing=0 throwing=0 preemptoff= locks=0 dying=0 spinning=(true|false) blocked=(true|false) lockedg=-1$"#), m)
+        }
+        sched.shutdown()
+    }
+
     func testGomaxprocsFromEnvironmentAndCgroup() throws {
         XCTAssertEqual(Procs.gomaxprocs(environment: ["GOMAXPROCS": "3"]), 3)
         XCTAssertEqual(Procs.gomaxprocs(environment: ["GOMAXPROCS": "junk"]), Procs.usableCPUs())
+        // Go's atoi32: no sign but '-', digits only (checked against Go 1.19).
+        for bad in ["+1", "1x", " 1", "", "-1", "0", "99999999999"] {
+            XCTAssertEqual(Procs.gomaxprocs(environment: ["GOMAXPROCS": bad]), Procs.usableCPUs(), bad)
+        }
+        XCTAssertEqual(Procs.gomaxprocs(environment: ["GOMAXPROCS": "300"]), 300, "Go 1.19 has no cap at 256")
+        XCTAssertEqual(GoDebug("schedtrace=+100,scheddetail=1").schedtrace, 0)
+        XCTAssertEqual(GoDebug("schedtrace=100,scheddetail=1").scheddetail, 1)
+        XCTAssertEqual(GoDebug("schedtrace=100,schedtrace").schedtrace, 100)
         XCTAssertGreaterThanOrEqual(Procs.affinityCount(), 1)
         let dir = NSTemporaryDirectory() + "gosched-cg-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
