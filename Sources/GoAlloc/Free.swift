@@ -75,28 +75,30 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         // since its sweep, housekeeping) is in functions reached by a jump, so this needs no stack frame.
         guard let c = c else {
             gort_fetch_add_relaxed(pointee.classCounts + 2 * spc.sizeclass + 1, 1)
-            return flagRemoteFree(s)
+            return flagRemoteFree(s, spc)
         }
         c.countFree(spc)
         let t = c.remoteFreeTicks
         t.pointee &+= 1
-        if gort_load32_relaxed(&s.pointee.hasRemoteFrees) == 0 { return c.firstRemoteFree(s) }
+        if gort_load32_relaxed(&s.pointee.hasRemoteFrees) == 0 { return c.firstRemoteFree(s, spc) }
         // A thread that frees other threads' objects may have stopped allocating: look after its own retained
         // spans now and then (RetainedSpans.swift, housekeep).
         if t.pointee & (housekeepEvery - 1) == 0 { return c.housekeep() }
     }
 
-    /// Sets span `s`'s hasRemoteFrees flag after a remote free. The first remote free since the last sweep: a
-    /// span some cache holds (current or retained) is found by its owner; only an uncached span needs MCentral
-    /// and the background sweeper told. The fence pairs with the one in MCentral.uncacheSpan: either we see the
-    /// owner gone, or it sees our flag (Dekker).
+    /// Sets span `s`'s hasRemoteFrees flag after a remote free (`spc`: its class, read before the free). The first remote free since the last sweep: a
+    /// span some cache holds (current or retained) is found by its owner, and posted to its hint ring when the
+    /// owner retains many spans of the class (RemoteHints.swift); only an uncached span needs MCentral and the
+    /// background sweeper told. The fence pairs with the one in MCentral.uncacheSpan: either we see the owner
+    /// gone, or it sees our flag (Dekker).
     @inline(never)
-    func flagRemoteFree(_ s: UnsafeMutablePointer<MSpan>) {
+    func flagRemoteFree(_ s: UnsafeMutablePointer<MSpan>, _ spc: SpanClass) {
         if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 || gort_exchange32_acqrel(&s.pointee.hasRemoteFrees, 1) != 0 {
             return
         }
         gort_fence_seqcst()
-        if gort_load_relaxed(&s.pointee.owner) == 0 { notifyRemoteFree(s) }
+        let owner = gort_load_relaxed(&s.pointee.owner)
+        if owner == 0 { notifyRemoteFree(s) } else { postRemoteHint(owner, s, spc) }
     }
 
     /// doubleFree for a tail position: a fast path reaches it by a jump, where a call to a function that does not

@@ -71,8 +71,14 @@ public struct MCache {
     static let scanBackoffOffset = headerBytes + numSpanClasses * 8 + numSpanClasses * 8 + numSpanClasses * 24 + 16
     /// Where the per-class prefetch strides (UInt16 each; see prefetchStride) start.
     static let prefetchStrideOffset = scanBackoffOffset + numSpanClasses * 2
-    /// Rounded to whole cache lines, so caches of different threads never share one.
-    static let totalBytes = (prefetchStrideOffset + numSpanClasses * 2 + 63) & ~63
+    /// The remote-free hint ring (RemoteHints.swift): its tail on a line of its own (other threads' fetch_add),
+    /// the owner's head on the next, then the slots. Last, away from word 0, which FixAlloc's free list uses
+    /// while the cache is free (a stale hint may still land in the ring then).
+    static let hintTailOffset = (prefetchStrideOffset + numSpanClasses * 2 + 63) & ~63
+    static let hintHeadOffset = hintTailOffset + 64
+    static let hintSlotsOffset = hintHeadOffset + 64
+    /// Whole cache lines, so caches of different threads never share one.
+    static let totalBytes = hintSlotsOffset + remoteHintSlots * 8
 }
 
 extension UnsafeMutablePointer where Pointee == MCache {
@@ -182,6 +188,7 @@ extension UnsafeMutablePointer where Pointee == MCache {
             s.leaveCache()
             if !retains { h.central(SpanClass(UInt8(spc))).uncacheSpan(h, s) }
         }
+        if retains { takeRemoteHints() }
         guard let u = replacement(spc, ranThrough: s, retains: retains) else { return nil }
         u.rewind()
         // An empty span fills from its start, slot after slot: malloc prefetches the slot after the one it hands

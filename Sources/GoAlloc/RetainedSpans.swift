@@ -187,8 +187,8 @@ extension UnsafeMutablePointer where Pointee == MCache {
     /// freeRemote's rare exit: span `s` had no remote frees flagged since its last sweep (MHeap.flagRemoteFree),
     /// then housekeeping if it is due. Owner only.
     @inline(never)
-    func firstRemoteFree(_ s: UnsafeMutablePointer<MSpan>) {
-        pointee.heap.flagRemoteFree(s)
+    func firstRemoteFree(_ s: UnsafeMutablePointer<MSpan>, _ spc: SpanClass) {
+        pointee.heap.flagRemoteFree(s, spc)
         if remoteFreeTicks.pointee & (housekeepEvery - 1) == 0 { housekeep() }
     }
 

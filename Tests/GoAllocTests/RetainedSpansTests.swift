@@ -122,6 +122,38 @@ final class RetainedSpansTests: XCTestCase {
         for p in ptrs.suffix(s1.objectCount - nfree) + more { c.deallocate(p) }
     }
 
+    /// RemoteHints.swift: another thread empties spans deep in a long retained list (the oldest ones stay
+    /// full, as when a consumer takes a producer's batches last-in first-out). The owner's refills take those
+    /// spans, posted to its hint ring, instead of growing the heap; without hints the scan meets only full spans
+    /// at the list's head, backs off and takes fresh ones.
+    func testSpansEmptiedDeepInALongListAreReusedThroughHints() throws {
+        let heap = makeTestHeap(checks: false)
+        let a = heap.makeCache()!, other = heap.makeCache()!
+        let spc = SpanClass(sizeclass: SizeClasses.classFor(size: 256), noscan: true)
+        var bySpan: [[UnsafeMutableRawPointer]] = []
+        var last: UnsafeMutablePointer<MSpan>? = nil
+        for _ in 0..<(300 * 32) {
+            let p = a.allocate(byteCount: 256)!
+            let s = heap.span(of: p)
+            if s != last { bySpan.append([]); last = s }
+            bySpan[bySpan.count - 1].append(p)
+        }
+        XCTAssertGreaterThan(a.raw.retainedCount(spc.index).pointee, hintMinSpans)
+        // `other` frees every object of ten spans in the middle: remote frees into a's retained spans.
+        let emptied = bySpan[150..<160]
+        for ptrs in emptied { for p in ptrs { other.deallocate(p) } }
+        let before = heap.memStats.spansInUse
+        var again: [UnsafeMutableRawPointer] = []
+        for _ in 0..<(emptied.map(\.count).reduce(0, +)) { again.append(a.allocate(byteCount: 256)!) }
+        let grown = Int(heap.memStats.spansInUse) - Int(before)
+        XCTAssertLessThanOrEqual(grown, 2, "refills took fresh spans while ten emptied ones waited in the list")
+        XCTAssertNil(heap.checkInvariants())
+        for (i, ptrs) in bySpan.enumerated() where !(150..<160).contains(i) { for p in ptrs { a.deallocate(p) } }
+        for p in again { a.deallocate(p) }
+        other.release()
+        XCTAssertNil(heap.checkInvariants())
+    }
+
     func testHousekeepingReturnsSpansEmptiedByRemoteFrees() throws {
         // A cache fills spans, then stops allocating; another thread frees all its objects (remote frees). When
         // the first cache itself makes remote frees (it turned consumer), housekeeping sweeps its retained spans

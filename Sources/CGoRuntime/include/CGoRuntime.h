@@ -47,7 +47,7 @@ extern __thread unsigned gort_tls_young_ops __attribute__((tls_model("initial-ex
 // arena, so malloc's and free's fast paths read it like any cache, find nothing, and take their slow paths,
 // with no nil test of their own. The indexes and sizes must match MCache's layout (GoAlloc's SentinelTests).
 #define GORT_SENTINEL_BYTES 73728           // >= HeapArena.spansOffset + 8192 * 8, and >= one MSpan
-#define GORT_EMPTY_MCACHE_WORDS 768          // >= MCache.totalBytes / 8
+#define GORT_EMPTY_MCACHE_WORDS 896          // >= MCache.totalBytes / 8
 #define GORT_MCACHE_HEAP 0                   // MCache.heap (never dereferenced for the empty cache)
 #define GORT_MCACHE_ARENA_FLAT 7             // MCache.arenaFlat
 #define GORT_MCACHE_ARENA_MASK 9             // MCache.arenaMask (0: every address reads slot 0)
