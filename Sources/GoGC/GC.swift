@@ -277,6 +277,17 @@ public final class GC: @unchecked Sendable {
     /// Go: runtime.GC. Runs a full cycle (mark and sweep) that starts after this call. Call it outside any
     /// mutation scope of this thread (inside one, use `Mutation.collect()`).
     public func collect() {
+        // Inside a scope of this thread the stop would wait for this very thread, forever.
+        let me = UInt64(pthread_self())
+        var inScope = false
+        registryLock.lock()
+        forEachMutator { m in
+            if gort_load_relaxed(&m.pointee.status) == 1 && gort_load_relaxed(&m.pointee.thread) == me { inScope = true }
+        }
+        registryLock.unlock()
+        if inScope {
+            gcFatal("GoGC: fatal error: gc.collect() called inside a mutation scope of this thread, where it would wait for itself (use m.collect() there)")
+        }
         if !config.concurrent {
             cycleLock.lock()
             runCycle(forced: true)
@@ -742,7 +753,7 @@ public final class Mutator: @unchecked Sendable {
     }
 
     deinit {
-        precondition(m.pointee.depth == 0, "Mutator released inside a scope")
+        if m.pointee.depth != 0 { gcFatal("GoGC: fatal error: Mutator released inside its scope") }
         gc.unregister(m)
         munmap(UnsafeMutableRawPointer(m.pointee.stack), MutatorState.stackBytes)
         m.pointee.slots.deallocate()
@@ -753,7 +764,13 @@ public final class Mutator: @unchecked Sendable {
     @inline(__always)
     public func run<R>(_ body: (Mutation) throws -> R) rethrows -> R {
         let mu = Mutation(m)
-        if m.pointee.depth == 0 { mu.unpark() }
+        let me = UInt64(pthread_self())
+        if m.pointee.depth == 0 {
+            gort_store_relaxed(&m.pointee.thread, me)
+            mu.unpark()
+        } else if gort_load_relaxed(&m.pointee.thread) != me {
+            gcFatal("GoGC: fatal error: one Mutator used by two threads at once (make a Mutator per thread)")
+        }
         m.pointee.depth += 1
         defer {
             m.pointee.depth -= 1

@@ -99,12 +99,13 @@ enum Geometry {
     static var logHeapArenaBytes: Int { @inline(__always) get { 26 } }
     static var heapArenaBytes: Int { @inline(__always) get { 1 << logHeapArenaBytes } }
     static var pagesPerArena: Int { @inline(__always) get { 1 << (logHeapArenaBytes - pageShift) } }
+    static var heapAddrBits: Int { @inline(__always) get { 48 } }
 
     static func check() {
         if pageShift != GoAlloc.pageShift || logHeapArenaBytes != GoAlloc.logHeapArenaBytes
             || pagesPerArena != GoAlloc.pagesPerArena || GCArena.bitmapWords != heapArenaBitmapWords
             || GCArena.marksBytes % 4096 != 0
-            || heapAddrBits > Int(WorkBuf.sizeShift) {
+            || heapAddrBits > Int(WorkBuf.sizeShift) || Geometry.heapAddrBits != GoAlloc.heapAddrBits {
             gcFatal("GoGC: Geometry disagrees with GoAlloc's constants")
         }
     }
@@ -228,8 +229,10 @@ extension UnsafeMutablePointer where Pointee == GCState {
     @inline(__always) var phase: GCPhase { GCPhase(rawValue: gort_load_relaxed(&pointee.phase)) ?? .off }
     @inline(__always) var isMarking: Bool { gort_load_relaxed(&pointee.phase) != 0 }
 
-    /// The GCArena holding `p` (an address inside an allocated object), or nil.
+    /// The GCArena holding `p` (an address inside an allocated object), or nil: also for a value no heap
+    /// address has (a corrupt reference field), which the table does not cover.
     @inline(__always) func arena(_ p: UInt) -> UnsafeMutablePointer<GCArena>? {
+        if p &>> UInt(Geometry.heapAddrBits) != 0 { return nil }
         let e = gort_load_acquire(pointee.arenaTable + Int(truncatingIfNeeded: p &>> UInt(Geometry.logHeapArenaBytes)))
         return UnsafeMutablePointer<GCArena>(bitPattern: UInt(e))
     }

@@ -22,21 +22,27 @@ public struct GCLayout: @unchecked Sendable {
     public let pointerCount: Int
 
     /// A layout of `size` bytes whose reference words are at byte offsets `pointerOffsets` (multiples of 8).
+    /// Build each layout once and keep it: one of more than 64 words with references has a mask that is
+    /// never freed.
     public init(size: Int, pointerOffsets: [Int]) {
-        precondition(size >= 0, "GCLayout: negative size")
+        if size < 0 { gcFatal("GoGC: fatal error: GCLayout with a negative size") }
         let sz = max(8, (size + 7) & ~7)
         self.size = sz
         let words = sz / 8
         var m0: UInt64 = 0
         var mw: UnsafeMutablePointer<UInt64>? = nil
-        if words > 64 {
+        // Immortal: layouts are values built once (a `static let`); pointer-free ones need no mask at all, so
+        // `newBytes` of any size allocates none.
+        if words > 64 && !pointerOffsets.isEmpty {
             let n = (words + 63) / 64
             mw = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
             mw!.initialize(repeating: 0, count: n)
         }
         var seen = Set<Int>()
         for off in pointerOffsets {
-            precondition(off >= 0 && off + 8 <= sz && off % 8 == 0, "GCLayout: reference offset must be a word inside the object")
+            if off < 0 || off + 8 > sz || off % 8 != 0 {
+                gcFatal("GoGC: fatal error: GCLayout reference offset is not a word inside the object")
+            }
             if !seen.insert(off).inserted { continue }
             let w = off / 8
             if w < 64 { m0 |= 1 << UInt64(w) }
@@ -56,7 +62,7 @@ public struct GCLayout: @unchecked Sendable {
     public init<T>(of type: T.Type, references: [PartialKeyPath<T>]) {
         let offs = references.map { kp -> Int in
             guard let o = MemoryLayout<T>.offset(of: kp) else {
-                preconditionFailure("GCLayout: key path \(kp) is not a stored property with an offset")
+                fatalError("GoGC: GCLayout: key path \(kp) is not a stored property with an offset")
             }
             return o
         }
@@ -115,11 +121,11 @@ public struct Ref<T>: Hashable, @unchecked Sendable {
 public struct RefField<Object, Target>: @unchecked Sendable {
     public let offset: Int
     public init(_ kp: KeyPath<Object, Ref<Target>?>) {
-        guard let o = MemoryLayout<Object>.offset(of: kp) else { preconditionFailure("RefField: not a stored property") }
+        guard let o = MemoryLayout<Object>.offset(of: kp) else { fatalError("GoGC: RefField: the key path is not a stored property") }
         offset = o
     }
     public init(offset: Int) {
-        precondition(offset % 8 == 0, "RefField: offset must be word-aligned")
+        if offset % 8 != 0 { gcFatal("GoGC: fatal error: RefField offset is not word-aligned") }
         self.offset = offset
     }
 }
@@ -128,7 +134,7 @@ public struct RefField<Object, Target>: @unchecked Sendable {
 public struct ScalarField<Object, Value>: @unchecked Sendable {
     public let offset: Int
     public init(_ kp: KeyPath<Object, Value>) {
-        guard let o = MemoryLayout<Object>.offset(of: kp) else { preconditionFailure("ScalarField: not a stored property") }
+        guard let o = MemoryLayout<Object>.offset(of: kp) else { fatalError("GoGC: ScalarField: the key path is not a stored property") }
         offset = o
     }
     public init(offset: Int) { self.offset = offset }

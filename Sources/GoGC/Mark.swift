@@ -137,7 +137,7 @@ extension UnsafeMutablePointer where Pointee == GCState {
     }
 
     @inline(never) func badPointer(_ p: UInt) -> Never {
-        gcFatal("GoGC: found a reference to memory that is not a live object (a Ref used after its scope, or a corrupt field)")
+        gcFatal("GoGC: fatal error: a reference field or root holds an address that is not an object of this collector's heap: a Ref kept in a local across a safepoint or after its scope, a scalar word listed as a reference in a GCLayout, a Ref of another GC, or memory written without the barrier", pointer: p)
     }
 
     @inline(__always) func push(_ p: UInt, _ gcw: UnsafeMutablePointer<GCWork>) {

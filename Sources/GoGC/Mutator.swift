@@ -32,6 +32,10 @@ import CGoRuntime
     var prev: UnsafeMutablePointer<MutatorState>? = nil
     /// Nanoseconds spent in mark assists (owner; read by the coordinator with the world stopped).
     var assistNanos: Int64 = 0
+    /// The thread in the outermost scope (pthread_self), for misuse checks: a second thread entering a scope
+    /// of the same mutator, gc.collect() from inside a scope. Owner writes at scope entry (relaxed store);
+    /// read relaxed.
+    var thread: UInt64 = 0
 
     static var flushBytes: UInt64 { @inline(__always) get { 64 << 10 } }
     static var stackBytes: Int { 256 << 20 }
@@ -86,7 +90,7 @@ public struct Mutation {
         let p = allocSmall(spc, slotWords: layout.slotWords, bits: noscan ? 0 : layout.mask0)
         // The slow path wrote this mask for every slot of the word it reserved (AllocSlot.bits).
         if !noscan && (layout.maskWords != nil || m.pointee.slots[spc].bits != layout.mask0) {
-            writeMaskBits(p, layout.mask0, layout.maskWords, slotWords: layout.slotWords)
+            writeMaskBits(p, layout.mask0, layout.maskWords, slotWords: layout.slotWords, objectWords: layout.size / 8)
         }
         return p
     }
@@ -117,7 +121,7 @@ public struct Mutation {
     /// An array object: one scalar word holding `count`, then `count` reference words (all nil).
     /// Go: a []*T's backing array (the length lives in the object so the program can bounds-check).
     public func newRefArray<T>(count: Int, of: T.Type = T.self) -> Ref<RefArray<T>> {
-        precondition(count >= 0, "newRefArray: negative count")
+        if count < 0 { gcFatal("GoGC: fatal error: newRefArray with a negative count") }
         let bytes = (count + 1) * 8
         let p: UInt
         let sc = SizeClasses.classFor(size: max(bytes, GCLayout.minObjectBytes))
@@ -176,13 +180,13 @@ public struct Mutation {
     /// Element `i` of a reference array.
     @inline(__always)
     public func load<T>(_ a: Ref<RefArray<T>>, _ i: Int) -> Ref<T>? {
-        precondition(i >= 0 && i < a.count, "RefArray index out of range")
+        if i < 0 || i >= a.count { gcFatal("GoGC: fatal error: RefArray index out of range") }
         return Ref<T>(word: UInt(gort_load_relaxed((a.raw + 8 + i &* 8).assumingMemoryBound(to: UInt64.self))))
     }
 
     @inline(__always)
     public func store<T>(_ a: Ref<RefArray<T>>, _ i: Int, _ v: Ref<T>?) {
-        precondition(i >= 0 && i < a.count, "RefArray index out of range")
+        if i < 0 || i >= a.count { gcFatal("GoGC: fatal error: RefArray index out of range") }
         storeWord((a.raw + 8 + i &* 8).assumingMemoryBound(to: UInt64.self), UInt64(v?.word ?? 0))
     }
 
@@ -236,7 +240,11 @@ extension Ref where T == UInt8 {
     /// The bytes of a buffer made with `newBytes`.
     @inline(__always) public var bytes: UnsafeMutablePointer<UInt8> { raw.assumingMemoryBound(to: UInt8.self) }
 }
-extension Ref {
+/// What `Ref.count` needs: only reference arrays have a count.
+public protocol GCArrayObject {}
+extension RefArray: GCArrayObject {}
+
+extension Ref where T: GCArrayObject {
     /// Number of elements of a reference array (word 0 of the object).
     @inline(__always) public var count: Int { raw.load(as: Int.self) }
 }

@@ -179,7 +179,7 @@ extension Mutation {
         let slotWords = Int(s.gcElemSize / 8)
         if !noscan {
             if arrayCount >= 0 { writeRangeBits(p, from: 1, to: arrayCount + 1, slotWords: slotWords) }
-            else { writeMaskBits(p, layout.mask0, layout.maskWords, slotWords: slotWords) }
+            else { writeMaskBits(p, layout.mask0, layout.maskWords, slotWords: slotWords, objectWords: layout.size / 8) }
         }
         GC.owner(of: g).largeAppend(p)
         if gort_load_relaxed(&g.pointee.phase) != 0 { allocBlack(p, UInt64(slotWords * 8)) }
@@ -191,8 +191,11 @@ extension Mutation {
     /// Records the pointer words of a new object in the arena bitmap: `mask` for the object's words, 0 for the
     /// rest of its slot. The caller holds the object's span, so no one else writes these bitmap words
     /// (spans are page-aligned: a bitmap word never covers two spans); relaxed stores for concurrent readers.
+    /// `maskWords` (layouts over 64 words) covers the layout's words only: the slot's words past them (a size
+    /// class's or a large object's last page's slack, never zeroed, holding old data) are scalars.
     @inline(__always)
-    func writeMaskBits(_ p: UInt, _ mask0: UInt64, _ maskWords: UnsafeMutablePointer<UInt64>?, slotWords: Int) {
+    func writeMaskBits(_ p: UInt, _ mask0: UInt64, _ maskWords: UnsafeMutablePointer<UInt64>?, slotWords: Int,
+                       objectWords: Int = Int.max) {
         if slotWords <= 64 && maskWords == nil {
             guard let a = gc.arena(p) else { return }
             let w = Int((p &>> 3) & GCArena.wordMask)
@@ -207,6 +210,7 @@ extension Mutation {
             return
         }
         writeBitsSlow(p, slotWords: slotWords) { i in
+            if i >= objectWords { return false }
             if let mw = maskWords { return mw[i >> 6] & (1 << UInt64(i & 63)) != 0 }
             return i < 64 && mask0 & (1 << UInt64(i)) != 0
         }

@@ -192,7 +192,7 @@ extension GC {
         line += "\(ms(t.stw1Total))+\(ms(t.markWall))+\(ms(t.stw2Total)) ms clock, "
         line += "\(ms(t.stw1 * p))+\(ms(t.assistCPU))/\(ms(t.markCPU))/\(ms(t.idleCPU))+\(ms(t.stw2 * p)) ms cpu, "
         line += "\(mb(t.heapStart))->\(mb(t.heapEnd))->\(mb(t.heapMarked)) MB, "
-        line += "\(mb(goal)) MB goal, \(mb(t.stackBytes)) MB stacks, 0 MB globals, \(p) P"
+        line += "\(mb(min(goal, UInt64(Int64.max)))) MB goal, \(mb(t.stackBytes)) MB stacks, 0 MB globals, \(p) P"
         if t.forced { line += " (forced)" }
         return line
     }

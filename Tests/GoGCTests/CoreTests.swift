@@ -57,6 +57,52 @@ final class CoreTests: XCTestCase {
         _ = root
     }
 
+    /// A large object whose size is not a whole number of pages: the slack after its last word (never zeroed;
+    /// here full of an earlier object's bytes) is scalar, so marking does not follow it. Before the fix the
+    /// pointer bits were read past the layout's mask and the marker chased 0x4141... (a crash).
+    func testLargeObjectSlackIsNotScanned() {
+        let gc = GC(config: testConfig(concurrent: false))
+        let mu = gc.makeMutator()
+        for size in [33_000, 40_000, 70_000] {
+            mu.run { m in
+                for _ in 0..<40 {   // garbage that leaves its bytes in the pages the objects below reuse
+                    let b = m.newBytes(200_000)
+                    memset(b.raw, 0x41, 200_000)
+                }
+            }
+            gc.collect()
+            let layout = GCLayout(size: size, pointerOffsets: [0, size / 2 & ~7])
+            let root: Root<RefArray<Node>> = mu.run { m in
+                let arr = m.newRefArray(count: 40, of: Node.self)
+                for i in 0..<40 {
+                    let o = m.new(layout, as: Node.self)
+                    m.store(o, RefField<Node, Node>(offset: 0), N.make(m, i))
+                    m.store(arr, i, o)
+                }
+                return Root(m, arr)
+            }
+            gc.collect()
+            gc.collect()
+            mu.run { m in
+                let arr = root.get(m)!
+                for i in 0..<40 {
+                    let child = m.load(m.load(arr, i)!, RefField<Node, Node>(offset: 0))!
+                    XCTAssertEqual(child[scalar: N.id], i)
+                    XCTAssertTrue(N.valid(child))
+                }
+            }
+            XCTAssertEqual(gc.stats.checkmarkMisses, 0)
+            withExtendedLifetime(root) {}
+        }
+    }
+
+    /// A pointer-free layout has no mask whatever its size: `newBytes` of a large buffer allocated a mask of
+    /// size/512 bytes per call that was never freed.
+    func testPointerFreeLayoutsHaveNoMask() {
+        XCTAssertNil(GCLayout.bytes(1 << 20).maskWords)
+        XCTAssertNotNil(GCLayout(size: 1 << 12, pointerOffsets: [8]).maskWords)
+    }
+
     func testLargeObjectsAndArrays() {
         let gc = GC(config: testConfig(concurrent: false))
         let mu = gc.makeMutator()
