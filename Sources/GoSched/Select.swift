@@ -8,24 +8,50 @@
 //         c1.onReceive { v, ok in "got \(v!)" },
 //         c2.onSend(42) { "sent" },
 //         default: { "nothing ready" })
+//
+// Cost, as Go keeps it: `select`, its cases and the channel operations behind them are @inlinable, so a
+// client's select over Chan<Int> is specialized (unspecialized, each call looked up generic and tuple metadata
+// in the runtime's tables). The poll order is a random permutation packed in a word (up to 16 cases; Go's
+// pollorder), the lock order a walk over the cases by channel address (Go's lockorder, without its sort's
+// allocation), and the random numbers come from the M's xorshift (Go's fastrand), not from the system
+// generator: a select that finds a case ready allocates nothing of its own and makes no system call.
+
+import CGoRuntime
+import Glibc
+import Synchronization
 
 /// One case of `select`. Build it with `Chan.onReceive` / `Chan.onSend`.
 public struct SelectCase<R> {
-    let chanID: ObjectIdentifier
-    let lock: () -> Void
-    let unlock: () -> Void
+    @usableFromInline let chanID: ObjectIdentifier
+    @usableFromInline let lock: () -> Void
+    @usableFromInline let unlock: () -> Void
     /// Under lock: complete the case now if possible; returns the waker to run after unlocking and the result.
-    let tryNow: () -> (wake: (() -> Void)?, result: () -> R)?
+    @usableFromInline let tryNow: () -> (wake: (() -> Void)?, result: () -> R)?
     /// Under lock: park a sudog for this case.
-    let park: (SelectWaiter, Int) -> UnsafeMutablePointer<Sudog>
+    @usableFromInline let park: (SelectWaiter, Int) -> UnsafeMutablePointer<Sudog>
     /// Under lock: remove the parked sudog of a case that did not fire (a send case's value is destroyed).
-    let unpark: (UnsafeMutablePointer<Sudog>) -> Void
+    @usableFromInline let unpark: (UnsafeMutablePointer<Sudog>) -> Void
     /// After winning: the result from the sudog.
-    let finish: (UnsafeMutablePointer<Sudog>) -> R
+    @usableFromInline let finish: (UnsafeMutablePointer<Sudog>) -> R
+
+    @usableFromInline
+    init(chanID: ObjectIdentifier, lock: @escaping () -> Void, unlock: @escaping () -> Void,
+         tryNow: @escaping () -> (wake: (() -> Void)?, result: () -> R)?,
+         park: @escaping (SelectWaiter, Int) -> UnsafeMutablePointer<Sudog>,
+         unpark: @escaping (UnsafeMutablePointer<Sudog>) -> Void, finish: @escaping (UnsafeMutablePointer<Sudog>) -> R) {
+        self.chanID = chanID
+        self.lock = lock
+        self.unlock = unlock
+        self.tryNow = tryNow
+        self.park = park
+        self.unpark = unpark
+        self.finish = finish
+    }
 }
 
 extension Chan {
     /// A receive case: body gets (value, ok) as Go's `case v, ok := <-c`.
+    @inlinable
     public func onReceive<R>(_ body: @escaping (T?, Bool) -> R) -> SelectCase<R> {
         SelectCase(
             chanID: ObjectIdentifier(self),
@@ -50,6 +76,7 @@ extension Chan {
     }
 
     /// A send case (Go: `case c <- v`). Traps if the channel is closed, as Go panics.
+    @inlinable
     public func onSend<R>(_ v: T, _ body: @escaping () -> R) -> SelectCase<R> {
         SelectCase(
             chanID: ObjectIdentifier(self),
@@ -80,45 +107,92 @@ extension Chan {
 }
 
 /// Go: select { ... }. Waits for the first ready case (random among the ready ones) unless `default` is given.
+@inlinable
 public func select<R>(_ cases: SelectCase<R>..., default defaultCase: (() -> R)? = nil) async -> R {
     await select(cases, default: defaultCase)
 }
 
+@inlinable
 public func select<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)? = nil) async -> R {
-    // Lock order: by channel identity, each channel once.
-    var lockOrder: [Int] = []
-    var seen = Set<ObjectIdentifier>()
-    for i in cases.indices.sorted(by: { cases[$0].chanID < cases[$1].chanID }) where seen.insert(cases[i].chanID).inserted {
-        lockOrder.append(i)
+    let n = cases.count
+    if n > selectMaxPacked { return await selectLarge(cases, default: defaultCase) }
+    selectLockAll(cases)
+    // Go's pollorder: a random permutation of the cases, Fisher-Yates over 4-bit fields of one word.
+    var order: UInt64 = 0xFEDC_BA98_7654_3210
+    var r = selectRandom()
+    var i = n - 1
+    while i > 0 {
+        r ^= r &<< 13; r ^= r &>> 7; r ^= r &<< 17
+        let j = Int(((r &>> 32) &* UInt64(i + 1)) &>> 32)   // uniform in 0...i (Lemire's multiply-shift)
+        let a = (order &>> UInt64(4 * i)) & 0xf, b = (order &>> UInt64(4 * j)) & 0xf
+        order ^= (a ^ b) &<< UInt64(4 * i) | (a ^ b) &<< UInt64(4 * j)
+        i -= 1
     }
-    func lockAll() { for i in lockOrder { cases[i].lock() } }
-    func unlockAll() { for i in lockOrder.reversed() { cases[i].unlock() } }
-
-    lockAll()
-    var rng = SystemRandomNumberGenerator()
-    for i in cases.indices.shuffled(using: &rng) {
-        if let r = cases[i].tryNow() {
-            unlockAll()
+    for k in 0..<n {
+        let c = Int((order &>> UInt64(4 * k)) & 0xf)
+        if let r = cases[c].tryNow() {
+            selectUnlockAll(cases)
             r.wake?()
             return r.result()
         }
     }
     if let d = defaultCase {
-        unlockAll()
+        selectUnlockAll(cases)
         return d()
     }
-    if cases.isEmpty { unlockAll(); fatalError("select with no cases blocks forever") }
+    return await selectPark(cases, locked: true)
+}
+
+/// Cases above which the permutation and lock order do not fit the packed forms (16 four-bit fields).
+@usableFromInline let selectMaxPacked = 16
+
+/// Go's lockorder: every distinct channel once, by address, ascending (a walk that picks the next larger
+/// address each time: n is small). Unlocking goes the other way.
+@inlinable
+func selectLockAll<R>(_ cases: [SelectCase<R>]) {
+    var prev: ObjectIdentifier? = nil
+    while true {
+        var next: Int = -1
+        for i in cases.indices where prev.map({ cases[i].chanID > $0 }) ?? true {
+            if next < 0 || cases[i].chanID < cases[next].chanID { next = i }
+        }
+        if next < 0 { return }
+        cases[next].lock()
+        prev = cases[next].chanID
+    }
+}
+
+@inlinable
+func selectUnlockAll<R>(_ cases: [SelectCase<R>]) {
+    var prev: ObjectIdentifier? = nil
+    while true {
+        var next: Int = -1
+        for i in cases.indices where prev.map({ cases[i].chanID < $0 }) ?? true {
+            if next < 0 || cases[i].chanID > cases[next].chanID { next = i }
+        }
+        if next < 0 { return }
+        cases[next].unlock()
+        prev = cases[next].chanID
+    }
+}
+
+/// Nothing was ready and there is no default: park a sudog on every case's channel (all locked on entry),
+/// wait for the first to fire, then take the others back.
+@inlinable
+func selectPark<R>(_ cases: [SelectCase<R>], locked: Bool) async -> R {
+    if cases.isEmpty { selectUnlockAll(cases); fatalError("select with no cases blocks forever") }
     let waiter = SelectWaiter()
     var sudogs: [UnsafeMutablePointer<Sudog>] = []
+    sudogs.reserveCapacity(cases.count)
     for i in cases.indices { sudogs.append(cases[i].park(waiter, i)) }
     await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
         waiter.cont = c
-        unlockAll()
+        selectUnlockAll(cases)
     }
     let fired = waiter.done.load(ordering: .acquiring)
-    lockAll()
+    selectLockAll(cases)
     for i in cases.indices where i != fired { cases[i].unpark(sudogs[i]) }
-    unlockAll()
+    selectUnlockAll(cases)
     // Every sudog is out of its queue and no waker holds one now: they go back to the P's cache. `waiter`,
     // which they reference unretained, is alive until here.
     let result = cases[fired].finish(sudogs[fired])
@@ -126,3 +200,46 @@ public func select<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)? 
     withExtendedLifetime(waiter) {}
     return result
 }
+
+/// A select of more than `selectMaxPacked` cases: the same steps with a shuffled array for the poll order.
+@usableFromInline
+func selectLarge<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)?) async -> R {
+    selectLockAll(cases)
+    var order = Array(cases.indices)
+    var r = selectRandom()
+    for i in stride(from: order.count - 1, to: 0, by: -1) {
+        r ^= r << 13; r ^= r >> 7; r ^= r << 17
+        order.swapAt(i, Int(r % UInt64(i + 1)))
+    }
+    for c in order {
+        if let r = cases[c].tryNow() {
+            selectUnlockAll(cases)
+            r.wake?()
+            return r.result()
+        }
+    }
+    if let d = defaultCase {
+        selectUnlockAll(cases)
+        return d()
+    }
+    return await selectPark(cases, locked: true)
+}
+
+/// Go: fastrand. The current M's xorshift state on a GoSched thread; elsewhere a SplitMix64 step of a shared
+/// counter (one relaxed fetch_add).
+@usableFromInline
+func selectRandom() -> UInt64 {
+    if let mp = currentM() {
+        var r = mp.pointee.rand
+        r ^= r << 13; r ^= r >> 7; r ^= r << 17
+        mp.pointee.rand = r
+        return r
+    }
+    var z = gort_fetch_add_relaxed(&selectSeed, 0x9E37_79B9_7F4A_7C15) &+ 0x9E37_79B9_7F4A_7C15
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+}
+
+/// selectRandom's counter off GoSched threads (relaxed fetch_add: only its distinctness matters).
+nonisolated(unsafe) var selectSeed: UInt64 = UInt64(UInt(bitPattern: time(nil))) &* 0x2545_F491_4F6C_DD1D

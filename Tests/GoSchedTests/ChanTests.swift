@@ -88,6 +88,27 @@ final class ChanTests: XCTestCase {
         XCTAssertEqual(r, 42)
     }
 
+    /// Uniform among four ready cases (the packed permutation), and among twenty (more cases than it packs).
+    func testSelectUniformOverManyReadyCases() {
+        for n in [4, 20] {
+            let counts = runOn(sched) { () -> [Int] in
+                let chans = (0..<n).map { _ in Chan<Int>(capacity: 1) }
+                for c in chans { await c.send(0) }
+                var counts = [Int](repeating: 0, count: n)
+                for _ in 0..<(1000 * n) {
+                    let w = await select(chans.indices.map { i in chans[i].onReceive { _, _ in i } })
+                    counts[w] += 1
+                    await chans[w].send(0)
+                }
+                return counts
+            }!
+            for (i, k) in counts.enumerated() {
+                XCTAssertGreaterThan(k, 800, "case \(i) of \(n): \(counts)")
+                XCTAssertLessThan(k, 1200, "case \(i) of \(n): \(counts)")
+            }
+        }
+    }
+
     /// Go's select picks uniformly among ready cases.
     func testSelectFairnessAmongReadyCases() {
         let r = runOn(sched) { () -> (Int, Int) in

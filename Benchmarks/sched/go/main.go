@@ -99,6 +99,22 @@ func actorPingPong(n int) int {
 	return <-done
 }
 
+// select-loop: n selects over two buffered channels, one always ready (a probe, as in the Swift program).
+func selectLoop(n int) int {
+	ready, idle := make(chan int, 1), make(chan int, 1)
+	s := 0
+	for i := 0; i < n; i++ {
+		ready <- i & 1
+		select {
+		case v := <-ready:
+			s += v
+		case <-idle:
+			s += 100
+		}
+	}
+	return s
+}
+
 func parallelMap(perChunk int) int {
 	out := make(chan uint64, 64)
 	for c := 0; c < 64; c++ {
@@ -145,6 +161,8 @@ func main() {
 		check = actorPingPong(int(1_000_000 * scale))
 	case "parallel-map":
 		check = parallelMap(int(4_000_000 * scale))
+	case "select-loop":
+		check = selectLoop(int(1_000_000 * scale))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown workload", os.Args[1])
 		os.Exit(2)

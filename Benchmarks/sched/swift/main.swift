@@ -171,6 +171,18 @@ func sleepers(_ tasks: Int, _ sleeps: Int) async -> Int {
     return await x + y
 }
 
+// select-loop: N selects over two buffered channels, one always ready (a probe; the Go program has it too):
+// the cost of `select` itself, which never parks here.
+func selectLoop(_ n: Int) async -> Int {
+    let ready = Chan<Int>(capacity: 1), idle = Chan<Int>(capacity: 1)
+    var s = 0
+    for i in 0..<n {
+        await ready.send(i & 1)
+        s += await select(ready.onReceive { v, _ in v! }, idle.onReceive { _, _ in 100 })
+    }
+    return s
+}
+
 // external-resume: N continuations, each resumed by a plain pthread (the shape of an event loop or a C
 // library's callback thread handing results to async code): every resume enqueues from outside the executor.
 final class Handoff: @unchecked Sendable {
@@ -220,6 +232,7 @@ let check: Int = await Task.detached { () async -> Int in
     case "external-resume": return await externalResume(Int(200_000 * scale))
     case "group-sum": return await groupSum(Int(1_000_000 * scale))
     case "stream": return await streamPipe(Int(1_000_000 * scale))
+    case "select-loop": return await selectLoop(Int(1_000_000 * scale))
     case "actor-contend": return await actorContend(1000, Int(1000 * scale))
     case "sleepers": return await sleepers(Int(10_000 * scale), 10)
     case "async-let": return await fib(Int(34 + (scale > 1 ? 2 : 0)))
