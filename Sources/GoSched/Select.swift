@@ -14,38 +14,44 @@
 // in the runtime's tables). The poll order is a random permutation packed in a word (up to 16 cases; Go's
 // pollorder), the lock order a walk over the cases by channel address (Go's lockorder, without its sort's
 // allocation), and the random numbers come from the M's xorshift (Go's fastrand), not from the system
-// generator: a select that finds a case ready allocates nothing of its own and makes no system call.
+// generator: a select that finds a case ready makes no system call and allocates only its cases' closure
+// contexts. Like send and receive (Chan.swift), select is nonisolated(nonsending): no executor hop on entry.
 
 import CGoRuntime
 import Glibc
 import Synchronization
 
-/// One case of `select`. Build it with `Chan.onReceive` / `Chan.onSend`.
+/// What `select` asks of a case (SelectCase.op).
+@usableFromInline enum SelectOp {
+    /// Under every channel's lock: complete the case now if it can, calling `unlockAll` first thing after, then
+    /// waking the partner and running the body; nil if it cannot.
+    case poll
+    /// Under lock: park sudog `sg` (acquired by select with the case's element size) as case `index` of waiter.
+    case park
+    /// Under lock: take back the parked sudog of a case that did not fire (a send case's value is destroyed).
+    case unpark
+    /// After winning, no lock: the body's result from the sudog.
+    case finish
+}
+
+/// One case of `select`. Build it with `Chan.onReceive` / `Chan.onSend`. One closure (the channel, the body and
+/// a send's value in its context) does everything typed; `select` itself only sees the channel's lock and
+/// identity, and the element size for its sudogs.
 public struct SelectCase<R> {
     @usableFromInline let chanID: ObjectIdentifier
-    @usableFromInline let lock: () -> Void
-    @usableFromInline let unlock: () -> Void
-    /// Under lock: complete the case now if possible; returns the waker to run after unlocking and the result.
-    @usableFromInline let tryNow: () -> (wake: (() -> Void)?, result: () -> R)?
-    /// Under lock: park a sudog for this case.
-    @usableFromInline let park: (SelectWaiter, Int) -> UnsafeMutablePointer<Sudog>
-    /// Under lock: remove the parked sudog of a case that did not fire (a send case's value is destroyed).
-    @usableFromInline let unpark: (UnsafeMutablePointer<Sudog>) -> Void
-    /// After winning: the result from the sudog.
-    @usableFromInline let finish: (UnsafeMutablePointer<Sudog>) -> R
+    @usableFromInline let lock: RawLock
+    @usableFromInline let elementSize: Int32
+    @usableFromInline let elementAlignment: Int32
+    @usableFromInline let op: (SelectOp, UnsafeMutablePointer<Sudog>?, SelectWaiter?, Int, () -> Void) -> R?
 
     @usableFromInline
-    init(chanID: ObjectIdentifier, lock: @escaping () -> Void, unlock: @escaping () -> Void,
-         tryNow: @escaping () -> (wake: (() -> Void)?, result: () -> R)?,
-         park: @escaping (SelectWaiter, Int) -> UnsafeMutablePointer<Sudog>,
-         unpark: @escaping (UnsafeMutablePointer<Sudog>) -> Void, finish: @escaping (UnsafeMutablePointer<Sudog>) -> R) {
+    init(chanID: ObjectIdentifier, lock: RawLock, elementSize: Int, elementAlignment: Int,
+         op: @escaping (SelectOp, UnsafeMutablePointer<Sudog>?, SelectWaiter?, Int, () -> Void) -> R?) {
         self.chanID = chanID
         self.lock = lock
-        self.unlock = unlock
-        self.tryNow = tryNow
-        self.park = park
-        self.unpark = unpark
-        self.finish = finish
+        self.elementSize = Int32(elementSize)
+        self.elementAlignment = Int32(elementAlignment)
+        self.op = op
     }
 }
 
@@ -53,71 +59,85 @@ extension Chan {
     /// A receive case: body gets (value, ok) as Go's `case v, ok := <-c`.
     @inlinable
     public func onReceive<R>(_ body: @escaping (T?, Bool) -> R) -> SelectCase<R> {
-        SelectCase(
-            chanID: ObjectIdentifier(self),
-            lock: { self.lock.lock() },
-            unlock: { self.lock.unlock() },
-            tryNow: {
+        SelectCase(chanID: ObjectIdentifier(self), lock: lock, elementSize: MemoryLayout<T>.size,
+                   elementAlignment: MemoryLayout<T>.alignment) { op, sg, w, i, unlockAll in
+            switch op {
+            case .poll:
                 guard let (v, ok, s) = self.tryReceiveLocked() else { return nil }
-                return (s.map { s in { s.wake() } }, { body(v, ok) })
-            },
-            park: { w, i in
-                let sg = acquireSudog(elementSize: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment)
-                sg.pointee.waiter = Unmanaged.passUnretained(w)
-                sg.pointee.caseIndex = i
-                self.recvq.enqueue(sg)
-                return sg
-            },
-            unpark: { self.recvq.remove($0) },
-            finish: { sg in
-                let ok = sg.ok  // acquire: the waker's elem
-                return body(ok ? sg.elem(T.self).move() : nil, ok)
-            })
+                unlockAll()
+                s?.wake()
+                return body(v, ok)
+            case .park:
+                sg!.pointee.waiter = Unmanaged.passUnretained(w!)
+                sg!.pointee.caseIndex = i
+                self.recvq.enqueue(sg!)
+                return nil
+            case .unpark:
+                self.recvq.remove(sg!)
+                return nil
+            case .finish:
+                let ok = sg!.ok  // acquire: the waker's elem
+                return body(ok ? sg!.elem(T.self).move() : nil, ok)
+            }
+        }
     }
 
     /// A send case (Go: `case c <- v`). Traps if the channel is closed, as Go panics.
     @inlinable
     public func onSend<R>(_ v: T, _ body: @escaping () -> R) -> SelectCase<R> {
-        SelectCase(
-            chanID: ObjectIdentifier(self),
-            lock: { self.lock.lock() },
-            unlock: { self.lock.unlock() },
-            tryNow: {
+        SelectCase(chanID: ObjectIdentifier(self), lock: lock, elementSize: MemoryLayout<T>.size,
+                   elementAlignment: MemoryLayout<T>.alignment) { op, sg, w, i, unlockAll in
+            switch op {
+            case .poll:
                 guard let r = self.trySendLocked(v) else { return nil }
-                return (r.map { s in { s.wake() } }, body)
-            },
-            park: { w, i in
-                let sg = acquireSudog(elementSize: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment)
-                sg.elem(T.self).initialize(to: v)
-                sg.pointee.waiter = Unmanaged.passUnretained(w)
-                sg.pointee.caseIndex = i
-                self.sendq.enqueue(sg)
-                return sg
-            },
-            unpark: { sg in
-                // Not fired, so no receiver claimed it or took the value (claim comes first).
-                self.sendq.remove(sg)
-                sg.elem(T.self).deinitialize(count: 1)
-            },
-            finish: { sg in
-                if !sg.ok { fatalError("send on closed channel") }
+                unlockAll()
+                r?.wake()
                 return body()
-            })
+            case .park:
+                sg!.elem(T.self).initialize(to: v)
+                sg!.pointee.waiter = Unmanaged.passUnretained(w!)
+                sg!.pointee.caseIndex = i
+                self.sendq.enqueue(sg!)
+                return nil
+            case .unpark:
+                // Not fired, so no receiver claimed it or took the value (claim comes first).
+                self.sendq.remove(sg!)
+                sg!.elem(T.self).deinitialize(count: 1)
+                return nil
+            case .finish:
+                if !sg!.ok { fatalError("send on closed channel") }
+                return body()
+            }
+        }
     }
 }
 
 /// Go: select { ... }. Waits for the first ready case (random among the ready ones) unless `default` is given.
-@inlinable
+@inlinable nonisolated(nonsending)
 public func select<R>(_ cases: SelectCase<R>..., default defaultCase: (() -> R)? = nil) async -> R {
     await select(cases, default: defaultCase)
 }
 
-@inlinable
+@inlinable nonisolated(nonsending)
 public func select<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)? = nil) async -> R {
     let n = cases.count
     if n > selectMaxPacked { return await selectLarge(cases, default: defaultCase) }
     selectLockAll(cases)
-    // Go's pollorder: a random permutation of the cases, Fisher-Yates over 4-bit fields of one word.
+    let order = selectPermutation(n)   // Go's pollorder
+    for k in 0..<n {
+        let c = Int((order &>> UInt64(4 * k)) & 0xf)
+        if let r = cases[c].op(.poll, nil, nil, c, { selectUnlockAll(cases) }) { return r }
+    }
+    if let d = defaultCase {
+        selectUnlockAll(cases)
+        return d()
+    }
+    return await selectPark(cases, locked: true)
+}
+
+/// A random permutation of 0..<n (n <= 16) in the 4-bit fields of a word: Fisher-Yates.
+@inlinable
+func selectPermutation(_ n: Int) -> UInt64 {
     var order: UInt64 = 0xFEDC_BA98_7654_3210
     var r = selectRandom()
     var i = n - 1
@@ -128,19 +148,7 @@ public func select<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)? 
         order ^= (a ^ b) &<< UInt64(4 * i) | (a ^ b) &<< UInt64(4 * j)
         i -= 1
     }
-    for k in 0..<n {
-        let c = Int((order &>> UInt64(4 * k)) & 0xf)
-        if let r = cases[c].tryNow() {
-            selectUnlockAll(cases)
-            r.wake?()
-            return r.result()
-        }
-    }
-    if let d = defaultCase {
-        selectUnlockAll(cases)
-        return d()
-    }
-    return await selectPark(cases, locked: true)
+    return order
 }
 
 /// Cases above which the permutation and lock order do not fit the packed forms (16 four-bit fields).
@@ -157,7 +165,7 @@ func selectLockAll<R>(_ cases: [SelectCase<R>]) {
             if next < 0 || cases[i].chanID < cases[next].chanID { next = i }
         }
         if next < 0 { return }
-        cases[next].lock()
+        cases[next].lock.lock()
         prev = cases[next].chanID
     }
 }
@@ -171,38 +179,46 @@ func selectUnlockAll<R>(_ cases: [SelectCase<R>]) {
             if next < 0 || cases[i].chanID > cases[next].chanID { next = i }
         }
         if next < 0 { return }
-        cases[next].unlock()
+        cases[next].lock.unlock()
         prev = cases[next].chanID
     }
 }
 
 /// Nothing was ready and there is no default: park a sudog on every case's channel (all locked on entry),
 /// wait for the first to fire, then take the others back.
-@inlinable
+@inlinable nonisolated(nonsending)
 func selectPark<R>(_ cases: [SelectCase<R>], locked: Bool) async -> R {
     if cases.isEmpty { selectUnlockAll(cases); fatalError("select with no cases blocks forever") }
     let waiter = SelectWaiter()
-    var sudogs: [UnsafeMutablePointer<Sudog>] = []
-    sudogs.reserveCapacity(cases.count)
-    for i in cases.indices { sudogs.append(cases[i].park(waiter, i)) }
+    // Park in a random order, as Go parks in its lock order (a heap sort, unstable among equal channels): two
+    // cases on one channel must not always queue in the order they were written.
+    let n = cases.count
+    let order = n <= selectMaxPacked ? selectPermutation(n) : 0
+    var sudogs = [UnsafeMutablePointer<Sudog>?](repeating: nil, count: n)
+    for k in 0..<n {
+        let i = n <= selectMaxPacked ? Int((order &>> UInt64(4 * k)) & 0xf) : k
+        let sg = acquireSudog(elementSize: Int(cases[i].elementSize), alignment: Int(cases[i].elementAlignment))
+        _ = cases[i].op(.park, sg, waiter, i, {})
+        sudogs[i] = sg
+    }
     await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
         waiter.cont = c
         selectUnlockAll(cases)
     }
     let fired = waiter.done.load(ordering: .acquiring)
     selectLockAll(cases)
-    for i in cases.indices where i != fired { cases[i].unpark(sudogs[i]) }
+    for i in cases.indices where i != fired { _ = cases[i].op(.unpark, sudogs[i], nil, i, {}) }
     selectUnlockAll(cases)
     // Every sudog is out of its queue and no waker holds one now: they go back to the P's cache. `waiter`,
     // which they reference unretained, is alive until here.
-    let result = cases[fired].finish(sudogs[fired])
-    for sg in sudogs { releaseSudog(sg) }
+    let result = cases[fired].op(.finish, sudogs[fired], nil, fired, {})!
+    for sg in sudogs { releaseSudog(sg!) }
     withExtendedLifetime(waiter) {}
     return result
 }
 
 /// A select of more than `selectMaxPacked` cases: the same steps with a shuffled array for the poll order.
-@usableFromInline
+@usableFromInline nonisolated(nonsending)
 func selectLarge<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)?) async -> R {
     selectLockAll(cases)
     var order = Array(cases.indices)
@@ -212,11 +228,7 @@ func selectLarge<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)?) a
         order.swapAt(i, Int(r % UInt64(i + 1)))
     }
     for c in order {
-        if let r = cases[c].tryNow() {
-            selectUnlockAll(cases)
-            r.wake?()
-            return r.result()
-        }
+        if let r = cases[c].op(.poll, nil, nil, c, { selectUnlockAll(cases) }) { return r }
     }
     if let d = defaultCase {
         selectUnlockAll(cases)

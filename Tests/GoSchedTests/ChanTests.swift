@@ -109,6 +109,24 @@ final class ChanTests: XCTestCase {
         }
     }
 
+    /// Two cases on one channel, parked: either may take the value (Go parks in an unstable order; parking in
+    /// case order made the first always win).
+    func testParkedDuplicateCasesBothWin() {
+        let counts = runOn(sched) { () -> [Int] in
+            let d = Chan<Int>()
+            var counts = [0, 0]
+            for _ in 0..<200 {
+                let t = Task { await select(d.onReceive { _, _ in 0 }, d.onReceive { _, _ in 1 }) }
+                try? await Task.sleep(nanoseconds: 500_000)   // let it park first
+                await d.send(7)
+                counts[await t.value] += 1
+            }
+            return counts
+        }!
+        XCTAssertGreaterThan(counts[0], 50, "\(counts)")
+        XCTAssertGreaterThan(counts[1], 50, "\(counts)")
+    }
+
     /// Go's select picks uniformly among ready cases.
     func testSelectFairnessAmongReadyCases() {
         let r = runOn(sched) { () -> (Int, Int) in
