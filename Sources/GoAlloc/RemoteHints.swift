@@ -72,6 +72,13 @@ extension UnsafeMutablePointer where Pointee == MCache {
             // frees (its first one posted it) stays, and with its flag cleared by the sweep the next free posts
             // it again: moved while a few slots were free, refill would take it and run out again at once.
             if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 { s.sweepRemoteFrees() }
+            // Emptied: hand it back (or keep it as the class's spare), as a local free that empties a retained
+            // span does. Moved to the front instead, one refill could leave dozens of empty spans that nothing
+            // looks at again once the thread stops allocating the class (a helper's review).
+            if s.pointee.allocCount == 0 {
+                spanEmptied(s)
+                continue
+            }
             if (UInt64(s.pointee.nelems) &- UInt64(s.pointee.allocCount)) &* 2 < UInt64(s.pointee.nelems) { continue }
             let spc = Int(s.pointee.spanclass.raw)
             moveRetainedToFront(spc, s)

@@ -163,11 +163,9 @@ struct M {
     var nextp: UnsafeMutablePointer<P>? = nil
     /// Go: m.spinning. Owner thread; set by the waker before the notify for a parked M. Relaxed atomics (plain
     /// moves on x86) only so that GODEBUG=scheddetail=1 may read it from sysmon.
+    /// Read and written through `UnsafeMutablePointer<M>.spinning`, by address, so that no access to the whole
+    /// M is made (Thread Sanitizer's access checks would see one racing with schedDetail's reads).
     var spinningWord: UInt32 = 0
-    var spinning: Bool {
-        @inline(__always) mutating get { gort_load32_relaxed(&spinningWord) != 0 }
-        @inline(__always) set { gort_store32_relaxed(&spinningWord, newValue ? 1 : 0) }
-    }
     /// allp index of the P this M holds plus one, 0 for none: `p`'s id, for GODEBUG=scheddetail=1. Owner
     /// writes in acquirep/releasep (relaxed store); sysmon reads (relaxed).
     var pidPlus1: UInt64 = 0
@@ -195,8 +193,17 @@ struct M {
     init(id: Int, sched: UnsafeMutablePointer<SchedState>) {
         self.id = id
         self.sched = sched
-        self.rand = 0x9E37_79B9_7F4A_7C15 &* UInt64(id &+ 1)
+        // Seeded per run, as Go seeds fastrand: victim and select orders differ from run to run.
+        self.rand = (0x9E37_79B9_7F4A_7C15 &* UInt64(id &+ 1) ^ nanotime() &* 0xBF58_476D_1CE4_E5B9) | 1
         self.tracing = sched.pointee.tracing
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == M {
+    /// Go: m.spinning (M.spinningWord).
+    @inline(__always) var spinning: Bool {
+        get { gort_load32_relaxed(pointer(to: \.spinningWord)!) != 0 }
+        nonmutating set { gort_store32_relaxed(pointer(to: \.spinningWord)!, newValue ? 1 : 0) }
     }
 }
 

@@ -369,7 +369,7 @@ func startm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointe
     }
     if let mp = sched.mget() {
         sched.unlock()
-        mp.pointee.spinning = spinning
+        mp.spinning = spinning
         mp.pointee.nextp = pp
         notewakeup(mp)
         return
@@ -408,7 +408,7 @@ func newm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<
     mp.initialize(to: M(id: sched.pointee.mcount, sched: sched))
     sched.pointee.mcount = sched.pointee.mcount + 1
     mp.pointee.nextp = pp
-    mp.pointee.spinning = spinning
+    mp.spinning = spinning
     mp.pointee.allLink = sched.pointee.allm
     sched.pointee.allm = mp
     return mp
@@ -476,12 +476,12 @@ func schedule(_ mp: UnsafeMutablePointer<M>, cap: Int) -> GEntry {
     {
         let g = runqget(pp, cap: cap)
         if g != 0 {
-            if mp.pointee.spinning { resetspinning(mp) }
+            if mp.spinning { resetspinning(mp) }
             return g
         }
     }
     let g = findRunnable(mp)
-    if g != 0 && mp.pointee.spinning { resetspinning(mp) }
+    if g != 0 && mp.spinning { resetspinning(mp) }
     return g
 }
 
@@ -549,7 +549,7 @@ func runBlockedPsTimers(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeM
 /// Go: resetspinning. The last spinner that found work wakes another to keep looking.
 @inline(never)
 func resetspinning(_ mp: UnsafeMutablePointer<M>) {
-    mp.pointee.spinning = false
+    mp.spinning = false
     let sched = mp.pointee.sched
     let before = gort_fetch_sub_acqrel(sched.pointer(to: \.nmspinning)!, 1)
     if before == 1 { wakep(sched) }
@@ -588,9 +588,9 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
         }
         // Steal. Limit spinners to half the busy Ps (Go: 2*nmspinning < gomaxprocs-npidle).
         let busy = UInt64(sched.pointee.gomaxprocs) &- gort_load_relaxed(sched.pointer(to: \.npidle)!)
-        if mp.pointee.spinning || 2 &* gort_load_relaxed(sched.pointer(to: \.nmspinning)!) < busy {
-            if !mp.pointee.spinning {
-                mp.pointee.spinning = true
+        if mp.spinning || 2 &* gort_load_relaxed(sched.pointer(to: \.nmspinning)!) < busy {
+            if !mp.spinning {
+                mp.spinning = true
                 _ = gort_fetch_add_acqrel(sched.pointer(to: \.nmspinning)!, 1)
             }
             g = stealWork(mp, pp)
@@ -643,9 +643,9 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             sched.pidleput(pp)
         }
         sched.unlock()
-        let wasSpinning = mp.pointee.spinning
+        let wasSpinning = mp.spinning
         if wasSpinning {
-            mp.pointee.spinning = false
+            mp.spinning = false
             _ = gort_fetch_sub_acqrel(sched.pointer(to: \.nmspinning)!, 1)
         }
         // seq_cst fence: pairs with wakep's. Look again at every queue now that we are not counted as spinning.
@@ -657,7 +657,7 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             if let p2 {
                 acquirep(mp, p2)
                 // Spin again so that finding the work wakes the next M (resetspinning).
-                mp.pointee.spinning = true
+                mp.spinning = true
                 _ = gort_fetch_add_acqrel(sched.pointer(to: \.nmspinning)!, 1)
                 continue top
             }

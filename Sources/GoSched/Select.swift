@@ -139,10 +139,11 @@ public func select<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)? 
 @inlinable
 func selectPermutation(_ n: Int) -> UInt64 {
     var order: UInt64 = 0xFEDC_BA98_7654_3210
-    var r = selectRandom()
     var i = n - 1
     while i > 0 {
-        r ^= r &<< 13; r ^= r &>> 7; r ^= r &<< 17
+        // A fresh draw per swap, so the generator's state moves on by as many steps as this select used (one
+        // draw for the whole shuffle made consecutive selects' orders overlap: a helper's review).
+        let r = selectRandom()
         let j = Int(((r &>> 32) &* UInt64(i + 1)) &>> 32)   // uniform in 0...i (Lemire's multiply-shift)
         let a = (order &>> UInt64(4 * i)) & 0xf, b = (order &>> UInt64(4 * j)) & 0xf
         order ^= (a ^ b) &<< UInt64(4 * i) | (a ^ b) &<< UInt64(4 * j)
@@ -194,9 +195,10 @@ func selectPark<R>(_ cases: [SelectCase<R>], locked: Bool) async -> R {
     // cases on one channel must not always queue in the order they were written.
     let n = cases.count
     let order = n <= selectMaxPacked ? selectPermutation(n) : 0
+    let largeOrder = n <= selectMaxPacked ? [] : selectShuffled(n)
     var sudogs = [UnsafeMutablePointer<Sudog>?](repeating: nil, count: n)
     for k in 0..<n {
-        let i = n <= selectMaxPacked ? Int((order &>> UInt64(4 * k)) & 0xf) : k
+        let i = n <= selectMaxPacked ? Int((order &>> UInt64(4 * k)) & 0xf) : largeOrder[k]
         let sg = acquireSudog(elementSize: Int(cases[i].elementSize), alignment: Int(cases[i].elementAlignment))
         _ = cases[i].op(.park, sg, waiter, i, {})
         sudogs[i] = sg
@@ -221,13 +223,7 @@ func selectPark<R>(_ cases: [SelectCase<R>], locked: Bool) async -> R {
 @usableFromInline nonisolated(nonsending)
 func selectLarge<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)?) async -> R {
     selectLockAll(cases)
-    var order = Array(cases.indices)
-    var r = selectRandom()
-    for i in stride(from: order.count - 1, to: 0, by: -1) {
-        r ^= r << 13; r ^= r >> 7; r ^= r << 17
-        order.swapAt(i, Int(r % UInt64(i + 1)))
-    }
-    for c in order {
+    for c in selectShuffled(cases.count) {
         if let r = cases[c].op(.poll, nil, nil, c, { selectUnlockAll(cases) }) { return r }
     }
     if let d = defaultCase {
@@ -235,6 +231,16 @@ func selectLarge<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)?) a
         return d()
     }
     return await selectPark(cases, locked: true)
+}
+
+/// 0..<n in random order (selects of more than `selectMaxPacked` cases).
+@usableFromInline
+func selectShuffled(_ n: Int) -> [Int] {
+    var order = Array(0..<n)
+    for i in stride(from: n - 1, to: 0, by: -1) {
+        order.swapAt(i, Int(((selectRandom() &>> 32) &* UInt64(i + 1)) &>> 32))
+    }
+    return order
 }
 
 /// Go: fastrand. The current M's xorshift state on a GoSched thread; elsewhere a SplitMix64 step of a shared

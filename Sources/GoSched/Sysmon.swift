@@ -119,8 +119,8 @@ func returnSpare(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
     // timer0When (acquire), not timerCount: the P is published on the spare list now, and other Ms' stealWork
     // change timerCount under timerLock (Thread Sanitizer reported the unlocked read). 0 iff the heap is empty.
     if gort_load_acquire(pp.pointer(to: \.timer0When)!) != 0 { moveTimers(from: pp, sched) }
-    if mp.pointee.spinning {
-        mp.pointee.spinning = false
+    if mp.spinning {
+        mp.spinning = false
         _ = gort_fetch_sub_acqrel(sched.pointer(to: \.nmspinning)!, 1)
     }
     if moved { wakep(sched) }

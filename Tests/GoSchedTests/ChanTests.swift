@@ -94,18 +94,23 @@ final class ChanTests: XCTestCase {
             let counts = runOn(sched) { () -> [Int] in
                 let chans = (0..<n).map { _ in Chan<Int>(capacity: 1) }
                 for c in chans { await c.send(0) }
-                var counts = [Int](repeating: 0, count: n)
+                var counts = [Int](repeating: 0, count: n + 1)   // the last: the same case twice in a row
+                var last = -1
                 for _ in 0..<(1000 * n) {
                     let w = await select(chans.indices.map { i in chans[i].onReceive { _, _ in i } })
                     counts[w] += 1
+                    if w == last { counts[n] += 1 }
+                    last = w
                     await chans[w].send(0)
                 }
                 return counts
             }!
-            for (i, k) in counts.enumerated() {
+            for (i, k) in counts.prefix(n).enumerated() {
                 XCTAssertGreaterThan(k, 800, "case \(i) of \(n): \(counts)")
                 XCTAssertLessThan(k, 1200, "case \(i) of \(n): \(counts)")
             }
+            // Independent selects: a repeat with probability 1/n (a shared draw made it about 2/n).
+            XCTAssertLessThan(Double(counts[n]) / Double(1000 * n), 1.0 / Double(n) + 0.05, "\(counts)")
         }
     }
 
