@@ -12,10 +12,11 @@
 // Design: the first remote free into a held span since its last sweep (MHeap.flagRemoteFree, which already
 // sets span.hasRemoteFrees with an exchange) posts the span to its holder's hint ring when the holder retains
 // more than `hintMinSpans` spans of the class: a fetch_add on the ring's tail and a store of the span's
-// address tagged with the low 16 bits of its gen. When the holder next refills, before it scans, it takes the
-// hints posted since the last time (an exchange with 0 per slot), sweeps each span that is still one of its
-// retained spans with the same gen, and moves those at least half free to the front of their class's list,
-// clearing the class's scan backoff: takeRetained takes them first. A span caught early in a run of frees
+// address tagged with the low 16 bits of its gen. At each refill, before it scans, the holder takes the hints
+// posted before its previous refill (an exchange with 0 per slot: a hint waits one refill, so the thread
+// freeing into the span has usually finished), sweeps each span that is still one of its retained spans with
+// the same gen, hands back the ones found empty and moves those at least half free to the front of their
+// class's list, clearing the class's scan backoff: takeRetained takes them first. A span caught early in a run of frees
 // stays where it is; the sweep cleared its flag, so the next free posts it again.
 // Short lists get no hints: their rotating scan finds the emptied spans soon enough, and reusing a span the
 // moment another core has freed it costs more than it saves there (its lines are still in that core's cache;
@@ -53,16 +54,25 @@ extension UnsafeMutablePointer where Pointee == MCache {
             .assumingMemoryBound(to: UInt64.self)
     }
 
-    /// Takes the hints posted since the last call and moves each span still retained by this cache to the
-    /// front of its class's list (see the file comment). Owner only; from refill.
+    /// The tail seen at the previous refill: hints up to it are due now (see takeRemoteHints). Owner only, on
+    /// the head's line.
+    @inline(__always) var hintMark: UnsafeMutablePointer<UInt64> { hintHead + 1 }
+
+    /// Takes the hints posted before the previous refill and moves each span still retained by this cache to
+    /// the front of its class's list (see the file comment). A hint waits one refill: it was posted at the
+    /// span's first remote free, and the thread freeing into it is usually still at it; swept at once, the
+    /// span looked nearly full and its bitmap lines went back and forth between the two cores. Owner only;
+    /// from refill.
     func takeRemoteHints() {
         let tail = gort_load_relaxed(hintTail)
+        let due = hintMark.pointee
+        hintMark.pointee = tail
         var i = hintHead.pointee
-        if tail == i { return }
+        if due == i { return }
         // Posters ran more than a ring ahead: the oldest slots were overwritten, take the newest ring's worth.
-        if tail &- i > UInt64(remoteHintSlots) { i = tail &- UInt64(remoteHintSlots) }
-        hintHead.pointee = tail
-        while i != tail {
+        if due &- i > UInt64(remoteHintSlots) { i = due &- UInt64(remoteHintSlots) }
+        hintHead.pointee = due
+        while i != due {
             let v = gort_exchange_acqrel(hintSlot(i), 0)
             i &+= 1
             guard let s = UnsafeMutablePointer<MSpan>(bitPattern: UInt(v & 0xffff_ffff_ffff)) else { continue }
