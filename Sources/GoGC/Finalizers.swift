@@ -19,6 +19,11 @@ final class Finalizers: @unchecked Sendable {
     var started = false
     /// Futex word the finalizer thread sleeps on.
     var wakeWord: UInt32 = 0
+    /// GC.shutdown: 1 asks the finalizer thread to exit (it then sets exitedWord). The thread's own mutator, so
+    /// shutdown can tell it from the program's (under lock).
+    var stopWord: UInt32 = 0
+    var exitedWord: UInt32 = 0
+    var mutatorState: MutatorPtr? = nil
     var ran: UInt64 = 0
 
     func register(_ p: UInt, _ fn: Fn?) {
@@ -54,6 +59,20 @@ final class Finalizers: @unchecked Sendable {
         return n
     }
 
+    /// GC.shutdown: the finalizer thread, if started, runs what is queued and exits; waits for it. After
+    /// this, wake() starts no thread.
+    func stop() {
+        lock.lock()
+        let running = started
+        started = true   // no thread starts from now on
+        lock.unlock()
+        gort_store32_release(&stopWord, 1)
+        if !running { return }
+        _ = gort_fetch_add32_acqrel(&wakeWord, 1)
+        _ = gort_futex_wake(&wakeWord, 1)
+        while gort_load32_acquire(&exitedWord) == 0 { futexWait(&exitedWord, 0, 10_000_000) }
+    }
+
     /// After mark termination: start or wake the finalizer thread if anything is queued.
     func wake(_ gc: GC) {
         lock.lock()
@@ -69,9 +88,13 @@ final class Finalizers: @unchecked Sendable {
     }
 
     func loop(_ gc: GC) {
-        let mutator = gc.makeMutator()
+        var mutator: Mutator! = gc.makeMutator()
+        lock.lock()
+        mutatorState = mutator.m
+        lock.unlock()
         while true {
             let w = gort_load32_acquire(&wakeWord)
+            let stopping = gort_load32_acquire(&stopWord) != 0
             var ranAny = false
             mutator.run { m in
                 while true {
@@ -84,6 +107,16 @@ final class Finalizers: @unchecked Sendable {
                     ranAny = true
                     m.safepoint()
                 }
+            }
+            if stopping && !ranAny {
+                // GC.shutdown: everything queued has run. The mutator unregisters as this thread returns.
+                lock.lock()
+                mutatorState = nil
+                lock.unlock()
+                mutator = nil   // unregisters it before shutdown goes on
+                gort_store32_release(&exitedWord, 1)
+                _ = gort_futex_wake(&exitedWord, 1)
+                return
             }
             if !ranAny { futexWait(&wakeWord, w, -1) }
         }

@@ -195,7 +195,10 @@ public final class GC: @unchecked Sendable {
     // MARK: mutators
 
     /// Registers the calling thread as a mutator. Use it from one thread at a time.
-    public func makeMutator() -> Mutator { Mutator(gc: self) }
+    public func makeMutator() -> Mutator {
+        if isShutDown { gcFatal("GoGC: fatal error: makeMutator() on a GC that was shut down") }
+        return Mutator(gc: self)
+    }
 
     /// Runs `body` in a mutation scope of a temporary mutator (registration costs a cache; prefer a long-lived
     /// Mutator on hot threads).
@@ -277,6 +280,7 @@ public final class GC: @unchecked Sendable {
     /// Go: runtime.GC. Runs a full cycle (mark and sweep) that starts after this call. Call it outside any
     /// mutation scope of this thread (inside one, use `Mutation.collect()`).
     public func collect() {
+        if isShutDown { gcFatal("GoGC: fatal error: collect() on a GC that was shut down") }
         // Inside a scope of this thread the stop would wait for this very thread, forever.
         let me = UInt64(pthread_self())
         var inScope = false
@@ -328,6 +332,11 @@ public final class GC: @unchecked Sendable {
     func coordinatorLoop() {
         while true {
             let w = gort_load32_acquire(&state.pointee.wake)
+            if gort_load32_acquire(&state.pointee.shutdown) != 0 {
+                gort_store32_release(&state.pointee.coordinatorExited, 1)
+                _ = gort_futex_wake(&state.pointee.coordinatorExited, 1)
+                return
+            }
             _ = gort_exchange_acqrel(&state.pointee.requested, 0)
             let forced = gort_exchange_acqrel(&state.pointee.forcedPending, 0) != 0
             // A trigger request counts only while the heap is still over the trigger: mutators keep
@@ -733,6 +742,53 @@ public final class GC: @unchecked Sendable {
 
     /// Returns every free page to the OS now (Go: debug.FreeOSMemory, after a collection).
     @discardableResult public func releaseMemory() -> Int { heap.gcScavenge(all: true) }
+
+    /// Stops this collector: a last full collection, then its coordinator and finalizer threads exit and its
+    /// free pages go back to the OS. For programs that make collectors as they go (a VM per script, tests):
+    /// afterwards the `GC` holds no thread and can be released. Every Mutator must have been released first,
+    /// and nothing may use the GC after (both are fatal errors). Objects still rooted stay allocated, and the
+    /// heap's address space and metadata stay reserved until the process exits (GoAlloc has no teardown).
+    public func shutdown() {
+        if isShutDown { gcFatal("GoGC: fatal error: GC.shutdown() called twice") }
+        // Every mutator but the finalizer thread's must be gone. That thread registers its mutator before it
+        // records which one it is: a few retries cover a thread caught in between.
+        for attempt in 0..<1000 {
+            fin.lock.lock()
+            let finM = fin.mutatorState
+            let finStarting = fin.started && finM == nil
+            fin.lock.unlock()
+            registryLock.lock()
+            var others = 0
+            forEachMutator { m in if m != finM { others += 1 } }
+            registryLock.unlock()
+            if others == 0 { break }
+            if others > 1 || !finStarting || attempt == 999 {
+                gcFatal("GoGC: fatal error: GC.shutdown() with Mutators still alive (release them first)")
+            }
+            usleep(1000)
+        }
+        collect()
+        fin.stop()
+        if config.concurrent {
+            cycleLock.lock()
+            let started = coordinatorStarted
+            cycleLock.unlock()
+            gort_store32_release(&state.pointee.shutdown, 1)
+            if started {
+                _ = gort_fetch_add32_acqrel(&state.pointee.wake, 1)
+                _ = gort_futex_wake(&state.pointee.wake, 1)
+                while gort_load32_acquire(&state.pointee.coordinatorExited) == 0 {
+                    futexWait(&state.pointee.coordinatorExited, 0, 10_000_000)
+                }
+            }
+        } else {
+            gort_store32_release(&state.pointee.shutdown, 1)
+        }
+        releaseMemory()
+    }
+
+    /// Whether shutdown() has run.
+    public var isShutDown: Bool { gort_load32_acquire(&state.pointee.shutdown) != 0 }
 }
 
 /// A registered mutator thread. Go: an M with its P's mcache. Create one per thread; `run` opens a scope.

@@ -165,6 +165,10 @@ struct GCState {
     var wake: UInt32 = 0
     /// Futex word: bumped after every completed cycle (collect() waits on it).
     var cycleDone: UInt32 = 0
+    /// GC.shutdown: 1 asks the coordinator to exit (release store, then a wake); it answers by storing 1 in
+    /// `coordinatorExited` (release) and waking it.
+    var shutdown: UInt32 = 0
+    var coordinatorExited: UInt32 = 0
     /// 1 when a cycle has been requested and not started (CAS by requesters, cleared by the coordinator).
     var requested: UInt64 = 0
     /// 1 when a pending request came from collect() (the next cycle counts as forced). Set with release by

@@ -103,6 +103,37 @@ final class CoreTests: XCTestCase {
         XCTAssertNotNil(GCLayout(size: 1 << 12, pointerOffsets: [8]).maskWords)
     }
 
+    /// GC.shutdown: its coordinator and finalizer threads exit (queued finalizers run first) and the GC can be
+    /// released; before, each dropped GC kept its thread and itself for good (a helper's finding).
+    func testShutdownStopsThreadsAndFreesTheGC() {
+        func threads() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1 }
+        let before = threads()
+        weak var weakGC: GC?
+        do {
+            let gc = GC(config: testConfig(concurrent: true))
+            weakGC = gc
+            do {
+                let mu = gc.makeMutator()
+                mu.run { m in
+                    for i in 0..<300_000 {
+                        let n = N.make(m, i)
+                        if i % 1000 == 0 { m.setFinalizer(n) { _, _ in } }
+                        if i % 100 == 0 { m.safepoint() }
+                    }
+                }
+            }
+            XCTAssertGreaterThan(gc.stats.numGC, 0)
+            XCTAssertGreaterThan(threads(), before, "the coordinator runs")
+            gc.shutdown()
+            XCTAssertTrue(gc.isShutDown)
+            XCTAssertGreaterThanOrEqual(gc.stats.finalizersRun, 290, "queued finalizers ran before the thread left")
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while (threads() > before || weakGC != nil) && Date() < deadline { usleep(2000) }
+        XCTAssertEqual(threads(), before, "collector threads left running")
+        XCTAssertNil(weakGC, "the GC was not released")
+    }
+
     func testLargeObjectsAndArrays() {
         let gc = GC(config: testConfig(concurrent: false))
         let mu = gc.makeMutator()
