@@ -121,12 +121,18 @@ public func select<R>(_ cases: SelectCase<R>..., default defaultCase: (() -> R)?
 @inlinable nonisolated(nonsending)
 public func select<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)? = nil) async -> R {
     let n = cases.count
-    if n > selectMaxPacked { return await selectLarge(cases, default: defaultCase) }
     selectLockAll(cases)
-    let order = selectPermutation(n)   // Go's pollorder
-    for k in 0..<n {
-        let c = Int((order &>> UInt64(4 * k)) & 0xf)
-        if let r = cases[c].op(.poll, nil, nil, c, { selectUnlockAll(cases) }) { return r }
+    // Go's pollorder: a permutation packed in a word, or an array beyond `selectMaxPacked` cases.
+    if n <= selectMaxPacked {
+        let order = selectPermutation(n)
+        for k in 0..<n {
+            let c = Int((order &>> UInt64(4 * k)) & 0xf)
+            if let r = cases[c].op(.poll, nil, nil, c, { selectUnlockAll(cases) }) { return r }
+        }
+    } else {
+        for c in selectShuffled(n) {
+            if let r = cases[c].op(.poll, nil, nil, c, { selectUnlockAll(cases) }) { return r }
+        }
     }
     if let d = defaultCase {
         selectUnlockAll(cases)
@@ -217,20 +223,6 @@ func selectPark<R>(_ cases: [SelectCase<R>], locked: Bool) async -> R {
     for sg in sudogs { releaseSudog(sg!) }
     withExtendedLifetime(waiter) {}
     return result
-}
-
-/// A select of more than `selectMaxPacked` cases: the same steps with a shuffled array for the poll order.
-@usableFromInline nonisolated(nonsending)
-func selectLarge<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)?) async -> R {
-    selectLockAll(cases)
-    for c in selectShuffled(cases.count) {
-        if let r = cases[c].op(.poll, nil, nil, c, { selectUnlockAll(cases) }) { return r }
-    }
-    if let d = defaultCase {
-        selectUnlockAll(cases)
-        return d()
-    }
-    return await selectPark(cases, locked: true)
 }
 
 /// 0..<n in random order (selects of more than `selectMaxPacked` cases).
