@@ -19,11 +19,9 @@ final class Finalizers: @unchecked Sendable {
     var started = false
     /// Futex word the finalizer thread sleeps on.
     var wakeWord: UInt32 = 0
-    /// GC.shutdown: 1 asks the finalizer thread to exit (it then sets exitedWord). The thread's own mutator, so
-    /// shutdown can tell it from the program's (under lock).
+    /// GC.shutdown: 1 asks the finalizer thread to exit (it then sets exitedWord).
     var stopWord: UInt32 = 0
     var exitedWord: UInt32 = 0
-    var mutatorState: MutatorPtr? = nil
     var ran: UInt64 = 0
 
     func register(_ p: UInt, _ fn: Fn?) {
@@ -88,10 +86,7 @@ final class Finalizers: @unchecked Sendable {
     }
 
     func loop(_ gc: GC) {
-        var mutator: Mutator! = gc.makeMutator()
-        lock.lock()
-        mutatorState = mutator.m
-        lock.unlock()
+        var mutator: Mutator! = Mutator(gc: gc, finalizer: true)
         while true {
             let w = gort_load32_acquire(&wakeWord)
             let stopping = gort_load32_acquire(&stopWord) != 0
@@ -109,10 +104,14 @@ final class Finalizers: @unchecked Sendable {
                 }
             }
             if stopping && !ranAny {
-                // GC.shutdown: everything queued has run. The mutator unregisters as this thread returns.
-                lock.lock()
-                mutatorState = nil
-                lock.unlock()
+                // GC.shutdown: everything queued has run. A cycle still running (one our finalizers'
+                // allocations started) may queue more at its mark termination: wait for it first.
+                let st = gc.state
+                if gort_load_acquire(&st.pointee.started) != gort_load_acquire(&st.pointee.finished)
+                    || gort_load_relaxed(&st.pointee.requested) != 0 {
+                    futexWait(&wakeWord, w, 1_000_000)
+                    continue
+                }
                 mutator = nil   // unregisters it before shutdown goes on
                 gort_store32_release(&exitedWord, 1)
                 _ = gort_futex_wake(&exitedWord, 1)

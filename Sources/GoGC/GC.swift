@@ -303,6 +303,9 @@ public final class GC: @unchecked Sendable {
         while true {
             let done = gort_load32_acquire(&state.pointee.cycleDone)
             if gort_load_acquire(&state.pointee.finished) >= target { return }
+            if gort_load32_acquire(&state.pointee.coordinatorExited) != 0 {
+                gcFatal("GoGC: fatal error: collect() raced with GC.shutdown()")
+            }
             futexWait(&state.pointee.cycleDone, done, 10_000_000)
         }
     }
@@ -749,24 +752,15 @@ public final class GC: @unchecked Sendable {
     /// and nothing may use the GC after (both are fatal errors). Objects still rooted stay allocated, and the
     /// heap's address space and metadata stay reserved until the process exits (GoAlloc has no teardown).
     public func shutdown() {
-        if isShutDown { gcFatal("GoGC: fatal error: GC.shutdown() called twice") }
-        // Every mutator but the finalizer thread's must be gone. That thread registers its mutator before it
-        // records which one it is: a few retries cover a thread caught in between.
-        for attempt in 0..<1000 {
-            fin.lock.lock()
-            let finM = fin.mutatorState
-            let finStarting = fin.started && finM == nil
-            fin.lock.unlock()
-            registryLock.lock()
-            var others = 0
-            forEachMutator { m in if m != finM { others += 1 } }
-            registryLock.unlock()
-            if others == 0 { break }
-            if others > 1 || !finStarting || attempt == 999 {
-                gcFatal("GoGC: fatal error: GC.shutdown() with Mutators still alive (release them first)")
-            }
-            usleep(1000)
+        if gort_exchange32_acqrel(&state.pointee.shutdownClaimed, 1) != 0 {
+            gcFatal("GoGC: fatal error: GC.shutdown() called twice")
         }
+        // Every mutator but the finalizer thread's must be gone (it marks its own before registering it).
+        registryLock.lock()
+        var others = 0
+        forEachMutator { m in if !m.pointee.isFinalizer { others += 1 } }
+        registryLock.unlock()
+        if others != 0 { gcFatal("GoGC: fatal error: GC.shutdown() with Mutators still alive (release them first)") }
         collect()
         fin.stop()
         if config.concurrent {
@@ -796,7 +790,7 @@ public final class Mutator: @unchecked Sendable {
     public let gc: GC
     let m: MutatorPtr
 
-    init(gc: GC) {
+    init(gc: GC, finalizer: Bool = false) {
         self.gc = gc
         guard let c = gc.heap.makeCache() else { gcFatal("GoGC: cannot create a cache") }
         let slots = UnsafeMutablePointer<AllocSlot>.allocate(capacity: numSpanClasses)
@@ -805,6 +799,7 @@ public final class Mutator: @unchecked Sendable {
         m = UnsafeMutablePointer<MutatorState>.allocate(capacity: 1)
         m.initialize(to: MutatorState(gc: gc.state, cache: c, slots: slots, stack: stack,
                                       stackCapacity: MutatorState.stackBytes / 8))
+        m.pointee.isFinalizer = finalizer
         gc.register(m)
     }
 

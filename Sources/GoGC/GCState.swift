@@ -169,6 +169,8 @@ struct GCState {
     /// `coordinatorExited` (release) and waking it.
     var shutdown: UInt32 = 0
     var coordinatorExited: UInt32 = 0
+    /// GC.shutdown's claim (exchange), taken at its entry: a second call is a fatal error, not a hang.
+    var shutdownClaimed: UInt32 = 0
     /// 1 when a cycle has been requested and not started (CAS by requesters, cleared by the coordinator).
     var requested: UInt64 = 0
     /// 1 when a pending request came from collect() (the next cycle counts as forced). Set with release by

@@ -36,6 +36,8 @@ import CGoRuntime
     /// of the same mutator, gc.collect() from inside a scope. Owner writes at scope entry (relaxed store);
     /// read relaxed.
     var thread: UInt64 = 0
+    /// The finalizer thread's mutator (set before registration, immutable): GC.shutdown counts the others.
+    var isFinalizer = false
 
     static var flushBytes: UInt64 { @inline(__always) get { 64 << 10 } }
     static var stackBytes: Int { 256 << 20 }
