@@ -121,7 +121,9 @@ public final class GC: @unchecked Sendable {
     let coordCache: Cache
     /// Serializes cycles run by collect() in non-concurrent mode, and starting the coordinator.
     let cycleLock: UnsafeMutablePointer<GCLock>
-    var coordinatorStarted = false
+    /// 1 once the coordinator thread was started: set under cycleLock (release store), checked without it
+    /// first (acquire load), double-checked under it.
+    var coordinatorStarted: UInt32 = 0
     let roots: SlotTable
     let weaks: SlotTable
     let fin = Finalizers()
@@ -314,10 +316,10 @@ public final class GC: @unchecked Sendable {
     func requestCycle(forced: Bool) {
         guard config.concurrent else { return }
         if forced { gort_store_release(&state.pointee.forcedPending, 1) }
-        if !coordinatorStarted {
+        if gort_load32_acquire(&coordinatorStarted) == 0 {
             cycleLock.lock()
-            if !coordinatorStarted {
-                coordinatorStarted = true
+            if gort_load32_acquire(&coordinatorStarted) == 0 {
+                gort_store32_release(&coordinatorStarted, 1)
                 startThread { [self] in coordinatorLoop() }
             }
             cycleLock.unlock()
@@ -765,7 +767,7 @@ public final class GC: @unchecked Sendable {
         fin.stop()
         if config.concurrent {
             cycleLock.lock()
-            let started = coordinatorStarted
+            let started = gort_load32_acquire(&coordinatorStarted) != 0
             cycleLock.unlock()
             gort_store32_release(&state.pointee.shutdown, 1)
             if started {
