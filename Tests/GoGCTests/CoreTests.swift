@@ -131,7 +131,8 @@ final class CoreTests: XCTestCase {
         }
         let deadline = Date().addingTimeInterval(5)
         while (threads() > before || weakGC != nil) && Date() < deadline { usleep(2000) }
-        XCTAssertEqual(threads(), before, "collector threads left running")
+        // At most as many threads as before (another test's thread may have ended meanwhile).
+        XCTAssertLessThanOrEqual(threads(), before, "collector threads left running")
         XCTAssertNil(weakGC, "the GC was not released")
     }
 
