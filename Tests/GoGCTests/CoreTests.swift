@@ -131,7 +131,7 @@ final class CoreTests: XCTestCase {
         }
         let deadline = Date().addingTimeInterval(5)
         while (threads() > before || weakGC != nil) && Date() < deadline { usleep(2000) }
-        // At most as many threads as before (another test's thread may have ended meanwhile).
+        // At most as many threads as before (a thread of Dispatch's pool or another test may end meanwhile).
         XCTAssertLessThanOrEqual(threads(), before, "collector threads left running")
         XCTAssertNil(weakGC, "the GC was not released")
     }
