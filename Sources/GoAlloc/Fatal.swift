@@ -19,6 +19,16 @@ func fatal(_ message: StaticString, call: StaticString = "", pointer: UInt = 0) 
     abort()
 }
 
+/// Writes ` (0x...)` and a newline to `fd`, formatted on the stack: the end of GoGC's fatal messages that name
+/// an address (their text, longer than a StackLine, goes out first).
+@_spi(GoGC) public func writeAddressLineEnd(_ fd: Int32, _ p: UInt) {
+    var w = StackLine()
+    w.append(" (")
+    w.appendHex(p)
+    w.append(")\n")
+    w.flush(fd: fd)
+}
+
 /// A 256-byte line buffer on the stack, for messages printed from inside the allocator.
 struct StackLine {
     var bytes: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,

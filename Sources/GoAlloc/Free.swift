@@ -86,11 +86,11 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         if t.pointee & (housekeepEvery - 1) == 0 { return c.housekeep() }
     }
 
-    /// Sets span `s`'s hasRemoteFrees flag after a remote free (`spc`: its class, read before the free). The first remote free since the last sweep: a
-    /// span some cache holds (current or retained) is found by its owner, and posted to its hint ring when the
-    /// owner retains many spans of the class (RemoteHints.swift); only an uncached span needs MCentral and the
-    /// background sweeper told. The fence pairs with the one in MCentral.uncacheSpan: either we see the owner
-    /// gone, or it sees our flag (Dekker).
+    /// Sets span `s`'s hasRemoteFrees flag after a remote free (`spc`: its class, read before the free). The
+    /// first remote free since the last sweep: a span some cache holds (current or retained) is found by its
+    /// owner, and posted to its hint ring when the owner retains many spans of the class (RemoteHints.swift);
+    /// only an uncached span needs MCentral and the background sweeper told. The fence pairs with the one in
+    /// MCentral.uncacheSpan: either we see the owner gone, or it sees our flag (Dekker).
     @inline(never)
     func flagRemoteFree(_ s: UnsafeMutablePointer<MSpan>, _ spc: SpanClass) {
         if gort_load32_relaxed(&s.pointee.hasRemoteFrees) != 0 || gort_exchange32_acqrel(&s.pointee.hasRemoteFrees, 1) != 0 {

@@ -92,8 +92,11 @@ public enum GODEBUG {
 
     /// Go's runtime.atoi32, which GOGC, GOMAXPROCS and GODEBUG values go through: an optional `-`, then
     /// decimal digits only (no `+`, no spaces), within Int32. nil otherwise.
-    public static func atoi32<S: StringProtocol>(_ s: S) -> Int32? {
-        var u = Substring(s).utf8[...]
+    public static func atoi32<S: StringProtocol>(_ s: S) -> Int32? { atoi32(bytes: s.utf8) }
+
+    /// atoi32 over bytes (a C string's, for forEach: no allocation).
+    static func atoi32<C: Collection>(bytes: C) -> Int32? where C.Element == UInt8 {
+        var u = bytes[...]
         let negative = u.first == UInt8(ascii: "-")
         if negative { u = u.dropFirst() }
         if u.isEmpty { return nil }
@@ -121,23 +124,12 @@ public enum GODEBUG {
             }
             if s[i] == 61 {
                 i += 1
-                let negative = s[i] == 45 /* - */
-                if negative { i += 1 }
-                var value = 0
-                var digits = 0
-                var valid = true
-                while s[i] != 0 && s[i] != 44 {
-                    if s[i] >= 48 && s[i] <= 57 {
-                        value = value &* 10 &+ Int(s[i] - 48)
-                        if value > Int(Int32.max) + 1 { valid = false }
-                        digits += 1
-                    } else {
-                        valid = false
-                    }
-                    i += 1
+                let start = i
+                while s[i] != 0 && s[i] != 44 { i += 1 }
+                let value = UnsafeRawPointer(s + start).withMemoryRebound(to: UInt8.self, capacity: i - start) {
+                    atoi32(bytes: UnsafeBufferPointer(start: $0, count: i - start))
                 }
-                if negative { value = -value }
-                if valid && digits > 0 && value <= Int(Int32.max) { body(h, value) }
+                if let v = value { body(h, Int(v)) }
             }
             if s[i] == 0 { return }
             i += 1

@@ -16,8 +16,8 @@
 // posted before its previous refill (an exchange with 0 per slot: a hint waits one refill, so the thread
 // freeing into the span has usually finished), sweeps each span that is still one of its retained spans with
 // the same gen, hands back the ones found empty and moves those at least half free to the front of their
-// class's list, clearing the class's scan backoff: takeRetained takes them first. A span caught early in a run of frees
-// stays where it is; the sweep cleared its flag, so the next free posts it again.
+// class's list, clearing the class's scan backoff: takeRetained takes them first. A span caught early in a run
+// of frees stays where it is; the sweep cleared its flag, so the next free posts it again.
 // Short lists get no hints: their rotating scan finds the emptied spans soon enough, and reusing a span the
 // moment another core has freed it costs more than it saves there (its lines are still in that core's cache;
 // prodcons, whose lists are short, ran 25 % slower with hints for every list). Cost: a load and two atomics
@@ -33,7 +33,8 @@
 // Concurrency: tail, fetch_add (relaxed: the slots carry the data) by any thread, relaxed load by the owner;
 // slots, release store by posters, acquire exchange by the owner (which then reads the span's gen, owner and
 // links: gen and owner atomically, as they may belong to another thread's span by now; the links only once
-// the owner check says the span is this cache's); head, owner only.
+// the owner check says the span is this cache's); head and mark (the tail seen at the previous refill), owner
+// only.
 import CGoRuntime
 
 /// Slots in a cache's hint ring (a power of two). A refill takes every hint posted since the previous one;
@@ -114,9 +115,9 @@ extension UnsafeMutablePointer where Pointee == MCache {
     }
 }
 
-/// Posts span `s` of class `spc`, whose first remote free since its last sweep this thread just made, to the hint ring of
-/// the cache whose address is `owner` (read after the free: both may be stale, see the file comment), if that
-/// cache retains more than `hintMinSpans` spans of the class.
+/// Posts span `s` of class `spc`, whose first remote free since its last sweep this thread just made, to the
+/// hint ring of the cache whose address is `owner` (read after the free: both may be stale, see the file
+/// comment), if that cache retains more than `hintMinSpans` spans of the class.
 @inline(never)
 func postRemoteHint(_ owner: UInt64, _ s: UnsafeMutablePointer<MSpan>, _ spc: SpanClass) {
     let c = UnsafeMutablePointer<MCache>(bitPattern: UInt(owner))!

@@ -39,9 +39,6 @@ struct ScavengerState {
     var wake: UInt32 = 0
     /// Set to stop the thread; the loop honours it, though nothing sets it yet (heaps are never destroyed).
     var stop: UInt32 = 0
-    /// Passes that released something, and the bytes released in total (MHeap.lock).
-    var passes: UInt64 = 0
-    var releasedTotal: UInt64 = 0
     /// Bulk release (see the design note): the most pages in use since the last one, and a request for the
     /// background thread (MHeap.lock).
     var peakInusePages = 0
@@ -144,10 +141,6 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             }
             // Age: what is free and unreleased now is a candidate next time.
             for w in 0..<pageWordsPerArena { old[w] = free[w] & ~scav[w] }
-        }
-        if released > 0 {
-            pointee.scav.passes += 1
-            pointee.scav.releasedTotal += UInt64(released)
         }
         pointee.lock.unlock()
         return released
