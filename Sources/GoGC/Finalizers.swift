@@ -19,7 +19,8 @@ final class Finalizers: @unchecked Sendable {
     var started = false
     /// Futex word the finalizer thread sleeps on.
     var wakeWord: UInt32 = 0
-    /// GC.shutdown: 1 asks the finalizer thread to exit (it then sets exitedWord).
+    /// GC.shutdown: stop() stores 1 in stopWord (release) and wakes the thread, which reads it (acquire), runs
+    /// what is queued, unregisters its mutator, then stores 1 in exitedWord (release) for stop() (acquire).
     var stopWord: UInt32 = 0
     var exitedWord: UInt32 = 0
     var ran: UInt64 = 0

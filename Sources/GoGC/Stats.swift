@@ -65,7 +65,8 @@ public struct GCStats: Sendable {
         return (0..<n).map { stwPauseNs[Int((numSTWPauses - UInt64(n) + UInt64($0)) % 512)] }
     }
 
-    /// As text (one `Name value` per line) or JSON (the same fields, plus Go's PauseNs and PauseEnd: 256-entry circular buffers, the latest at (NumGC+255)%256).
+    /// As text (one `Name value` per line) or JSON (the same fields, plus Go's PauseNs and PauseEnd: 256-entry
+    /// circular buffers, the latest at (NumGC+255)%256).
     public var text: String {
         "NumGC \(numGC)\nNumForcedGC \(numForcedGC)\nPauseTotalNs \(pauseTotalNs)\nMaxPauseNs \(maxPauseNs)\n" +
         "GCCPUFraction \(gcCPUFraction)\nNextGC \(nextGC)\nLastGC \(lastGC)\nHeapMarked \(heapMarked)\nHeapLive \(heapLive)\n" +

@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import CGoRuntime
+@_spi(GoGC) import GoAlloc
 import GoSched
 
 /// A futex lock in raw memory (like GoAlloc's RuntimeLock). `key`: 0 unlocked, 1 locked, 2 locked with
@@ -51,21 +52,7 @@ func gcFatal(_ msg: StaticString) -> Never {
 /// gcFatal naming an address: "<msg> (0x...)". Formats on the stack; never allocates.
 func gcFatal(_ msg: StaticString, pointer p: UInt) -> Never {
     msg.withUTF8Buffer { b in _ = write(2, b.baseAddress, b.count) }
-    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    withUnsafeMutableBytes(of: &digits) { buf in
-        var n = 0
-        for c in " (0x".utf8 { buf[n] = c; n += 1 }
-        var started = false
-        for shift in stride(from: 60, through: 0, by: -4) {
-            let d = Int((p >> UInt(shift)) & 0xf)
-            if d == 0 && !started && shift != 0 { continue }
-            started = true
-            buf[n] = UInt8(d < 10 ? 48 + d : 87 + d)
-            n += 1
-        }
-        buf[n] = 41; buf[n + 1] = 10   // ")\n"
-        _ = write(2, buf.baseAddress, n + 2)
-    }
+    writeAddressLineEnd(2, p)
     abort()
 }
 
