@@ -199,6 +199,15 @@ struct M {
     }
 }
 
+/// Go: fastrand. The next value of M `mp`'s xorshift (M.rand). Its own thread only.
+@inline(__always)
+func fastrand(_ mp: UnsafeMutablePointer<M>) -> UInt64 {
+    var r = mp.pointee.rand
+    r ^= r << 13; r ^= r >> 7; r ^= r << 17
+    mp.pointee.rand = r
+    return r
+}
+
 extension UnsafeMutablePointer where Pointee == M {
     /// Go: m.spinning (M.spinningWord).
     @inline(__always) var spinning: Bool {

@@ -754,9 +754,7 @@ func stealWork(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) -> 
     var now: UInt64 = 0  // read only if some victim has timers
     for pass in 0..<4 {
         let stealRunNext = pass == 3
-        var r = mp.pointee.rand
-        r ^= r << 13; r ^= r >> 7; r ^= r << 17
-        mp.pointee.rand = r
+        let r = fastrand(mp)
         // Random order: start anywhere, step by a number coprime with n (Go: randomOrder).
         let start = Int(r % UInt64(n))
         let step = coprimeStep(sched, n: n, r: r >> 32)

@@ -11,8 +11,8 @@
 //
 // Cost, as Go keeps it: `select`, its cases and the channel operations behind them are @inlinable, so a
 // client's select over Chan<Int> is specialized (unspecialized, each call looked up generic and tuple metadata
-// in the runtime's tables). The poll order is a random permutation packed in a word (up to 16 cases; Go's
-// pollorder), the lock order a walk over the cases by channel address (Go's lockorder, without its sort's
+// in the runtime's tables). The poll order is a random permutation packed in a word (SelectOrder, up to 16
+// cases; Go's pollorder), the lock order a walk over the cases by channel address (Go's lockorder, without its sort's
 // allocation), and the random numbers come from the M's xorshift (Go's fastrand), not from the system
 // generator: a select that finds a case ready makes no system call and allocates only its cases' closure
 // contexts. Like send and receive (Chan.swift), select is nonisolated(nonsending): no executor hop on entry.
@@ -26,7 +26,8 @@ import Synchronization
     /// Under every channel's lock: complete the case now if it can, calling `unlockAll` first thing after, then
     /// waking the partner and running the body; nil if it cannot.
     case poll
-    /// Under lock: park sudog `sg` (acquired by select with the case's element size) as case `index` of waiter.
+    /// Under lock: enqueue sudog `sg` (acquired by select with the case's element size, its waiter and case
+    /// index set) on the channel's queue; a send case first puts its value in it.
     case park
     /// Under lock: take back the parked sudog of a case that did not fire (a send case's value is destroyed).
     case unpark
@@ -42,11 +43,11 @@ public struct SelectCase<R> {
     @usableFromInline let lock: RawLock
     @usableFromInline let elementSize: Int32
     @usableFromInline let elementAlignment: Int32
-    @usableFromInline let op: (SelectOp, UnsafeMutablePointer<Sudog>?, SelectWaiter?, Int, () -> Void) -> R?
+    @usableFromInline let op: (SelectOp, UnsafeMutablePointer<Sudog>?, () -> Void) -> R?
 
     @usableFromInline
     init(chanID: ObjectIdentifier, lock: RawLock, elementSize: Int, elementAlignment: Int,
-         op: @escaping (SelectOp, UnsafeMutablePointer<Sudog>?, SelectWaiter?, Int, () -> Void) -> R?) {
+         op: @escaping (SelectOp, UnsafeMutablePointer<Sudog>?, () -> Void) -> R?) {
         self.chanID = chanID
         self.lock = lock
         self.elementSize = Int32(elementSize)
@@ -60,7 +61,7 @@ extension Chan {
     @inlinable
     public func onReceive<R>(_ body: @escaping (T?, Bool) -> R) -> SelectCase<R> {
         SelectCase(chanID: ObjectIdentifier(self), lock: lock, elementSize: MemoryLayout<T>.size,
-                   elementAlignment: MemoryLayout<T>.alignment) { op, sg, w, i, unlockAll in
+                   elementAlignment: MemoryLayout<T>.alignment) { op, sg, unlockAll in
             switch op {
             case .poll:
                 guard let (v, ok, s) = self.tryReceiveLocked() else { return nil }
@@ -68,8 +69,6 @@ extension Chan {
                 s?.wake()
                 return body(v, ok)
             case .park:
-                sg!.pointee.waiter = Unmanaged.passUnretained(w!)
-                sg!.pointee.caseIndex = i
                 self.recvq.enqueue(sg!)
                 return nil
             case .unpark:
@@ -86,7 +85,7 @@ extension Chan {
     @inlinable
     public func onSend<R>(_ v: T, _ body: @escaping () -> R) -> SelectCase<R> {
         SelectCase(chanID: ObjectIdentifier(self), lock: lock, elementSize: MemoryLayout<T>.size,
-                   elementAlignment: MemoryLayout<T>.alignment) { op, sg, w, i, unlockAll in
+                   elementAlignment: MemoryLayout<T>.alignment) { op, sg, unlockAll in
             switch op {
             case .poll:
                 guard let r = self.trySendLocked(v) else { return nil }
@@ -95,8 +94,6 @@ extension Chan {
                 return body()
             case .park:
                 sg!.elem(T.self).initialize(to: v)
-                sg!.pointee.waiter = Unmanaged.passUnretained(w!)
-                sg!.pointee.caseIndex = i
                 self.sendq.enqueue(sg!)
                 return nil
             case .unpark:
@@ -120,73 +117,69 @@ public func select<R>(_ cases: SelectCase<R>..., default defaultCase: (() -> R)?
 
 @inlinable nonisolated(nonsending)
 public func select<R>(_ cases: [SelectCase<R>], default defaultCase: (() -> R)? = nil) async -> R {
-    let n = cases.count
     selectLockAll(cases)
-    // Go's pollorder: a permutation packed in a word, or an array beyond `selectMaxPacked` cases.
-    if n <= selectMaxPacked {
-        let order = selectPermutation(n)
-        for k in 0..<n {
-            let c = Int((order &>> UInt64(4 * k)) & 0xf)
-            if let r = cases[c].op(.poll, nil, nil, c, { selectUnlockAll(cases) }) { return r }
-        }
-    } else {
-        for c in selectShuffled(n) {
-            if let r = cases[c].op(.poll, nil, nil, c, { selectUnlockAll(cases) }) { return r }
-        }
+    let order = SelectOrder(cases.count)   // Go's pollorder
+    for k in cases.indices {
+        let c = order[k]
+        if let r = cases[c].op(.poll, nil, { selectUnlockAll(cases) }) { return r }
     }
     if let d = defaultCase {
         selectUnlockAll(cases)
         return d()
     }
-    return await selectPark(cases, locked: true)
+    return await selectPark(cases)
 }
 
-/// A random permutation of 0..<n (n <= 16) in the 4-bit fields of a word: Fisher-Yates.
-@inlinable
-func selectPermutation(_ n: Int) -> UInt64 {
-    var order: UInt64 = 0xFEDC_BA98_7654_3210
-    var i = n - 1
-    while i > 0 {
-        // A fresh draw per swap, so the generator's state moves on by as many steps as this select used (one
-        // draw for the whole shuffle made consecutive selects' orders overlap: a helper's review).
-        let r = selectRandom()
-        let j = Int(((r &>> 32) &* UInt64(i + 1)) &>> 32)   // uniform in 0...i (Lemire's multiply-shift)
-        let a = (order &>> UInt64(4 * i)) & 0xf, b = (order &>> UInt64(4 * j)) & 0xf
-        order ^= (a ^ b) &<< UInt64(4 * i) | (a ^ b) &<< UInt64(4 * j)
-        i -= 1
+/// A random order of n cases: a permutation packed in the 4-bit fields of a word up to `selectMaxPacked` cases
+/// (Fisher-Yates, no allocation), an array beyond.
+@usableFromInline
+struct SelectOrder {
+    @usableFromInline var packed: UInt64 = 0xFEDC_BA98_7654_3210
+    @usableFromInline var array: [Int] = []
+
+    @inlinable
+    init(_ n: Int) {
+        if n > selectMaxPacked {
+            array = Array(0..<n)
+            for i in stride(from: n - 1, to: 0, by: -1) { array.swapAt(i, selectRandom(below: i + 1)) }
+            return
+        }
+        var i = n - 1
+        while i > 0 {
+            let j = selectRandom(below: i + 1)
+            let a = (packed &>> UInt64(4 * i)) & 0xf, b = (packed &>> UInt64(4 * j)) & 0xf
+            packed ^= (a ^ b) &<< UInt64(4 * i) | (a ^ b) &<< UInt64(4 * j)
+            i -= 1
+        }
     }
-    return order
+
+    /// The case polled (or parked) k-th.
+    @inlinable subscript(k: Int) -> Int { array.isEmpty ? Int((packed &>> UInt64(4 * k)) & 0xf) : array[k] }
 }
 
-/// Cases above which the permutation and lock order do not fit the packed forms (16 four-bit fields).
+/// Cases above which the order does not fit the packed form (16 four-bit fields).
 @usableFromInline let selectMaxPacked = 16
 
 /// Go's lockorder: every distinct channel once, by address, ascending (a walk that picks the next larger
 /// address each time: n is small). Unlocking goes the other way.
 @inlinable
-func selectLockAll<R>(_ cases: [SelectCase<R>]) {
-    var prev: ObjectIdentifier? = nil
-    while true {
-        var next: Int = -1
-        for i in cases.indices where prev.map({ cases[i].chanID > $0 }) ?? true {
-            if next < 0 || cases[i].chanID < cases[next].chanID { next = i }
-        }
-        if next < 0 { return }
-        cases[next].lock.lock()
-        prev = cases[next].chanID
-    }
-}
+func selectLockAll<R>(_ cases: [SelectCase<R>]) { selectWalkLocks(cases, locking: true) }
 
 @inlinable
-func selectUnlockAll<R>(_ cases: [SelectCase<R>]) {
+func selectUnlockAll<R>(_ cases: [SelectCase<R>]) { selectWalkLocks(cases, locking: false) }
+
+/// Each distinct channel of `cases` once, ascending by address to lock, descending to unlock.
+@inlinable
+func selectWalkLocks<R>(_ cases: [SelectCase<R>], locking: Bool) {
+    @inline(__always) func before(_ a: ObjectIdentifier, _ b: ObjectIdentifier) -> Bool { locking ? a < b : a > b }
     var prev: ObjectIdentifier? = nil
     while true {
         var next: Int = -1
-        for i in cases.indices where prev.map({ cases[i].chanID < $0 }) ?? true {
-            if next < 0 || cases[i].chanID > cases[next].chanID { next = i }
+        for i in cases.indices where prev.map({ before($0, cases[i].chanID) }) ?? true {
+            if next < 0 || before(cases[i].chanID, cases[next].chanID) { next = i }
         }
         if next < 0 { return }
-        cases[next].lock.unlock()
+        if locking { cases[next].lock.lock() } else { cases[next].lock.unlock() }
         prev = cases[next].chanID
     }
 }
@@ -194,19 +187,19 @@ func selectUnlockAll<R>(_ cases: [SelectCase<R>]) {
 /// Nothing was ready and there is no default: park a sudog on every case's channel (all locked on entry),
 /// wait for the first to fire, then take the others back.
 @inlinable nonisolated(nonsending)
-func selectPark<R>(_ cases: [SelectCase<R>], locked: Bool) async -> R {
+func selectPark<R>(_ cases: [SelectCase<R>]) async -> R {
     if cases.isEmpty { selectUnlockAll(cases); fatalError("select with no cases blocks forever") }
     let waiter = SelectWaiter()
     // Park in a random order, as Go parks in its lock order (a heap sort, unstable among equal channels): two
     // cases on one channel must not always queue in the order they were written.
-    let n = cases.count
-    let order = n <= selectMaxPacked ? selectPermutation(n) : 0
-    let largeOrder = n <= selectMaxPacked ? [] : selectShuffled(n)
-    var sudogs = [UnsafeMutablePointer<Sudog>?](repeating: nil, count: n)
-    for k in 0..<n {
-        let i = n <= selectMaxPacked ? Int((order &>> UInt64(4 * k)) & 0xf) : largeOrder[k]
+    let order = SelectOrder(cases.count)
+    var sudogs = [UnsafeMutablePointer<Sudog>?](repeating: nil, count: cases.count)
+    for k in cases.indices {
+        let i = order[k]
         let sg = acquireSudog(elementSize: Int(cases[i].elementSize), alignment: Int(cases[i].elementAlignment))
-        _ = cases[i].op(.park, sg, waiter, i, {})
+        sg.pointee.waiter = Unmanaged.passUnretained(waiter)
+        sg.pointee.caseIndex = i
+        _ = cases[i].op(.park, sg, {})
         sudogs[i] = sg
     }
     await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
@@ -215,36 +208,27 @@ func selectPark<R>(_ cases: [SelectCase<R>], locked: Bool) async -> R {
     }
     let fired = waiter.done.load(ordering: .acquiring)
     selectLockAll(cases)
-    for i in cases.indices where i != fired { _ = cases[i].op(.unpark, sudogs[i], nil, i, {}) }
+    for i in cases.indices where i != fired { _ = cases[i].op(.unpark, sudogs[i], {}) }
     selectUnlockAll(cases)
     // Every sudog is out of its queue and no waker holds one now: they go back to the P's cache. `waiter`,
     // which they reference unretained, is alive until here.
-    let result = cases[fired].op(.finish, sudogs[fired], nil, fired, {})!
+    let result = cases[fired].op(.finish, sudogs[fired], {})!
     for sg in sudogs { releaseSudog(sg!) }
     withExtendedLifetime(waiter) {}
     return result
 }
 
-/// 0..<n in random order (selects of more than `selectMaxPacked` cases).
-@usableFromInline
-func selectShuffled(_ n: Int) -> [Int] {
-    var order = Array(0..<n)
-    for i in stride(from: n - 1, to: 0, by: -1) {
-        order.swapAt(i, Int(((selectRandom() &>> 32) &* UInt64(i + 1)) &>> 32))
-    }
-    return order
-}
+/// A number in 0..<n from selectRandom (Lemire's multiply-shift on its high 32 bits). A fresh draw per call, so
+/// the generator moves on by as many steps as a select uses (one draw for a whole shuffle made consecutive
+/// selects' orders overlap: a helper's review).
+@inlinable
+func selectRandom(below n: Int) -> Int { Int(((selectRandom() &>> 32) &* UInt64(n)) &>> 32) }
 
 /// Go: fastrand. The current M's xorshift state on a GoSched thread; elsewhere a SplitMix64 step of a shared
 /// counter (one relaxed fetch_add).
 @usableFromInline
 func selectRandom() -> UInt64 {
-    if let mp = currentM() {
-        var r = mp.pointee.rand
-        r ^= r << 13; r ^= r >> 7; r ^= r << 17
-        mp.pointee.rand = r
-        return r
-    }
+    if let mp = currentM() { return fastrand(mp) }
     var z = gort_fetch_add_relaxed(&selectSeed, 0x9E37_79B9_7F4A_7C15) &+ 0x9E37_79B9_7F4A_7C15
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
     z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB

@@ -32,9 +32,13 @@ public struct SchedStats: Codable, Equatable, Sendable {
 
     /// Go's schedtrace line (runtime/proc.go schedtrace, detailed=false).
     public func schedLine() -> String {
+        schedHeader + " [" + localQueues.prefix(gomaxprocs).map(String.init).joined(separator: " ") + "]"
+    }
+
+    /// The fields both of Go's forms start with (schedLine; schedDetail's first line).
+    var schedHeader: String {
         "SCHED \(uptimeNS / 1_000_000)ms: gomaxprocs=\(gomaxprocs) idleprocs=\(idleprocs) threads=\(threads) "
-            + "spinningthreads=\(spinningthreads) idlethreads=\(idlethreads) runqueue=\(runqueue) ["
-            + localQueues.prefix(gomaxprocs).map(String.init).joined(separator: " ") + "]"
+            + "spinningthreads=\(spinningthreads) idlethreads=\(idlethreads) runqueue=\(runqueue)"
     }
 }
 
@@ -85,13 +89,12 @@ func printSchedTrace(_ sched: UnsafeMutablePointer<SchedState>, now: UInt64, det
 /// line with Go's extra fields (GoSched has no GC to wait for and no locked Ms: zeros), then a line per P
 /// (GOMAXPROCS, then spares currently lent) and per M. Go's P status codes: 0 idle, 1 running (scheduling or
 /// in a job), 2 in a syscall (`blocking {}`). gfreecnt is 0 (Swift owns its jobs; GoSched keeps no free Gs),
-/// and Ms show curg=-1: GoSched does not number its Gs, so it prints no G lines. Read under sched.lock, each
-/// field atomically, as racy as Go's.
+/// and Ms show curg=-1: GoSched does not number its Gs, so it prints no G lines. The M lines are read under
+/// sched.lock, the P lines after it (each timer count under its timerLock), every field atomically: as racy
+/// as Go's.
 func schedDetail(_ sched: UnsafeMutablePointer<SchedState>, now: UInt64) -> String {
     let st = snapshot(sched, now: now)
-    var out = "SCHED \(st.uptimeNS / 1_000_000)ms: gomaxprocs=\(st.gomaxprocs) idleprocs=\(st.idleprocs) threads=\(st.threads) "
-        + "spinningthreads=\(st.spinningthreads) idlethreads=\(st.idlethreads) runqueue=\(st.runqueue) "
-        + "gcwaiting=0 nmidlelocked=0 stopwait=0 sysmonwait=0\n"
+    var out = st.schedHeader + " gcwaiting=0 nmidlelocked=0 stopwait=0 sysmonwait=0\n"
     sched.lock()
     var owner: [Int: Int] = [:]   // P id -> M id
     var idle = Set<Int>()
@@ -102,9 +105,8 @@ func schedDetail(_ sched: UnsafeMutablePointer<SchedState>, now: UInt64) -> Stri
     while let mp = m {
         let pid = gort_load_relaxed(mp.pointer(to: \.pidPlus1)!)
         if pid != 0 { owner[Int(pid - 1)] = mp.pointee.id }
-        let spinning = gort_load32_relaxed(mp.pointer(to: \.spinningWord)!) != 0
         mLines += "  M\(mp.pointee.id): p=\(Int(pid) - 1) curg=-1 mallocing=0 throwing=0 preemptoff= locks=0 dying=0 "
-            + "spinning=\(spinning) blocked=\(idle.contains(mp.pointee.id)) lockedg=-1\n"
+            + "spinning=\(mp.spinning) blocked=\(idle.contains(mp.pointee.id)) lockedg=-1\n"
         m = mp.pointee.allLink
     }
     sched.unlock()
