@@ -45,11 +45,8 @@ struct HeapDumpFile {
         }
         // Every number must be a non-negative integer, and the geometry sane: a damaged or hand-edited dump
         // gets a one-line error, not a trap in the drawing arithmetic.
-        func u(_ d: [String: Any], _ k: String, required: Bool = true, what: String) throws -> UInt64 {
-            guard let v = d[k] else {
-                if required { throw GortError("\(name): \(what) has no \"\(k)\"") }
-                return 0
-            }
+        func u(_ d: [String: Any], _ k: String, what: String) throws -> UInt64 {
+            guard let v = d[k] else { throw GortError("\(name): \(what) has no \"\(k)\"") }
             guard let n = v as? NSNumber, n.doubleValue >= 0,
                   n.doubleValue == n.doubleValue.rounded(), n.doubleValue < 1.8e19 else {
                 throw GortError("\(name): \(what)'s \"\(k)\" is not a non-negative integer")
