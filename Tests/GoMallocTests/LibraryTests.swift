@@ -41,6 +41,7 @@ final class LibraryTests: XCTestCase {
         guard let gcc = Child.which("gcc") else { throw XCTSkip("gcc is not on PATH") }
         let lib = try GoMallocLibrary.path()
         let dir = try TempDir.make("nonpie")
+        defer { dir.remove() }
         try dir.write("fp.c", """
             #include <stdio.h>
             #include <stdlib.h>

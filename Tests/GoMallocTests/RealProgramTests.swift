@@ -282,8 +282,10 @@ final class RealProgramTests: XCTestCase {
         for preload in [false, true] {
             let scratch = dir.path + (preload ? "/build-pre" : "/build-plain")
             let args = ["build", "--package-path", pkg, "--scratch-path", scratch, "--disable-sandbox"]
-            let r = try preload ? runPreloaded(swift, args, timeout: 600)
-                                : Child.run(swift, args, preload: false, timeout: 600)
+            // SwiftPM puts lock files in TMPDIR: keep them in the test's directory, which is removed.
+            let env = ["TMPDIR": dir.path]
+            let r = try preload ? runPreloaded(swift, args, env: env, timeout: 600)
+                                : Child.run(swift, args, preload: false, env: env, timeout: 600)
             XCTAssertTrue(r.succeeded, "swift build (preload \(preload)): \(r.summary)")
             let run = try Child.run(scratch + "/debug/tiny", [], preload: false)
             XCTAssertTrue(run.succeeded, run.summary)

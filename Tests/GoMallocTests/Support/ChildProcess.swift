@@ -128,7 +128,12 @@ enum CProgram {
 
     private static let lock = NSLock()
     private static var built: [String: String] = [:]
-    private static let buildDir: TempDir = try! TempDir.make("cprog")
+    private static let buildDir: TempDir = {
+        let d = try! TempDir.make("cprog")
+        cprogDirPath = strdup(d.path)
+        atexit { if let p = cprogDirPath { _ = try? FileManager.default.removeItem(atPath: String(cString: p)) } }
+        return d
+    }()
 
     /// Compiles c/<name>.h with `gcc -O1 -fno-builtin` (as C) and returns the executable's path.
     static func path(_ name: String) throws -> String {
@@ -144,6 +149,10 @@ enum CProgram {
         return exe
     }
 }
+
+/// The compiled C programs' directory, for the exit handler that removes it (a C function pointer captures
+/// nothing).
+private nonisolated(unsafe) var cprogDirPath: UnsafeMutablePointer<CChar>?
 
 /// A temporary directory, removed by `remove()`.
 struct TempDir {
