@@ -18,10 +18,22 @@ if swift build --build-tests "${tsan[@]}"; then
     swift test --skip-build "${tsan[@]}" --filter GoSchedTests \
     || { echo "=== GoSchedTests (Thread Sanitizer) FAILED"; status=1; }
   # The allocator's multi-threaded tests too, but not the RSS checks: TSan's shadow memory inflates RSS.
+  # No suppressions here: every report is collected (exitcode=0: the tests' own status decides the exit), and
+  # the run fails on any report but a Swift access race whose top frame is the allocator's own code or its
+  # atomics (the instrumentation artifact tsan-suppressions.txt explains). So a data race in GoAlloc fails it.
   echo "=== GoAllocTests (Thread Sanitizer)"
-  TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/scripts/tsan-suppressions.txt ${TSAN_OPTIONS:-}" timeout 1200 \
-    swift test --skip-build "${tsan[@]}" --filter GoAllocTests --skip ReturnsRSS \
-    || { echo "=== GoAllocTests (Thread Sanitizer) FAILED"; status=1; }
+  log=$(mktemp)
+  TSAN_OPTIONS="exitcode=0 ${TSAN_OPTIONS:-}" timeout 1200 \
+    swift test --skip-build "${tsan[@]}" --filter GoAllocTests --skip ReturnsRSS >"$log" 2>&1 \
+    || { tail -n 40 "$log"; echo "=== GoAllocTests (Thread Sanitizer) FAILED"; status=1; }
+  grep -E "Executed|error:" "$log" | tail -n 5
+  artifacts='Swift access race .*(/Sources/GoAlloc/|/Sources/CGoRuntime/|7GoAlloc|GoAlloc[A-Za-z]*\.swift\.o)'
+  echo "$(grep -cE "SUMMARY: ThreadSanitizer: $artifacts" "$log") Swift access races in GoAlloc's own frames (ignored)"
+  if grep "SUMMARY: ThreadSanitizer" "$log" | grep -vqE "$artifacts"; then
+    grep "SUMMARY: ThreadSanitizer" "$log" | grep -vE "$artifacts" | sort | uniq -c
+    echo "=== GoAllocTests (Thread Sanitizer) FAILED: the reports above"; status=1
+  fi
+  rm -f "$log"
 else
   echo "=== Thread Sanitizer build FAILED"; status=1
 fi
