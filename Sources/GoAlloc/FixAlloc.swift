@@ -1,8 +1,10 @@
 // A free-list allocator for fixed-size runtime metadata. Go: fixalloc (mfixalloc.go).
 //
 // MSpans, MCaches, span bitmaps and heap bookkeeping come from here, never from the Swift heap or malloc, so the
-// allocator never calls itself. Memory comes from the OS in chunks and is never returned: freed objects go on a
-// free list threaded through their first word and are reused.
+// allocator never calls itself. Memory comes from the OS in chunks and is returned only when the whole heap is
+// destroyed (HeapTeardown.swift): freed objects go on a free list threaded through their first word and are
+// reused. Each chunk's last 16 bytes link it to the previous chunk (its address and size), so the teardown can
+// find them all.
 
 /// Go: fixalloc. Not thread-safe: every FixAlloc is guarded by its owner's lock (MHeap.lock for all in MHeap).
 struct FixAlloc {
@@ -13,6 +15,9 @@ struct FixAlloc {
     /// Current chunk and the bytes still unused in it.
     var chunk: UnsafeMutableRawPointer? = nil
     var nchunk: Int = 0
+    /// The newest chunk mapped and its size: the head of the chunk list (see the file comment).
+    var lastChunk: UnsafeMutableRawPointer? = nil
+    var lastChunkBytes: Int = 0
     /// Bytes handed out and not freed; bytes obtained from the OS.
     var inuse: Int = 0
     var sys: Int = 0
@@ -42,10 +47,15 @@ struct FixAlloc {
             return p
         }
         if nchunk < size {
-            let n = max(min(max(FixAlloc.chunkBytes, sys), FixAlloc.maxChunkBytes), size)
+            let n = max(min(max(FixAlloc.chunkBytes, sys), FixAlloc.maxChunkBytes), size + FixAlloc.linkBytes)
             guard let c = sysMap(n) else { return nil }
+            let link = c + (n - FixAlloc.linkBytes)
+            link.storeBytes(of: lastChunk, as: UnsafeMutableRawPointer?.self)
+            link.storeBytes(of: lastChunkBytes, toByteOffset: 8, as: Int.self)
+            lastChunk = c
+            lastChunkBytes = n
             chunk = c
-            nchunk = n
+            nchunk = n - FixAlloc.linkBytes
             sys += n
         }
         let p = chunk!
@@ -53,6 +63,23 @@ struct FixAlloc {
         nchunk -= size
         inuse += size
         return p  // fresh mmap memory is zero
+    }
+
+    /// The link at the end of each chunk: the previous chunk's address and size.
+    static let linkBytes = 16
+
+    /// Unmaps every chunk (HeapTeardown.swift); every object this FixAlloc handed out is gone after.
+    mutating func unmapAll() {
+        var c = lastChunk, n = lastChunkBytes
+        while let base = c {
+            let link = base + (n - FixAlloc.linkBytes)
+            let prev = link.load(as: UnsafeMutableRawPointer?.self)
+            let prevBytes = link.load(fromByteOffset: 8, as: Int.self)
+            sysFree(base, n)
+            c = prev
+            n = prevBytes
+        }
+        self = FixAlloc(size: size)
     }
 
     mutating func free(_ p: UnsafeMutableRawPointer) {

@@ -44,6 +44,12 @@ public struct Heap: @unchecked Sendable, Hashable {
     /// Whether this is the process-default heap.
     public var isDefault: Bool { UInt64(UInt(bitPattern: raw)) == gort_load_acquire(&defaultHeapWord) }
 
+    /// Returns all of this heap's memory to the OS and stops its background thread: its arenas, metadata and
+    /// caches are unmapped, so every object allocated from it and every Cache made from it is invalid after.
+    /// For heaps made with `create` (a collector's, a test's) that nothing uses any more; the caller guarantees
+    /// that no thread touches the heap again. The default heap cannot be destroyed (a fatal error).
+    public func destroy() { raw.destroy() }
+
     /// A new MCache for the calling thread (or a P). nil if out of memory.
     public func makeCache() -> Cache? { raw.allocCache().map(Cache.init(raw:)) }
 

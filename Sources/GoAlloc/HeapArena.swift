@@ -95,8 +95,8 @@ extension UnsafeMutablePointer where Pointee == HeapArena {
 /// Go: mheap.arenas, the two-level arena index `arenas[L1][L2]`: any address -> its arena's metadata in O(1).
 /// With arenaL1Bits == 0 (64-bit Linux, as in Go) the single L2 table is mapped up front and `flat` points at it;
 /// otherwise each L2 table is mapped when an arena first lands in its range. Entries are written once, under
-/// MHeap.lock, with release stores, and never removed (arenas are never unmapped, as in Go), so lookups need no
-/// lock: an acquire load sees a complete arena. An L2 entry holds `arena - sentinel` (0: none; Sentinels.swift).
+/// MHeap.lock, with release stores, and never removed while the heap lives (arenas are unmapped only with the
+/// whole heap: HeapTeardown.swift), so lookups need no lock: an acquire load sees a complete arena. An L2 entry holds `arena - sentinel` (0: none; Sentinels.swift).
 struct ArenaIndex {
     var l1: UnsafeMutablePointer<UInt64>  // 1 << arenaL1Bits words: L2 table addresses
     /// l1[0]'s table when arenaL1Bits == 0 (immutable). Not counted in Sys, as Go does not count its L2 map.

@@ -37,7 +37,7 @@ struct ScavengerState {
     /// release after publishing its window under MHeap.lock, then futex-wakes; the thread stores 0 (relaxed)
     /// when it wakes and only then takes MHeap.lock to look for a window, so no request is missed.
     var wake: UInt32 = 0
-    /// Set to stop the thread; the loop honours it, though nothing sets it yet (heaps are never destroyed).
+    /// 1 asks the thread to leave (MHeap.destroy: HeapTeardown.swift); the thread stores 2 as its last access.
     var stop: UInt32 = 0
     /// Bulk release (see the design note): the most pages in use since the last one, and a request for the
     /// background thread (MHeap.lock).

@@ -25,6 +25,8 @@ final class Finalizers: @unchecked Sendable {
     var exitedWord: UInt32 = 0
     var ran: UInt64 = 0
 
+    deinit { lock.deallocate() }   // with its GC (GCTeardown.swift)
+
     func register(_ p: UInt, _ fn: Fn?) {
         lock.lock()
         registered[p] = fn
@@ -79,7 +81,9 @@ final class Finalizers: @unchecked Sendable {
         let start = any && !started
         if start { started = true }
         lock.unlock()
-        if start { startThread { [unowned gc] in self.loop(gc) } }
+        // The thread holds the GC (strongly: it must outlive the thread, which touches it until it exits), as its
+        // Mutator does: a GC with a finalizer thread is released only after shutdown() stops it.
+        if start { startThread { [gc] in self.loop(gc) } }
         if any {
             _ = gort_fetch_add32_acqrel(&wakeWord, 1)
             _ = gort_futex_wake(&wakeWord, 1)

@@ -229,6 +229,7 @@ public final class GC: @unchecked Sendable {
         let marking = state.isMarking
         let unreserved = Mutation(m).unreserve(unmark: marking)
         state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 })
+        if let b = m.pointee.gcw.buf { state.putEmptyBuf(b); m.pointee.gcw.buf = nil }   // flush keeps an empty one
         if marking { gort_fetch_add_relaxed(&state.pointee.heapMarked, 0 &- unreserved) }
         gort_fetch_add_relaxed(&state.pointee.heapLive, m.pointee.allocBytes &- unreserved)
         m.pointee.cache.release()
@@ -575,6 +576,7 @@ public final class GC: @unchecked Sendable {
         var assist: Int64 = 0
         forEachMutator { m in
             state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 })
+        if let b = m.pointee.gcw.buf { state.putEmptyBuf(b); m.pointee.gcw.buf = nil }   // flush keeps an empty one
             assist += m.pointee.assistNanos
             m.pointee.assistNanos = 0
         }
@@ -750,9 +752,9 @@ public final class GC: @unchecked Sendable {
 
     /// Stops this collector: a last full collection, then its coordinator and finalizer threads exit and its
     /// free pages go back to the OS. For programs that make collectors as they go (a VM per script, tests):
-    /// afterwards the `GC` holds no thread and can be released. Every Mutator must have been released first,
-    /// and nothing may use the GC after (both are fatal errors). Objects still rooted stay allocated, and the
-    /// heap's address space and metadata stay reserved until the process exits (GoAlloc has no teardown).
+    /// afterwards the `GC` holds no thread, and once the program drops its last Root, Weak and reference to it,
+    /// it is released with its whole heap (GCTeardown.swift). Every Mutator must have been released first, and
+    /// nothing may use the GC after (both are fatal errors).
     public func shutdown() {
         if gort_exchange32_acqrel(&state.pointee.shutdownClaimed, 1) != 0 {
             gcFatal("GoGC: fatal error: GC.shutdown() called twice")
@@ -785,6 +787,8 @@ public final class GC: @unchecked Sendable {
 
     /// Whether shutdown() has run.
     public var isShutDown: Bool { gort_load32_acquire(&state.pointee.shutdown) != 0 }
+
+    deinit { releaseEverything() }   // GCTeardown.swift
 }
 
 /// A registered mutator thread. Go: an M with its P's mcache. Create one per thread; `run` opens a scope.

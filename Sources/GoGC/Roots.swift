@@ -21,6 +21,11 @@ final class SlotTable: @unchecked Sendable {
         slots = gcMap(SlotTable.capacity * 8).assumingMemoryBound(to: UInt.self)
     }
 
+    deinit {   // with its GC (GCTeardown.swift)
+        munmap(UnsafeMutableRawPointer(slots), SlotTable.capacity * 8)
+        lock.deallocate()
+    }
+
     func alloc(_ v: UInt) -> Int {
         lock.lock()
         defer { lock.unlock() }

@@ -1,0 +1,71 @@
+import XCTest
+@testable import GoAlloc
+
+/// Heap.destroy (HeapTeardown.swift): everything a heap mapped goes back, its scavenger thread leaves.
+final class TeardownTests: XCTestCase {
+    /// The process's mappings, as (start, end) pairs from /proc/self/maps.
+    func mappings() -> [(UInt, UInt)] {
+        guard let s = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return [] }
+        return s.split(separator: "\n").compactMap { line in
+            let r = line.split(separator: " ")[0].split(separator: "-")
+            guard r.count == 2, let a = UInt(r[0], radix: 16), let b = UInt(r[1], radix: 16) else { return nil }
+            return (a, b)
+        }
+    }
+
+    func virtualBytes() -> UInt { mappings().reduce(0) { $0 + ($1.1 - $1.0) } }
+
+    func threadCount() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1 }
+
+    /// One heap with small and large objects over several arenas, many span records and bitmaps, two caches and
+    /// its background scavenger running: after destroy nothing of it is mapped and its thread is gone.
+    func testDestroyUnmapsEverythingAndStopsTheScavenger() throws {
+        let threadsBefore = threadCount()
+        var cfg = HeapConfig()
+        cfg.scavengePeriodMs = 5
+        let heap = try XCTUnwrap(Heap.create(config: cfg))
+        let c1 = try XCTUnwrap(heap.makeCache()), c2 = try XCTUnwrap(heap.makeCache())
+        var small: [UnsafeMutableRawPointer] = []
+        var rng = SeededRandom(seed: 16)
+        for _ in 0..<200_000 {   // ~40 MiB in many classes: span records, bitmaps, the scavenger starts
+            let p = try XCTUnwrap(c1.allocate(byteCount: 16 + rng.below(400)))
+            small.append(p)
+        }
+        let large = try XCTUnwrap(c2.allocate(byteCount: 150 << 20))   // three arenas in one go
+        fill(large, 1 << 20, 7)
+        for p in small.prefix(100_000) { c2.deallocate(p) }   // remote frees
+        let deadline = Date().addingTimeInterval(5)
+        while threadCount() <= threadsBefore && Date() < deadline { usleep(1000) }
+        XCTAssertGreaterThan(threadCount(), threadsBefore, "the background scavenger started")
+        let addresses = [UInt(bitPattern: small[0]), UInt(bitPattern: small.last!), UInt(bitPattern: large),
+                         UInt(bitPattern: large) + (140 << 20), UInt(bitPattern: heap.raw),
+                         UInt(bitPattern: c1.raw), UInt(bitPattern: heap.raw.pointee.index.flat)]
+        let before = virtualBytes()
+        heap.destroy()
+        let after = virtualBytes()
+        for a in addresses {
+            XCTAssertFalse(mappings().contains { $0.0 <= a && a < $0.1 }, "0x\(String(a, radix: 16)) is still mapped")
+        }
+        // The arenas (3 x 64 MiB and the first), the arena index (32 MiB) and the metadata: 288 MiB, less what
+        // other threads of the test process may map meanwhile (a glibc malloc arena reserves 64 MiB).
+        XCTAssertGreaterThan(before - after, 200 << 20, "unmapped \((before - after) >> 20) MiB")
+        XCTAssertLessThanOrEqual(threadCount(), threadsBefore, "the scavenger thread left")
+    }
+
+    /// Heaps made and destroyed over and over keep no address space or memory.
+    func testCreateAndDestroyRepeatedlyKeepsNothing() throws {
+        func cycle() throws {
+            let heap = makeTestHeap(checks: false)
+            let c = try XCTUnwrap(heap.makeCache())
+            for i in 0..<5_000 { _ = try XCTUnwrap(c.allocate(byteCount: 16 + i % 2000)) }
+            heap.destroy()
+        }
+        try cycle()
+        let vm0 = virtualBytes(), rss0 = residentBytes()
+        for _ in 0..<100 { try cycle() }
+        // A heap reserves 96 MiB at least (its first arena and the arena index); the slack allows for other
+        // threads of the test process (a new glibc malloc arena reserves 64 MiB).
+        XCTAssertLessThan(Int(virtualBytes()) - Int(vm0), 100 << 20, "address space kept by 100 destroyed heaps")
+        XCTAssertLessThan(residentBytes() - rss0, 4 << 20, "memory kept by 100 destroyed heaps")
+    }
+}
