@@ -239,10 +239,7 @@ extension GC {
         fin.forEachQueued { visit($0) }
         fin.forEachRegistered { p in
             // Children of finalizable objects are kept; the objects themselves need not be marked.
-            let c = UnsafeMutablePointer<GCWork>.allocate(capacity: 1)
-            c.initialize(to: GCWork()); c.pointee.bitmap = GCArena.checkmarkBitmap
             scanChildren(p, into: visit)
-            c.deallocate()
         }
         // Drain with the same visit rule (a local loop so misses are counted per object).
         while true {
@@ -250,6 +247,7 @@ extension GC {
             if p == 0 { break }
             scanChildren(p, into: visit)
         }
+        if let b = w.pointee.buf { state.putEmptyBuf(b) }
         w.deallocate()
         if misses != 0 {
             gort_fetch_add_relaxed(&state.pointee.checkmarkMisses, misses)
