@@ -10,6 +10,7 @@ import CGoRuntime
 //   - the global queue is a chain of batches from runqHead to runqTail: each batch's head records its length
 //     (1 ... half a ring + 1) and its last G, which is that many links on; the last G's link is 0; the lengths
 //     add up to runqSize;
+//   - the global high-priority queue links highqSize Gs from highqHead to highqTail;
 //   - the idle P list has npidle entries, each with status idle and empty rings and runnext (only a P's owner
 //     pushes to them, and a P is put on the list by its last owner after finding them empty);
 //   - the idle M list has nmidle entries, none holding a P.
@@ -39,6 +40,19 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         }
         if total != size { fatal("GoSched: global queue: runqSize does not match the Gs linked") }
         if last != pointee.runqTail { fatal("GoSched: global queue: runqTail is not the last G") }
+
+        var highCount: UInt64 = 0
+        var h = pointee.highqHead
+        last = 0
+        while h != 0 {
+            highCount += 1
+            if highCount > pointee.highqSize { fatal("GoSched: high-priority queue: more Gs linked than highqSize counts") }
+            last = h
+            h = gLink(h).pointee
+        }
+        if highCount != pointee.highqSize || last != pointee.highqTail {
+            fatal("GoSched: high-priority queue: highqSize or highqTail does not match the Gs linked")
+        }
 
         var idle = 0
         var pp = pointee.pidle

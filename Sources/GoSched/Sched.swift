@@ -79,7 +79,10 @@ struct P {
     var yields: UInt64 = 0
     /// Consecutive Gs taken from the high ring while other work waited: capped (`highStreakCap`) so a
     /// high-priority job that keeps re-enqueueing itself cannot starve the rest of the P. Owner only.
-    var highStreak: Int = 0
+    var highStreak: Int32 = 0
+    /// Gs taken in a row from the global high-priority queue (SchedState.highq), capped as highStreak is. Owner
+    /// only. (Both 32 bits: together one word, so the rings' line keeps its place.)
+    var globalHighStreak: UInt32 = 0
 
     // ---- Line 3: the rings, which pollers read. ----
     /// High-priority jobs (priority > .medium): run before runnext and runq. Same contract as runq.
@@ -175,6 +178,9 @@ struct M {
     var allLink: UnsafeMutablePointer<M>? = nil
     /// xorshift state for victim order. Owner only.
     var rand: UInt64
+    /// How long this M spins for work before it parks (findRunnable: adapts between spinWindowMinNS and
+    /// spinWindowNS). Owner only.
+    var spinWindow: UInt64 = spinWindowNS
     /// The OS thread. Written under sched.lock by the creator once pthread_create returns (so shutdown, which
     /// reads it under the lock, never sees a half-written id); `threadKnown` says it has been written.
     var thread: pthread_t = pthread_t()
@@ -251,6 +257,16 @@ struct SchedState {
     var runqHead: GEntry = 0
     var runqTail: GEntry = 0
     var runqSize: UInt64 = 0
+    /// Not in Go (it has no priorities): the global high-priority queue, for high-priority Gs made runnable by
+    /// a thread that is not one of this scheduler's Ms (the main thread, Dispatch, a pthread), or when a P's high
+    /// ring is full. FIFO, linked through the Gs' links, one G per entry; head and tail under lock. highqSize
+    /// is also stored relaxed so that schedule's fast path sees it without the lock: one load per job, of a line
+    /// that changes only when such a G comes or goes (the padding keeps the busy fields around it off it).
+    var highqPad0: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    var highqHead: GEntry = 0
+    var highqTail: GEntry = 0
+    var highqSize: UInt64 = 0
+    var highqPad1: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     /// Set once by shutdown() (release); Ms check it (acquire) and exit.
     var stopping: UInt64 = 0
     /// Go: sched.sysmonwait. 1 while sysmon sleeps with every P idle. Written only under lock (atomic stores: set
@@ -415,6 +431,30 @@ extension UnsafeMutablePointer where Pointee == SchedState {
         pointee.runqTail = g
         gort_store_relaxed(pointer(to: \.runqSize)!, gort_load_relaxed(pointer(to: \.runqSize)!) &+ 1)
         pointee.globalPuts = pointee.globalPuts &+ 1
+    }
+
+    /// Appends g to the global high-priority queue. Under lock.
+    func globhighput(_ g: GEntry) {
+        gLink(g).pointee = 0
+        if pointee.highqTail != 0 { gLink(pointee.highqTail).pointee = g } else { pointee.highqHead = g }
+        pointee.highqTail = g
+        gort_store_relaxed(pointer(to: \.highqSize)!, pointee.highqSize &+ 1)
+        pointee.globalPuts = pointee.globalPuts &+ 1
+    }
+
+    /// The oldest G of the global high-priority queue, or 0. Under lock.
+    func globhightake() -> GEntry {
+        let g = pointee.highqHead
+        if g == 0 { return 0 }
+        pointee.highqHead = gLink(g).pointee
+        if pointee.highqHead == 0 { pointee.highqTail = 0 }
+        gort_store_relaxed(pointer(to: \.highqSize)!, pointee.highqSize &- 1)
+        return g
+    }
+
+    /// Gs in both global queues (relaxed: a racy snapshot, as runqSize alone is).
+    @inline(__always) var globalQueued: UInt64 {
+        gort_load_relaxed(pointer(to: \.runqSize)!) &+ gort_load_relaxed(pointer(to: \.highqSize)!)
     }
 
     /// Appends a batch head...tail of n Gs already linked, whose head's gBatch the caller set (tail's link is 0).

@@ -107,7 +107,7 @@ func globrunqgetUnlock(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMu
 /// Consecutive high-ring Gs a P runs before it gives one other G its turn (P.highStreak): "high runs before low"
 /// for bursts of up to this many, and no starvation by a high-priority job that keeps yielding (Go has no
 /// priorities; 61 is its fairness period for the global queue).
-let highStreakCap = 61
+let highStreakCap: Int32 = 61
 
 /// Go: runqget. Owner only. High ring (capped streak), then runnext (capped streak), then the ring: its newest G,
 /// or on every 61st tick its oldest (RunQueue.swift says why); then past the caps.
@@ -153,7 +153,8 @@ func runqgetPastCaps(_ pp: UnsafeMutablePointer<P>) -> GEntry {
 }
 
 /// Go: ready / newproc's runqput + wakep: makes g runnable on sched. From one of sched's Ms holding a P: that P's
-/// runnext (high priority: its high ring), then wakep. From any other thread: the global queue under the lock.
+/// runnext (high priority: its high ring), then wakep. From any other thread: the global queue under the lock
+/// (high priority: the global high-priority queue, which every P looks at before its own work).
 /// Not inlined into its callers: the protocol witness thunk (`Scheduler.enqueue`) and the runtime hook did not
 /// get CGoRuntime's always_inline atomics inlined when it was (11 calls per enqueue).
 ///
@@ -176,7 +177,7 @@ func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
         pp.pointee.jobPuts = pp.pointee.jobPuts &+ 1  // reset by execute after each job
         if pp.pointee.jobPuts > UInt64(runqSize) && isGroupChildTask(g) { return stormPut(sched, pp, g) }
         if high {
-            if !qpush(pp.pointer(to: \.high)!, g) { putGlobal(sched, g); return }
+            if !qpush(pp.pointer(to: \.high)!, g) { putGlobalHigh(sched, g); return }
             wakep(sched)
         } else {
             runqput(pp, g, next: true)  // a seq_cst exchange on runnext
@@ -184,7 +185,24 @@ func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
         }
         return
     }
-    putGlobal(sched, g)
+    if high { putGlobalHigh(sched, g) } else { putGlobal(sched, g) }
+}
+
+/// A high-priority G from outside sched's Ms (or past a full high ring): the global high-priority queue, then
+/// wake an M. Every P takes from it before its own work (schedule, findRunnable).
+@inline(never)
+func putGlobalHigh(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry) {
+    sched.lock()
+    sched.globhighput(g)
+    sched.unlock()
+    wakep(sched)
+}
+
+/// Whether pp should take a G from the global high-priority queue now: one waits, and pp has not taken
+/// highStreakCap of them in a row (then one other G gets its turn, as for the high ring). Owner.
+@inline(__always)
+func globalHighDue(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>) -> Bool {
+    gort_load_relaxed(sched.pointer(to: \.highqSize)!) != 0 && pp.pointee.globalHighStreak < UInt32(highStreakCap)
 }
 
 /// A `Task.yield`: Go's Gosched, the global queue's tail, behind the local work and everything already waiting
@@ -471,11 +489,14 @@ func mstart(_ mp: UnsafeMutablePointer<M>) {
 /// Go: schedule's fast path. Returns the next G, or 0 when the scheduler stops.
 @inline(__always)
 func schedule(_ mp: UnsafeMutablePointer<M>, cap: Int) -> GEntry {
+    let sched = mp.pointee.sched
     if let pp = mp.pointee.p, !pp.pointee.isSpare, gort_load_relaxed(pp.pointer(to: \.timer0When)!) == 0,
-       pp.pointee.schedtick % 61 != 0 || gort_load_relaxed(mp.pointee.sched.pointer(to: \.runqSize)!) == 0
+       !globalHighDue(sched, pp),
+       pp.pointee.schedtick % 61 != 0 || gort_load_relaxed(sched.pointer(to: \.runqSize)!) == 0
     {
         let g = runqget(pp, cap: cap)
         if g != 0 {
+            if pp.pointee.globalHighStreak != 0 { pp.pointee.globalHighStreak = 0 }
             if mp.spinning { resetspinning(mp) }
             return g
         }
@@ -573,6 +594,18 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
         // A spare stands in for blocked Ps, whose Ms are in a job: their due timers are its to run, before its
         // own queue, which may never run dry (a task yielding in a loop), so stealWork would never get to them.
         if pp.pointee.isSpare { runBlockedPsTimers(sched, pp) }
+        // High-priority Gs from outside the Ms, before anything else, up to the streak cap.
+        if globalHighDue(sched, pp) {
+            sched.lock()
+            let g = sched.globhightake()
+            sched.unlock()
+            if g != 0 {
+                pp.pointee.globalHighStreak &+= 1
+                return g
+            }
+        }
+        // Any other G ends a streak of global high-priority Gs (the returns below).
+        if pp.pointee.globalHighStreak != 0 { pp.pointee.globalHighStreak = 0 }
         // Fairness: every 61 ticks, the global queue first (Go: schedtick%61).
         if pp.pointee.schedtick % 61 == 0 && gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 {
             sched.lock()
@@ -609,8 +642,16 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             //     G readying the next one), so a nap that finds it empty keeps watching for handoffLingerNS
             //     after the last hand-off it saw; parking at the first empty look cost a futex wake-up (on the
             //     producer's thread) every ~100us in ping-pong.
-            //   - Otherwise pause-spin for spinWindowNS, then give up: an idle scheduler parks every M.
-            let until = nanotime() &+ spinWindowNS
+            //   - Otherwise pause-spin, then give up: an idle scheduler parks every M. While another P runs a job,
+            //     for spinWindowNS: that job is likely to make work (a fan-out, a spawn loop), and a spinning M
+            //     spares its producer a futex wake per G. With every other P idle, work can only come from
+            //     outside (a thread resuming a continuation, a timer), at its own pace: then for the M's own
+            //     window, which doubles (up to spinWindowNS) each time such a spin finds work and halves (down
+            //     to spinWindowMinNS) each time one does not. A full window per round trip with an event-loop
+            //     thread cost 10-20x the default executor's CPU for no gain in latency (a helper's probe).
+            let othersBusy = UInt64(sched.pointee.gomaxprocs) &- gort_load_relaxed(sched.pointer(to: \.npidle)!) > 1
+            let window = othersBusy ? spinWindowNS : mp.pointee.spinWindow
+            let until = nanotime() &+ window
             var lastHandoff: UInt64 = 0
             var found = false
             while gort_load_acquire(sched.pointer(to: \.stopping)!) == 0 {
@@ -628,10 +669,15 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
                 if now >= until { break }
                 for _ in 0..<64 { gort_cpu_relax() }
             }
+            if !othersBusy {
+                mp.pointee.spinWindow = found ? min(spinWindowNS, window &* 2) : max(spinWindowMinNS, window / 2)
+            }
             if found { continue top }
         }
-        // Nothing: give the P back (Go: releasep + pidleput), under the lock after a last look at the global queue.
+        // Nothing: give the P back (Go: releasep + pidleput), under the lock after a last look at the global queues.
         sched.lock()
+        let hg = sched.globhightake()
+        if hg != 0 { sched.unlock(); return hg }
         if gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 {
             return globrunqgetUnlock(sched, pp, max: 0)
         }
@@ -689,7 +735,7 @@ func releasep(_ mp: UnsafeMutablePointer<M>) {
 
 /// Any runnable G in any queue, or a timer already due?
 func anyWork(_ sched: UnsafeMutablePointer<SchedState>) -> Bool {
-    if gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 { return true }
+    if sched.globalQueued != 0 { return true }
     let n = sched.allpCount
     let now = nanotime()
     for i in 0..<n {
@@ -842,7 +888,7 @@ func runnextStealable(_ victim: UnsafeMutablePointer<P>) -> Bool {
 /// stuck in a job is sysmon's business.
 @inline(__always)
 func stealableWork(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>, now: UInt64) -> Bool {
-    if gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 { return true }
+    if sched.globalQueued != 0 { return true }
     for i in 0..<sched.allpCount {
         let v = sched.pointee.allp[i].unsafelyUnwrapped
         if v == pp { continue }
@@ -874,8 +920,10 @@ let handoffNapMicros: UInt32 = 100
 /// How long a spinning M keeps napping after it last saw a hand-off in progress (see findRunnable).
 let handoffLingerNS: UInt64 = 1_000_000
 
-/// How long a spinning M keeps looking before it gives its P back and parks (see findRunnable).
+/// How long a spinning M keeps looking before it gives its P back and parks, at most and at least (M.spinWindow
+/// adapts between them; see findRunnable).
 let spinWindowNS: UInt64 = 20_000
+let spinWindowMinNS: UInt64 = 1_000
 
 let pHighOffset = MemoryLayout<P>.offset(of: \P.high)!
 let pRunqOffset = MemoryLayout<P>.offset(of: \P.runq)!

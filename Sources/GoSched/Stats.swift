@@ -59,7 +59,7 @@ func snapshot(_ sched: UnsafeMutablePointer<SchedState>, now: UInt64) -> SchedSt
     let threads = sched.pointee.mcount + 1
     let idle = sched.pointee.nmidle
     let puts = sched.pointee.globalPuts
-    let runq = Int(sched.pointee.runqSize)
+    let runq = Int(sched.pointee.runqSize + sched.pointee.highqSize)
     sched.unlock()
     return SchedStats(
         gomaxprocs: sched.pointee.gomaxprocs,

@@ -162,7 +162,7 @@ func sysmon(_ sched: UnsafeMutablePointer<SchedState>, traceEveryMS: Int, detail
         _ = gort_futex_wait(&wait, 0, Int64(sleepNS))
         let now = nanotime()
         var acted = false
-        var globalWork = gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0
+        var globalWork = sched.globalQueued != 0
         for i in 0..<sched.allpCount {
             let pp = sched.pointee.allp[i].unsafelyUnwrapped
             let st = gort_load_acquire(pp.pointer(to: \.status)!)
@@ -236,7 +236,7 @@ func sleepWhileIdle(_ sched: UnsafeMutablePointer<SchedState>) -> Bool {
     let idle = gort_load_relaxed(sched.pointer(to: \.npidle)!) == UInt64(sched.pointee.gomaxprocs)
         && gort_load_acquire(sched.pointer(to: \.nspareLent)!) == 0
         && gort_load_acquire(sched.pointer(to: \.ncompensated)!) == 0
-        && sched.pointee.runqSize == 0
+        && sched.pointee.runqSize == 0 && sched.pointee.highqSize == 0
         && gort_load_acquire(sched.pointer(to: \.stopping)!) == 0
     if idle { gort_store32_release(sched.pointer(to: \.sysmonWait)!, 1) }
     sched.unlock()
@@ -379,7 +379,7 @@ public func blocking<R>(_ body: () throws -> R) rethrows -> R {
         // A storm chain goes where other Ms see it: the body may wait for one of its Gs.
         if pp.pointee.stormStarted != 0 { flushStorm(sched, pp) }
         // Work already waiting: hand it off now instead of after a sysmon tick (Go: entersyscallblock).
-        if pHasWork(pp) || gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 { compensate(sched, pp) }
+        if pHasWork(pp) || sched.globalQueued != 0 { compensate(sched, pp) }
     }
     defer {
         mp.pointee.syscallDepth = mp.pointee.syscallDepth - 1

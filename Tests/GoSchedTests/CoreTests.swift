@@ -469,6 +469,32 @@ final class CoreTests: XCTestCase {
         sched.shutdown()
     }
 
+    /// High priority from outside the scheduler (the main thread, Dispatch, a pthread), where put cannot use a
+    /// P's high ring: high-priority tasks enqueued after a backlog of low ones still run first. Before, they
+    /// joined the global queue's tail and ran last (a helper's program: 2 s behind 400 jobs of 5 ms).
+    func testHighPriorityFromOutsideRunsBeforeQueuedLowOnes() {
+        let sched = Scheduler(procs: 1)
+        let order = OrderLog()
+        let release = DispatchSemaphore(value: 0), started = DispatchSemaphore(value: 0)
+        // Keep the only P busy while this (outside) thread enqueues.
+        let blocker = Task(executorPreference: sched) { started.signal(); release.wait() }
+        started.wait()
+        var tasks: [Task<Void, Never>] = []
+        for i in 0..<30 { tasks.append(Task(executorPreference: sched, priority: .low) { order.append("low\(i)") }) }
+        for i in 0..<3 { tasks.append(Task(executorPreference: sched, priority: .high) { order.append("high\(i)") }) }
+        release.signal()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached { _ = await blocker.value; for t in tasks { await t.value }; done.signal() }
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success)
+        let r = order.items
+        XCTAssertEqual(r.count, 33)
+        let lastHigh = r.lastIndex { $0.hasPrefix("high") } ?? 99
+        let firstLow = r.firstIndex { $0.hasPrefix("low") } ?? -1
+        XCTAssertLessThan(lastHigh, firstLow, "\(r)")
+        sched.checkInvariants()
+        sched.shutdown()
+    }
+
     /// A P that has run many high-priority Gs with nothing else waiting still runs a new burst of high ones before
     /// a low one: the streak cap counts only high Gs run while other work waits. Before: the streak stayed at the
     /// cap after a high-only stretch, and the low task ran first.
