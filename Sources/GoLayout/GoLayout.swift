@@ -30,9 +30,15 @@ public struct LayoutAnalyzer: Sendable {
     }
 
     /// Files named directly must be .swift or .go; directories are searched for .swift and .go files,
-    /// skipping hidden directories (`.build`, `.git`), `vendor` and `node_modules`. Each file is listed once.
-    public func sourceFiles(_ paths: [String]) throws -> [String] {
-        var files: [String] = []
+    /// skipping hidden directories (`.build`, `.git`), `vendor` and `node_modules`, and Go files that Go would
+    /// not build on linux/amd64 by their name (`_test.go`, `x_windows.go`; see GoBuildConstraints). Each file
+    /// is listed once.
+    public func sourceFiles(_ paths: [String]) throws -> [String] { try collectFiles(paths).map(\.path) }
+
+    /// The files, each with whether it was named on the command line (then it is read whatever its build
+    /// constraints say, as `go run file.go` does).
+    func collectFiles(_ paths: [String]) throws -> [(path: String, named: Bool)] {
+        var files: [(path: String, named: Bool)] = []
         let fm = FileManager.default
         for path in paths {
             var isDir: ObjCBool = false
@@ -43,7 +49,7 @@ public struct LayoutAnalyzer: Sendable {
                 guard path.hasSuffix(".swift") || path.hasSuffix(".go") else {
                     throw InputError(description: "\(path): not a .swift or .go file")
                 }
-                files.append(path); continue
+                files.append((path, true)); continue
             }
             guard let walker = fm.enumerator(atPath: path) else {
                 throw InputError(description: "\(path): cannot read directory")
@@ -55,15 +61,25 @@ public struct LayoutAnalyzer: Sendable {
                     if (walker.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { walker.skipDescendants() }
                     continue
                 }
-                if name.hasSuffix(".swift") || name.hasSuffix(".go") {
+                if name.hasSuffix(".swift") || (name.hasSuffix(".go") && GoBuildConstraints.fileNameMatches(name)) {
                     found.append(path.hasSuffix("/") ? path + relative : path + "/" + relative)
                 }
             }
-            files.append(contentsOf: found.sorted())
+            files.append(contentsOf: found.sorted().map { ($0, false) })
         }
-        // A file named twice (`a.go ./a.go`, a directory and a file in it, a symlink) is analyzed once.
+        // A file named twice (`a.go ./a.go`, a directory and a file in it, a symlink) is analyzed once; named
+        // on the command line wins.
+        let named = Set(files.filter(\.named).map { Self.canonical($0.path) })
         var seen = Set<String>()
-        return files.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path).inserted }
+        return files.compactMap { f in
+            let key = Self.canonical(f.path)
+            guard seen.insert(key).inserted else { return nil }
+            return (f.path, named.contains(key))
+        }
+    }
+
+    private static func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     /// Reads a file as UTF-8 text; binary (a NUL byte, or invalid UTF-8) is an error.
@@ -79,13 +95,14 @@ public struct LayoutAnalyzer: Sendable {
     }
 
     /// All structs in the files: Swift files together (types resolve across files), Go files per directory
-    /// (one package each).
+    /// and package clause (see GoFrontEnd).
     public func analyze(_ paths: [String]) throws -> [StructReport] { try structs(paths).map(StructReport.init) }
 
     /// The structs as the front ends found them (what `--fix` needs: source ranges and traits). `overrides`
     /// replaces the contents of files by path (`--fix` checks its rewrite before writing it).
     public func structs(_ paths: [String], overrides: [String: String] = [:]) throws -> [StructDecl] {
-        let files = try sourceFiles(paths)
+        let listed = try collectFiles(paths)
+        let files = listed.map(\.path)
         var sources = files.map { overrides[$0] }
         var firstError: Error?
         let lock = NSLock()
@@ -101,8 +118,13 @@ public struct LayoutAnalyzer: Sendable {
         if let firstError { throw firstError }
         var swiftFiles: [(path: String, source: String)] = []
         var goPackages: [String: [(path: String, source: String)]] = [:]
-        for (path, source) in zip(files, sources) {
-            if path.hasSuffix(".go") { goPackages[(path as NSString).deletingLastPathComponent, default: []].append((path, source!)) }
+        for (file, source) in zip(listed, sources) {
+            let path = file.path
+            if path.hasSuffix(".go") {
+                // Found by walking: only if Go would build it for linux/amd64 (its build constraints).
+                guard file.named || GoBuildConstraints.satisfied(by: source!) else { continue }
+                goPackages[(path as NSString).deletingLastPathComponent, default: []].append((path, source!))
+            }
             else { swiftFiles.append((path, source!)) }
         }
         // Deeply nested types recurse deeply: analyze on a large stack (see withLargeStack).

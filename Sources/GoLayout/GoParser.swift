@@ -21,6 +21,18 @@ struct GoParser {
         while peek.kind != .eof {
             if peek.kind == .ident && peek.is("package") && file.packageName.isEmpty && tokens[p + 1].kind == .ident {
                 file.packageName = tokens[p + 1].string; p += 2
+            } else if peek.kind == .ident && peek.is("import") && file.types.isEmpty {
+                // Imports precede every declaration (GoSyntaxCheck), so types below see them all.
+                p += 1
+                if peek.is("(") {
+                    p += 1
+                    while !peek.is(")") && peek.kind != .eof {
+                        if peek.kind == .semicolon { p += 1; continue }
+                        importSpec(into: &file)
+                    }
+                    p += 1
+                } else { importSpec(into: &file) }
+                imports = file.imports
             } else if peek.kind == .ident && peek.is("type") && (tokens[p + 1].kind == .ident || tokens[p + 1].is("(")) {
                 p += 1
                 if peek.is("(") {
@@ -45,7 +57,36 @@ struct GoParser {
                 p += 1
             }
         }
+        for i in file.types.indices { file.types[i].dotImports = file.dotImports }
         return file
+    }
+
+    /// The file's imports so far, for qualifiers in types.
+    private var imports: [String: String] = [:]
+
+    /// `[name | . | _] "path"`.
+    private mutating func importSpec(into file: inout GoFile) {
+        var name: String?
+        if peek.kind == .ident || peek.is(".") { name = peek.string; p += 1 }
+        guard peek.kind == .string else { return }
+        let path = String(peek.string.dropFirst().dropLast())
+        p += 1
+        switch name {
+        case "_": break
+        case ".": file.dotImports.append(path)
+        case let n?: file.imports[n] = path
+        case nil: file.imports[Self.defaultImportName(path)] = path
+        }
+    }
+
+    /// The name an import binds when it gives none: the last path element, skipping a `/vN` suffix. (The
+    /// package clause of the imported package decides; for the standard library this is always right.)
+    static func defaultImportName(_ path: String) -> String {
+        let parts = path.split(separator: "/")
+        if parts.count > 1, let last = parts.last, last.hasPrefix("v"), last.count > 1, last.dropFirst().allSatisfy(\.isNumber) {
+            return String(parts[parts.count - 2])
+        }
+        return String(parts.last ?? "")
     }
 
     private var peek: GoToken { tokens[p] }
@@ -119,9 +160,11 @@ struct GoParser {
                 _ = try parseType(); return .chan
             case "func": try skipSignature(); return .function
             default:
-                var pkg: String?
+                var pkg: GoQualifier?
                 var name = t.string
-                if peek.is("."), tokens[p + 1].kind == .ident { pkg = name; name = tokens[p + 1].string; p += 2 }
+                if peek.is("."), tokens[p + 1].kind == .ident {
+                    pkg = GoQualifier(name: name, path: imports[name]); name = tokens[p + 1].string; p += 2
+                }
                 var args: [GoType] = []
                 if peek.is("["), !tokens[p + 1].is("]") {
                     p += 1
