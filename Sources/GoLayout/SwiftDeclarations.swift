@@ -31,7 +31,8 @@ final class SwiftDeclarations {
         var kind: Kind
         var name: String
         var qualifiedName: String
-        /// Enclosing type path, for lookups from inside this type.
+        /// Enclosing type path, for lookups from inside this type, innermost last. An extended type is one
+        /// element (`["A.B", "C"]` for `extension A.B { struct C {} }`): lexical scopes, not the type's parents.
         var scope: [String]
         var genericParameters: [String] = []
         var inherited: [TypeSyntax] = []
@@ -105,7 +106,10 @@ final class SwiftDeclarations {
             if let inh = x.inheritanceClause {
                 extensionConformances[extended, default: []] += inh.inheritedTypes.map(\.type.trimmedDescription)
             }
-            let inner = scope + extended.split(separator: ".").map(String.init)
+            // Inside `extension A.B`, unqualified names are looked up in A.B's members (from any declaration of
+            // it), then at file scope; not in A's other members (measured: a top-level `Inner` wins over
+            // `A.Inner` there). Keeping "A.B" as one scope element makes `lookup` skip the scope "A".
+            let inner = scope + [extended]
             for m in x.memberBlock.members { collect(m.decl, scope: inner, file: file, converter: converter) }
         } else if let ifc = decl.as(IfConfigDeclSyntax.self) {
             for clause in ifc.clauses {

@@ -96,3 +96,39 @@ final class SwiftReferenceTests: XCTestCase {
         check(r, "RM9", RM9.self, offsets: [0, 8, MemoryLayout.offset(of: \RM9.b)])
     }
 }
+
+// Name lookup inside an extension of a nested type: the extended type's members, then file scope.
+private struct LInner { var a: Int8 }
+private enum LNS {
+    struct LInner { var q: Int64 }
+    struct User {}
+    struct Lex { struct Deep { var y: LInner } }
+}
+extension LNS.User { fileprivate struct Deep { var y: LInner } }
+extension LNS.User { fileprivate struct Own { var z: Int32 } }
+extension LNS.User { fileprivate struct UsesOwn { var o: Own } }
+extension LNS { fileprivate struct Ext { var y: LInner } }
+
+final class SwiftExtensionScopeTests: XCTestCase {
+    func testExtensionOfNestedTypeDoesNotSeeTheParentsMembers() throws {
+        let source = """
+        struct LInner { var a: Int8 }
+        enum LNS {
+            struct LInner { var q: Int64 }
+            struct User {}
+            struct Lex { struct Deep { var y: LInner } }
+        }
+        extension LNS.User { struct Deep { var y: LInner } }
+        extension LNS.User { struct Own { var z: Int32 } }
+        extension LNS.User { struct UsesOwn { var o: Own } }
+        extension LNS { struct Ext { var y: LInner } }
+        """
+        let decls = try SwiftFrontEnd.structs(files: [("t.swift", source)], model: .x86_64Linux)
+        let r = Dictionary(uniqueKeysWithValues: decls.map { ($0.name, StructReport($0)) })
+        XCTAssertEqual(MemoryLayout<LNS.User.Deep>.size, 1)
+        XCTAssertEqual(r["LNS.User.Deep"]?.size, MemoryLayout<LNS.User.Deep>.size)
+        XCTAssertEqual(r["LNS.Lex.Deep"]?.size, MemoryLayout<LNS.Lex.Deep>.size)
+        XCTAssertEqual(r["LNS.User.UsesOwn"]?.size, MemoryLayout<LNS.User.UsesOwn>.size)
+        XCTAssertEqual(r["LNS.Ext"]?.size, MemoryLayout<LNS.Ext>.size)
+    }
+}
