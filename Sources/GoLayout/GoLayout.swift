@@ -9,7 +9,7 @@
 //      SwiftFrontEnd parses with swift-syntax, collects every declaration of every file first, then resolves
 //      (SwiftResolver, SwiftProperties, SwiftKnownTypes). GoFrontEnd has its own small lexer and parser for
 //      type declarations (GoTokenizer, GoParser, GoResolver). Nothing is guessed: a type from another module,
-//      an opaque `some P`, a property wrapper we cannot see, a `#if` field, all come back unknown, and a
+//      an opaque `some P`, a property wrapper we cannot see, a field under an undecidable `#if`, all come back unknown, and a
 //      struct with an unknown field reports offsets only up to that field and no totals.
 //   3. LayoutAnalyzer walks paths and runs the front ends (files in parallel); StructReport is the result
 //      per struct (also the JSON schema); TextReport prints pahole-style tables and diagnostics;

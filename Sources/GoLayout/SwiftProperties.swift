@@ -9,7 +9,7 @@ import SwiftSyntax
 /// - without a type annotation, only literals and `T(...)` calls are inferred.
 extension SwiftResolver {
     func property(_ p: SwiftDeclarations.StoredProperty, scope: [String], env: Environment) -> Resolved {
-        if p.inIfConfig { return .unknown("declared inside #if: layout depends on the build configuration") }
+        if p.configUndecided { return .unknown("declared inside #if: layout depends on the build configuration") }
         var base: Resolved
         if let type = p.type { base = resolve(type, scope: scope, env: env) }
         else if let initializer = p.initializer { base = inferred(initializer, scope: scope, env: env) }

@@ -94,7 +94,12 @@ final class SwiftResolver {
 
     private func named(_ name: String, args: [Resolved], argCount: Int, scope: [String], env: Environment) -> Resolved {
         if argCount == 0, let bound = env[name] { return bound }
-        if let decl = lookup(name, scope: scope) { return resolveDecl(decl, args: args) }
+        if let decl = lookup(name, scope: scope) {
+            if declarations.ambiguous.contains(decl.qualifiedName) {
+                return .unknown("type \(decl.qualifiedName) is declared in several branches of a #if the tool cannot decide")
+            }
+            return resolveDecl(decl, args: args)
+        }
         switch name {
         case "Any", "Swift.Any": return existentialLayout(witnessTables: 0, classBound: false)
         case "AnyObject", "Swift.AnyObject", "AnyClass", "Swift.AnyClass": return .known(model.heapReference)
@@ -166,6 +171,7 @@ final class SwiftResolver {
     }
 
     private func enumLayout(_ decl: SwiftDeclarations.TypeDecl, scope: [String], env: Environment) -> Resolved {
+        if decl.hasUndecidedCases { return .unknown("enum \(decl.qualifiedName) has cases inside an undecided #if") }
         var payloads: [TypeLayout] = []
         var empty = 0
         var fixedLayout = true
