@@ -29,8 +29,9 @@ public struct LayoutAnalyzer: Sendable {
         public var description: String
     }
 
-    /// Files named directly must be .swift or .go; directories are searched for .swift and .go files,
-    /// skipping hidden directories (`.build`, `.git`), `vendor` and `node_modules`, and Go files that Go would
+    /// Files named directly must be .swift or .go; directories (a symlink named here is followed) are searched
+    /// for .swift and .go regular files, skipping hidden entries (`.build`, `.git`), `vendor`, `node_modules`
+    /// and symlinks to directories inside the walk, and Go files that Go would
     /// not build on linux/amd64 by their name (`_test.go`, `x_windows.go`; see GoBuildConstraints). Each file
     /// is listed once.
     public func sourceFiles(_ paths: [String]) throws -> [String] { try collectFiles(paths).map(\.path) }
@@ -51,20 +52,8 @@ public struct LayoutAnalyzer: Sendable {
                 }
                 files.append((path, true)); continue
             }
-            guard let walker = fm.enumerator(atPath: path) else {
-                throw InputError(description: "\(path): cannot read directory")
-            }
             var found: [String] = []
-            while let relative = walker.nextObject() as? String {
-                let name = (relative as NSString).lastPathComponent
-                if name.hasPrefix(".") || name == "vendor" || name == "node_modules" {
-                    if (walker.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { walker.skipDescendants() }
-                    continue
-                }
-                if name.hasSuffix(".swift") || (name.hasSuffix(".go") && GoBuildConstraints.fileNameMatches(name)) {
-                    found.append(path.hasSuffix("/") ? path + relative : path + "/" + relative)
-                }
-            }
+            try walk(path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path, into: &found)
             files.append(contentsOf: found.sorted().map { ($0, false) })
         }
         // A file named twice (`a.go ./a.go`, a directory and a file in it, a symlink) is analyzed once; named
@@ -75,6 +64,33 @@ public struct LayoutAnalyzer: Sendable {
             let key = Self.canonical(f.path)
             guard seen.insert(key).inserted else { return nil }
             return (f.path, named.contains(key))
+        }
+    }
+
+    /// Source files under a directory (the directory itself may be reached through a symlink, as `find -H`).
+    /// Only regular files, and symlinks to regular files, are sources: a directory named `x.go` is walked.
+    /// Symlinks to directories inside the walk are not followed (as gofmt), so cycles cannot arise.
+    private func walk(_ dir: String, into found: inout [String]) throws {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: dir) else {
+            throw InputError(description: "\(dir): cannot read directory")
+        }
+        for name in names.sorted() {
+            if name.hasPrefix(".") { continue }
+            let path = dir + "/" + name
+            // attributesOfItem does not follow a symlink: it says what the entry itself is.
+            let type = (try? fm.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+            if type == .typeDirectory {
+                if name != "vendor" && name != "node_modules" { try walk(path, into: &found) }
+                continue
+            }
+            guard name.hasSuffix(".swift") || (name.hasSuffix(".go") && GoBuildConstraints.fileNameMatches(name)) else { continue }
+            if type == .typeRegular { found.append(path); continue }
+            var isDir: ObjCBool = false
+            if type == .typeSymbolicLink, fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
+               (try? fm.attributesOfItem(atPath: (path as NSString).resolvingSymlinksInPath))?[.type] as? FileAttributeType == .typeRegular {
+                found.append(path)
+            }
         }
     }
 

@@ -18,6 +18,33 @@ final class LayoutCommandTests: XCTestCase {
         XCTAssertEqual(try analyzer.analyze(paths).count, 1)
     }
 
+    func testSymlinkedDirectoryOnTheCommandLineIsSearched() throws {
+        let dir = try makeTemporaryDirectory("symdir")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fm = FileManager.default
+        let real = dir.appendingPathComponent("real")
+        try fm.createDirectory(at: real, withIntermediateDirectories: true)
+        try "package p\ntype S struct { a int8 }\n".write(to: real.appendingPathComponent("a.go"), atomically: true, encoding: .utf8)
+        // A cycle inside the walk: not followed, so it neither hangs nor lists a.go twice.
+        try fm.createSymbolicLink(atPath: real.appendingPathComponent("loop").path, withDestinationPath: real.path)
+        let link = dir.appendingPathComponent("link").path
+        try fm.createSymbolicLink(atPath: link, withDestinationPath: real.path)
+        let analyzer = LayoutAnalyzer(model: .x86_64Linux)
+        XCTAssertEqual(try analyzer.sourceFiles([link]), [link + "/a.go"])
+        XCTAssertEqual(try analyzer.analyze([link]).map(\.name), ["S"])
+        XCTAssertEqual(try analyzer.analyze([link + "/"]).map(\.name), ["S"])
+    }
+
+    func testDirectoryNamedLikeASourceFileIsWalked() throws {
+        let dir = try makeTemporaryDirectory("dirnamedgo")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let odd = dir.appendingPathComponent("not_a_file.go")
+        try FileManager.default.createDirectory(at: odd.appendingPathComponent("x.swift"), withIntermediateDirectories: true)
+        try "package p\ntype S struct { a int8 }\n".write(to: odd.appendingPathComponent("b.go"), atomically: true, encoding: .utf8)
+        let reports = try LayoutAnalyzer(model: .x86_64Linux).analyze([dir.path])
+        XCTAssertEqual(reports.map(\.name), ["S"])
+    }
+
     func testCheckHonorsJSONFormat() throws {
         let gort = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("gort").path
