@@ -42,7 +42,7 @@ public enum FieldReorder {
             let occurrence = occurrences["\(decl.file)\u{0}\(decl.name)", default: 0]
             occurrences["\(decl.file)\u{0}\(decl.name)"] = occurrence + 1
             let report = StructReport(decl)
-            guard report.canShrink, let stride = report.stride else { continue }
+            guard report.isFinding, let stride = report.stride else { continue }
             let layouts = decl.fields.map { $0.resolved.layout! }
             // Indices, not names: Go's blank fields `_` may repeat.
             let best = OptimalOrder.best(layouts, language: decl.language)

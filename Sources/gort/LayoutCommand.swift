@@ -19,7 +19,7 @@ struct LayoutCommand: ParsableCommand {
     @Option(help: "Output format: text (pahole-like tables) or json (see docs/layout.md).")
     var format: Format = .text
 
-    @Flag(help: "Print a warning per struct whose stride could shrink, and exit 1 if there is any.")
+    @Flag(help: "Print a warning per struct whose stride (Go: or pointer bytes) could shrink, and exit 1 if there is any.")
     var check = false
 
     @Flag(help: "Rewrite the field order in place (refuses @frozen; Codable and memberwise inits need --force).")
@@ -50,13 +50,14 @@ struct LayoutCommand: ParsableCommand {
         let reports = decls.map(StructReport.init)
         let shown = reports.filter { minWaste == 0 || ($0.wastedBytes ?? 0) >= minWaste }
         let shrinkable = shown.filter(\.canShrink)
+        let findings = shown.filter(\.isFinding)
         if check {
             // JSON lists the findings only, in the same schema as a full report.
             switch format {
-            case .json: try printJSON(shrinkable)
-            case .text: for r in shrinkable { print(TextReport.diagnostic(r)) }
+            case .json: try printJSON(findings)
+            case .text: for r in findings { print(TextReport.diagnostic(r)) }
             }
-            if !shrinkable.isEmpty { throw ExitCode(1) }
+            if !findings.isEmpty { throw ExitCode(1) }
             return
         }
         switch format {
@@ -66,7 +67,9 @@ struct LayoutCommand: ParsableCommand {
             for r in shown { print(TextReport.table(r)) }
             let saved = shrinkable.reduce(0) { $0 + $1.wastedBytes! }
             let unknown = shown.filter { $0.size == nil }.count
+            let scanLess = findings.count - shrinkable.count
             print("\(shown.count) structs, \(shrinkable.count) could shrink (\(saved) bytes per value in total), "
+                  + (scanLess > 0 ? "\(scanLess) could have fewer pointer bytes, " : "")
                   + "\(unknown) with unknown layout")
         }
     }
