@@ -28,7 +28,8 @@ struct LayoutCommand: ParsableCommand {
     @Flag(help: "With --fix, also reorder Codable structs and structs with a memberwise initializer.")
     var force = false
 
-    @Option(help: "Only report structs that waste at least this many bytes per value.")
+    // Unconditional: `--min-waste -3` reaches validate() (and its message) instead of reading as a flag.
+    @Option(parsing: .unconditional, help: "Only report structs that waste at least this many bytes per value (0 or more).")
     var minWaste: Int = 0
 
     @Option(help: "Target data model: \(DataModel.all.map(\.name).joined(separator: ", ")).")
@@ -37,6 +38,7 @@ struct LayoutCommand: ParsableCommand {
     func validate() throws {
         if minWaste < 0 { throw ValidationError("--min-waste must be 0 or more") }
         if fix && check { throw ValidationError("--fix and --check cannot be combined") }
+        if fix && format == .json { throw ValidationError("--fix does not support --format json") }
         if DataModel.all.first(where: { $0.name == target }) == nil {
             throw ValidationError("unknown --target '\(target)'")
         }
@@ -45,7 +47,7 @@ struct LayoutCommand: ParsableCommand {
     func run() throws {
         let analyzer = LayoutAnalyzer(model: DataModel.all.first { $0.name == target }!)
         let decls: [StructDecl]
-        do { decls = try analyzer.structs(paths) } catch { throw GortError("\(error)") }
+        do { decls = try analyzer.structs(paths) } catch { throw Self.oneLine(error) }
         if fix { return try runFix(decls, analyzer) }
         let reports = decls.map(StructReport.init)
         let shown = reports.filter { minWaste == 0 || ($0.wastedBytes ?? 0) >= minWaste }
@@ -74,6 +76,12 @@ struct LayoutCommand: ParsableCommand {
         }
     }
 
+    /// Gort prints "gort layout: error: <message>", so a source position comes without a second "error:".
+    static func oneLine(_ error: Error) -> GortError {
+        if let e = error as? SourceError { return GortError("\(e.file):\(e.line):\(e.column): \(e.message)") }
+        return GortError("\(error)")
+    }
+
     private func printJSON(_ structs: [StructReport]) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -85,7 +93,7 @@ struct LayoutCommand: ParsableCommand {
         var outcome: FieldReorder.Outcome
         do { outcome = try FieldReorder.plan(decls.filter { minWaste == 0 || (StructReport($0).wastedBytes ?? 0) >= minWaste },
                                              force: force) }
-        catch { throw GortError("\(error)") }
+        catch { throw Self.oneLine(error) }
         // Safety net: parse the rewrite again and check every claimed layout before writing anything.
         let verified = FieldReorder.verify(&outcome) { try analyzer.structs(paths, overrides: $0) }
         for m in outcome.messages { FileHandle.standardError.write(Data((m + "\n").utf8)) }
