@@ -1,4 +1,4 @@
-/// Reads the type declarations (top level and local) and simple integer constants of one Go file.
+/// Reads the imports, type declarations (top level and local) and constant declarations of one Go file.
 /// Everything else (function bodies, expressions) is skipped token by token.
 struct GoParser {
     struct Failure: Error { var message: String; var line: Int; var column: Int }
@@ -48,11 +48,18 @@ struct GoParser {
                 }
             } else if peek.kind == .ident && peek.is("const") {
                 p += 1
+                // `iota` is the spec's index in its group; a spec without `= ...` repeats the previous list.
+                var previous: [[GoLexeme]] = []
                 if peek.is("(") {
                     p += 1
-                    while !peek.is(")") && peek.kind != .eof { constSpec(into: &file.constants) }
+                    var iota = 0
+                    while !peek.is(")") && peek.kind != .eof {
+                        if peek.kind == .semicolon { p += 1; continue }
+                        constSpec(iota: iota, previous: &previous, into: &file.constants)
+                        iota += 1
+                    }
                     p += 1
-                } else { constSpec(into: &file.constants) }
+                } else { constSpec(iota: 0, previous: &previous, into: &file.constants) }
             } else {
                 p += 1
             }
@@ -104,16 +111,42 @@ struct GoParser {
         return peek
     }
 
-    /// `Name = 123` (one name, one integer literal); anything else is skipped to the end of the spec.
-    private mutating func constSpec(into constants: inout [String: Int]) {
+    /// `a, b [T] = x, y`: each name with its expression (see GoConstants); the spec ends at `;` or the
+    /// group's `)`, outside brackets.
+    private mutating func constSpec(iota: Int, previous: inout [[GoLexeme]], into constants: inout [String: GoConstant]) {
         let start = p
-        while peek.kind != .semicolon && !peek.is(")") && peek.kind != .eof { p += 1 }
-        let spec = tokens[start..<p]
-        if spec.count == 3, spec[start].kind == .ident, spec[start + 1].is("="), spec[start + 2].kind == .number,
-           let v = goIntLiteral(spec[start + 2].string) {
-            constants[spec[start].string] = v
+        var depth = 0
+        while peek.kind != .eof && !(depth == 0 && (peek.kind == .semicolon || peek.is(")"))) {
+            if peek.is("(") || peek.is("[") || peek.is("{") { depth += 1 }
+            if peek.is(")") || peek.is("]") || peek.is("}") { depth -= 1 }
+            p += 1
         }
+        let spec = tokens[start..<p]
         if peek.kind == .semicolon { p += 1 }
+        var names: [String] = []
+        var i = spec.startIndex
+        while i < spec.endIndex, spec[i].kind == .ident {
+            names.append(spec[i].string)
+            i += 1
+            if i < spec.endIndex, spec[i].is(",") { i += 1 } else { break }
+        }
+        var lists = previous
+        if let equals = spec[i...].firstIndex(where: { $0.is("=") }) {
+            lists = []
+            var element: [GoToken] = []
+            var d = 0
+            for t in spec[(equals + 1)...] {
+                if t.is("(") || t.is("[") || t.is("{") { d += 1 }
+                if t.is(")") || t.is("]") || t.is("}") { d -= 1 }
+                if d == 0 && t.is(",") { lists.append(goLexemes(element[...])); element = []; continue }
+                element.append(t)
+            }
+            lists.append(goLexemes(element[...]))
+            previous = lists
+        }
+        for (n, name) in names.enumerated() where name != "_" && n < lists.count && constants[name] == nil {
+            constants[name] = GoConstant(expression: lists[n], iota: iota)
+        }
     }
 
     private mutating func typeSpec() throws -> GoTypeDecl {
@@ -195,7 +228,7 @@ struct GoParser {
             p += 1
             let text = lenTokens.map(\.string).joined()
             let len = lenTokens.count == 1 && lenTokens.first!.kind == .number ? goIntLiteral(text) : nil
-            return .array(length: len, lengthText: text, element: try parseType())
+            return .array(length: len, lengthText: text, lengthExpression: goLexemes(lenTokens), element: try parseType())
         }
         throw fail("expected a type, found '\(t.string)'")
     }

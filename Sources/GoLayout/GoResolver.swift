@@ -3,17 +3,18 @@
 /// whose layout is stable across Go releases are built in; anything else is reported unknown.
 struct GoResolver {
     var declarations: [String: GoTypeDecl]
-    var constants: [String: Int]
+    var constants: GoConstantEvaluator
     private var cache: [String: Resolved] = [:]
     private var resolving: Set<String> = []
 
     init(files: [GoFile]) {
         declarations = [:]
-        constants = [:]
+        var all: [String: GoConstant] = [:]
         for f in files {
             for d in f.types where declarations[d.name] == nil { declarations[d.name] = d }
-            constants.merge(f.constants) { a, _ in a }
+            all.merge(f.constants) { a, _ in a }
         }
+        constants = GoConstantEvaluator(constants: all)
     }
 
     /// Go rejects any type this large ("larger than address space"; `types.MaxWidth` on 64-bit targets).
@@ -104,12 +105,13 @@ struct GoResolver {
         case .pointer, .map, .chan, .function: return .known(Self.word(pointers: true))
         case .interface: return .known(TypeLayout(size: 16, alignment: 8, pointerBytes: 16))
         case .slice: return .known(TypeLayout(size: 24, alignment: 8, pointerBytes: 8))
-        case .array(let length, let text, let element):
-            guard let n = length ?? constants[text] else {
+        case .array(let length, let text, let expression, let element):
+            guard let n = length ?? constants.evaluate(expression, iota: nil) else {
                 // A decimal literal beyond Int.max.
                 if !text.isEmpty && text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "_") }) { return Self.tooLarge }
-                return .unknown("array length '\(text)' is not a literal or known constant")
+                return .unknown("array length '\(text)' is not a constant expression the tool evaluates")
             }
+            guard n >= 0 else { return .unknown("array length '\(text)' is negative") }
             let e = resolve(element, generics: generics)
             guard let el = e.layout else { return e }
             let (size, overflow) = n.multipliedReportingOverflow(by: el.size)

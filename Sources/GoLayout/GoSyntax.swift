@@ -4,8 +4,9 @@ indirect enum GoType {
     case named(package: GoQualifier?, name: String, arguments: [GoType])
     case pointer(GoType)
     case slice(GoType)
-    /// `[N]T`; `length` is nil when the length expression is not a literal or known constant.
-    case array(length: Int?, lengthText: String, element: GoType)
+    /// `[N]T`; `length` is set when the length is an integer literal, else `lengthExpression` is evaluated
+    /// over the package's constants (GoConstants).
+    case array(length: Int?, lengthText: String, lengthExpression: [GoLexeme], element: GoType)
     case map, chan, function, interface
     case structType([GoField])
 }
@@ -57,6 +58,6 @@ struct GoFile {
     /// one before a `/vN` major-version suffix). Blank imports bind nothing; dot imports are in `dotImports`.
     var imports: [String: String] = [:]
     var dotImports: [String] = []
-    /// Integer constants with literal values (`const N = 8`), for array lengths.
-    var constants: [String: Int]
+    /// Constants by name, unevaluated, for array lengths (first declaration wins, local ones included).
+    var constants: [String: GoConstant]
 }
