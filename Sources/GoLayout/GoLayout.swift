@@ -7,8 +7,9 @@
 //      last field and lets the next field start inside a nested struct's tail padding).
 //   2. Front ends turn source into StructDecls whose fields are Resolved: a TypeLayout, or .unknown(why).
 //      SwiftFrontEnd parses with swift-syntax, collects every declaration of every file first, then resolves
-//      (SwiftResolver, SwiftProperties, SwiftKnownTypes). GoFrontEnd has its own small lexer and parser for
-//      type declarations (GoTokenizer, GoParser, GoResolver). Nothing is guessed: a type from another module,
+//      (SwiftResolver, SwiftProperties, SwiftKnownTypes; SwiftIfConfig picks `#if` branches). GoFrontEnd has
+//      its own small lexer and parser for imports, constants and type declarations (GoTokenizer, GoParser,
+//      GoConstants, GoResolver); GoBuildConstraints picks a directory's files as go/build does for linux/amd64. Nothing is guessed: a type from another module,
 //      an opaque `some P`, a property wrapper we cannot see, a field under an undecidable `#if`, all come back unknown, and a
 //      struct with an unknown field reports offsets only up to that field and no totals.
 //   3. LayoutAnalyzer walks paths and runs the front ends (files in parallel); StructReport is the result
