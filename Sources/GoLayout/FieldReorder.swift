@@ -42,7 +42,7 @@ public enum FieldReorder {
             let occurrence = occurrences["\(decl.file)\u{0}\(decl.name)", default: 0]
             occurrences["\(decl.file)\u{0}\(decl.name)"] = occurrence + 1
             let report = StructReport(decl)
-            guard report.canShrink, let stride = report.stride else { continue }
+            guard report.isFinding, let stride = report.stride else { continue }
             let layouts = decl.fields.map { $0.resolved.layout! }
             // Indices, not names: Go's blank fields `_` may repeat.
             let best = OptimalOrder.best(layouts, language: decl.language)
@@ -104,18 +104,33 @@ public enum FieldReorder {
 
     private static func leadingBreak(of s: String) -> String { String(s.prefix { $0 == "\n" || $0 == "\r" }) }
 
-    /// Go: the field's full lines, plus the `//` comment lines directly above it.
+    /// Go: the field's full lines, plus the comments directly above it: `//` lines and `/* ... */` blocks
+    /// that stand on their own lines (possibly spanning several).
     static func wholeLines(_ r: Range<Int>, in b: [UInt8]) -> Range<Int> {
-        var start = r.lowerBound
-        while start > 0 && b[start - 1] != UInt8(ascii: "\n") { start -= 1 }
+        let space: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }
+        func lineStart(_ i: Int) -> Int {
+            var s = i
+            while s > 0 && b[s - 1] != UInt8(ascii: "\n") { s -= 1 }
+            return s
+        }
+        var start = lineStart(r.lowerBound)
         var end = r.upperBound
         while end < b.count && b[end] != UInt8(ascii: "\n") { end += 1 }
         while start > 0 {
-            var lineStart = start - 1
-            while lineStart > 0 && b[lineStart - 1] != UInt8(ascii: "\n") { lineStart -= 1 }
-            let line = b[lineStart..<(start - 1)].drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
-            guard line.starts(with: [UInt8(ascii: "/"), UInt8(ascii: "/")]) else { break }
-            start = lineStart
+            let previous = lineStart(start - 1)
+            let line = b[previous..<(start - 1)]
+            let text = line.drop(while: space)
+            if text.starts(with: [UInt8(ascii: "/"), UInt8(ascii: "/")]) { start = previous; continue }
+            // A block comment ending this line: it must open at the start of a line (only blanks before).
+            var last = line.endIndex
+            while last > line.startIndex && space(b[last - 1]) { last -= 1 }
+            guard last - line.startIndex >= 2, b[last - 2] == UInt8(ascii: "*"), b[last - 1] == UInt8(ascii: "/") else { break }
+            var open = last - 2
+            while open > 0 && !(b[open - 1] == UInt8(ascii: "/") && b[open] == UInt8(ascii: "*")) { open -= 1 }
+            guard open > 0 else { break }
+            let openLine = lineStart(open - 1)
+            guard b[openLine..<(open - 1)].allSatisfy(space) else { break }
+            start = openLine
         }
         return start..<end
     }

@@ -1,6 +1,8 @@
-/// Go front end: every struct type declared in a set of `.go` files of one package, with Go's layout.
+/// Go front end: every struct type declared in a set of `.go` files of one directory, with Go's layout.
 public enum GoFrontEnd {
-    /// Files of the same directory form one package; pass them together so their types resolve.
+    /// Files of the same directory; pass them together so their types resolve. Files are grouped by their
+    /// package clause and each package is resolved on its own (a directory may hold `package main` files
+    /// next to the library, e.g. generators excluded only by a constraint the caller did not apply).
     public static func structs(files: [(path: String, source: String)]) throws -> [StructDecl] {
         var parsed: [(String, GoFile)] = []
         for (path, source) in files {
@@ -13,6 +15,16 @@ public enum GoFrontEnd {
                 throw SourceError(file: path, line: line, column: 1, message: "unterminated \(what)")
             }
         }
+        var packages: [String: [(String, GoFile)]] = [:]
+        var order: [String] = []
+        for (path, file) in parsed {
+            if packages[file.packageName] == nil { order.append(file.packageName) }
+            packages[file.packageName, default: []].append((path, file))
+        }
+        return try order.flatMap { try structs(package: packages[$0]!) }
+    }
+
+    private static func structs(package parsed: [(String, GoFile)]) throws -> [StructDecl] {
         var resolver = GoResolver(files: parsed.map(\.1))
         var result: [StructDecl] = []
         for (path, file) in parsed {
@@ -20,7 +32,7 @@ public enum GoFrontEnd {
                 guard case .structType(let fields) = decl.type, !decl.isAlias else { continue }
                 var out: [FieldDecl] = []
                 for f in fields {
-                    var r = resolver.resolve(f.type, generics: decl.typeParameters.reduce(into: [:]) {
+                    var r = resolver.resolve(decl, f.type, generics: decl.typeParameters.reduce(into: [:]) {
                         $0[$1] = .unknown("type parameter \($1)")
                     })
                     if case .unknown = r, !decl.typeParameters.isEmpty, case .named(nil, let n, _) = f.type,

@@ -7,9 +7,10 @@
 //      last field and lets the next field start inside a nested struct's tail padding).
 //   2. Front ends turn source into StructDecls whose fields are Resolved: a TypeLayout, or .unknown(why).
 //      SwiftFrontEnd parses with swift-syntax, collects every declaration of every file first, then resolves
-//      (SwiftResolver, SwiftProperties, SwiftKnownTypes). GoFrontEnd has its own small lexer and parser for
-//      type declarations (GoTokenizer, GoParser, GoResolver). Nothing is guessed: a type from another module,
-//      an opaque `some P`, a property wrapper we cannot see, a `#if` field, all come back unknown, and a
+//      (SwiftResolver, SwiftProperties, SwiftKnownTypes; SwiftIfConfig picks `#if` branches). GoFrontEnd has
+//      its own small lexer and parser for imports, constants and type declarations (GoTokenizer, GoParser,
+//      GoConstants, GoResolver); GoBuildConstraints picks a directory's files as go/build does for linux/amd64. Nothing is guessed: a type from another module,
+//      an opaque `some P`, a property wrapper we cannot see, a field under an undecidable `#if`, all come back unknown, and a
 //      struct with an unknown field reports offsets only up to that field and no totals.
 //   3. LayoutAnalyzer walks paths and runs the front ends (files in parallel); StructReport is the result
 //      per struct (also the JSON schema); TextReport prints pahole-style tables and diagnostics;
@@ -29,10 +30,17 @@ public struct LayoutAnalyzer: Sendable {
         public var description: String
     }
 
-    /// Files named directly must be .swift or .go; directories are searched for .swift and .go files,
-    /// skipping hidden directories (`.build`, `.git`), `vendor` and `node_modules`. Each file is listed once.
-    public func sourceFiles(_ paths: [String]) throws -> [String] {
-        var files: [String] = []
+    /// Files named directly must be .swift or .go; directories (a symlink named here is followed) are searched
+    /// for .swift and .go regular files, skipping hidden entries (`.build`, `.git`), `vendor`, `node_modules`
+    /// and symlinks to directories inside the walk, and Go files that Go would
+    /// not build on linux/amd64 by their name (`_test.go`, `x_windows.go`; see GoBuildConstraints). Each file
+    /// is listed once.
+    public func sourceFiles(_ paths: [String]) throws -> [String] { try collectFiles(paths).map(\.path) }
+
+    /// The files, each with whether it was named on the command line (then it is read whatever its build
+    /// constraints say, as `go run file.go` does).
+    func collectFiles(_ paths: [String]) throws -> [(path: String, named: Bool)] {
+        var files: [(path: String, named: Bool)] = []
         let fm = FileManager.default
         for path in paths {
             var isDir: ObjCBool = false
@@ -43,27 +51,52 @@ public struct LayoutAnalyzer: Sendable {
                 guard path.hasSuffix(".swift") || path.hasSuffix(".go") else {
                     throw InputError(description: "\(path): not a .swift or .go file")
                 }
-                files.append(path); continue
-            }
-            guard let walker = fm.enumerator(atPath: path) else {
-                throw InputError(description: "\(path): cannot read directory")
+                files.append((path, true)); continue
             }
             var found: [String] = []
-            while let relative = walker.nextObject() as? String {
-                let name = (relative as NSString).lastPathComponent
-                if name.hasPrefix(".") || name == "vendor" || name == "node_modules" {
-                    if (walker.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { walker.skipDescendants() }
-                    continue
-                }
-                if name.hasSuffix(".swift") || name.hasSuffix(".go") {
-                    found.append(path.hasSuffix("/") ? path + relative : path + "/" + relative)
-                }
-            }
-            files.append(contentsOf: found.sorted())
+            try walk(path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path, into: &found)
+            files.append(contentsOf: found.sorted().map { ($0, false) })
         }
-        // A file named twice (`a.go ./a.go`, a directory and a file in it, a symlink) is analyzed once.
+        // A file named twice (`a.go ./a.go`, a directory and a file in it, a symlink) is analyzed once; named
+        // on the command line wins.
+        let named = Set(files.filter(\.named).map { Self.canonical($0.path) })
         var seen = Set<String>()
-        return files.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path).inserted }
+        return files.compactMap { f in
+            let key = Self.canonical(f.path)
+            guard seen.insert(key).inserted else { return nil }
+            return (f.path, named.contains(key))
+        }
+    }
+
+    /// Source files under a directory (the directory itself may be reached through a symlink, as `find -H`).
+    /// Only regular files, and symlinks to regular files, are sources: a directory named `x.go` is walked.
+    /// Symlinks to directories inside the walk are not followed (as gofmt), so cycles cannot arise.
+    private func walk(_ dir: String, into found: inout [String]) throws {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: dir) else {
+            throw InputError(description: "\(dir): cannot read directory")
+        }
+        for name in names.sorted() {
+            if name.hasPrefix(".") { continue }
+            let path = dir + "/" + name
+            // attributesOfItem does not follow a symlink: it says what the entry itself is.
+            let type = (try? fm.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+            if type == .typeDirectory {
+                if name != "vendor" && name != "node_modules" { try walk(path, into: &found) }
+                continue
+            }
+            guard name.hasSuffix(".swift") || (name.hasSuffix(".go") && GoBuildConstraints.fileNameMatches(name)) else { continue }
+            if type == .typeRegular { found.append(path); continue }
+            var isDir: ObjCBool = false
+            if type == .typeSymbolicLink, fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
+               (try? fm.attributesOfItem(atPath: (path as NSString).resolvingSymlinksInPath))?[.type] as? FileAttributeType == .typeRegular {
+                found.append(path)
+            }
+        }
+    }
+
+    private static func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     /// Reads a file as UTF-8 text; binary (a NUL byte, or invalid UTF-8) is an error.
@@ -79,13 +112,14 @@ public struct LayoutAnalyzer: Sendable {
     }
 
     /// All structs in the files: Swift files together (types resolve across files), Go files per directory
-    /// (one package each).
+    /// and package clause (see GoFrontEnd).
     public func analyze(_ paths: [String]) throws -> [StructReport] { try structs(paths).map(StructReport.init) }
 
     /// The structs as the front ends found them (what `--fix` needs: source ranges and traits). `overrides`
     /// replaces the contents of files by path (`--fix` checks its rewrite before writing it).
     public func structs(_ paths: [String], overrides: [String: String] = [:]) throws -> [StructDecl] {
-        let files = try sourceFiles(paths)
+        let listed = try collectFiles(paths)
+        let files = listed.map(\.path)
         var sources = files.map { overrides[$0] }
         var firstError: Error?
         let lock = NSLock()
@@ -101,8 +135,13 @@ public struct LayoutAnalyzer: Sendable {
         if let firstError { throw firstError }
         var swiftFiles: [(path: String, source: String)] = []
         var goPackages: [String: [(path: String, source: String)]] = [:]
-        for (path, source) in zip(files, sources) {
-            if path.hasSuffix(".go") { goPackages[(path as NSString).deletingLastPathComponent, default: []].append((path, source!)) }
+        for (file, source) in zip(listed, sources) {
+            let path = file.path
+            if path.hasSuffix(".go") {
+                // Found by walking: only if Go would build it for linux/amd64 (its build constraints).
+                guard file.named || GoBuildConstraints.satisfied(by: source!) else { continue }
+                goPackages[(path as NSString).deletingLastPathComponent, default: []].append((path, source!))
+            }
             else { swiftFiles.append((path, source!)) }
         }
         // Deeply nested types recurse deeply: analyze on a large stack (see withLargeStack).

@@ -1,4 +1,4 @@
-/// Reads the type declarations (top level and local) and simple integer constants of one Go file.
+/// Reads the imports, type declarations (top level and local) and constant declarations of one Go file.
 /// Everything else (function bodies, expressions) is skipped token by token.
 struct GoParser {
     struct Failure: Error { var message: String; var line: Int; var column: Int }
@@ -21,6 +21,18 @@ struct GoParser {
         while peek.kind != .eof {
             if peek.kind == .ident && peek.is("package") && file.packageName.isEmpty && tokens[p + 1].kind == .ident {
                 file.packageName = tokens[p + 1].string; p += 2
+            } else if peek.kind == .ident && peek.is("import") && file.types.isEmpty {
+                // Imports precede every declaration (GoSyntaxCheck), so types below see them all.
+                p += 1
+                if peek.is("(") {
+                    p += 1
+                    while !peek.is(")") && peek.kind != .eof {
+                        if peek.kind == .semicolon { p += 1; continue }
+                        importSpec(into: &file)
+                    }
+                    p += 1
+                } else { importSpec(into: &file) }
+                imports = file.imports
             } else if peek.kind == .ident && peek.is("type") && (tokens[p + 1].kind == .ident || tokens[p + 1].is("(")) {
                 p += 1
                 if peek.is("(") {
@@ -36,16 +48,52 @@ struct GoParser {
                 }
             } else if peek.kind == .ident && peek.is("const") {
                 p += 1
+                // `iota` is the spec's index in its group; a spec without `= ...` repeats the previous list.
+                var previous: [[GoLexeme]] = []
                 if peek.is("(") {
                     p += 1
-                    while !peek.is(")") && peek.kind != .eof { constSpec(into: &file.constants) }
+                    var iota = 0
+                    while !peek.is(")") && peek.kind != .eof {
+                        if peek.kind == .semicolon { p += 1; continue }
+                        constSpec(iota: iota, previous: &previous, into: &file.constants)
+                        iota += 1
+                    }
                     p += 1
-                } else { constSpec(into: &file.constants) }
+                } else { constSpec(iota: 0, previous: &previous, into: &file.constants) }
             } else {
                 p += 1
             }
         }
+        for i in file.types.indices { file.types[i].dotImports = file.dotImports }
         return file
+    }
+
+    /// The file's imports so far, for qualifiers in types.
+    private var imports: [String: String] = [:]
+
+    /// `[name | . | _] "path"`.
+    private mutating func importSpec(into file: inout GoFile) {
+        var name: String?
+        if peek.kind == .ident || peek.is(".") { name = peek.string; p += 1 }
+        guard peek.kind == .string else { return }
+        let path = String(peek.string.dropFirst().dropLast())
+        p += 1
+        switch name {
+        case "_": break
+        case ".": file.dotImports.append(path)
+        case let n?: file.imports[n] = path
+        case nil: file.imports[Self.defaultImportName(path)] = path
+        }
+    }
+
+    /// The name an import binds when it gives none: the last path element, skipping a `/vN` suffix. (The
+    /// package clause of the imported package decides; for the standard library this is always right.)
+    static func defaultImportName(_ path: String) -> String {
+        let parts = path.split(separator: "/")
+        if parts.count > 1, let last = parts.last, last.hasPrefix("v"), last.count > 1, last.dropFirst().allSatisfy(\.isNumber) {
+            return String(parts[parts.count - 2])
+        }
+        return String(parts.last ?? "")
     }
 
     private var peek: GoToken { tokens[p] }
@@ -63,16 +111,42 @@ struct GoParser {
         return peek
     }
 
-    /// `Name = 123` (one name, one integer literal); anything else is skipped to the end of the spec.
-    private mutating func constSpec(into constants: inout [String: Int]) {
+    /// `a, b [T] = x, y`: each name with its expression (see GoConstants); the spec ends at `;` or the
+    /// group's `)`, outside brackets.
+    private mutating func constSpec(iota: Int, previous: inout [[GoLexeme]], into constants: inout [String: GoConstant]) {
         let start = p
-        while peek.kind != .semicolon && !peek.is(")") && peek.kind != .eof { p += 1 }
-        let spec = tokens[start..<p]
-        if spec.count == 3, spec[start].kind == .ident, spec[start + 1].is("="), spec[start + 2].kind == .number,
-           let v = goIntLiteral(spec[start + 2].string) {
-            constants[spec[start].string] = v
+        var depth = 0
+        while peek.kind != .eof && !(depth == 0 && (peek.kind == .semicolon || peek.is(")"))) {
+            if peek.is("(") || peek.is("[") || peek.is("{") { depth += 1 }
+            if peek.is(")") || peek.is("]") || peek.is("}") { depth -= 1 }
+            p += 1
         }
+        let spec = tokens[start..<p]
         if peek.kind == .semicolon { p += 1 }
+        var names: [String] = []
+        var i = spec.startIndex
+        while i < spec.endIndex, spec[i].kind == .ident {
+            names.append(spec[i].string)
+            i += 1
+            if i < spec.endIndex, spec[i].is(",") { i += 1 } else { break }
+        }
+        var lists = previous
+        if let equals = spec[i...].firstIndex(where: { $0.is("=") }) {
+            lists = []
+            var element: [GoToken] = []
+            var d = 0
+            for t in spec[(equals + 1)...] {
+                if t.is("(") || t.is("[") || t.is("{") { d += 1 }
+                if t.is(")") || t.is("]") || t.is("}") { d -= 1 }
+                if d == 0 && t.is(",") { lists.append(goLexemes(element[...])); element = []; continue }
+                element.append(t)
+            }
+            lists.append(goLexemes(element[...]))
+            previous = lists
+        }
+        for (n, name) in names.enumerated() where name != "_" && n < lists.count && constants[name] == nil {
+            constants[name] = GoConstant(expression: lists[n], iota: iota)
+        }
     }
 
     private mutating func typeSpec() throws -> GoTypeDecl {
@@ -119,9 +193,11 @@ struct GoParser {
                 _ = try parseType(); return .chan
             case "func": try skipSignature(); return .function
             default:
-                var pkg: String?
+                var pkg: GoQualifier?
                 var name = t.string
-                if peek.is("."), tokens[p + 1].kind == .ident { pkg = name; name = tokens[p + 1].string; p += 2 }
+                if peek.is("."), tokens[p + 1].kind == .ident {
+                    pkg = GoQualifier(name: name, path: imports[name]); name = tokens[p + 1].string; p += 2
+                }
                 var args: [GoType] = []
                 if peek.is("["), !tokens[p + 1].is("]") {
                     p += 1
@@ -152,7 +228,7 @@ struct GoParser {
             p += 1
             let text = lenTokens.map(\.string).joined()
             let len = lenTokens.count == 1 && lenTokens.first!.kind == .number ? goIntLiteral(text) : nil
-            return .array(length: len, lengthText: text, element: try parseType())
+            return .array(length: len, lengthText: text, lengthExpression: goLexemes(lenTokens), element: try parseType())
         }
         throw fail("expected a type, found '\(t.string)'")
     }

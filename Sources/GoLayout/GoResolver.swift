@@ -3,17 +3,18 @@
 /// whose layout is stable across Go releases are built in; anything else is reported unknown.
 struct GoResolver {
     var declarations: [String: GoTypeDecl]
-    var constants: [String: Int]
+    var constants: GoConstantEvaluator
     private var cache: [String: Resolved] = [:]
     private var resolving: Set<String> = []
 
     init(files: [GoFile]) {
         declarations = [:]
-        constants = [:]
+        var all: [String: GoConstant] = [:]
         for f in files {
             for d in f.types where declarations[d.name] == nil { declarations[d.name] = d }
-            constants.merge(f.constants) { a, _ in a }
+            all.merge(f.constants) { a, _ in a }
         }
+        constants = GoConstantEvaluator(constants: all)
     }
 
     /// Go rejects any type this large ("larger than address space"; `types.MaxWidth` on 64-bit targets).
@@ -54,23 +55,47 @@ struct GoResolver {
         return t
     }()
 
-    /// Standard library types with a fixed layout since Go 1.19.
-    static let library: [String: TypeLayout] = [
-        "unsafe.Pointer": word(pointers: true),
-        "sync.Mutex": TypeLayout(size: 8, alignment: 4),
-        "sync.RWMutex": TypeLayout(size: 24, alignment: 4),
-        "sync.Once": TypeLayout(size: 12, alignment: 4),
-        "atomic.Int32": TypeLayout(size: 4, alignment: 4), "atomic.Uint32": TypeLayout(size: 4, alignment: 4),
-        "atomic.Int64": TypeLayout(size: 8, alignment: 8), "atomic.Uint64": TypeLayout(size: 8, alignment: 8),
-        "atomic.Bool": TypeLayout(size: 4, alignment: 4), "atomic.Uintptr": TypeLayout(size: 8, alignment: 8),
-        "atomic.Value": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
-        "time.Duration": TypeLayout(size: 8, alignment: 8), "time.Month": TypeLayout(size: 8, alignment: 8),
-        "time.Time": TypeLayout(size: 24, alignment: 8, pointerBytes: 24),
-        "context.Context": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
-        "reflect.Type": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
-        "io.Reader": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
-        "io.Writer": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
-    ]
+    /// Standard library types with a fixed layout in Go 1.19, by import path and name (a package of another
+    /// path that happens to be named `atomic` or `sync` is not these).
+    static let library: [String: TypeLayout] = {
+        var t: [String: TypeLayout] = [
+            "unsafe.Pointer": word(pointers: true),
+            "sync.Mutex": TypeLayout(size: 8, alignment: 4),
+            "sync.RWMutex": TypeLayout(size: 24, alignment: 4),
+            "sync.Once": TypeLayout(size: 12, alignment: 4),
+            "sync.WaitGroup": TypeLayout(size: 16, alignment: 8),
+            "time.Duration": TypeLayout(size: 8, alignment: 8), "time.Month": TypeLayout(size: 8, alignment: 8),
+            "time.Time": TypeLayout(size: 24, alignment: 8, pointerBytes: 24),
+            "context.Context": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
+            "reflect.Type": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
+            "io.Reader": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
+            "io.Writer": TypeLayout(size: 16, alignment: 8, pointerBytes: 16),
+        ]
+        // sync/atomic/type.go: each wraps a uint32/int32/uint64/... (Bool is a uint32), 64-bit ones 8-aligned.
+        for (name, size) in [("Int32", 4), ("Uint32", 4), ("Bool", 4), ("Int64", 8), ("Uint64", 8), ("Uintptr", 8)] {
+            t["sync/atomic.\(name)"] = TypeLayout(size: size, alignment: size)
+        }
+        t["sync/atomic.Pointer"] = word(pointers: true)
+        t["sync/atomic.Value"] = TypeLayout(size: 16, alignment: 8, pointerBytes: 16)
+        // runtime/internal/atomic/types.go: Bool wraps a Uint8 (1 byte); Float64 a Uint64.
+        for (name, size) in [("Uint8", 1), ("Bool", 1), ("Int32", 4), ("Uint32", 4), ("Int64", 8), ("Uint64", 8),
+                             ("Uintptr", 8), ("Float64", 8)] {
+            t["runtime/internal/atomic.\(name)"] = TypeLayout(size: size, alignment: size)
+        }
+        t["runtime/internal/atomic.UnsafePointer"] = word(pointers: true)
+        return t
+    }()
+
+    /// The dot imports of the file whose declaration is being resolved.
+    private var dotImports: [String] = []
+
+    /// Resolves a declaration's type with its file's dot imports in scope.
+    mutating func resolve(_ decl: GoTypeDecl, _ type: GoType, generics: [String: Resolved] = [:]) -> Resolved {
+        let outer = dotImports
+        dotImports = decl.dotImports
+        defer { dotImports = outer }
+        return resolve(type, generics: generics)
+    }
 
     mutating func resolve(_ type: GoType, generics: [String: Resolved] = [:]) -> Resolved {
         depth += 1
@@ -80,12 +105,13 @@ struct GoResolver {
         case .pointer, .map, .chan, .function: return .known(Self.word(pointers: true))
         case .interface: return .known(TypeLayout(size: 16, alignment: 8, pointerBytes: 16))
         case .slice: return .known(TypeLayout(size: 24, alignment: 8, pointerBytes: 8))
-        case .array(let length, let text, let element):
-            guard let n = length ?? constants[text] else {
+        case .array(let length, let text, let expression, let element):
+            guard let n = length ?? constants.evaluate(expression, iota: nil) else {
                 // A decimal literal beyond Int.max.
                 if !text.isEmpty && text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "_") }) { return Self.tooLarge }
-                return .unknown("array length '\(text)' is not a literal or known constant")
+                return .unknown("array length '\(text)' is not a constant expression the tool evaluates")
             }
+            guard n >= 0 else { return .unknown("array length '\(text)' is negative") }
             let e = resolve(element, generics: generics)
             guard let el = e.layout else { return e }
             let (size, overflow) = n.multipliedReportingOverflow(by: el.size)
@@ -102,8 +128,9 @@ struct GoResolver {
             return Self.structLayout(layouts)
         case .named(let pkg, let name, let args):
             if let pkg {
-                if let t = Self.library["\(pkg).\(name)"] { return .known(t) }
-                return .unknown("type \(pkg).\(name) from another package")
+                guard let path = pkg.path else { return .unknown("\(pkg.name).\(name): no import of the file is named \(pkg.name)") }
+                if let t = Self.library["\(path).\(name)"] { return .known(t) }
+                return .unknown("type \(pkg.name).\(name) from package \"\(path)\" (not analyzed)")
             }
             if let g = generics[name] { return g }
             if let decl = declarations[name] {
@@ -111,7 +138,7 @@ struct GoResolver {
                     if let cached = cache[name] { return cached }
                     guard !resolving.contains(name) else { return .unknown("recursive type \(name)") }
                     resolving.insert(name)
-                    let r = resolve(decl.type)
+                    let r = resolve(decl, decl.type)
                     resolving.remove(name)
                     cache[name] = r
                     return r
@@ -126,7 +153,14 @@ struct GoResolver {
                 for (param, arg) in zip(decl.typeParameters, args) { env[param] = resolve(arg, generics: generics) }
                 resolving.insert(name)
                 defer { resolving.remove(name) }
-                return resolve(decl.type, generics: env)
+                return resolve(decl, decl.type, generics: env)
+            }
+            // Dot-imported names sit in the file block, inside the universe: they shadow the builtins.
+            for path in dotImports {
+                if let t = Self.library["\(path).\(name)"] { return .known(t) }
+            }
+            if !dotImports.isEmpty && Self.builtins[name] == nil {
+                return .unknown("type \(name) is not declared in the analyzed files (or comes from a dot import)")
             }
             if let b = Self.builtins[name] { return .known(b) }
             return .unknown("type \(name) is not declared in the analyzed files")

@@ -1,13 +1,21 @@
 /// Go type expressions as the Go front end parses them.
 indirect enum GoType {
-    /// `T`, `pkg.T`, `T[A, B]`.
-    case named(package: String?, name: String, arguments: [GoType])
+    /// `T`, `pkg.T`, `T[A, B]`; `package` is the qualifier resolved through the file's imports.
+    case named(package: GoQualifier?, name: String, arguments: [GoType])
     case pointer(GoType)
     case slice(GoType)
-    /// `[N]T`; `length` is nil when the length expression is not a literal or known constant.
-    case array(length: Int?, lengthText: String, element: GoType)
+    /// `[N]T`; `length` is set when the length is an integer literal, else `lengthExpression` is evaluated
+    /// over the package's constants (GoConstants).
+    case array(length: Int?, lengthText: String, lengthExpression: [GoLexeme], element: GoType)
     case map, chan, function, interface
     case structType([GoField])
+}
+
+/// The `pkg` of `pkg.T`: the name as written and the import path it names in its file (nil when no import
+/// of the file declares that name).
+struct GoQualifier {
+    var name: String
+    var path: String?
 }
 
 struct GoField {
@@ -38,11 +46,18 @@ struct GoTypeDecl {
     var column: Int
     /// For struct types, the byte range between the braces.
     var bodyRange: Range<Int>?
+    /// Import paths of the declaring file's dot imports (`import . "sync/atomic"`): unqualified names the
+    /// package does not declare may come from them.
+    var dotImports: [String] = []
 }
 
 struct GoFile {
     var packageName: String
     var types: [GoTypeDecl]
-    /// Integer constants with literal values (`const N = 8`), for array lengths.
-    var constants: [String: Int]
+    /// Import name to import path (`import a "sync/atomic"`; without a name, the path's last element, or the
+    /// one before a `/vN` major-version suffix). Blank imports bind nothing; dot imports are in `dotImports`.
+    var imports: [String: String] = [:]
+    var dotImports: [String] = []
+    /// Constants by name, unevaluated, for array lengths (first declaration wins, local ones included).
+    var constants: [String: GoConstant]
 }

@@ -2,8 +2,11 @@
 ///
 /// Go: every size is a multiple of its alignment, so placing zero-size fields first and then sorting by
 /// alignment, largest first, leaves no interior padding; the size is then the sum of sizes rounded up to the
-/// largest alignment, which no order can beat. Ties keep pointerful fields first (smaller GC scan, as
-/// fieldalignment does) and otherwise the original order.
+/// largest alignment, which no order can beat. Within an alignment, the order then minimizes the bytes the GC
+/// scans (pointer bytes: the end of the last pointer word), as fieldalignment's does: pointerful fields first,
+/// the one with the most pointer-free bytes at its end last among them, then larger before smaller, then the
+/// declared order. The declared order is kept unless the suggestion is smaller, or as small with fewer
+/// pointer bytes (fieldalignment's second finding).
 ///
 /// Swift: sizes need not be multiples of alignment (`Int?` is 9 bytes, align 8), and smaller fields can fill
 /// the hole after a ragged one, so sorting by alignment is not always best. Placement is monotone (a smaller
@@ -33,8 +36,11 @@ public enum OptimalOrder {
         case .swift: candidate = swiftOrder(fields)
         }
         // Never suggest churn: keep the declared order when it is already as good.
-        if current.size <= candidate.placement.size {
-            return Result(order: Array(fields.indices), placement: current, exact: candidate.exact)
+        if current.size < candidate.placement.size { return Result(order: Array(fields.indices), placement: current, exact: candidate.exact) }
+        if current.size == candidate.placement.size {
+            let scansLess = language == .go
+                && Language.go.aggregate(candidate.order.map { fields[$0] }).pointerBytes < Language.go.aggregate(fields).pointerBytes
+            if !scansLess { return Result(order: Array(fields.indices), placement: current, exact: candidate.exact) }
         }
         return candidate
     }
@@ -45,6 +51,10 @@ public enum OptimalOrder {
             if (fa.size == 0) != (fb.size == 0) { return fa.size == 0 }
             if fa.alignment != fb.alignment { return fa.alignment > fb.alignment }
             if (fa.pointerBytes > 0) != (fb.pointerBytes > 0) { return fa.pointerBytes > 0 }
+            if fa.pointerBytes > 0, fa.size - fa.pointerBytes != fb.size - fb.pointerBytes {
+                return fa.size - fa.pointerBytes < fb.size - fb.pointerBytes
+            }
+            if fa.size != fb.size { return fa.size > fb.size }
             return a < b
         }
         return Result(order: order, placement: Language.go.place(order.map { fields[$0] }), exact: true)

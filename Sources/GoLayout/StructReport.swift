@@ -42,6 +42,14 @@ public struct StructReport: Codable, Sendable {
 
     /// True when reordering would shrink the stride.
     public var canShrink: Bool { (wastedBytes ?? 0) > 0 }
+    /// Go: true when reordering would keep the size and shrink the bytes the GC scans (fieldalignment's
+    /// "struct with N pointer bytes could be M").
+    public var canScanLess: Bool {
+        guard let now = pointerBytes, let best = optimalPointerBytes else { return false }
+        return best < now
+    }
+    /// What `--check` reports and `--fix` rewrites: a smaller stride, or (Go) fewer pointer bytes.
+    public var isFinding: Bool { canShrink || canScanLess }
 }
 
 extension StructReport {

@@ -13,7 +13,10 @@ final class SwiftDeclarations {
         var isLazy: Bool
         /// `weak`, `unowned`, `unowned(unsafe)`.
         var ownership: String?
+        /// Inside `#if` (then `--fix` leaves the struct alone).
         var inIfConfig: Bool
+        /// Inside a `#if` whose branch the tool cannot decide (see SwiftIfConfig): the layout is unknown.
+        var configUndecided = false
         var position: AbsolutePosition
         /// The whole member (with its comments and attributes); nil when it declares several properties.
         var memberRange: Range<Int>?
@@ -31,7 +34,8 @@ final class SwiftDeclarations {
         var kind: Kind
         var name: String
         var qualifiedName: String
-        /// Enclosing type path, for lookups from inside this type.
+        /// Enclosing type path, for lookups from inside this type, innermost last. An extended type is one
+        /// element (`["A.B", "C"]` for `extension A.B { struct C {} }`): lexical scopes, not the type's parents.
         var scope: [String]
         var genericParameters: [String] = []
         var inherited: [TypeSyntax] = []
@@ -41,6 +45,8 @@ final class SwiftDeclarations {
         var isIndirect = false
         var aliased: TypeSyntax?
         var hasInit = false
+        /// Some enum case is inside an undecided `#if`: the enum's layout is unknown.
+        var hasUndecidedCases = false
         var file: String
         var position: AbsolutePosition
         var converter: SourceLocationConverter
@@ -53,6 +59,15 @@ final class SwiftDeclarations {
         }
     }
 
+    let ifConfig: SwiftIfConfig
+    init(model: DataModel) { ifConfig = SwiftIfConfig(model: model) }
+    /// Above 0 while reading the branches of an undecided `#if`.
+    private var undecidedDepth = 0
+    /// Types declared more than once where one declaration is in an undecided `#if`: which one the compiler
+    /// sees is not known, so they resolve to unknown.
+    private(set) var ambiguous: Set<String> = []
+    private var undecidedTypes: Set<String> = []
+
     private(set) var types: [String: TypeDecl] = [:]
     /// Structs in source order, for reporting.
     private(set) var structs: [TypeDecl] = []
@@ -63,6 +78,20 @@ final class SwiftDeclarations {
         let converter = SourceLocationConverter(fileName: file, tree: tree)
         for item in tree.statements {
             if case .decl(let decl) = item.item { collect(decl, scope: [], file: file, converter: converter) }
+        }
+    }
+
+    /// The declarations of the `#if` branches to read (see SwiftIfConfig), at file scope or in a type.
+    private func ifConfigDecls(_ ifc: IfConfigDeclSyntax, _ body: (DeclSyntax) -> Void) {
+        let (clauses, undecided) = ifConfig.clausesToRead(ifc)
+        if undecided { undecidedDepth += 1 }
+        defer { if undecided { undecidedDepth -= 1 } }
+        for clause in clauses {
+            switch clause.elements {
+            case .decls(let list)?: for m in list { body(m.decl) }
+            case .statements(let list)?: for item in list { if case .decl(let d) = item.item { body(d) } }
+            default: break
+            }
         }
     }
 
@@ -79,6 +108,8 @@ final class SwiftDeclarations {
                 t.bodyRange = members.leftBrace.endPosition.utf8Offset..<members.rightBrace.position.utf8Offset
             }
             if types[t.qualifiedName] == nil { types[t.qualifiedName] = t }
+            else if undecidedDepth > 0 || undecidedTypes.contains(t.qualifiedName) { ambiguous.insert(t.qualifiedName) }
+            if undecidedDepth > 0 { undecidedTypes.insert(t.qualifiedName) }
             return t
         }
         if let s = decl.as(StructDeclSyntax.self) {
@@ -105,20 +136,23 @@ final class SwiftDeclarations {
             if let inh = x.inheritanceClause {
                 extensionConformances[extended, default: []] += inh.inheritedTypes.map(\.type.trimmedDescription)
             }
-            let inner = scope + extended.split(separator: ".").map(String.init)
+            // Inside `extension A.B`, unqualified names are looked up in A.B's members (from any declaration of
+            // it), then at file scope; not in A's other members (measured: a top-level `Inner` wins over
+            // `A.Inner` there). Keeping "A.B" as one scope element makes `lookup` skip the scope "A".
+            let inner = scope + [extended]
             for m in x.memberBlock.members { collect(m.decl, scope: inner, file: file, converter: converter) }
         } else if let ifc = decl.as(IfConfigDeclSyntax.self) {
-            for clause in ifc.clauses {
-                if case .decls(let list) = clause.elements {
-                    for m in list { collect(m.decl, scope: scope, file: file, converter: converter) }
-                }
-            }
+            ifConfigDecls(ifc) { collect($0, scope: scope, file: file, converter: converter) }
         }
     }
 
     private func members(_ list: MemberBlockItemListSyntax, into t: TypeDecl, file: String,
                          converter: SourceLocationConverter, inIfConfig: Bool) {
         let inner = t.scope + [t.name]
+        // A type's own body starts decided: a struct inside an undecided `#if` has ordinary fields.
+        let outer = undecidedDepth
+        if !inIfConfig { undecidedDepth = 0 }
+        defer { undecidedDepth = outer }
         let items = Array(list)
         for (i, item) in items.enumerated() {
             let decl = item.decl
@@ -129,6 +163,7 @@ final class SwiftDeclarations {
                 for j in first..<t.properties.count { t.properties[j].sharesLine = shares }
             } else if let c = decl.as(EnumCaseDeclSyntax.self) {
                 let indirect = c.modifiers.contains { $0.name.tokenKind == .keyword(.indirect) }
+                if undecidedDepth > 0 { t.hasUndecidedCases = true }
                 for element in c.elements {
                     t.cases.append(EnumCase(payload: element.parameterClause?.parameters.map(\.type) ?? [],
                                             indirect: indirect))
@@ -136,11 +171,14 @@ final class SwiftDeclarations {
             } else if decl.is(InitializerDeclSyntax.self) {
                 t.hasInit = true
             } else if let ifc = decl.as(IfConfigDeclSyntax.self) {
-                for clause in ifc.clauses {
+                let (clauses, undecided) = ifConfig.clausesToRead(ifc)
+                if undecided { undecidedDepth += 1 }
+                for clause in clauses {
                     if case .decls(let list) = clause.elements {
                         members(list, into: t, file: file, converter: converter, inIfConfig: true)
                     }
                 }
+                if undecided { undecidedDepth -= 1 }
             } else {
                 collect(decl, scope: inner, file: file, converter: converter)
             }
@@ -174,7 +212,8 @@ final class SwiftDeclarations {
                 t.properties.append(StoredProperty(
                     name: name.text, type: type, initializer: initializer,
                     attributes: attributes, isLazy: modifiers.contains("lazy"), ownership: ownership,
-                    inIfConfig: inIfConfig, position: name.positionAfterSkippingLeadingTrivia,
+                    inIfConfig: inIfConfig, configUndecided: undecidedDepth > 0,
+                    position: name.positionAfterSkippingLeadingTrivia,
                     memberRange: single && b.pattern.is(IdentifierPatternSyntax.self)
                         ? item.position.utf8Offset..<item.endPosition.utf8Offset : nil))
             }

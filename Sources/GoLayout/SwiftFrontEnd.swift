@@ -5,7 +5,7 @@ import SwiftSyntax
 /// parsed with swift-syntax; all declarations are collected first, so a struct may use types from any file.
 public enum SwiftFrontEnd {
     public static func structs(files: [(path: String, source: String)], model: DataModel = .host) throws -> [StructDecl] {
-        let declarations = SwiftDeclarations()
+        let declarations = SwiftDeclarations(model: model)
         for (path, source) in files {
             let tree = Parser.parse(source: source)
             if tree.hasError { throw firstError(in: tree, file: path) }

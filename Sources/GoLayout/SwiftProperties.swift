@@ -2,13 +2,14 @@ import SwiftParser
 import SwiftSyntax
 
 /// Stored properties: what each one really stores.
-/// - `lazy var x: T` stores `T?`; `weak` stores a nullable reference with no extra inhabitants;
+/// - `lazy var x: T` stores `T?`; `weak` stores a nullable reference with no extra inhabitants (plus one
+///   witness table per protocol for a class existential);
 ///   `unowned` stores a reference;
 /// - `@W var x: T` stores the wrapper `W<T>` (or `W`), outermost attribute outermost;
 /// - without a type annotation, only literals and `T(...)` calls are inferred.
 extension SwiftResolver {
     func property(_ p: SwiftDeclarations.StoredProperty, scope: [String], env: Environment) -> Resolved {
-        if p.inIfConfig { return .unknown("declared inside #if: layout depends on the build configuration") }
+        if p.configUndecided { return .unknown("declared inside #if: layout depends on the build configuration") }
         var base: Resolved
         if let type = p.type { base = resolve(type, scope: scope, env: env) }
         else if let initializer = p.initializer { base = inferred(initializer, scope: scope, env: env) }
@@ -40,18 +41,30 @@ extension SwiftResolver {
         if p.isLazy { base = optional(base) }
         if let ownership = p.ownership {
             guard let l = base.layout else { return base }
+            // A class existential (`any CP`, CP class-bound) keeps its witness tables next to the reference:
+            // `weak var a: (any CP & CP2)?` is 24 bytes, `unowned var a: any CP` 16 (measured).
+            let tables = p.type.flatMap { classReferenceTables($0, scope: scope) } ?? (l.size == 8 ? 0 : nil)
             if ownership == "weak" {
                 // Like an opaque existential, a weak reference takes every spare bit from what holds it
                 // (measured: `enum { case a(S), b(Int8) }` with `S { weak var k: K?; lazy var x: Int }` is 18).
-                var t = TypeLayout.plain(8, 8)
+                // A bare weak reference has no extra inhabitants (`S?` of `S { weak var x: AnyObject?; var b:
+                // Int8 }` is 10); a weak existential's witness table pointers do (`W?` is 16 for a 16-byte W).
+                let size = 8 + 8 * (tables ?? 0)
+                var t = tables.map { $0 > 0 } == true
+                    ? TypeLayout(size: size, alignment: 8, extraInhabitants: model.heapPointerExtraInhabitants,
+                                 extraInhabitantsExact: false, spareBits: [UInt8](repeating: 0, count: size))
+                    : TypeLayout.plain(size, 8)
                 t.spareBitsUsable = false
                 return .known(t)
             }
-            guard l.size == 8 else { return .unknown("\(ownership) of a non-class type") }
+            guard let tables else { return .unknown("\(ownership) of a non-class type") }
             // An unowned reference keeps a native heap pointer's spare bits (measured: `enum { case a(Int8?),
-            // b(W), c }` with `struct W { unowned var k: K }` is 8 bytes, its tag in W's spare bits).
-            return .known(TypeLayout(size: 8, alignment: 8, extraInhabitants: 255, extraInhabitantsExact: false,
-                                     spareBits: model.spareMask(model.heapPointerSpareBits)))
+            // b(W), c }` with `struct W { unowned var k: K }` is 8 bytes, its tag in W's spare bits); witness
+            // tables add words without spare bits (`enum { case a(U), b(Int8), c }` with U = `unowned var a: any
+            // CP` is 16).
+            return .known(TypeLayout(size: 8 + 8 * tables, alignment: 8, extraInhabitants: 255, extraInhabitantsExact: false,
+                                     spareBits: model.spareMask(model.heapPointerSpareBits)
+                                         + [UInt8](repeating: 0, count: 8 * tables)))
         }
         return base
     }

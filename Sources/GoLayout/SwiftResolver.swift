@@ -94,7 +94,12 @@ final class SwiftResolver {
 
     private func named(_ name: String, args: [Resolved], argCount: Int, scope: [String], env: Environment) -> Resolved {
         if argCount == 0, let bound = env[name] { return bound }
-        if let decl = lookup(name, scope: scope) { return resolveDecl(decl, args: args) }
+        if let decl = lookup(name, scope: scope) {
+            if declarations.ambiguous.contains(decl.qualifiedName) {
+                return .unknown("type \(decl.qualifiedName) is declared in several branches of a #if the tool cannot decide")
+            }
+            return resolveDecl(decl, args: args)
+        }
         switch name {
         case "Any", "Swift.Any": return existentialLayout(witnessTables: 0, classBound: false)
         case "AnyObject", "Swift.AnyObject", "AnyClass", "Swift.AnyClass": return .known(model.heapReference)
@@ -166,6 +171,7 @@ final class SwiftResolver {
     }
 
     private func enumLayout(_ decl: SwiftDeclarations.TypeDecl, scope: [String], env: Environment) -> Resolved {
+        if decl.hasUndecidedCases { return .unknown("enum \(decl.qualifiedName) has cases inside an undecided #if") }
         var payloads: [TypeLayout] = []
         var empty = 0
         var fixedLayout = true
@@ -199,31 +205,70 @@ final class SwiftResolver {
         return false
     }
 
+    /// Metatypes (measured with MemoryLayout, as struct fields):
+    /// - thin, 0 bytes: of a struct or enum, and a protocol's own metatype, `P.Protocol` = `(any P).Type`;
+    ///   stored at full abstraction (a generic struct's field) every thin metatype is a thick 8-byte pointer;
+    /// - a class's, `Any.Type`, `AnyObject.Type`: the metadata pointer, 8;
+    /// - existential metatypes `any P.Type` (Swift 5: `P.Type`): the metadata pointer plus one witness table per
+    ///   protocol, `Error` included (`any Error.Type` is 16).
     private func metatype(_ t: MetatypeTypeSyntax, scope: [String], env: Environment) -> Resolved {
         let base = t.baseType
-        if base.is(SomeOrAnyTypeSyntax.self) || base.is(CompositionTypeSyntax.self) || t.metatypeSpecifier.text == "Protocol" {
-            // `any P.Type`: the metadata pointer plus one witness table per protocol.
-            switch existentialShape(base.as(SomeOrAnyTypeSyntax.self)?.constraint ?? base, scope: scope) {
-            case .failure(let why): return .unknown(why.message)
-            case .success(let shape):
-                var m = model.heapReference
-                m.size = 8 + 8 * shape.tables
-                if shape.tables > 0 { m.spareBits = nil }
-                return .known(m)
-            }
+        let thin = Resolved.known(thickMetatypes > 0 ? model.heapReference : .plain(0, 1))
+        if t.metatypeSpecifier.text == "Protocol" { return thin }
+        if let paren = base.as(TupleTypeSyntax.self), paren.elements.count == 1, paren.elements.first!.firstName == nil {
+            let inner = paren.elements.first!.type
+            if inner.is(SomeOrAnyTypeSyntax.self) || inner.is(CompositionTypeSyntax.self) { return thin }
+            return metatype(t.with(\.baseType, inner), scope: scope, env: env)
+        }
+        if base.is(SomeOrAnyTypeSyntax.self) || base.is(CompositionTypeSyntax.self) {
+            return existentialMetatype(base.as(SomeOrAnyTypeSyntax.self)?.constraint ?? base, scope: scope)
         }
         let name = base.trimmedDescription
         if name == "Any" || name == "AnyObject" { return .known(model.heapReference) }
         if let decl = lookup(name, scope: scope) {
             switch decl.kind {
             case .structType, .enumType:  // thin: the type is static, unless stored abstractly
-                return .known(thickMetatypes > 0 ? model.heapReference : .plain(0, 1))
+                return thin
             case .classType: return .known(model.heapReference)
+            case .protocolType: return existentialMetatype(base, scope: scope)
             default: break
             }
         }
-        if known.lookup(name, []) != nil { return .known(thickMetatypes > 0 ? model.heapReference : .plain(0, 1)) }
+        if known.lookup(name, []) != nil { return thin }
+        if SwiftKnownTypes.protocolKind(name) != nil { return existentialMetatype(base, scope: scope) }
         return .unknown("metatype of \(name)")
+    }
+
+    /// `any P.Type`: the metadata pointer plus one witness table per protocol (an `Error` one too).
+    func existentialMetatype(_ constraint: TypeSyntax, scope: [String]) -> Resolved {
+        switch existentialShape(constraint, scope: scope) {
+        case .failure(let why): return .unknown(why.message)
+        case .success(let shape):
+            let tables = shape.tables + (shape.isError ? 1 : 0)
+            var m = model.heapReference
+            m.size = 8 + 8 * tables
+            m.pointerBytes = 0
+            if tables > 0 { m.spareBits = nil }
+            return .known(m)
+        }
+    }
+
+    /// The witness tables of a class reference with this type, `weak`/`unowned` storage aside: 0 for a class,
+    /// `AnyObject` or a class-bound protocol without witnesses, one per protocol for a class existential
+    /// (`any CP & CP2`: 2); nil when it is not known to be a class reference. `weak` types are Optional.
+    func classReferenceTables(_ type: TypeSyntax, scope: [String]) -> Int? {
+        var t = type
+        if let o = t.as(OptionalTypeSyntax.self) { t = o.wrappedType }
+        else if let o = t.as(ImplicitlyUnwrappedOptionalTypeSyntax.self) { t = o.wrappedType }
+        if let paren = t.as(TupleTypeSyntax.self), paren.elements.count == 1, paren.elements.first!.firstName == nil {
+            t = paren.elements.first!.type
+        }
+        if let a = t.as(SomeOrAnyTypeSyntax.self) {
+            guard a.someOrAnySpecifier.text == "any" else { return nil }
+            t = a.constraint
+        }
+        guard case .success(let shape) = existentialShape(t, scope: scope), shape.classBound, !shape.isError else { return nil }
+        return shape.tables
     }
 
     // MARK: Existentials
@@ -232,17 +277,9 @@ final class SwiftResolver {
     /// class-bound one is the reference (8); each protocol with witnesses adds one witness-table word.
     /// `any Error` alone is a single boxed reference.
     func existential(_ constraint: TypeSyntax, scope: [String]) -> Resolved {
-        // `any P.Type`: an existential metatype, the metadata pointer plus one witness table per protocol.
+        // `any P.Type`: an existential metatype.
         if let m = constraint.as(MetatypeTypeSyntax.self), m.metatypeSpecifier.text == "Type" {
-            switch existentialShape(m.baseType, scope: scope) {
-            case .failure(let why): return .unknown(why.message)
-            case .success(let shape):
-                var t = model.heapReference
-                t.size = 8 + 8 * shape.tables
-                t.pointerBytes = 0
-                t.spareBits = shape.tables > 0 ? nil : t.spareBits
-                return .known(t)
-            }
+            return existentialMetatype(m.baseType, scope: scope)
         }
         switch existentialShape(constraint, scope: scope) {
         case .failure(let why): return .unknown(why.message)

@@ -39,6 +39,8 @@ public enum TextReport {
                 var line = "\(how): \(order.joined(separator: ", ")) -> size \(r.optimalSize!), stride \(r.optimalStride!)"
                 line += " (saves \(waste) byte\(waste == 1 ? "" : "s") per value)"
                 out += "    /* \(line) */\n"
+            } else if r.canScanLess, let order = r.optimalOrder, let now = r.pointerBytes, let best = r.optimalPointerBytes {
+                out += "    /* better order: \(order.joined(separator: ", ")) -> pointer bytes \(best) (the GC scans \(now - best) fewer bytes) */\n"
             }
         } else {
             out += "    /* layout unknown: \(r.unknown ?? "") */\n"
@@ -46,9 +48,13 @@ public enum TextReport {
         return out + "}\n"
     }
 
-    /// `file:line:col: warning: ...` for a struct whose stride could shrink.
+    /// `file:line:col: warning: ...` for a struct whose stride could shrink, or (Go) whose pointer bytes could.
     public static func diagnostic(_ r: StructReport) -> String {
-        "\(r.file):\(r.line):\(r.column): warning: struct \(r.name) has stride \(r.stride!) but could have "
+        if !r.canShrink {
+            return "\(r.file):\(r.line):\(r.column): warning: struct \(r.name) with \(r.pointerBytes!) pointer bytes could have "
+                + "\(r.optimalPointerBytes!); reorder fields: " + r.optimalOrder!.joined(separator: ", ")
+        }
+        return "\(r.file):\(r.line):\(r.column): warning: struct \(r.name) has stride \(r.stride!) but could have "
             + "\(r.optimalStride!) (\(r.wastedBytes!) bytes wasted per value); reorder fields: "
             + r.optimalOrder!.joined(separator: ", ")
     }

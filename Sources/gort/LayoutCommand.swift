@@ -19,7 +19,7 @@ struct LayoutCommand: ParsableCommand {
     @Option(help: "Output format: text (pahole-like tables) or json (see docs/layout.md).")
     var format: Format = .text
 
-    @Flag(help: "Print a warning per struct whose stride could shrink, and exit 1 if there is any.")
+    @Flag(help: "Print a warning per struct whose stride (Go: or pointer bytes) could shrink, and exit 1 if there is any.")
     var check = false
 
     @Flag(help: "Rewrite the field order in place (refuses @frozen; Codable and memberwise inits need --force).")
@@ -28,7 +28,8 @@ struct LayoutCommand: ParsableCommand {
     @Flag(help: "With --fix, also reorder Codable structs and structs with a memberwise initializer.")
     var force = false
 
-    @Option(help: "Only report structs that waste at least this many bytes per value.")
+    // Unconditional: `--min-waste -3` reaches validate() (and its message) instead of reading as a flag.
+    @Option(parsing: .unconditional, help: "Only report structs that waste at least this many bytes per value (0 or more).")
     var minWaste: Int = 0
 
     @Option(help: "Target data model: \(DataModel.all.map(\.name).joined(separator: ", ")).")
@@ -37,6 +38,7 @@ struct LayoutCommand: ParsableCommand {
     func validate() throws {
         if minWaste < 0 { throw ValidationError("--min-waste must be 0 or more") }
         if fix && check { throw ValidationError("--fix and --check cannot be combined") }
+        if fix && format == .json { throw ValidationError("--fix does not support --format json") }
         if DataModel.all.first(where: { $0.name == target }) == nil {
             throw ValidationError("unknown --target '\(target)'")
         }
@@ -45,18 +47,19 @@ struct LayoutCommand: ParsableCommand {
     func run() throws {
         let analyzer = LayoutAnalyzer(model: DataModel.all.first { $0.name == target }!)
         let decls: [StructDecl]
-        do { decls = try analyzer.structs(paths) } catch { throw GortError("\(error)") }
+        do { decls = try analyzer.structs(paths) } catch { throw Self.oneLine(error) }
         if fix { return try runFix(decls, analyzer) }
         let reports = decls.map(StructReport.init)
         let shown = reports.filter { minWaste == 0 || ($0.wastedBytes ?? 0) >= minWaste }
         let shrinkable = shown.filter(\.canShrink)
+        let findings = shown.filter(\.isFinding)
         if check {
             // JSON lists the findings only, in the same schema as a full report.
             switch format {
-            case .json: try printJSON(shrinkable)
-            case .text: for r in shrinkable { print(TextReport.diagnostic(r)) }
+            case .json: try printJSON(findings)
+            case .text: for r in findings { print(TextReport.diagnostic(r)) }
             }
-            if !shrinkable.isEmpty { throw ExitCode(1) }
+            if !findings.isEmpty { throw ExitCode(1) }
             return
         }
         switch format {
@@ -66,9 +69,17 @@ struct LayoutCommand: ParsableCommand {
             for r in shown { print(TextReport.table(r)) }
             let saved = shrinkable.reduce(0) { $0 + $1.wastedBytes! }
             let unknown = shown.filter { $0.size == nil }.count
+            let scanLess = findings.count - shrinkable.count
             print("\(shown.count) structs, \(shrinkable.count) could shrink (\(saved) bytes per value in total), "
+                  + (scanLess > 0 ? "\(scanLess) could have fewer pointer bytes, " : "")
                   + "\(unknown) with unknown layout")
         }
+    }
+
+    /// Gort prints "gort layout: error: <message>", so a source position comes without a second "error:".
+    static func oneLine(_ error: Error) -> GortError {
+        if let e = error as? SourceError { return GortError("\(e.file):\(e.line):\(e.column): \(e.message)") }
+        return GortError("\(error)")
     }
 
     private func printJSON(_ structs: [StructReport]) throws {
@@ -82,7 +93,7 @@ struct LayoutCommand: ParsableCommand {
         var outcome: FieldReorder.Outcome
         do { outcome = try FieldReorder.plan(decls.filter { minWaste == 0 || (StructReport($0).wastedBytes ?? 0) >= minWaste },
                                              force: force) }
-        catch { throw GortError("\(error)") }
+        catch { throw Self.oneLine(error) }
         // Safety net: parse the rewrite again and check every claimed layout before writing anything.
         let verified = FieldReorder.verify(&outcome) { try analyzer.structs(paths, overrides: $0) }
         for m in outcome.messages { FileHandle.standardError.write(Data((m + "\n").utf8)) }

@@ -48,6 +48,19 @@ final class FieldReorderTests: XCTestCase {
         }
     }
 
+    func testGoBlockCommentsMoveWithTheirField() throws {
+        let source = "package p\ntype S struct {\n\t/* a's comment */\n\ta int8\n\t/*\n\t * b's comment,\n\t * two lines\n\t */\n"
+            + "\tb int64 /* trailing */\n\t// c's comment\n\tc int8\n}\n"
+        let (go, goOK) = try fix("block.go", source)
+        XCTAssertTrue(goOK, "\(go.messages)")
+        XCTAssertEqual(go.rewritten["block.go"], "package p\ntype S struct {\n\t/*\n\t * b's comment,\n\t * two lines\n\t */\n"
+            + "\tb int64 /* trailing */\n\t/* a's comment */\n\ta int8\n\t// c's comment\n\tc int8\n}\n")
+        // A block comment that ends the previous field's line belongs to that field.
+        let (tail, tailOK) = try fix("tail.go", "package p\ntype S struct {\n\ta int8 /* a */\n\tb int64\n\tc int8\n}\n")
+        XCTAssertTrue(tailOK)
+        XCTAssertEqual(tail.rewritten["tail.go"], "package p\ntype S struct {\n\tb int64\n\ta int8 /* a */\n\tc int8\n}\n")
+    }
+
     func testOrdinaryStructsAreRewrittenAndVerified() throws {
         let (go, goOK) = try fix("ok.go", "package p\ntype S struct {\n\ta int8\n\tb int64\n\tc int8\n}\n")
         XCTAssertTrue(goOK)

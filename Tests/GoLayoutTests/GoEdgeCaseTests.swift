@@ -117,6 +117,62 @@ final class GoEdgeCaseTests: XCTestCase {
         }
     }
 
+    func testConstantExpressionArrayLengths() throws {
+        let r = try reports(#"""
+        package p
+
+        const N = 3
+        const M = N * 2
+        const (
+        	A = iota
+        	B
+        	C
+        	_
+        	E
+        )
+        const (
+        	KB = 1 << (10 * (iota + 1))
+        	MB
+        )
+        const T uint8 = 5
+        const S = "abcd"
+        const (
+        	X, Y = iota + 1, iota * 10
+        	Z, W
+        )
+
+        type K struct {
+        	a [M]int8
+        	b [N + 1]int16
+        	c [len("abc")]byte
+        	d [1 << 4]byte
+        	e [E]byte
+        	f [MB / KB]byte
+        	g [T]byte
+        	h [len(S)]byte
+        	i [(N + 1) * 2 % 5]byte
+        	j [0x10 &^ 0x4]byte
+        	k [W]byte
+        	l ['a' - 'A' - 30]byte
+        	m [len("é\n\x41\u00e9")]byte
+        	n [uintptr(2) | 1]byte
+        	o [^-3]byte
+        	p [C >> 1]byte
+        }
+        type Unknown struct {
+            a [unsafe.Sizeof(x)]byte
+            b [1 << 70]byte
+        }
+        """#)
+        // Go 1.19: Sizeof(K) = 1114, and these offsets.
+        XCTAssertEqual(r["K"]?.size, 1114)
+        XCTAssertEqual(r["K"]?.fields.map(\.offset),
+                       [0, 6, 14, 17, 33, 37, 1061, 1066, 1070, 1073, 1089, 1099, 1101, 1107, 1110, 1112])
+        XCTAssertNil(r["Unknown"]?.size)
+        XCTAssertEqual(r["Unknown"]?.fields.first?.unknown,
+                       "array length 'unsafe.Sizeof(x)' is not a constant expression the tool evaluates")
+    }
+
     func testValidShapesStillParse() throws {
         let r = try reports("""
         package p

@@ -18,7 +18,35 @@ final class LayoutCommandTests: XCTestCase {
         XCTAssertEqual(try analyzer.analyze(paths).count, 1)
     }
 
-    func testCheckHonorsJSONFormat() throws {
+    func testSymlinkedDirectoryOnTheCommandLineIsSearched() throws {
+        let dir = try makeTemporaryDirectory("symdir")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fm = FileManager.default
+        let real = dir.appendingPathComponent("real")
+        try fm.createDirectory(at: real, withIntermediateDirectories: true)
+        try "package p\ntype S struct { a int8 }\n".write(to: real.appendingPathComponent("a.go"), atomically: true, encoding: .utf8)
+        // A cycle inside the walk: not followed, so it neither hangs nor lists a.go twice.
+        try fm.createSymbolicLink(atPath: real.appendingPathComponent("loop").path, withDestinationPath: real.path)
+        let link = dir.appendingPathComponent("link").path
+        try fm.createSymbolicLink(atPath: link, withDestinationPath: real.path)
+        let analyzer = LayoutAnalyzer(model: .x86_64Linux)
+        XCTAssertEqual(try analyzer.sourceFiles([link]), [link + "/a.go"])
+        XCTAssertEqual(try analyzer.analyze([link]).map(\.name), ["S"])
+        XCTAssertEqual(try analyzer.analyze([link + "/"]).map(\.name), ["S"])
+    }
+
+    func testDirectoryNamedLikeASourceFileIsWalked() throws {
+        let dir = try makeTemporaryDirectory("dirnamedgo")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let odd = dir.appendingPathComponent("not_a_file.go")
+        try FileManager.default.createDirectory(at: odd.appendingPathComponent("x.swift"), withIntermediateDirectories: true)
+        try "package p\ntype S struct { a int8 }\n".write(to: odd.appendingPathComponent("b.go"), atomically: true, encoding: .utf8)
+        let reports = try LayoutAnalyzer(model: .x86_64Linux).analyze([dir.path])
+        XCTAssertEqual(reports.map(\.name), ["S"])
+    }
+
+    /// The built `gort` next to the test bundle, or skip.
+    func gortBinary() throws -> String {
         let gort = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("gort").path
         // The xctest bundle runs from .build/<config>/; on Linux arguments[0] is the bundle's path.
@@ -27,6 +55,45 @@ final class LayoutCommandTests: XCTestCase {
         guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw XCTSkip("gort is not built")
         }
+        return binary
+    }
+
+    /// Runs gort; returns its exit status and stderr.
+    func gort(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try gortBinary())
+        process.arguments = arguments
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = Pipe()
+        try process.run()
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func testBadOptionsAndParseErrorsAreOneClearLine() throws {
+        let dir = try makeTemporaryDirectory("cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = dir.appendingPathComponent("g.go").path
+        try "package p\ntype S struct { a int8 }\n".write(toFile: good, atomically: true, encoding: .utf8)
+        let bad = dir.appendingPathComponent("f.swift").path
+        try "struct S { var a: }\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let negative = try gort(["layout", "--min-waste", "-3", good])
+        XCTAssertNotEqual(negative.status, 0)
+        XCTAssertTrue(negative.stderr.contains("--min-waste must be 0 or more"), negative.stderr)
+        let fixJSON = try gort(["layout", "--fix", "--format", "json", good])
+        XCTAssertNotEqual(fixJSON.status, 0)
+        XCTAssertTrue(fixJSON.stderr.contains("--fix does not support --format json"), fixJSON.stderr)
+        let parse = try gort(["layout", bad])
+        XCTAssertEqual(parse.status, 1)
+        XCTAssertEqual(parse.stderr.components(separatedBy: "error:").count, 2, parse.stderr)
+        XCTAssertTrue(parse.stderr.hasPrefix("gort layout: error: \(bad):1:"), parse.stderr)
+        XCTAssertEqual(parse.stderr.filter { $0 == "\n" }.count, 1)
+    }
+
+    func testCheckHonorsJSONFormat() throws {
+        let binary = try gortBinary()
         let dir = try makeTemporaryDirectory("checkjson")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("d.go").path
