@@ -70,8 +70,11 @@ public struct LayoutAnalyzer: Sendable {
 
     /// Source files under a directory (the directory itself may be reached through a symlink, as `find -H`).
     /// Only regular files, and symlinks to regular files, are sources: a directory named `x.go` is walked.
-    /// Symlinks to directories inside the walk are not followed (as gofmt), so cycles cannot arise.
-    private func walk(_ dir: String, into found: inout [String]) throws {
+    /// Symlinks to directories inside the walk are not followed (as gofmt), so cycles cannot arise. Go files
+    /// under a `testdata` directory or one whose name starts with `_` are not read, as the go command ignores
+    /// them (Go's own tree keeps deliberately broken files there); Swift files are (swift-syntax has
+    /// `Sources/_SwiftSyntaxCShims`).
+    private func walk(_ dir: String, into found: inout [String], goIgnored: Bool = false) throws {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: dir) else {
             throw InputError(description: "\(dir): cannot read directory")
@@ -82,10 +85,13 @@ public struct LayoutAnalyzer: Sendable {
             // attributesOfItem does not follow a symlink: it says what the entry itself is.
             let type = (try? fm.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
             if type == .typeDirectory {
-                if name != "vendor" && name != "node_modules" { try walk(path, into: &found) }
+                if name != "vendor" && name != "node_modules" {
+                    try walk(path, into: &found, goIgnored: goIgnored || name == "testdata" || name.hasPrefix("_"))
+                }
                 continue
             }
-            guard name.hasSuffix(".swift") || (name.hasSuffix(".go") && GoBuildConstraints.fileNameMatches(name)) else { continue }
+            guard name.hasSuffix(".swift")
+                || (!goIgnored && name.hasSuffix(".go") && GoBuildConstraints.fileNameMatches(name)) else { continue }
             if type == .typeRegular { found.append(path); continue }
             var isDir: ObjCBool = false
             if type == .typeSymbolicLink, fm.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,

@@ -45,6 +45,23 @@ final class LayoutCommandTests: XCTestCase {
         XCTAssertEqual(reports.map(\.name), ["S"])
     }
 
+    /// Go files under testdata/ and _-prefixed directories are not read (the go command ignores them; Go's own
+    /// tree keeps deliberately unparsable files there, which aborted a run over GOROOT/src); Swift files there are.
+    func testGoTestdataAndUnderscoreDirectoriesAreSkipped() throws {
+        let dir = try makeTemporaryDirectory("testdata")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fm = FileManager.default
+        for sub in ["testdata", "_old", "_Shims"] {
+            try fm.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+        }
+        try "package p\ntype Good struct { a int8 }\n".write(to: dir.appendingPathComponent("a.go"), atomically: true, encoding: .utf8)
+        try "package p\ntype Broken struct {\n".write(to: dir.appendingPathComponent("testdata/bad.go"), atomically: true, encoding: .utf8)
+        try "package p\ntype Old struct { a int8 }\n".write(to: dir.appendingPathComponent("_old/o.go"), atomically: true, encoding: .utf8)
+        try "struct Shim { var a: Int8 }\n".write(to: dir.appendingPathComponent("_Shims/s.swift"), atomically: true, encoding: .utf8)
+        let reports = try LayoutAnalyzer(model: .x86_64Linux).analyze([dir.path])
+        XCTAssertEqual(Set(reports.map(\.name)), ["Good", "Shim"])
+    }
+
     /// The built `gort` next to the test bundle, or skip.
     func gortBinary() throws -> String {
         let gort = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
