@@ -77,6 +77,20 @@ struct SwiftKnownTypes {
             let start = EnumLayout.singlePayload(rawPointer.layout!, emptyCases: 1).layout!
             return .known(Language.swift.aggregate([start, TypeLayout.plain(8, 8)]))
         case ("Unmanaged", 1): return .known(model.heapReference)
+        case ("SIMD2", 1), ("SIMD3", 1), ("SIMD4", 1), ("SIMD8", 1), ("SIMD16", 1), ("SIMD32", 1), ("SIMD64", 1):
+            // A vector of the scalar: the lane count rounded up to a power of two (SIMD3 is stored as 4 lanes),
+            // aligned to its size up to 16 bytes (measured on x86_64: SIMD3<Float> 16/16, SIMD64<UInt8> 64/16).
+            guard let e = args[0].layout else { return args[0] }
+            let lanes = Int(bare.dropFirst(4))!
+            let size = (lanes == 3 ? 4 : lanes) * e.size
+            return plain(size, min(max(size, 1), 16))
+        case ("SIMDMask", 1): return args[0]   // the vector of its integer lanes
+        case ("KeyPath", 2), ("WritableKeyPath", 2), ("ReferenceWritableKeyPath", 2), ("PartialKeyPath", 1),
+             ("AnyKeyPath", 0):
+            return .known(model.heapReference)
+        case ("UnsafeContinuation", 2), ("CheckedContinuation", 2):
+            // A task reference; CheckedContinuation boxes it in a class.
+            return bare.hasPrefix("Unsafe") ? rawPointer : .known(model.heapReference)
         case ("Duration", 0), ("NSRange", 0), ("CGPoint", 0), ("CGSize", 0): return plain(16, 8)
         case ("CGRect", 0): return plain(32, 8)
         case ("StaticString", 0):
@@ -91,6 +105,31 @@ struct SwiftKnownTypes {
             return opaque(16, 8, xi: 255, spare: nil)
         default: return nil
         }
+    }
+
+    /// `InlineArray<count, Element>` (`[count of Element]`): count elements at the element's stride, so its size
+    /// is count * stride (InlineArray<2, (Int64, Int8)> is 32 bytes, where the tuple pair is 25); an empty one is
+    /// 0 bytes aligned to 1. Extra inhabitants are the element's; spare bits are each element's plus the padding
+    /// up to its stride, the last element's included (measured: `enum { case a(InlineArray<2, W>), b(Int8) }`
+    /// with W = (Int32, Int8) is 16 bytes, its tag in that padding).
+    func inlineArray(count: Int, element: Resolved) -> Resolved {
+        guard let e = element.layout else { return element }
+        if count == 0 { return plain(0, 1) }
+        guard count > 0, count <= Int.max / max(e.stride, 1) else { return .unknown("InlineArray count \(count)") }
+        var t = TypeLayout(size: count * e.stride, alignment: e.alignment, extraInhabitants: e.extraInhabitants,
+                           extraInhabitantsExact: e.extraInhabitantsExact)
+        t.spareBitsUsable = e.spareBitsUsable
+        let hasSpare = e.stride > e.size || (0..<e.size).contains { e.spareByte($0) != 0 }
+        if e.spareBits == nil || !e.spareBitsUsable {
+            t.spareBits = e.spareBits == nil ? nil : []
+        } else if hasSpare && t.size <= 1 << 20 {
+            var bytes = [UInt8](repeating: 0xFF, count: t.size)
+            for i in 0..<count { for b in 0..<e.size { bytes[i * e.stride + b] = e.spareByte(b)! } }
+            t.spareBits = bytes
+        } else if hasSpare {
+            t.spareBits = nil   // a huge array: not worth the mask
+        }
+        return .known(t)
     }
 
     /// Protocols of the standard library: marker protocols add no witness table; `Actor` is class-bound.

@@ -27,6 +27,14 @@ final class SwiftResolver {
     // MARK: Types
 
     func resolve(_ type: TypeSyntax, scope: [String], env: Environment) -> Resolved {
+        if let t = type.as(InlineArrayTypeSyntax.self) {
+            return inlineArray(count: t.count, element: t.element, scope: scope, env: env)
+        }
+        if let t = type.as(IdentifierTypeSyntax.self), t.name.text == "InlineArray",
+           let clause = t.genericArgumentClause, clause.arguments.count == 2, lookup("InlineArray", scope: scope) == nil {
+            let a = Array(clause.arguments)
+            return inlineArray(count: a[0], element: a[1], scope: scope, env: env)
+        }
         if let t = type.as(IdentifierTypeSyntax.self) {
             let args = t.genericArgumentClause.map {
                 arguments($0, thick: lookup(t.name.text, scope: scope)?.kind == .structType, scope: scope, env: env)
@@ -67,6 +75,19 @@ final class SwiftResolver {
         if type.is(ClassRestrictionTypeSyntax.self) { return .known(model.heapReference) }
         if let t = type.as(MetatypeTypeSyntax.self) { return metatype(t, scope: scope, env: env) }
         return .unknown("type '\(type.trimmedDescription)' is not supported")
+    }
+
+    /// `InlineArray<N, T>` and `[N of T]`: N must be an integer literal (SwiftKnownTypes.inlineArray).
+    private func inlineArray(count: GenericArgumentSyntax, element: GenericArgumentSyntax, scope: [String],
+                             env: Environment) -> Resolved {
+        guard case .expr(let e) = count.argument, let lit = e.as(IntegerLiteralExprSyntax.self),
+              let n = Int(lit.literal.text.replacingOccurrences(of: "_", with: "")) else {
+            return .unknown("InlineArray count '\(count.trimmedDescription)' is not an integer literal")
+        }
+        guard case .type(let t) = element.argument else { return .unknown("InlineArray element is not a type") }
+        thickMetatypes += 1
+        defer { thickMetatypes -= 1 }
+        return known.inlineArray(count: n, element: resolve(t, scope: scope, env: env))
     }
 
     private func arguments(_ clause: GenericArgumentClauseSyntax, thick: Bool, scope: [String], env: Environment) -> [Resolved] {

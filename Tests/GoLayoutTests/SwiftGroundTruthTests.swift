@@ -17,6 +17,9 @@ final class SwiftGroundTruthTests: XCTestCase {
         "OpaquePointer", "ObjectIdentifier", "UnsafeBufferPointer<Int>", "UnsafeMutableRawBufferPointer",
         "Unmanaged<K>", "Duration", "StaticString", "Date", "UUID", "Data", "URL", "Decimal", "CGFloat",
         "AnyHashable", "Float16", "Int128", "UInt128", "Float80", "Result<Int, any Error>", "Never?",
+        "SIMD2<Float>", "SIMD3<Float>", "SIMD4<Int32>", "SIMD8<UInt8>", "SIMD3<Double>", "SIMD16<UInt8>",
+        "SIMD2<UInt8>", "SIMDMask<SIMD4<Int32>>", "InlineArray<3, Int8>", "[2 of Int]", "InlineArray<2, Bool>",
+        "KeyPath<K, Int>", "UnsafeContinuation<Int, Never>", "CheckedContinuation<Int, Never>",
     ]
     static let referenceTypes = ["K", "any P", "any CP", "any P & Q", "Any", "AnyObject", "any Error", "() -> Void",
                                  "(Int) async throws -> String", "K.Type", "Any.Type", "S0.Type", "any P.Type",

@@ -132,3 +132,39 @@ final class SwiftExtensionScopeTests: XCTestCase {
         XCTAssertEqual(r["LNS.Ext"]?.size, MemoryLayout<LNS.Ext>.size)
     }
 }
+
+// InlineArray (both spellings), SIMD vectors and their masks, in enums whose tags go in spare bits or padding.
+private final class VK {}
+private struct VW { var x: Int32; var y: Int8 }
+private enum VX1 { case a(InlineArray<2, Bool>), b(Bool) }
+private enum VX2 { case a(InlineArray<2, VK>), b(VK) }
+private enum VX4 { case a([2 of Int8]), b(Int8) }
+private enum VX5 { case a(InlineArray<2, VW>), b(Int8) }
+private struct VS { var a: Int8; var ia: InlineArray<2, VW>; var o: [3 of Bool]?; var v3: SIMD3<Float>; var m: SIMDMask<SIMD2<Int64>>
+                    var e1: VX1; var e2: VX2; var e4: VX4; var e5: VX5; var z: [0 of Int]; var v2: SIMD2<UInt8>; var k: Int8 }
+
+final class SwiftVectorTests: XCTestCase {
+    func testInlineArraysAndSIMDVectors() throws {
+        let source = """
+        final class VK {}
+        struct VW { var x: Int32; var y: Int8 }
+        enum VX1 { case a(InlineArray<2, Bool>), b(Bool) }
+        enum VX2 { case a(InlineArray<2, VK>), b(VK) }
+        enum VX4 { case a([2 of Int8]), b(Int8) }
+        enum VX5 { case a(InlineArray<2, VW>), b(Int8) }
+        struct VS { var a: Int8; var ia: InlineArray<2, VW>; var o: [3 of Bool]?; var v3: SIMD3<Float>; var m: SIMDMask<SIMD2<Int64>>
+                    var e1: VX1; var e2: VX2; var e4: VX4; var e5: VX5; var z: [0 of Int]; var v2: SIMD2<UInt8>; var k: Int8 }
+        """
+        let decls = try SwiftFrontEnd.structs(files: [("t.swift", source)], model: .x86_64Linux)
+        let r = try XCTUnwrap(decls.map(StructReport.init).first { $0.name == "VS" })
+        XCTAssertEqual(r.size, MemoryLayout<VS>.size)
+        XCTAssertEqual(r.alignment, MemoryLayout<VS>.alignment)
+        XCTAssertEqual(r.fields.map(\.offset), [0, MemoryLayout.offset(of: \VS.ia), MemoryLayout.offset(of: \VS.o),
+                                                MemoryLayout.offset(of: \VS.v3), MemoryLayout.offset(of: \VS.m),
+                                                MemoryLayout.offset(of: \VS.e1), MemoryLayout.offset(of: \VS.e2),
+                                                MemoryLayout.offset(of: \VS.e4), MemoryLayout.offset(of: \VS.e5),
+                                                MemoryLayout.offset(of: \VS.z), MemoryLayout.offset(of: \VS.v2),
+                                                MemoryLayout.offset(of: \VS.k)])
+        XCTAssertEqual(r.fields.map(\.size), [1, 16, 3, 16, 16, 2, 16, 3, 16, 0, 2, 1])
+    }
+}
