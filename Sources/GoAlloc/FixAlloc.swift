@@ -3,8 +3,9 @@
 // MSpans, MCaches, span bitmaps and heap bookkeeping come from here, never from the Swift heap or malloc, so the
 // allocator never calls itself. Memory comes from the OS in chunks and is returned only when the whole heap is
 // destroyed (HeapTeardown.swift): freed objects go on a free list threaded through their first word and are
-// reused. Each chunk's last 16 bytes link it to the previous chunk (its address and size), so the teardown can
-// find them all.
+// reused. Each chunk's first cache line links it to the previous chunk (its address and size), so the teardown
+// can find them all; objects start after it (still 64-byte aligned), on the page the first object touches
+// anyway, so the link costs no page of its own.
 
 /// Go: fixalloc. Not thread-safe: every FixAlloc is guarded by its owner's lock (MHeap.lock for all in MHeap).
 struct FixAlloc {
@@ -49,12 +50,11 @@ struct FixAlloc {
         if nchunk < size {
             let n = max(min(max(FixAlloc.chunkBytes, sys), FixAlloc.maxChunkBytes), size + FixAlloc.linkBytes)
             guard let c = sysMap(n) else { return nil }
-            let link = c + (n - FixAlloc.linkBytes)
-            link.storeBytes(of: lastChunk, as: UnsafeMutableRawPointer?.self)
-            link.storeBytes(of: lastChunkBytes, toByteOffset: 8, as: Int.self)
+            c.storeBytes(of: lastChunk, as: UnsafeMutableRawPointer?.self)
+            c.storeBytes(of: lastChunkBytes, toByteOffset: 8, as: Int.self)
             lastChunk = c
             lastChunkBytes = n
-            chunk = c
+            chunk = c + FixAlloc.linkBytes
             nchunk = n - FixAlloc.linkBytes
             sys += n
         }
@@ -65,16 +65,15 @@ struct FixAlloc {
         return p  // fresh mmap memory is zero
     }
 
-    /// The link at the end of each chunk: the previous chunk's address and size.
-    static let linkBytes = 16
+    /// The link at the start of each chunk (the previous chunk's address and size), padded to a cache line.
+    static let linkBytes = 64
 
     /// Unmaps every chunk (HeapTeardown.swift); every object this FixAlloc handed out is gone after.
     mutating func unmapAll() {
         var c = lastChunk, n = lastChunkBytes
         while let base = c {
-            let link = base + (n - FixAlloc.linkBytes)
-            let prev = link.load(as: UnsafeMutableRawPointer?.self)
-            let prevBytes = link.load(fromByteOffset: 8, as: Int.self)
+            let prev = base.load(as: UnsafeMutableRawPointer?.self)
+            let prevBytes = base.load(fromByteOffset: 8, as: Int.self)
             sysFree(base, n)
             c = prev
             n = prevBytes

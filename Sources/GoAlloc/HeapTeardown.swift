@@ -38,12 +38,13 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     }
 
     /// Tells the background scavenger thread to leave and waits until it has: it stores 2 in `scav.stop` as
-    /// its last access to the heap (Scavenger.swift, backgroundScavengerLoop).
+    /// its last access to the heap (Scavenger.swift, backgroundScavengerLoop). Nothing to wait for if it was
+    /// never started, could not be created (stop is already 2), or belongs to the parent of this forked process.
     func stopBackgroundScavenger() {
         pointee.lock.lock()
-        let started = pointee.scav.started
+        let started = pointee.scav.started && pointee.scav.threadPid == getpid()
         pointee.lock.unlock()
-        if !started { return }
+        if !started || gort_load32_acquire(&pointee.scav.stop) == 2 { return }
         // Release: pairs with the loop's acquire loads of `stop`; the wake makes it look now, not a period later.
         gort_store32_release(&pointee.scav.stop, 1)
         wakeBackground()

@@ -118,6 +118,8 @@ public struct MSpan {
     /// cacheWord of a span with no cache word: matches no allocBits word, so local frees take the plain path.
     static let noCacheWord = UInt32.max
     static let inlineBitsOffset = 88
+    /// Byte offset of `next` (SpanSet's atomic link; a test checks it against MemoryLayout).
+    static let nextOffset = 168
     static let stride = 192
 
     var bitsWords: Int { 1 << Int(bitsLog) }

@@ -38,7 +38,11 @@ struct ScavengerState {
     /// when it wakes and only then takes MHeap.lock to look for a window, so no request is missed.
     var wake: UInt32 = 0
     /// 1 asks the thread to leave (MHeap.destroy: HeapTeardown.swift); the thread stores 2 as its last access.
+    /// 2 also when the thread could not be created.
     var stop: UInt32 = 0
+    /// The process that started the thread (a forked child has no such thread: destroy must not wait for it).
+    /// Written before the thread is created, by the thread that creates it; read by destroy.
+    var threadPid: Int32 = 0
     /// Bulk release (see the design note): the most pages in use since the last one, and a request for the
     /// background thread (MHeap.lock).
     var peakInusePages = 0
@@ -116,10 +120,11 @@ extension UnsafeMutablePointer where Pointee == MHeap {
                     a.pointee.claimedPages += n
                     pointee.stats.releasedPages += n
                 }
+                let base = a.pointee.base   // read under the lock (Thread Sanitizer: the allocator's inout accesses)
                 pointee.lock.unlock()
                 for k in 0..<batch.count {
                     let (start, n) = batch[k]
-                    sysUnused(UnsafeMutableRawPointer(bitPattern: a.pointee.base + UInt(start << pageShift))!,
+                    sysUnused(UnsafeMutableRawPointer(bitPattern: base + UInt(start << pageShift))!,
                               n << pageShift, dontneed: dontneed)
                     released += n << pageShift
                 }
@@ -169,12 +174,15 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         pthread_attr_init(&attr)
         pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
         pthread_attr_setstacksize(&attr, 64 << 10)
-        _ = pthread_create(&tid, &attr, { arg in
+        pointee.scav.threadPid = getpid()
+        let rc = pthread_create(&tid, &attr, { arg in
             let h = arg!.assumingMemoryBound(to: MHeap.self)
             h.backgroundScavengerLoop()
             return nil
         }, UnsafeMutableRawPointer(self))
         pthread_attr_destroy(&attr)
+        // No thread (EAGAIN: out of threads): the heap runs without one, and destroy must not wait for it.
+        if rc != 0 { gort_store32_release(&pointee.scav.stop, 2) }
     }
 
     /// Go: bgscavenge + bgsweep. One pass per period until the heap is destroyed.

@@ -24,9 +24,8 @@ extension UnsafeMutablePointer where Pointee == SpanSet {
         var old = gort_load_relaxed(hp)
         let nextp = UnsafeMutableRawPointer(s).assumingMemoryBound(to: MSpan.self)
         while true {
-            withUnsafeMutablePointer(to: &nextp.pointee.next) {
-                gort_store_relaxed(UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt64.self), old & SpanSet.addrMask)
-            }
+            gort_store_relaxed(UnsafeMutableRawPointer(nextp).advanced(by: MSpan.nextOffset).assumingMemoryBound(to: UInt64.self),
+                               old & SpanSet.addrMask)
             let new = ((old >> 48) &+ 1) << 48 | word(s)
             if gort_cas_release(hp, &old, new) { return }
         }
@@ -38,12 +37,11 @@ extension UnsafeMutablePointer where Pointee == SpanSet {
         var old = gort_load_acquire(hp)
         while true {
             guard let s = asPointer(old & SpanSet.addrMask, to: MSpan.self) else { return nil }
-            let next = withUnsafeMutablePointer(to: &s.pointee.next) {
-                gort_load_relaxed(UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt64.self))
-            }
+            let next = gort_load_relaxed(UnsafeMutableRawPointer(s).advanced(by: MSpan.nextOffset).assumingMemoryBound(to: UInt64.self))
             let new = ((old >> 48) &+ 1) << 48 | next
             if gort_cas_acquire(hp, &old, new) {
-                s.pointee.next = nil
+                // Atomic: a pop that lost the race may still be reading it (its CAS then fails).
+                gort_store_relaxed(UnsafeMutableRawPointer(s).advanced(by: MSpan.nextOffset).assumingMemoryBound(to: UInt64.self), 0)
                 return s
             }
         }

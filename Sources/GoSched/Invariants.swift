@@ -88,7 +88,7 @@ extension UnsafeMutablePointer where Pointee == SchedState {
     func debugCheckLocked() {
         if !pointee.checkInvariants { return }
         pointee.checkCalls = pointee.checkCalls &+ 1
-        if gort_load_relaxed(pointer(to: \.runqSize)!) <= 65_536 || pointee.checkCalls % 1024 == 0 {
+        if globalQueued <= 65_536 || pointee.checkCalls % 1024 == 0 {
             checkInvariantsLocked()
         }
     }

@@ -181,6 +181,8 @@ struct M {
     /// How long this M spins for work before it parks (findRunnable: adapts between spinWindowMinNS and
     /// spinWindowNS). Owner only.
     var spinWindow: UInt64 = spinWindowNS
+    /// Spins with every other P idle, counted so that every 16th is a full window (findRunnable). Owner only.
+    var spinProbe: UInt32 = 0
     /// The OS thread. Written under sched.lock by the creator once pthread_create returns (so shutdown, which
     /// reads it under the lock, never sees a half-written id); `threadKnown` says it has been written.
     var thread: pthread_t = pthread_t()

@@ -491,7 +491,7 @@ func mstart(_ mp: UnsafeMutablePointer<M>) {
 func schedule(_ mp: UnsafeMutablePointer<M>, cap: Int) -> GEntry {
     let sched = mp.pointee.sched
     if let pp = mp.pointee.p, !pp.pointee.isSpare, gort_load_relaxed(pp.pointer(to: \.timer0When)!) == 0,
-       !globalHighDue(sched, pp),
+       !globalHighDue(sched, pp) || !qempty(pp.pointer(to: \.high)!),   // the P's own high Gs are older
        pp.pointee.schedtick % 61 != 0 || gort_load_relaxed(sched.pointer(to: \.runqSize)!) == 0
     {
         let g = runqget(pp, cap: cap)
@@ -594,24 +594,27 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
         // A spare stands in for blocked Ps, whose Ms are in a job: their due timers are its to run, before its
         // own queue, which may never run dry (a task yielding in a loop), so stealWork would never get to them.
         if pp.pointee.isSpare { runBlockedPsTimers(sched, pp) }
-        // High-priority Gs from outside the Ms, before anything else, up to the streak cap.
-        if globalHighDue(sched, pp) {
+        // Fairness: every 61 ticks, the global queue first (Go: schedtick%61), high-priority Gs or not.
+        if pp.pointee.schedtick % 61 == 0 && gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 {
+            sched.lock()
+            let g = globrunqgetUnlock(sched, pp, max: 1)
+            if g != 0 { pp.pointee.globalHighStreak = 0; return g }
+        }
+        // High-priority Gs from outside the Ms, after the P's own high ring (older: its overflow goes there),
+        // before everything else, up to the streak cap.
+        if globalHighDue(sched, pp) && qempty(pp.pointer(to: \.high)!) {
             sched.lock()
             let g = sched.globhightake()
             sched.unlock()
             if g != 0 {
-                pp.pointee.globalHighStreak &+= 1
+                // The streak counts only while other work waits (as the high ring's does).
+                let waiting = pHasWork(pp) || gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0
+                pp.pointee.globalHighStreak = waiting ? pp.pointee.globalHighStreak &+ 1 : 0
                 return g
             }
         }
         // Any other G ends a streak of global high-priority Gs (the returns below).
         if pp.pointee.globalHighStreak != 0 { pp.pointee.globalHighStreak = 0 }
-        // Fairness: every 61 ticks, the global queue first (Go: schedtick%61).
-        if pp.pointee.schedtick % 61 == 0 && gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 {
-            sched.lock()
-            let g = globrunqgetUnlock(sched, pp, max: 1)
-            if g != 0 { return g }
-        }
         var g = runqget(pp, cap: cap)
         if g != 0 { return g }
         if gort_load_relaxed(sched.pointer(to: \.runqSize)!) != 0 {
@@ -647,10 +650,14 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             //     spares its producer a futex wake per G. With every other P idle, work can only come from
             //     outside (a thread resuming a continuation, a timer), at its own pace: then for the M's own
             //     window, which doubles (up to spinWindowNS) each time such a spin finds work and halves (down
-            //     to spinWindowMinNS) each time one does not. A full window per round trip with an event-loop
-            //     thread cost 10-20x the default executor's CPU for no gain in latency (a helper's probe).
+            //     to spinWindowMinNS) each time one does not; every 16th such spin is a full window, so a
+            //     window that shrank below the gap between arrivals finds out when they come faster again.
+            //     A full window per round trip with an event-loop thread cost 10-20x the default executor's
+            //     CPU for no gain in latency (a helper's probe).
             let othersBusy = UInt64(sched.pointee.gomaxprocs) &- gort_load_relaxed(sched.pointer(to: \.npidle)!) > 1
-            let window = othersBusy ? spinWindowNS : mp.pointee.spinWindow
+            if !othersBusy { mp.pointee.spinProbe &+= 1 }
+            let probe = !othersBusy && mp.pointee.spinProbe % 16 == 0
+            let window = othersBusy || probe ? spinWindowNS : mp.pointee.spinWindow
             let until = nanotime() &+ window
             var lastHandoff: UInt64 = 0
             var found = false
@@ -669,7 +676,7 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
                 if now >= until { break }
                 for _ in 0..<64 { gort_cpu_relax() }
             }
-            if !othersBusy {
+            if !othersBusy && (found || !probe) {
                 mp.pointee.spinWindow = found ? min(spinWindowNS, window &* 2) : max(spinWindowMinNS, window / 2)
             }
             if found { continue top }

@@ -103,8 +103,14 @@ func returnSpare(_ mp: UnsafeMutablePointer<M>, _ pp: UnsafeMutablePointer<P>) {
     var lent = gort_load_acquire(sched.pointer(to: \.nspareLent)!)
     if lent <= gort_load_acquire(sched.pointer(to: \.ncompensated)!) { sched.unlock(); return }
     while !gort_cas_acqrel(sched.pointer(to: \.nspareLent)!, &lent, lent - 1) {}
-    // Hand our local Gs to the global queue (we are the owner).
+    // Hand our local Gs to the global queues (we are the owner): high-priority ones to the high queue.
     var moved = false
+    while true {
+        let h = qpopOldest(pp.pointer(to: \.high)!)
+        if h == 0 { break }
+        sched.globhighput(h)
+        moved = true
+    }
     while true {
         let g = runqget(pp, cap: Int.max)
         if g == 0 { break }

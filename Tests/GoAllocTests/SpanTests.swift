@@ -103,6 +103,7 @@ final class SpanTests: XCTestCase {
         XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.allocCount)!, 64)
         XCTAssertEqual(MemoryLayout<MHeap>.offset(of: \MHeap.index), 64)
         XCTAssertEqual(MemoryLayout<MSpan>.offset(of: \MSpan.inlineBits), MSpan.inlineBitsOffset)
+        XCTAssertEqual(MemoryLayout<MSpan>.offset(of: \MSpan.next), MSpan.nextOffset)
         XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.cacheWord)!, 64, "free reads it with allocCache")
         XCTAssertLessThanOrEqual(MSpan.inlineBitsOffset + 32, 128, "inline bitmaps in line 2")
         XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.divMul)!, 128)
