@@ -111,6 +111,7 @@ public struct GCConfig: Sendable {
 /// tests make their own.
 public final class GC: @unchecked Sendable {
     let state: GCStatePtr
+    /// The collector's heap: a handle valid while this GC lives (its deinit destroys the heap: GCTeardown.swift).
     public let heap: Heap
     public let config: GCConfig
     /// Guards the mutator registry; held for the whole of a stop-the-world.
