@@ -14,12 +14,18 @@ public enum GoSched {
     ///
     ///     GoSched.install()
     ///
-    /// Opt out without rebuilding: `GOSCHED=off` (or `0`) in the environment leaves Swift's default executor.
+    /// Opt out without rebuilding: `GOSCHED=off` (or `0`, `false`, `no`, in any case) in the environment leaves
+    /// Swift's default executor.
     /// GOMAXPROCS and GODEBUG=schedtrace=N are honoured; GOSCHED_TRACE=path records a Chrome trace-event JSON
     /// of the run, written at exit (see `gort trace`). Returns the scheduler, or nil when opted out.
+    /// Whether a GOSCHED value opts out: off, 0, false or no, in any case (what users type for a switch).
+    static func optsOut(_ value: String) -> Bool {
+        ["off", "0", "false", "no"].contains(value.lowercased())
+    }
+
     @discardableResult
     public static func install(procs: Int? = nil) -> Scheduler? {
-        if let v = Procs.currentEnvironment()["GOSCHED"], v == "off" || v == "0" { return nil }
+        if let v = Procs.currentEnvironment()["GOSCHED"], optsOut(v) { return nil }
         if let s = shared { return s }
         let env = Procs.currentEnvironment()
         let tracePath = env["GOSCHED_TRACE"].flatMap { $0.isEmpty ? nil : $0 }

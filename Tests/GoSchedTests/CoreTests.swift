@@ -877,6 +877,12 @@ final class CoreTests: XCTestCase {
         XCTAssertNil(Procs.cgroupQuotaCPUs(root: dir))
     }
 
+    /// GOSCHED opts out with off, 0, false or no in any case (GOSCHED=OFF left GoSched installed).
+    func testGoschedOptOutValues() {
+        for v in ["off", "OFF", "Off", "0", "false", "FALSE", "no", "No"] { XCTAssertTrue(GoSched.optsOut(v), v) }
+        for v in ["", "on", "1", "true", "yes", "offf"] { XCTAssertFalse(GoSched.optsOut(v), v) }
+    }
+
     func testExecutorPrivateDataIsAtOffset16() {
         let probe = ProbeExecutor()
         let r = runOn(Scheduler(procs: 1)) { await Task(executorPreference: probe) { 1 }.value }
