@@ -113,7 +113,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     @inline(never)
     func notifyRemoteFree(_ s: UnsafeMutablePointer<MSpan>) {
         let m = central(s.pointee.spanclass)
-        if s.pointee.inFull != 0 { gort_fetch_add_relaxed(&m.pointee.pendingFull, 1) }
+        if gort_load8_relaxed(&s.pointee.inFull) != 0 { gort_fetch_add_relaxed(&m.pointee.pendingFull, 1) }
         gort_fetch_add_relaxed(&m.pointee.pendingAny, 1)
         gort_store_relaxed(&pointee.scav.sweepPending, 1)
     }

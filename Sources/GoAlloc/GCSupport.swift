@@ -33,7 +33,7 @@ extension Heap {
         if let s = m.partialUnswept(sg).pop() { return s }
         if let s = m.fullUnswept(sg).pop() {
             gort_fetch_add_relaxed(&m.pointee.nfull, UInt64.max)  // -1
-            s.pointee.inFull = 0
+            gort_store8_relaxed(&s.pointee.inFull, 0)
             return s
         }
         return nil

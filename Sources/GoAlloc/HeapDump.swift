@@ -46,7 +46,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             out.write(", \"state\": ")
             if s.pointee.spanclass.sizeclass == 0 { out.write("\"large\"") }
             else if gort_load_relaxed(&s.pointee.owner) != 0 { out.write("\"cached\"") }
-            else if s.pointee.inFull != 0 { out.write("\"full\"") }
+            else if gort_load8_relaxed(&s.pointee.inFull) != 0 { out.write("\"full\"") }
             else { out.write("\"partial\"") }
             out.write("}")
         }

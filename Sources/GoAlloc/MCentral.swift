@@ -66,7 +66,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
             while budget > 0, let s = fullUnswept(sg).pop() {
                 budget -= 1
                 gort_fetch_add_relaxed(&pointee.nfull, UInt64.max)  // -1
-                s.pointee.inFull = 0
+                gort_store8_relaxed(&s.pointee.inFull, 0)
                 s.sweepRemoteFrees()
                 // A GC heap's full spans gain free slots only through the collector's sweep.
                 if let gcSweep = h.pointee.gcSweepHook { gcSweep(UnsafeMutableRawPointer(s), h.pointee.gcSweepContext) }
@@ -88,7 +88,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
     }
 
     private func pushFull(_ s: UnsafeMutablePointer<MSpan>, _ sg: UInt64) {
-        s.pointee.inFull = 1
+        gort_store8_relaxed(&s.pointee.inFull, 1)
         gort_fetch_add_relaxed(&pointee.nfull, 1)
         fullSwept(sg).push(s)
     }
@@ -114,7 +114,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
             return
         }
         let isFull = UInt(s.pointee.allocCount) == s.pointee.nelems
-        if isFull { s.pointee.inFull = 1; gort_fetch_add_relaxed(&pointee.nfull, 1) }
+        if isFull { gort_store8_relaxed(&s.pointee.inFull, 1); gort_fetch_add_relaxed(&pointee.nfull, 1) }
         // Clear the owner only now: from here on, frees by the former owner take the remote path.
         gort_store_relaxed(&s.pointee.owner, 0)
         if isFull { fullSwept(sg).push(s) } else { partialSwept(sg).push(s) }
@@ -163,7 +163,7 @@ extension UnsafeMutablePointer where Pointee == MCentral {
             while let s = partialUnswept(sg).pop() { settle(s, sg) }
             while let s = fullUnswept(sg).pop() {
                 gort_fetch_add_relaxed(&pointee.nfull, UInt64.max)
-                s.pointee.inFull = 0
+                gort_store8_relaxed(&s.pointee.inFull, 0)
                 settle(s, sg)
             }
         }

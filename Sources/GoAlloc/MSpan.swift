@@ -97,7 +97,8 @@ public struct MSpan {
     var freeindex: UInt = 0
     /// Number of object slots. Immutable while in use. Go: nelems.
     var nelems: UInt = 0
-    /// 1 while the span sits in one of its MCentral's full sets (a hint for the sweeper's accounting).
+    /// 1 while the span sits in one of its MCentral's full sets (a hint for the sweeper's accounting). Relaxed
+    /// atomic stores by whoever moves the span; a remote freer of an uncached span reads it (relaxed) as a hint.
     var inFull: UInt8 = 0
     /// See the file comment (holder writes, relaxed stores between release/acquire fences; anyone reads).
     var cacheSeq: UInt32 = 0
@@ -172,7 +173,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         pointee.allocCount = 0
         pointee.hasRemoteFrees = 0
         pointee.owner = 0
-        pointee.inFull = 0
+        gort_store8_relaxed(&pointee.inFull, 0)
         pointee.allocCache = 0  // a recycled struct's old reservation described other bitmaps
         rewind()
     }

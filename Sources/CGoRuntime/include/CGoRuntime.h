@@ -116,6 +116,7 @@ GORT_A bool gort_cas_release(uint64_t *p, uint64_t *expected, uint64_t desired) 
 bool gort_cas128_acqrel(uint64_t *p, uint64_t *lo, uint64_t *hi, uint64_t new_lo, uint64_t new_hi);
 // 32-bit words (futex words must be 32-bit).
 GORT_A uint32_t gort_load32_relaxed(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+GORT_A uint8_t gort_load8_relaxed(const uint8_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 GORT_A uint32_t gort_load32_acquire(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 GORT_A void gort_store32_release(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 GORT_A uint32_t gort_exchange32_acquire(uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_ACQUIRE); }
@@ -129,6 +130,7 @@ GORT_A bool gort_cas32_acqrel(uint32_t *p, uint32_t *expected, uint32_t desired)
 }
 GORT_A uint32_t gort_fetch_add32_acqrel(uint32_t *p, uint32_t v) { return __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL); }
 GORT_A void gort_store32_relaxed(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+GORT_A void gort_store8_relaxed(uint8_t *p, uint8_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
 GORT_A uint32_t gort_exchange32_relaxed(uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_RELAXED); }
 GORT_A void gort_fence_seqcst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 GORT_A void gort_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
