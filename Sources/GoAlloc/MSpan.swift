@@ -60,8 +60,9 @@ public struct MSpan {
     /// Points at `inlineBits` when both bitmaps fit there, else at MHeap.bitsAlloc memory.
     var allocBits: UnsafeMutablePointer<UInt64> = UnsafeMutablePointer(bitPattern: 8)!
     /// The MCache holding this span (as its current span of the class, or retained: RetainedSpans.swift), or 0.
-    /// Written by that MCache's thread (relaxed: only the holder ever compares it with itself; other threads only
-    /// need "not me", which any value gives them).
+    /// Written by that MCache's thread with relaxed atomic stores, read with relaxed loads (free's fast path too:
+    /// a plain mov either way): only the holder ever compares it with itself; other threads only need "not me",
+    /// which any value gives them.
     var owner: UInt64 = 0
 
     // ---- Line 2 ----
@@ -172,7 +173,7 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         }
         pointee.allocCount = 0
         pointee.hasRemoteFrees = 0
-        pointee.owner = 0
+        gort_store_relaxed(&pointee.owner, 0)
         gort_store8_relaxed(&pointee.inFull, 0)
         pointee.allocCache = 0  // a recycled struct's old reservation described other bitmaps
         rewind()
