@@ -28,7 +28,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         sysFree(UnsafeMutableRawPointer(h.arenas), h.arenaCapacity * 8)
         sysFree(UnsafeMutableRawPointer(h.allspans), h.allspansCapacity * 8)
         sysFree(UnsafeMutableRawPointer(h.central), numSpanClasses * MCentral.stride)
-        sysFree(UnsafeMutableRawPointer(h.classCounts), numSizeClasses * 24)
+        sysFree(UnsafeMutableRawPointer(h.classCounts), classCountsBytes)
         pointee.spanalloc.unmapAll()
         pointee.cachealloc.unmapAll()
         for i in 0..<8 { bitsFixAlloc(i).pointee.unmapAll() }

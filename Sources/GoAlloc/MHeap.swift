@@ -100,6 +100,8 @@ public struct MHeap {
 
 /// allspans' first mapping: 16,384 span records (a 128 MiB heap of one-page spans); it doubles when full.
 let allspansInitialBytes = 1 << 17
+/// The class counters' mapping (MHeap.classCounts: three words per size class). Create and destroy use it.
+let classCountsBytes = numSizeClasses * 24
 
 extension MHeap {
     /// Bytes carved from metaBlocks: what the FixAllocs whose objects they stand for count as `carved`.
@@ -118,7 +120,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
               let arenasMem = sysMap(1 << 20),   // 131072 arenas = 8 TiB of heap
               let spansMem = sysMap(allspansInitialBytes),  // doubles when full (growAllspansLocked)
               let centralMem = sysMap(centralBytes),
-              let counts = sysMap(numSizeClasses * 24)
+              let counts = sysMap(classCountsBytes)
         else { return nil }
         let h = raw.bindMemory(to: MHeap.self, capacity: 1)
         let central = centralMem.bindMemory(to: MCentral.self, capacity: numSpanClasses)
@@ -136,7 +138,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         h.pointee.arenaCapacity = (1 << 20) / 8
         h.pointee.maxRequestBytes = sysMemoryLimit()
         h.pointee.allspansCapacity = allspansInitialBytes / 8
-        h.pointee.metaSys = MemoryLayout<MHeap>.stride + (1 << arenaL1Bits) * 8 + centralBytes + numSizeClasses * 24
+        h.pointee.metaSys = MemoryLayout<MHeap>.stride + (1 << arenaL1Bits) * 8 + centralBytes + classCountsBytes
         h.pointee.lock.lock()
         guard let e = h.pointee.spanalloc.alloc() else { h.pointee.lock.unlock(); return nil }
         h.pointee.lock.unlock()

@@ -61,6 +61,8 @@ struct GCArena {
     static var checkmarkBitmap: Int { @inline(__always) get { 1 } }
     static var sweepgenBytes: Int { Geometry.pagesPerArena * 8 }
     static var infoBytes: Int { Geometry.pagesPerArena * 4 }
+    /// One mapping per arena holds the marks, sweepgens and infos, in that order (ensureArena, GCTeardown).
+    static var mappedBytes: Int { marksBytes + sweepgenBytes + infoBytes }
 
     /// An info word: the object size in words (bits 0...30; 0: no span was ever recorded at the page) and
     /// noscan (bit 31).
@@ -223,9 +225,13 @@ struct GCState {
     /// Objects found live by the checkmark pass but not marked by the cycle (cumulative; coordinator).
     var checkmarkMisses: UInt64 = 0
 
+    /// The arena table (one word per possible arena) and the arena list's mappings (init, GCTeardown).
+    static let arenaTableBytes = (1 << (heapAddrBits - logHeapArenaBytes)) * 8
+    static let arenaListBytes = 1 << 20
+
     init() {
-        arenaTable = gcMap((1 << (heapAddrBits - logHeapArenaBytes)) * 8).assumingMemoryBound(to: UInt64.self)
-        arenaList = gcMap(1 << 20).assumingMemoryBound(to: UnsafeMutablePointer<GCArena>.self)
+        arenaTable = gcMap(GCState.arenaTableBytes).assumingMemoryBound(to: UInt64.self)
+        arenaList = gcMap(GCState.arenaListBytes).assumingMemoryBound(to: UnsafeMutablePointer<GCArena>.self)
     }
 }
 
@@ -250,7 +256,7 @@ extension UnsafeMutablePointer where Pointee == GCState {
         defer { withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.unlock() } }
         if let a = UnsafeMutablePointer<GCArena>(bitPattern: UInt(gort_load_acquire(slot))) { return a }
         guard let ha = heap.arena(of: UnsafeRawPointer(bitPattern: p)!) else { gcFatal("GoGC: object outside the heap") }
-        let mem = gcMap(GCArena.marksBytes + GCArena.sweepgenBytes + GCArena.infoBytes)
+        let mem = gcMap(GCArena.mappedBytes)
         let a = UnsafeMutablePointer<GCArena>.allocate(capacity: 1)
         a.initialize(to: GCArena(marks: mem.assumingMemoryBound(to: UInt64.self), ptrBits: ha.bitmap, heapArena: ha,
                                  sweepgen: (mem + GCArena.marksBytes).assumingMemoryBound(to: UInt64.self),

@@ -18,11 +18,11 @@ extension GC {
         let st = state
         for i in 0..<st.pointee.arenaCount {
             let a = st.pointee.arenaList[i]
-            munmap(UnsafeMutableRawPointer(a.pointee.marks), GCArena.marksBytes + GCArena.sweepgenBytes + GCArena.infoBytes)
+            munmap(UnsafeMutableRawPointer(a.pointee.marks), GCArena.mappedBytes)
             a.deallocate()
         }
-        munmap(UnsafeMutableRawPointer(st.pointee.arenaTable), (1 << (heapAddrBits - logHeapArenaBytes)) * 8)
-        munmap(UnsafeMutableRawPointer(st.pointee.arenaList), 1 << 20)
+        munmap(UnsafeMutableRawPointer(st.pointee.arenaTable), GCState.arenaTableBytes)
+        munmap(UnsafeMutableRawPointer(st.pointee.arenaList), GCState.arenaListBytes)
         for w in [coordWork, sharedWork] {
             w.pointee.buf?.deallocate()
             w.deallocate()
