@@ -154,6 +154,10 @@ struct P {
 /// Go: runtime.m (runtime2.go). One per OS thread the scheduler started; reachable through the TLS slot
 /// `gort_tls_m` from its own thread.
 struct M {
+    /// xorshift state for victim order. Owner only. First on purpose: should an inout access to an M field slip
+    /// past the rule above (one did: CI's TSan run caught it against schedDetail's read of `id`), TSan records
+    /// it at the M's first byte, which must then be one no other thread reads.
+    var rand: UInt64
     /// Immutable.
     let id: Int
     let sched: UnsafeMutablePointer<SchedState>
@@ -176,8 +180,6 @@ struct M {
     var link: UnsafeMutablePointer<M>? = nil
     /// Link in sched.allm. Written once under sched.lock before the M is published.
     var allLink: UnsafeMutablePointer<M>? = nil
-    /// xorshift state for victim order. Owner only.
-    var rand: UInt64
     /// How long this M spins for work before it parks (findRunnable: adapts between spinWindowMinNS and
     /// spinWindowNS). Owner only.
     var spinWindow: UInt64 = spinWindowNS

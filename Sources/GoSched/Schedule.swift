@@ -655,7 +655,7 @@ func findRunnable(_ mp: UnsafeMutablePointer<M>) -> GEntry {
             //     A full window per round trip with an event-loop thread cost 10-20x the default executor's
             //     CPU for no gain in latency (a helper's probe).
             let othersBusy = UInt64(sched.pointee.gomaxprocs) &- gort_load_relaxed(sched.pointer(to: \.npidle)!) > 1
-            if !othersBusy { mp.pointee.spinProbe &+= 1 }
+            if !othersBusy { mp.pointee.spinProbe = mp.pointee.spinProbe &+ 1 }  // no inout: see Sched.swift
             let probe = !othersBusy && mp.pointee.spinProbe % 16 == 0
             let window = othersBusy || probe ? spinWindowNS : mp.pointee.spinWindow
             let until = nanotime() &+ window

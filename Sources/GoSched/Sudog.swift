@@ -74,9 +74,18 @@ extension UnsafeMutablePointer where Pointee == Sudog {
     }
 
     /// Resumes the owner. After the channel's lock is dropped; the sudog must not be touched afterwards.
+    ///
+    /// `state` is stored again (release) after the last read of the sudog (`cont`, or its select's), and the
+    /// owner loads it with acquire once resumed (`ok`), before it releases the sudog for reuse. The continuation
+    /// orders the two threads already, but when the owner has not finished suspending, that order is an atomic
+    /// inside libswift_Concurrency, which Thread Sanitizer does not see: it reported our read of `cont` racing
+    /// with the next owner's write (1 CI run in 7). On x86 the store is one plain move.
     @inlinable
     func wake() {
-        if let w = pointee.waiter { w.takeUnretainedValue().cont!.resume() } else { pointee.cont!.resume() }
+        let c = if let w = pointee.waiter { w.takeUnretainedValue().cont } else { pointee.cont }
+        let state = pointer(to: \.state)!
+        gort_store32_release(state, gort_load32_relaxed(state))
+        c!.resume()
     }
 
     /// The element as a T (bound on first use).
