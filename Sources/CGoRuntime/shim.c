@@ -18,6 +18,7 @@ _Alignas(64) void *gort_empty_mcache[GORT_EMPTY_MCACHE_WORDS] = {
 };
 __thread void *gort_tls_mcache __attribute__((tls_model("initial-exec"))) = gort_empty_mcache;
 __thread void *gort_tls_m __attribute__((tls_model("initial-exec"))) = 0;
+__thread void *gort_tls_gc_scope __attribute__((tls_model("initial-exec"))) = 0;
 __thread int gort_tls_cache_released __attribute__((tls_model("initial-exec"))) = 0;
 __thread unsigned gort_tls_young_ops __attribute__((tls_model("initial-exec"))) = 0;
 

@@ -204,10 +204,27 @@ public final class GC: @unchecked Sendable {
     }
 
     /// Runs `body` in a mutation scope of a temporary mutator (registration costs a cache; prefer a long-lived
-    /// Mutator on hot threads).
+    /// Mutator on hot threads). Inside a scope of this GC on this thread, `body` runs in a nested scope of that
+    /// scope's mutator instead (a second mutator there would wait at its safepoint for the first, which this
+    /// very thread holds, forever); its exit is then not a safepoint.
     public func withMutation<R>(_ body: (Mutation) throws -> R) rethrows -> R {
+        if let open = scopeOfThisThread() {
+            open.pointee.depth += 1
+            defer { open.pointee.depth -= 1 }
+            return try body(Mutation(open))
+        }
         let m = makeMutator()
         return try m.run(body)
+    }
+
+    /// The innermost open scope of this GC on the calling thread (its mutator), or nil.
+    func scopeOfThisThread() -> MutatorPtr? {
+        var s = gort_tls_get_gc_scope()?.assumingMemoryBound(to: MutatorState.self)
+        while let x = s {
+            if x.pointee.gc == state { return x }
+            s = x.pointee.outerScope
+        }
+        return nil
     }
 
     func register(_ m: MutatorPtr) {
@@ -285,15 +302,9 @@ public final class GC: @unchecked Sendable {
     /// mutation scope of this thread (inside one, use `Mutation.collect()`).
     public func collect() {
         if isShutDown { gcFatal("GoGC: fatal error: collect() on a GC that was shut down") }
-        // Inside a scope of this thread the stop would wait for this very thread, forever.
-        let me = UInt64(pthread_self())
-        var inScope = false
-        registryLock.lock()
-        forEachMutator { m in
-            if gort_load_relaxed(&m.pointee.status) == 1 && gort_load_relaxed(&m.pointee.thread) == me { inScope = true }
-        }
-        registryLock.unlock()
-        if inScope {
+        // Inside a running scope of this thread the stop would wait for this very thread, forever.
+        // (Mutation.collect parks its scope first, then calls this.)
+        if let open = scopeOfThisThread(), gort_load_relaxed(&open.pointee.status) == 1 {
             gcFatal("GoGC: fatal error: gc.collect() called inside a mutation scope of this thread, where it would wait for itself (use m.collect() there)")
         }
         if !config.concurrent {
@@ -824,6 +835,10 @@ public final class Mutator: @unchecked Sendable {
         let mu = Mutation(m)
         let me = UInt64(pthread_self())
         if m.pointee.depth == 0 {
+            let outer = gort_tls_get_gc_scope()?.assumingMemoryBound(to: MutatorState.self)
+            if let o = outer { Mutator.checkNesting(m, in: o) }
+            m.pointee.outerScope = outer
+            gort_tls_set_gc_scope(UnsafeMutableRawPointer(m))
             gort_store_relaxed(&m.pointee.thread, me)
             mu.unpark()
         } else if gort_load_relaxed(&m.pointee.thread) != me {
@@ -832,8 +847,26 @@ public final class Mutator: @unchecked Sendable {
         m.pointee.depth += 1
         defer {
             m.pointee.depth -= 1
-            if m.pointee.depth == 0 { mu.park() }
+            if m.pointee.depth == 0 {
+                mu.park()
+                gort_tls_set_gc_scope(UnsafeMutableRawPointer(m.pointee.outerScope))
+                m.pointee.outerScope = nil
+            }
         }
         return try body(mu)
+    }
+
+    /// A scope of `m` opening while this thread is in scope `open` (and those outside it): scopes of other GCs
+    /// may nest, but a second mutator of the same GC would wait at its first safepoint for the first one,
+    /// which this thread holds, forever.
+    @inline(never)
+    static func checkNesting(_ m: MutatorPtr, in open: MutatorPtr) {
+        var s: MutatorPtr? = open
+        while let x = s {
+            if x.pointee.gc == m.pointee.gc {
+                gcFatal("GoGC: fatal error: a Mutator's scope opened inside another Mutator's scope of the same GC on one thread, where its safepoints would wait for the outer one forever (use the outer Mutation, or gc.withMutation, which reuses it)")
+            }
+            s = x.pointee.outerScope
+        }
     }
 }

@@ -38,6 +38,9 @@ import CGoRuntime
     var thread: UInt64 = 0
     /// The finalizer thread's mutator (set before registration, immutable): GC.shutdown counts the others.
     var isFinalizer = false
+    /// The scope this thread was in (the TLS slot gort_tls_gc_scope) when this mutator's outermost scope
+    /// began, restored when it ends: the thread's open scopes, innermost first, of any GC. Owner only.
+    var outerScope: UnsafeMutablePointer<MutatorState>? = nil
 
     static var flushBytes: UInt64 { @inline(__always) get { 64 << 10 } }
     static var stackBytes: Int { 256 << 20 }

@@ -186,6 +186,46 @@ final class CoreTests: XCTestCase {
         XCTAssertLessThanOrEqual(threads(), t0, "threads kept by released GCs")
     }
 
+    /// gc.withMutation inside a scope of the same GC on the same thread runs in that scope (it hung: the
+    /// temporary mutator's safepoint waited for the outer one, which this thread held); scopes of another GC
+    /// nest freely, and the thread's scope record is restored after each.
+    func testWithMutationInsideAScopeReusesIt() {
+        let gc = GC(config: testConfig())
+        let other = GC(config: testConfig())
+        let mu = gc.makeMutator()
+        let keep: Root<Node> = mu.run { m in
+            let slot = m.push(nil as Ref<Node>?)   // the list's head, kept across the safepoints
+            for i in 0..<3000 {
+                let n = N.make(m, i)
+                m.store(n, N.left, m.stackSlot(slot, as: Node.self))
+                m.setStackSlot(slot, n)
+                let sum: Int = gc.withMutation { m2 in
+                    var s = 0
+                    for k in 0..<200 { s += N.make(m2, k)[scalar: N.id] }   // garbage: cycles run meanwhile
+                    return s
+                }
+                XCTAssertEqual(sum, 19900)
+                let o: Int = other.withMutation { mo in N.make(mo, i)[scalar: N.id] }
+                XCTAssertEqual(o, i)
+                m.safepoint()
+            }
+            XCTAssertNotNil(gc.scopeOfThisThread())
+            XCTAssertNil(other.scopeOfThisThread())
+            defer { m.popStack(to: 0) }
+            return Root(m, m.stackSlot(slot, as: Node.self))
+        }
+        XCTAssertNil(gc.scopeOfThisThread())
+        XCTAssertGreaterThan(gc.stats.numGC, 0, "the loop is meant to run collections")
+        gc.collect()   // outside every scope again: allowed
+        mu.run { m in
+            var p = keep.get(m), i = 2999
+            while let n = p { XCTAssertEqual(n[scalar: N.id], i); XCTAssertTrue(N.valid(n)); i -= 1; p = m.load(n, N.left) }
+            XCTAssertEqual(i, -1)
+        }
+        XCTAssertEqual(gc.stats.checkmarkMisses, 0)
+        withExtendedLifetime(keep) {}
+    }
+
     func testLargeObjectsAndArrays() {
         let gc = GC(config: testConfig(concurrent: false))
         let mu = gc.makeMutator()

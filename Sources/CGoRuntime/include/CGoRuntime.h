@@ -29,10 +29,12 @@ static inline int gort_open(const char *path, int flags, int mode) { return open
 
 // ---- thread-local slots -------------------------------------------------------------------------------
 // Slot 0: the current thread's MCache of the process-default heap (GoAlloc), or the empty MCache (below) on a
-// thread that has none: never NULL. Slot 1: the current M (GoSched).
+// thread that has none: never NULL. Slot 1: the current M (GoSched). Slot 2: the GoGC mutator whose scope this
+// thread entered last (GoGC/Mutator.swift), NULL outside every scope.
 // initial-exec: valid for the executable and for libraries loaded at start-up (LD_PRELOAD, DT_NEEDED).
 extern __thread void *gort_tls_mcache __attribute__((tls_model("initial-exec")));
 extern __thread void *gort_tls_m __attribute__((tls_model("initial-exec")));
+extern __thread void *gort_tls_gc_scope __attribute__((tls_model("initial-exec")));
 /// Set once this thread's MCache went back to the heap at thread exit (libGoMalloc.so), so late frees do not make a new one.
 extern __thread int gort_tls_cache_released __attribute__((tls_model("initial-exec")));
 /// Mallocs and frees this thread made while it had no MCache: it allocates from the heap's shared cache until
@@ -68,6 +70,8 @@ static inline __attribute__((always_inline)) void *gort_tls_get_mcache(void) { r
 static inline __attribute__((always_inline)) void gort_tls_set_mcache(void *c) { gort_tls_mcache = c; }
 static inline __attribute__((always_inline)) void *gort_tls_get_m(void) { return gort_tls_m; }
 static inline __attribute__((always_inline)) void gort_tls_set_m(void *m) { gort_tls_m = m; }
+static inline __attribute__((always_inline)) void *gort_tls_get_gc_scope(void) { return gort_tls_gc_scope; }
+static inline __attribute__((always_inline)) void gort_tls_set_gc_scope(void *m) { gort_tls_gc_scope = m; }
 static inline __attribute__((always_inline)) int gort_tls_get_cache_released(void) { return gort_tls_cache_released; }
 static inline __attribute__((always_inline)) void gort_tls_set_cache_released(int v) { gort_tls_cache_released = v; }
 static inline __attribute__((always_inline)) unsigned gort_tls_get_young_ops(void) { return gort_tls_young_ops; }
