@@ -112,8 +112,8 @@ final class Finalizers: @unchecked Sendable {
                 // GC.shutdown: everything queued has run. A cycle still running (one our finalizers'
                 // allocations started) may queue more at its mark termination: wait for it first.
                 let st = gc.state
-                if gort_load_acquire(&st.pointee.started) != gort_load_acquire(&st.pointee.finished)
-                    || gort_load_relaxed(&st.pointee.requested) != 0 {
+                if gort_load_acquire(st.pointer(to: \.started)!) != gort_load_acquire(st.pointer(to: \.finished)!)
+                    || gort_load_relaxed(st.pointer(to: \.requested)!) != 0 {
                     futexWait(&wakeWord, w, 1_000_000)
                     continue
                 }

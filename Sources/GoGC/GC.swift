@@ -209,8 +209,8 @@ public final class GC: @unchecked Sendable {
     /// very thread holds, forever); its exit is then not a safepoint.
     public func withMutation<R>(_ body: (Mutation) throws -> R) rethrows -> R {
         if let open = scopeOfThisThread() {
-            open.pointee.depth += 1
-            defer { open.pointee.depth -= 1 }
+            open.pointee.depth = open.pointee.depth + 1
+            defer { open.pointee.depth = open.pointee.depth - 1 }
             return try body(Mutation(open))
         }
         let m = makeMutator()
@@ -231,7 +231,7 @@ public final class GC: @unchecked Sendable {
         registryLock.lock()
         // The bitmap its barrier and black allocation mark in. A stop holds registryLock, so the parity
         // cannot change until we are on the list, where sweep termination sets it for the next cycle.
-        m.pointee.gcw.bitmap = Int(gort_load_relaxed(&state.pointee.markParity))
+        m.pointee.gcw.bitmap = Int(gort_load_relaxed(state.pointer(to: \.markParity)!))
         m.pointee.next = mutators
         if let f = mutators { f.pointee.prev = m }
         mutators = m
@@ -246,10 +246,10 @@ public final class GC: @unchecked Sendable {
         // (unmarked while marking, when they were allocated black).
         let marking = state.isMarking
         let unreserved = Mutation(m).unreserve(unmark: marking)
-        state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 })
+        state.flush(m.pointer(to: \.gcw)!)
         if let b = m.pointee.gcw.buf { state.putEmptyBuf(b); m.pointee.gcw.buf = nil }   // flush keeps an empty one
-        if marking { gort_fetch_add_relaxed(&state.pointee.heapMarked, 0 &- unreserved) }
-        gort_fetch_add_relaxed(&state.pointee.heapLive, m.pointee.allocBytes &- unreserved)
+        if marking { gort_fetch_add_relaxed(state.pointer(to: \.heapMarked)!, 0 &- unreserved) }
+        gort_fetch_add_relaxed(state.pointer(to: \.heapLive)!, m.pointee.allocBytes &- unreserved)
         m.pointee.cache.release()
         registryLock.unlock()
     }
@@ -268,13 +268,13 @@ public final class GC: @unchecked Sendable {
         let t0 = monoNanos()
         var w = StopWait()
         registryLock.lock()
-        _ = gort_exchange32_acqrel(&state.pointee.stw, 1)
+        _ = gort_exchange32_acqrel(state.pointer(to: \.stw)!, 1)
         gort_fence_seqcst()   // pairs with the fence in Mutation.unpark
         forEachMutator { m in
             var spins = 0
-            while gort_load_acquire(&m.pointee.status) != 0 {
-                let ack = gort_load32_acquire(&state.pointee.stwAck)
-                if gort_load_acquire(&m.pointee.status) == 0 { break }
+            while gort_load_acquire(m.pointer(to: \.status)!) != 0 {
+                let ack = gort_load32_acquire(state.pointer(to: \.stwAck)!)
+                if gort_load_acquire(m.pointer(to: \.status)!) == 0 { break }
                 spins += 1
                 // Spin briefly, yield a little, then sleep until the mutator's park wakes us (its fence makes
                 // the wakeup reliable; the timeout is a guard). Long yield loops do not help: a mutator that
@@ -283,7 +283,7 @@ public final class GC: @unchecked Sendable {
                 if spins < 64 { gort_cpu_relax(); continue }
                 if spins < 64 + 16 { w.yields += 1; sched_yield(); continue }
                 w.sleeps += 1
-                futexWait(&state.pointee.stwAck, ack, 1_000_000)
+                futexWait(state.pointer(to: \.stwAck)!, ack, 1_000_000)
             }
         }
         w.nanos = monoNanos() - t0
@@ -291,8 +291,8 @@ public final class GC: @unchecked Sendable {
     }
 
     func startTheWorld() {
-        gort_store32_release(&state.pointee.stw, 0)
-        futexWakeAll(&state.pointee.stw)
+        gort_store32_release(state.pointer(to: \.stw)!, 0)
+        futexWakeAll(state.pointer(to: \.stw)!)
         registryLock.unlock()
     }
 
@@ -304,7 +304,7 @@ public final class GC: @unchecked Sendable {
         if isShutDown { gcFatal("GoGC: fatal error: collect() on a GC that was shut down") }
         // Inside a running scope of this thread the stop would wait for this very thread, forever.
         // (Mutation.collect parks its scope first, then calls this.)
-        if let open = scopeOfThisThread(), gort_load_relaxed(&open.pointee.status) == 1 {
+        if let open = scopeOfThisThread(), gort_load_relaxed(open.pointer(to: \.status)!) == 1 {
             gcFatal("GoGC: fatal error: gc.collect() called inside a mutation scope of this thread, where it would wait for itself (use m.collect() there)")
         }
         if !config.concurrent {
@@ -313,22 +313,22 @@ public final class GC: @unchecked Sendable {
             cycleLock.unlock()
             return
         }
-        let target = gort_load_acquire(&state.pointee.started) + 1
+        let target = gort_load_acquire(state.pointer(to: \.started)!) + 1
         requestCycle(forced: true)
         while true {
-            let done = gort_load32_acquire(&state.pointee.cycleDone)
-            if gort_load_acquire(&state.pointee.finished) >= target { return }
-            if gort_load32_acquire(&state.pointee.coordinatorExited) != 0 {
+            let done = gort_load32_acquire(state.pointer(to: \.cycleDone)!)
+            if gort_load_acquire(state.pointer(to: \.finished)!) >= target { return }
+            if gort_load32_acquire(state.pointer(to: \.coordinatorExited)!) != 0 {
                 gcFatal("GoGC: fatal error: collect() raced with GC.shutdown()")
             }
-            futexWait(&state.pointee.cycleDone, done, 10_000_000)
+            futexWait(state.pointer(to: \.cycleDone)!, done, 10_000_000)
         }
     }
 
     /// Asks the coordinator for a cycle (allocation trigger or collect()).
     func requestCycle(forced: Bool) {
         guard config.concurrent else { return }
-        if forced { gort_store_release(&state.pointee.forcedPending, 1) }
+        if forced { gort_store_release(state.pointer(to: \.forcedPending)!, 1) }
         if gort_load32_acquire(&coordinatorStarted) == 0 {
             cycleLock.lock()
             if gort_load32_acquire(&coordinatorStarted) == 0 {
@@ -338,9 +338,9 @@ public final class GC: @unchecked Sendable {
             cycleLock.unlock()
         }
         var e: UInt64 = 0
-        if gort_cas_acqrel(&state.pointee.requested, &e, 1) {
-            _ = gort_fetch_add32_acqrel(&state.pointee.wake, 1)
-            _ = gort_futex_wake(&state.pointee.wake, 1)
+        if gort_cas_acqrel(state.pointer(to: \.requested)!, &e, 1) {
+            _ = gort_fetch_add32_acqrel(state.pointer(to: \.wake)!, 1)
+            _ = gort_futex_wake(state.pointer(to: \.wake)!, 1)
         }
     }
 
@@ -349,19 +349,19 @@ public final class GC: @unchecked Sendable {
     /// `requested` again and gets the next cycle: no request is lost.
     func coordinatorLoop() {
         while true {
-            let w = gort_load32_acquire(&state.pointee.wake)
-            if gort_load32_acquire(&state.pointee.shutdown) != 0 {
-                gort_store32_release(&state.pointee.coordinatorExited, 1)
-                _ = gort_futex_wake(&state.pointee.coordinatorExited, 1)
+            let w = gort_load32_acquire(state.pointer(to: \.wake)!)
+            if gort_load32_acquire(state.pointer(to: \.shutdown)!) != 0 {
+                gort_store32_release(state.pointer(to: \.coordinatorExited)!, 1)
+                _ = gort_futex_wake(state.pointer(to: \.coordinatorExited)!, 1)
                 return
             }
-            _ = gort_exchange_acqrel(&state.pointee.requested, 0)
-            let forced = gort_exchange_acqrel(&state.pointee.forcedPending, 0) != 0
+            _ = gort_exchange_acqrel(state.pointer(to: \.requested)!, 0)
+            let forced = gort_exchange_acqrel(state.pointer(to: \.forcedPending)!, 0) != 0
             // A trigger request counts only while the heap is still over the trigger: mutators keep
             // requesting until sweep termination runs, so a request can be left over from the cycle that just
             // ended, and it would start the next one at once, long before its trigger.
-            if !forced && gort_load_relaxed(&state.pointee.heapLive) < gort_load_relaxed(&state.pointee.trigger) {
-                futexWait(&state.pointee.wake, w, -1)
+            if !forced && gort_load_relaxed(state.pointer(to: \.heapLive)!) < gort_load_relaxed(state.pointer(to: \.trigger)!) {
+                futexWait(state.pointer(to: \.wake)!, w, -1)
                 continue
             }
             runCycle(forced: forced)
@@ -375,10 +375,10 @@ public final class GC: @unchecked Sendable {
         cycle = CycleTimes()
         cycle.forced = forced
         cycle.start = monoNanos()
-        cycle.heapStart = gort_load_relaxed(&state.pointee.heapLive)
-        cycle.goal = gort_load_relaxed(&state.pointee.goal)
+        cycle.heapStart = gort_load_relaxed(state.pointer(to: \.heapLive)!)
+        cycle.goal = gort_load_relaxed(state.pointer(to: \.goal)!)
         markRestarts = 0
-        gort_store_release(&state.pointee.started, gort_load_relaxed(&state.pointee.started) + 1)
+        gort_store_release(state.pointer(to: \.started)!, gort_load_relaxed(state.pointer(to: \.started)!) + 1)
         handOff(.sweepTermination)
         cycle.markStart = monoNanos()
         let cpu0 = threadCPUNanos()
@@ -420,25 +420,25 @@ public final class GC: @unchecked Sendable {
     /// and the other phase state until it bumps handoffDone (release), which the coordinator waits for.
     func handOff(_ kind: Handoff) {
         guard config.concurrent else { runPhase(kind); return }
-        let done0 = gort_load32_acquire(&state.pointee.handoffDone)
-        gort_store32_release(&state.pointee.handoff, kind.rawValue)
-        futexWakeAll(&state.pointee.handoff)   // mutators in waitForMark
-        while gort_load32_acquire(&state.pointee.handoffDone) == done0 {
+        let done0 = gort_load32_acquire(state.pointer(to: \.handoffDone)!)
+        gort_store32_release(state.pointer(to: \.handoff)!, kind.rawValue)
+        futexWakeAll(state.pointer(to: \.handoff)!)   // mutators in waitForMark
+        while gort_load32_acquire(state.pointer(to: \.handoffDone)!) == done0 {
             if runningMutators() == 0 {
-                if gort_exchange32_acqrel(&state.pointee.handoff, 0) == kind.rawValue { runPhase(kind); return }
+                if gort_exchange32_acqrel(state.pointer(to: \.handoff)!, 0) == kind.rawValue { runPhase(kind); return }
                 // Otherwise a mutator claimed it a moment ago: wait for it to finish.
             }
-            futexWait(&state.pointee.handoffDone, done0, 50_000)
+            futexWait(state.pointer(to: \.handoffDone)!, done0, 50_000)
         }
     }
 
     /// Called by a mutator that has just parked (status 0) and saw a posted phase: claims and runs it.
     func runHandoff() {
-        let k = gort_exchange32_acqrel(&state.pointee.handoff, 0)
+        let k = gort_exchange32_acqrel(state.pointer(to: \.handoff)!, 0)
         guard let kind = Handoff(rawValue: k), kind != .none else { return }
         runPhase(kind)
-        _ = gort_fetch_add32_acqrel(&state.pointee.handoffDone, 1)
-        _ = gort_futex_wake(&state.pointee.handoffDone, 1)
+        _ = gort_fetch_add32_acqrel(state.pointer(to: \.handoffDone)!, 1)
+        _ = gort_futex_wake(state.pointer(to: \.handoffDone)!, 1)
     }
 
     func runPhase(_ kind: Handoff) {
@@ -454,7 +454,7 @@ public final class GC: @unchecked Sendable {
     func runningMutators() -> Int {
         registryLock.lock()
         var n = 0
-        forEachMutator { m in if gort_load_acquire(&m.pointee.status) != 0 { n += 1 } }
+        forEachMutator { m in if gort_load_acquire(m.pointer(to: \.status)!) != 0 { n += 1 } }
         registryLock.unlock()
         return n
     }
@@ -467,10 +467,10 @@ public final class GC: @unchecked Sendable {
         sweepUnswept()   // normally nothing is left: the previous cycle swept to the end
         t.stSweep = monoNanos() - t0
         let parity = GCArena.markBitmap
-        gort_store_relaxed(&state.pointee.markParity, UInt64(parity))
-        gort_store_relaxed(&state.pointee.heapMarked, 0)
-        let live = gort_load_relaxed(&state.pointee.heapLive)
-        let goal = gort_load_relaxed(&state.pointee.goal)
+        gort_store_relaxed(state.pointer(to: \.markParity)!, UInt64(parity))
+        gort_store_relaxed(state.pointer(to: \.heapMarked)!, 0)
+        let live = gort_load_relaxed(state.pointer(to: \.heapLive)!)
+        let goal = gort_load_relaxed(state.pointer(to: \.goal)!)
         // Go: assistWorkPerByte = expected scan work / heap distance to the goal. Expected scan work: the
         // last cycle's marked heap (in words), or the whole live heap on the first cycle.
         let expected = Double(max(lastHeapMarked, 1 << 20)) / 8
@@ -487,10 +487,10 @@ public final class GC: @unchecked Sendable {
             stackWords += m.pointee.stackCount
         }
         t.stackBytes = UInt64(stackWords * 8)
-        gort_store_relaxed(&state.pointee.heapLive, gort_load_relaxed(&state.pointee.heapLive) &- unreserved)
+        gort_store_relaxed(state.pointer(to: \.heapLive)!, gort_load_relaxed(state.pointer(to: \.heapLive)!) &- unreserved)
         fin.forEachQueued { p in state.shade(p, coordWork) }
-        gort_store_relaxed(&state.pointee.writeBarrier, 1)
-        gort_store_relaxed(&state.pointee.phase, GCPhase.mark.rawValue)
+        gort_store_relaxed(state.pointer(to: \.writeBarrier)!, 1)
+        gort_store_relaxed(state.pointer(to: \.phase)!, GCPhase.mark.rawValue)
         t.stw1 = monoNanos() - t0
         startTheWorld()
         t.stw1Total = monoNanos() - w0
@@ -521,7 +521,7 @@ public final class GC: @unchecked Sendable {
             // mutators are inside scopes than GOMAXPROCS, this slice is such a worker's and is not followed by
             // a sleep. Marking sooner means less allocation during mark, which is all allocated black:
             // floating garbage that inflates the marked heap and so the next goal.
-            let idle = runningMutators() - Int(gort_load_acquire(&state.pointee.assistWaiters)) < config.procs
+            let idle = runningMutators() - Int(gort_load_acquire(state.pointer(to: \.assistWaiters)!)) < config.procs
             var worked = false
             while monoNanos() - t0 < slice {
                 if state.drain(coordWork, budget: 16384) == 0 { break }
@@ -533,25 +533,25 @@ public final class GC: @unchecked Sendable {
             }
             // nfull before nbusy: an assist raises nbusy before it takes a buffer and lowers it after giving
             // back what it did not scan, so work is never in neither place when both read 0 in this order.
-            if !worked && !state.hasLocalWork(coordWork) && gort_load_acquire(&state.pointee.nfull) == 0
-                && gort_load_acquire(&state.pointee.nbusy) == 0 {
+            if !worked && !state.hasLocalWork(coordWork) && gort_load_acquire(state.pointer(to: \.nfull)!) == 0
+                && gort_load_acquire(state.pointer(to: \.nbusy)!) == 0 {
                 return   // mutators may still hold gray objects: mark termination flushes and drains them
             }
             if idle { cycle.idleCPU += threadCPUNanos() - cpu0 } else { cycle.markCPU += threadCPUNanos() - cpu0 }
             if !worked {
                 // Assists hold the remaining gray objects (nbusy): wait a little for what they give back
                 // rather than spin on an idle P, which is CPU time the program pays for.
-                let w = gort_load32_acquire(&state.pointee.markWake)
-                futexWait(&state.pointee.markWake, w, 20_000)
+                let w = gort_load32_acquire(state.pointer(to: \.markWake)!)
+                futexWait(state.pointer(to: \.markWake)!, w, 20_000)
                 continue
             }
             if util < 1 && !idle {
                 let busy = monoNanos() - t0
                 let sleep = Int64(Double(busy) * (1 - util) / util)
                 // On markWake: a mutator that starts waiting for mark (over the goal) ends the sleep.
-                let w = gort_load32_acquire(&state.pointee.markWake)
-                if sleep > 0 && gort_load_acquire(&state.pointee.assistWaiters) == 0 {
-                    futexWait(&state.pointee.markWake, w, min(sleep, 50_000_000))
+                let w = gort_load32_acquire(state.pointer(to: \.markWake)!)
+                if sleep > 0 && gort_load_acquire(state.pointer(to: \.assistWaiters)!) == 0 {
+                    futexWait(state.pointer(to: \.markWake)!, w, min(sleep, 50_000_000))
                 }
             }
         }
@@ -566,9 +566,9 @@ public final class GC: @unchecked Sendable {
         let maxMarkRestarts = 3
         let w0 = monoNanos()
         t.stop2 = stopTheWorld()
-        forEachMutator { m in state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 }) }
+        forEachMutator { m in state.flush(m.pointer(to: \.gcw)!) }
         sharedLock.lock(); state.flush(sharedWork); sharedLock.unlock()
-        let more = gort_load_relaxed(&state.pointee.nfull) != 0 || state.hasLocalWork(coordWork)
+        let more = gort_load_relaxed(state.pointer(to: \.nfull)!) != 0 || state.hasLocalWork(coordWork)
         if more && markRestarts < maxMarkRestarts && config.concurrent {
             startTheWorld()
             t.restartPause += monoNanos() - w0
@@ -584,10 +584,10 @@ public final class GC: @unchecked Sendable {
     /// Phase 3 (STW; the world was stopped by markDone at `stopBegan`).
     func markTermination(_ t: inout CycleTimes, stopBegan w0: Int64) {
         let t0 = monoNanos()
-        gort_store_relaxed(&state.pointee.phase, GCPhase.markTermination.rawValue)
+        gort_store_relaxed(state.pointer(to: \.phase)!, GCPhase.markTermination.rawValue)
         var assist: Int64 = 0
         forEachMutator { m in
-            state.flush(withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 })
+            state.flush(m.pointer(to: \.gcw)!)
         if let b = m.pointee.gcw.buf { state.putEmptyBuf(b); m.pointee.gcw.buf = nil }   // flush keeps an empty one
             assist += m.pointee.assistNanos
             m.pointee.assistNanos = 0
@@ -597,7 +597,7 @@ public final class GC: @unchecked Sendable {
         state.drain(coordWork, budget: Int.max)
         let tDrain = monoNanos()
         t.mtDrain = tDrain - t0
-        let parity = Int(gort_load_relaxed(&state.pointee.markParity))
+        let parity = Int(gort_load_relaxed(state.pointer(to: \.markParity)!))
         // Weak references to unmarked objects clear before finalizers resurrect anything (Go's order).
         t.weakCleared = weaks.clearUnmarked { p in state.isMarked(p, parity) }
         // Finalizers: an unmarked object with a finalizer is kept (marked) one more cycle and queued.
@@ -612,9 +612,9 @@ public final class GC: @unchecked Sendable {
         // Slots reserved during mark and not handed out were marked black: unmark and uncount them.
         var unreserved: UInt64 = 0
         forEachMutator { m in unreserved &+= Mutation(m).unreserve(unmark: true) }
-        gort_store_relaxed(&state.pointee.heapMarked, gort_load_relaxed(&state.pointee.heapMarked) &- unreserved)
-        t.heapMarked = gort_load_relaxed(&state.pointee.heapMarked)
-        t.heapEnd = gort_load_relaxed(&state.pointee.heapLive)
+        gort_store_relaxed(state.pointer(to: \.heapMarked)!, gort_load_relaxed(state.pointer(to: \.heapMarked)!) &- unreserved)
+        t.heapMarked = gort_load_relaxed(state.pointer(to: \.heapMarked)!)
+        t.heapEnd = gort_load_relaxed(state.pointer(to: \.heapLive)!)
         // The heap's peak, with the world still stopped, if MHeap's lock is free (else runCycle reads it after
         // the restart): read after the restart by a coordinator short of CPU, it held what the mutators allocated
         // meanwhile toward the next goal (PacerTests beside eight busy loops: 4.2x "over live", from a heap
@@ -631,10 +631,10 @@ public final class GC: @unchecked Sendable {
         // were all flushed by park). Unmarked objects are no longer counted: sweeping frees them without
         // touching heapLive, so the pacer never sees unswept garbage as live.
         forEachMutator { m in m.pointee.allocBytes = 0 }
-        gort_store_relaxed(&state.pointee.heapLive, t.heapMarked)
-        gort_store_relaxed(&state.pointee.writeBarrier, 0)
-        gort_store_relaxed(&state.pointee.phase, GCPhase.off.rawValue)
-        gort_store_relaxed(&state.pointee.sweepgen, gort_load_relaxed(&state.pointee.sweepgen) + 2)
+        gort_store_relaxed(state.pointer(to: \.heapLive)!, t.heapMarked)
+        gort_store_relaxed(state.pointer(to: \.writeBarrier)!, 0)
+        gort_store_relaxed(state.pointer(to: \.phase)!, GCPhase.off.rawValue)
+        gort_store_relaxed(state.pointer(to: \.sweepgen)!, gort_load_relaxed(state.pointer(to: \.sweepgen)!) + 2)
         // Every cached span goes back to its MCentral, then every MCentral flips: all spans are now unswept,
         // and a mutator's allocation slots are reset (AllocSlot), so it takes and sweeps a span before allocating.
         forEachMutator { m in
@@ -648,7 +648,7 @@ public final class GC: @unchecked Sendable {
         largeLock.unlock()
         pace(marked: t.heapMarked, stackBytes: t.stackBytes,
              allocDuringMark: t.heapEnd > t.heapStart ? t.heapEnd - t.heapStart : 0)
-        gort_store_relaxed(&state.pointee.numGC, gort_load_relaxed(&state.pointee.numGC) + 1)
+        gort_store_relaxed(state.pointer(to: \.numGC)!, gort_load_relaxed(state.pointer(to: \.numGC)!) + 1)
         t.stw2 = monoNanos() - t0
         t.mtCaches = monoNanos() - tCheck
         t.markWall = w0 - t.markStart
@@ -678,7 +678,7 @@ public final class GC: @unchecked Sendable {
             // mark all the time; small, so the heap overshoots the limit by little.
             goal = min(goal, max(room, marked + max(marked / 32, 256 << 10)))
         }
-        gort_store_relaxed(&state.pointee.goal, goal)
+        gort_store_relaxed(state.pointer(to: \.goal)!, goal)
         // The trigger leaves room for what the last cycle allocated while it ran, plus a quarter (Go derives
         // the same from its measured allocation and mark rates), and at least 30% of the runway, at most 40%
         // (a trigger at 60%..70% of the way from the marked heap to the goal; Go's bounds are 60%..95%, and on
@@ -693,13 +693,13 @@ public final class GC: @unchecked Sendable {
             let room = min(max(allocDuringMark + allocDuringMark / 4, runway * 3 / 10), runway * 2 / 5)
             trigger = goal - room
         }
-        gort_store_relaxed(&state.pointee.trigger, trigger)
+        gort_store_relaxed(state.pointer(to: \.trigger)!, trigger)
     }
 
     /// Phase 4: sweep every span that was uncached at mark termination, and the large objects.
     func sweep() {
         sweepUnswept()
-        let parity = Int(gort_load_relaxed(&state.pointee.markParity))
+        let parity = Int(gort_load_relaxed(state.pointer(to: \.markParity)!))
         var freedBytes = 0
         for p in largeSweep {
             if state.isMarked(p, parity) {
@@ -768,7 +768,7 @@ public final class GC: @unchecked Sendable {
     /// it is released with its whole heap (GCTeardown.swift). Every Mutator must have been released first, and
     /// nothing may use the GC after (both are fatal errors).
     public func shutdown() {
-        if gort_exchange32_acqrel(&state.pointee.shutdownClaimed, 1) != 0 {
+        if gort_exchange32_acqrel(state.pointer(to: \.shutdownClaimed)!, 1) != 0 {
             gcFatal("GoGC: fatal error: GC.shutdown() called twice")
         }
         // Every mutator but the finalizer thread's must be gone (it marks its own before registering it).
@@ -783,22 +783,22 @@ public final class GC: @unchecked Sendable {
             cycleLock.lock()
             let started = gort_load32_acquire(&coordinatorStarted) != 0
             cycleLock.unlock()
-            gort_store32_release(&state.pointee.shutdown, 1)
+            gort_store32_release(state.pointer(to: \.shutdown)!, 1)
             if started {
-                _ = gort_fetch_add32_acqrel(&state.pointee.wake, 1)
-                _ = gort_futex_wake(&state.pointee.wake, 1)
-                while gort_load32_acquire(&state.pointee.coordinatorExited) == 0 {
-                    futexWait(&state.pointee.coordinatorExited, 0, 10_000_000)
+                _ = gort_fetch_add32_acqrel(state.pointer(to: \.wake)!, 1)
+                _ = gort_futex_wake(state.pointer(to: \.wake)!, 1)
+                while gort_load32_acquire(state.pointer(to: \.coordinatorExited)!) == 0 {
+                    futexWait(state.pointer(to: \.coordinatorExited)!, 0, 10_000_000)
                 }
             }
         } else {
-            gort_store32_release(&state.pointee.shutdown, 1)
+            gort_store32_release(state.pointer(to: \.shutdown)!, 1)
         }
         releaseMemory()
     }
 
     /// Whether shutdown() has run.
-    public var isShutDown: Bool { gort_load32_acquire(&state.pointee.shutdown) != 0 }
+    public var isShutDown: Bool { gort_load32_acquire(state.pointer(to: \.shutdown)!) != 0 }
 
     deinit { releaseEverything() }   // GCTeardown.swift
 }
@@ -839,14 +839,14 @@ public final class Mutator: @unchecked Sendable {
             if let o = outer { Mutator.checkNesting(m, in: o) }
             m.pointee.outerScope = outer
             gort_tls_set_gc_scope(UnsafeMutableRawPointer(m))
-            gort_store_relaxed(&m.pointee.thread, me)
+            gort_store_relaxed(m.pointer(to: \.thread)!, me)
             mu.unpark()
-        } else if gort_load_relaxed(&m.pointee.thread) != me {
+        } else if gort_load_relaxed(m.pointer(to: \.thread)!) != me {
             gcFatal("GoGC: fatal error: one Mutator used by two threads at once (make a Mutator per thread)")
         }
-        m.pointee.depth += 1
+        m.pointee.depth = m.pointee.depth + 1
         defer {
-            m.pointee.depth -= 1
+            m.pointee.depth = m.pointee.depth - 1
             if m.pointee.depth == 0 {
                 mu.park()
                 gort_tls_set_gc_scope(UnsafeMutableRawPointer(m.pointee.outerScope))

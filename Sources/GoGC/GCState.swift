@@ -238,8 +238,8 @@ struct GCState {
 typealias GCStatePtr = UnsafeMutablePointer<GCState>
 
 extension UnsafeMutablePointer where Pointee == GCState {
-    @inline(__always) var phase: GCPhase { GCPhase(rawValue: gort_load_relaxed(&pointee.phase)) ?? .off }
-    @inline(__always) var isMarking: Bool { gort_load_relaxed(&pointee.phase) != 0 }
+    @inline(__always) var phase: GCPhase { GCPhase(rawValue: gort_load_relaxed(pointer(to: \.phase)!)) ?? .off }
+    @inline(__always) var isMarking: Bool { gort_load_relaxed(pointer(to: \.phase)!) != 0 }
 
     /// The GCArena holding `p` (an address inside an allocated object), or nil: also for a value no heap
     /// address has (a corrupt reference field), which the table does not cover.
@@ -252,8 +252,8 @@ extension UnsafeMutablePointer where Pointee == GCState {
     /// Publishes metadata for the arena of `p` if needed (first allocation there). Any thread.
     @inline(never) func ensureArena(_ p: UInt, heap: Heap) -> UnsafeMutablePointer<GCArena> {
         let slot = pointee.arenaTable + Int(p &>> UInt(Geometry.logHeapArenaBytes))
-        withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.lock() }
-        defer { withUnsafeMutablePointer(to: &pointee.arenaLock) { $0.unlock() } }
+        pointer(to: \.arenaLock)!.lock()
+        defer { pointer(to: \.arenaLock)!.unlock() }
         if let a = UnsafeMutablePointer<GCArena>(bitPattern: UInt(gort_load_acquire(slot))) { return a }
         guard let ha = heap.arena(of: UnsafeRawPointer(bitPattern: p)!) else { gcFatal("GoGC: object outside the heap") }
         let mem = gcMap(GCArena.mappedBytes)
@@ -262,13 +262,13 @@ extension UnsafeMutablePointer where Pointee == GCState {
                                  sweepgen: (mem + GCArena.marksBytes).assumingMemoryBound(to: UInt64.self),
                                  info: (mem + GCArena.marksBytes + GCArena.sweepgenBytes).assumingMemoryBound(to: UInt32.self)))
         pointee.arenaList[pointee.arenaCount] = a
-        pointee.arenaCount += 1
+        pointee.arenaCount = pointee.arenaCount + 1
         gort_store_release(slot, UInt64(UInt(bitPattern: a)))
         return a
     }
 
     var assistRatio: Double {
-        get { Double(bitPattern: gort_load_relaxed(&pointee.assistRatioBits)) }
-        nonmutating set { gort_store_relaxed(&pointee.assistRatioBits, newValue.bitPattern) }
+        get { Double(bitPattern: gort_load_relaxed(pointer(to: \.assistRatioBits)!)) }
+        nonmutating set { gort_store_relaxed(pointer(to: \.assistRatioBits)!, newValue.bitPattern) }
     }
 }

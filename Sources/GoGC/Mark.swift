@@ -21,7 +21,7 @@ struct GCWork {
 extension UnsafeMutablePointer where Pointee == GCState {
     // ---- work buffer lists (workLock) ------------------------------------------------------------------
     @inline(never) func getEmptyBuf() -> UnsafeMutablePointer<WorkBuf> {
-        let l = withUnsafeMutablePointer(to: &pointee.workLock) { $0 }
+        let l = pointer(to: \.workLock)!
         l.lock()
         if let b = pointee.empty {
             pointee.empty = b.pointee.next
@@ -36,27 +36,27 @@ extension UnsafeMutablePointer where Pointee == GCState {
         return b
     }
     @inline(never) func putEmptyBuf(_ b: UnsafeMutablePointer<WorkBuf>) {
-        let l = withUnsafeMutablePointer(to: &pointee.workLock) { $0 }
+        let l = pointer(to: \.workLock)!
         l.lock()
         b.pointee.next = pointee.empty
         pointee.empty = b
         l.unlock()
     }
     @inline(never) func putFullBuf(_ b: UnsafeMutablePointer<WorkBuf>) {
-        let l = withUnsafeMutablePointer(to: &pointee.workLock) { $0 }
+        let l = pointer(to: \.workLock)!
         l.lock()
         b.pointee.next = pointee.full
         pointee.full = b
-        gort_store_relaxed(&pointee.nfull, pointee.nfull &+ 1)
+        gort_store_relaxed(pointer(to: \.nfull)!, pointee.nfull &+ 1)
         l.unlock()
     }
     @inline(never) func getFullBuf() -> UnsafeMutablePointer<WorkBuf>? {
-        if gort_load_relaxed(&pointee.nfull) == 0 { return nil }
-        let l = withUnsafeMutablePointer(to: &pointee.workLock) { $0 }
+        if gort_load_relaxed(pointer(to: \.nfull)!) == 0 { return nil }
+        let l = pointer(to: \.workLock)!
         l.lock()
         guard let b = pointee.full else { l.unlock(); return nil }
         pointee.full = b.pointee.next
-        gort_store_relaxed(&pointee.nfull, pointee.nfull &- 1)
+        gort_store_relaxed(pointer(to: \.nfull)!, pointee.nfull &- 1)
         l.unlock()
         b.pointee.next = nil
         return b
@@ -129,7 +129,7 @@ extension UnsafeMutablePointer where Pointee == GCState {
         let words = UInt(inf & GCArena.infoWords)
         if words == 0 { badPointer(p) }
         if !setMark(a, p, gcw.pointee.bitmap) { return }
-        gcw.pointee.markedBytes &+= UInt64(words &<< 3)
+        gcw.pointee.markedBytes = gcw.pointee.markedBytes &+ (UInt64(words &<< 3))
         if inf & GCArena.infoNoscan != 0 { return }
         // The object's size in words rides in the entry's top 16 bits (heap addresses fit in 48), so scan
         // does not look it up a second time; 0 there (objects of 512 KiB or more): scan looks it up.
@@ -148,12 +148,12 @@ extension UnsafeMutablePointer where Pointee == GCState {
             gcw.pointee.buf = b
         }
         b!.objs[b!.pointee.n] = p
-        b!.pointee.n &+= 1
+        b!.pointee.n = b!.pointee.n &+ 1
     }
 
     @inline(__always) func pop(_ gcw: UnsafeMutablePointer<GCWork>) -> UInt {
         if let b = gcw.pointee.buf, b.pointee.n > 0 {
-            b.pointee.n &-= 1
+            b.pointee.n = b.pointee.n &- 1
             return b.objs[b.pointee.n]
         }
         return popSlow(gcw)
@@ -163,7 +163,7 @@ extension UnsafeMutablePointer where Pointee == GCState {
         guard let f = getFullBuf() else { return 0 }
         if let old = gcw.pointee.buf { putEmptyBuf(old) }
         gcw.pointee.buf = f
-        f.pointee.n -= 1
+        f.pointee.n = f.pointee.n - 1
         return f.objs[f.pointee.n]
     }
 
@@ -174,7 +174,7 @@ extension UnsafeMutablePointer where Pointee == GCState {
             gcw.pointee.buf = nil
         }
         if gcw.pointee.markedBytes != 0 {
-            gort_fetch_add_relaxed(&pointee.heapMarked, gcw.pointee.markedBytes)
+            gort_fetch_add_relaxed(pointer(to: \.heapMarked)!, gcw.pointee.markedBytes)
             gcw.pointee.markedBytes = 0
         }
     }
@@ -183,13 +183,13 @@ extension UnsafeMutablePointer where Pointee == GCState {
     /// bottom of a depth-first stack: siblings near the roots, the largest subgraphs), keeping the rest, so
     /// assists find work and this marker does not run dry while they hold it.
     func balance(_ gcw: UnsafeMutablePointer<GCWork>) {
-        guard gort_load_relaxed(&pointee.nfull) == 0, let b = gcw.pointee.buf, b.pointee.n >= 2 else { return }
+        guard gort_load_relaxed(pointer(to: \.nfull)!) == 0, let b = gcw.pointee.buf, b.pointee.n >= 2 else { return }
         let half = b.pointee.n / 2
         let nb = getEmptyBuf()
         nb.objs.update(from: b.objs, count: half)
         nb.pointee.n = half
         b.objs.update(from: b.objs + half, count: b.pointee.n - half)
-        b.pointee.n -= half
+        b.pointee.n = b.pointee.n - half
         putFullBuf(nb)
     }
 
@@ -207,7 +207,7 @@ extension UnsafeMutablePointer where Pointee == GCState {
             words = Int(info(a, p) & GCArena.infoWords)
             if words == 0 { badPointer(p) }
         }
-        gcw.pointee.scanWork &+= words
+        gcw.pointee.scanWork = gcw.pointee.scanWork &+ words
         var addr = p
         var arenaMeta = a
         while words > 0 {
@@ -291,7 +291,7 @@ extension UnsafeMutablePointer where Pointee == GCState {
             m |= gort_load_relaxed(bw + 1) &<< UInt64(64 &- sh)
         }
         if words < 64 { m &= (UInt64(1) &<< UInt64(words)) &- 1 }
-        gcw.pointee.scanWork &+= words
+        gcw.pointee.scanWork = gcw.pointee.scanWork &+ words
         while m != 0 {
             let b = m.trailingZeroBitCount
             m &= m &- 1

@@ -167,7 +167,7 @@ public struct Mutation {
 
     @inline(__always)
     func storeWord(_ slot: UnsafeMutablePointer<UInt64>, _ v: UInt64) {
-        if gort_load_relaxed(&gc.pointee.writeBarrier) != 0 { barrierSlow(slot, v) }
+        if gort_load_relaxed(gc.pointer(to: \.writeBarrier)!) != 0 { barrierSlow(slot, v) }
         // Relaxed: markers read fields with relaxed loads; what they must see of the target object was
         // published by the mark bit's acq_rel RMW or by the stop-the-world handshake.
         gort_store_relaxed(slot, v)
@@ -176,8 +176,8 @@ public struct Mutation {
     @inline(never)
     func barrierSlow(_ slot: UnsafeMutablePointer<UInt64>, _ v: UInt64) {
         let g = gc
-        if gort_load_relaxed(&g.pointee.barrierDisabled) != 0 { return }
-        let gcw = withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 }
+        if gort_load_relaxed(g.pointer(to: \.barrierDisabled)!) != 0 { return }
+        let gcw = m.pointer(to: \.gcw)!
         g.shade(UInt(gort_load_relaxed(slot)), gcw)
         g.shade(UInt(v), gcw)
     }
@@ -221,8 +221,8 @@ public struct Mutation {
     /// it needs afterwards is held in an object, a Root, a Weak or the shadow stack: other locals are dead.
     @inline(__always)
     public func safepoint() {
-        if gort_load32_relaxed(&gc.pointee.stw) | gort_load32_relaxed(&gc.pointee.handoff) != 0
-            || (gort_load_relaxed(&gc.pointee.phase) != 0 && gc.hasLocalWork(gcwPtr)) {
+        if gort_load32_relaxed(gc.pointer(to: \.stw)!) | gort_load32_relaxed(gc.pointer(to: \.handoff)!) != 0
+            || (gort_load_relaxed(gc.pointer(to: \.phase)!) != 0 && gc.hasLocalWork(gcwPtr)) {
             safepointSlow()
         }
     }
@@ -235,7 +235,7 @@ public struct Mutation {
         unpark()
     }
 
-    @inline(__always) var gcwPtr: UnsafeMutablePointer<GCWork> { withUnsafeMutablePointer(to: &m.pointee.gcw) { $0 } }
+    @inline(__always) var gcwPtr: UnsafeMutablePointer<GCWork> { m.pointer(to: \.gcw)! }
 }
 
 /// Marker type for reference arrays (`Ref<RefArray<T>>`). Word 0 is the count.

@@ -29,10 +29,10 @@ extension Mutation {
                     } else {
                         st.pointee.bits = 0
                     }
-                    if gort_load_relaxed(&g.pointee.phase) != 0 { blacken(f, r.base, bytes) }
+                    if gort_load_relaxed(g.pointer(to: \.phase)!) != 0 { blacken(f, r.base, bytes) }
                     let p = r.base &+ UInt(f.trailingZeroBitCount) &* bytes
                     zeroSlot(p, slotWords)
-                    m.pointee.allocBytes &+= UInt64(f.nonzeroBitCount) &* UInt64(bytes)
+                    m.pointee.allocBytes = m.pointee.allocBytes &+ (UInt64(f.nonzeroBitCount) &* UInt64(bytes))
                     if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
                     return p
                 }
@@ -92,7 +92,7 @@ extension Mutation {
             // 64 slots of 16 bytes from a 1 KiB-aligned base (allocBits word w of a page-aligned span): their
             // granules are exactly the bits of one mark word, so one OR marks them all.
             let old = gcOr64(g.markWord(a, base, which), free)
-            m.pointee.gcw.markedBytes &+= UInt64((free & ~old).nonzeroBitCount) &* 16
+            m.pointee.gcw.markedBytes = m.pointee.gcw.markedBytes &+ (UInt64((free & ~old).nonzeroBitCount) &* 16)
             return
         }
         var f = free
@@ -103,7 +103,7 @@ extension Mutation {
             guard let a = g.arena(p) else { continue }
             if g.setMark(a, p, which) { n &+= 1 }
         }
-        m.pointee.gcw.markedBytes &+= n &* UInt64(bytes)
+        m.pointee.gcw.markedBytes = m.pointee.gcw.markedBytes &+ (n &* UInt64(bytes))
     }
 
     /// Gives back the slots reserved and not handed out (AllocSlot.free) to their spans; the next allocation
@@ -153,7 +153,7 @@ extension Mutation {
     func allocBlack(_ p: UInt, _ bytes: UInt64) {
         let g = gc
         guard let a = g.arena(p) else { return }
-        if g.setMark(a, p, m.pointee.gcw.bitmap) { m.pointee.gcw.markedBytes &+= bytes }
+        if g.setMark(a, p, m.pointee.gcw.bitmap) { m.pointee.gcw.markedBytes = m.pointee.gcw.markedBytes &+ bytes }
     }
 
     @inline(never)
@@ -182,8 +182,8 @@ extension Mutation {
             else { writeMaskBits(p, layout.mask0, layout.maskWords, slotWords: slotWords, objectWords: layout.size / 8) }
         }
         GC.owner(of: g).largeAppend(p)
-        if gort_load_relaxed(&g.pointee.phase) != 0 { allocBlack(p, UInt64(slotWords * 8)) }
-        m.pointee.allocBytes &+= UInt64(slotWords * 8)
+        if gort_load_relaxed(g.pointer(to: \.phase)!) != 0 { allocBlack(p, UInt64(slotWords * 8)) }
+        m.pointee.allocBytes = m.pointee.allocBytes &+ (UInt64(slotWords * 8))
         if m.pointee.allocBytes >= MutatorState.flushBytes { allocFlush() }
         return p
     }
@@ -248,29 +248,29 @@ extension Mutation {
         let g = gc
         let bytes = m.pointee.allocBytes
         m.pointee.allocBytes = 0
-        let live = gort_fetch_add_relaxed(&g.pointee.heapLive, bytes) &+ bytes
-        if gort_load_relaxed(&g.pointee.phase) != 0 {
+        let live = gort_fetch_add_relaxed(g.pointer(to: \.heapLive)!, bytes) &+ bytes
+        if gort_load_relaxed(g.pointer(to: \.phase)!) != 0 {
             do {
                 let t0 = monoNanos()
                 let budget = Int(Double(bytes) * g.assistRatio)
                 // nbusy: while an assist holds gray objects taken from the global list, the background worker
                 // must not conclude that marking is done (see GC.concurrentMark).
-                _ = gort_fetch_add_acqrel(&g.pointee.nbusy, 1)
+                _ = gort_fetch_add_acqrel(g.pointer(to: \.nbusy)!, 1)
                 if budget > 0 { g.drain(gcwPtr, budget: budget) }
                 // An assist never keeps gray objects: what it did not scan goes back to the global list, where
                 // the background worker sees it (otherwise the worker would find nothing, end concurrent mark,
                 // and mark termination would trace the rest with the world stopped).
                 if g.hasLocalWork(gcwPtr) { g.flush(gcwPtr) }
-                _ = gort_fetch_add_acqrel(&g.pointee.nbusy, UInt64.max)   // -1
-                if live >= gort_load_relaxed(&g.pointee.goal) { waitForMark() }
-                m.pointee.assistNanos &+= monoNanos() &- t0
+                _ = gort_fetch_add_acqrel(g.pointer(to: \.nbusy)!, UInt64.max)   // -1
+                if live >= gort_load_relaxed(g.pointer(to: \.goal)!) { waitForMark() }
+                m.pointee.assistNanos = m.pointee.assistNanos &+ (monoNanos() &- t0)
             }
-        } else if live >= gort_load_relaxed(&g.pointee.trigger) {
+        } else if live >= gort_load_relaxed(g.pointer(to: \.trigger)!) {
             let owner = GC.owner(of: g)
             owner.requestCycle(forced: false)
             // Past the trigger with the cycle not started: help finish the last sweep, all of it once the
             // goal is reached (see GC.sweepSome).
-            let overGoal = live >= gort_load_relaxed(&g.pointee.goal)
+            let overGoal = live >= gort_load_relaxed(g.pointer(to: \.goal)!)
             owner.sweepSome(overGoal ? Int.max : 16)
             if overGoal { waitForCyclePosted() }
         }
@@ -285,10 +285,10 @@ extension Mutation {
     func waitForCyclePosted() {
         let g = gc
         guard GC.owner(of: g).config.concurrent else { return }   // cycles start only in collect()
-        while gort_load_relaxed(&g.pointee.phase) == 0
-                && gort_load_relaxed(&g.pointee.heapLive) >= gort_load_relaxed(&g.pointee.goal)
-                && gort_load32_acquire(&g.pointee.handoff) | gort_load32_relaxed(&g.pointee.stw) == 0 {
-            futexWait(&g.pointee.handoff, 0, 100_000)   // GC.handOff wakes it; the timeout is a guard
+        while gort_load_relaxed(g.pointer(to: \.phase)!) == 0
+                && gort_load_relaxed(g.pointer(to: \.heapLive)!) >= gort_load_relaxed(g.pointer(to: \.goal)!)
+                && gort_load32_acquire(g.pointer(to: \.handoff)!) | gort_load32_relaxed(g.pointer(to: \.stw)!) == 0 {
+            futexWait(g.pointer(to: \.handoff)!, 0, 100_000)   // GC.handOff wakes it; the timeout is a guard
         }
     }
 
@@ -300,28 +300,28 @@ extension Mutation {
     @inline(never)
     func waitForMark() {
         let g = gc
-        _ = gort_fetch_add_acqrel(&g.pointee.assistWaiters, 1)
-        _ = gort_fetch_add32_acqrel(&g.pointee.markWake, 1)
-        _ = gort_futex_wake(&g.pointee.markWake, 1)
-        while gort_load_relaxed(&g.pointee.phase) == GCPhase.mark.rawValue
-                && gort_load32_acquire(&g.pointee.handoff) | gort_load32_relaxed(&g.pointee.stw) == 0 {
-            if gort_load_relaxed(&g.pointee.nfull) != 0 {
-                _ = gort_fetch_add_acqrel(&g.pointee.nbusy, 1)
+        _ = gort_fetch_add_acqrel(g.pointer(to: \.assistWaiters)!, 1)
+        _ = gort_fetch_add32_acqrel(g.pointer(to: \.markWake)!, 1)
+        _ = gort_futex_wake(g.pointer(to: \.markWake)!, 1)
+        while gort_load_relaxed(g.pointer(to: \.phase)!) == GCPhase.mark.rawValue
+                && gort_load32_acquire(g.pointer(to: \.handoff)!) | gort_load32_relaxed(g.pointer(to: \.stw)!) == 0 {
+            if gort_load_relaxed(g.pointer(to: \.nfull)!) != 0 {
+                _ = gort_fetch_add_acqrel(g.pointer(to: \.nbusy)!, 1)
                 g.drain(gcwPtr, budget: 16384)
                 if g.hasLocalWork(gcwPtr) { g.flush(gcwPtr) }
-                _ = gort_fetch_add_acqrel(&g.pointee.nbusy, UInt64.max)   // -1
+                _ = gort_fetch_add_acqrel(g.pointer(to: \.nbusy)!, UInt64.max)   // -1
                 continue
             }
-            futexWait(&g.pointee.handoff, 0, 100_000)   // GC.handOff wakes it
+            futexWait(g.pointer(to: \.handoff)!, 0, 100_000)   // GC.handOff wakes it
         }
-        _ = gort_fetch_add_acqrel(&g.pointee.assistWaiters, UInt64.max)   // -1
+        _ = gort_fetch_add_acqrel(g.pointer(to: \.assistWaiters)!, UInt64.max)   // -1
     }
 
     @inline(never)
     func safepointSlow() {
         let g = gc
-        if gort_load_relaxed(&g.pointee.phase) != 0 { g.flush(gcwPtr) }
-        if gort_load32_relaxed(&g.pointee.stw) | gort_load32_relaxed(&g.pointee.handoff) != 0 {
+        if gort_load_relaxed(g.pointer(to: \.phase)!) != 0 { g.flush(gcwPtr) }
+        if gort_load32_relaxed(g.pointer(to: \.stw)!) | gort_load32_relaxed(g.pointer(to: \.handoff)!) != 0 {
             park()   // runs a posted stop-the-world phase, if no one has claimed it yet
             unpark()
         }
@@ -334,23 +334,23 @@ extension Mutation {
         // reached its goal. A program made of scopes that each allocate less than allocFlush's 64 KiB would
         // otherwise never assist nor wait, and its heap would run past the goal for as long as marking takes (a
         // CPU-starved collector: PacerTests, 2.9-4.1x the live heap with three busy loops on two cores).
-        if m.pointee.allocBytes != 0 && gort_load_relaxed(&g.pointee.phase) != 0 { allocFlush() }
-        if gort_load_relaxed(&g.pointee.phase) != 0 { g.flush(gcwPtr) }
+        if m.pointee.allocBytes != 0 && gort_load_relaxed(g.pointer(to: \.phase)!) != 0 { allocFlush() }
+        if gort_load_relaxed(g.pointer(to: \.phase)!) != 0 { g.flush(gcwPtr) }
         var overTrigger = false
         if m.pointee.allocBytes != 0 {
             let bytes = m.pointee.allocBytes
             m.pointee.allocBytes = 0
-            let live = gort_fetch_add_relaxed(&g.pointee.heapLive, bytes) &+ bytes
+            let live = gort_fetch_add_relaxed(g.pointer(to: \.heapLive)!, bytes) &+ bytes
             // Short scopes may never reach allocFlush: the trigger is checked here too, or a program made of
             // many small scopes would never start a cycle.
-            overTrigger = live >= gort_load_relaxed(&g.pointee.trigger) && gort_load_relaxed(&g.pointee.phase) == 0
+            overTrigger = live >= gort_load_relaxed(g.pointer(to: \.trigger)!) && gort_load_relaxed(g.pointer(to: \.phase)!) == 0
         }
         // Over the goal with no cycle running: help finish the last sweep now, while still running. A parked
         // thread must not sweep: the next cycle's sweep termination could run meanwhile, and no span's sweep
         // may straddle the next mark start (it clears the span's marks: see GCArena).
-        if gort_load_relaxed(&g.pointee.phase) == 0
-            && gort_load_relaxed(&g.pointee.heapLive) >= gort_load_relaxed(&g.pointee.goal)
-            && gort_load32_relaxed(&g.pointee.handoff) | gort_load32_relaxed(&g.pointee.stw) == 0 {
+        if gort_load_relaxed(g.pointer(to: \.phase)!) == 0
+            && gort_load_relaxed(g.pointer(to: \.heapLive)!) >= gort_load_relaxed(g.pointer(to: \.goal)!)
+            && gort_load32_relaxed(g.pointer(to: \.handoff)!) | gort_load32_relaxed(g.pointer(to: \.stw)!) == 0 {
             let owner = GC.owner(of: g)
             if owner.config.concurrent {
                 owner.requestCycle(forced: false)
@@ -358,20 +358,20 @@ extension Mutation {
             }
         }
         // Release: the coordinator, after its acquire load of status, sees our cache, buffers and stack.
-        gort_store_release(&m.pointee.status, 0)
+        gort_store_release(m.pointer(to: \.status)!, 0)
         // seq_cst fence: orders the status store before the stw load (Dekker with stopTheWorld, which stores
         // stw, fences, then loads every status): either it sees us stopped, or we see stw and wake it.
         gort_fence_seqcst()
-        if gort_load32_acquire(&g.pointee.stw) != 0 {
-            _ = gort_fetch_add32_acqrel(&g.pointee.stwAck, 1)
-            _ = gort_futex_wake(&g.pointee.stwAck, 1)
+        if gort_load32_acquire(g.pointer(to: \.stw)!) != 0 {
+            _ = gort_fetch_add32_acqrel(g.pointer(to: \.stwAck)!, 1)
+            _ = gort_futex_wake(g.pointer(to: \.stwAck)!, 1)
         }
         // A posted stop-the-world phase: run it now, stopped as we are (Go: the goroutine that triggers a
         // cycle runs its sweep termination).
-        if gort_load32_relaxed(&g.pointee.handoff) != 0 { GC.owner(of: g).runHandoff() }
+        if gort_load32_relaxed(g.pointer(to: \.handoff)!) != 0 { GC.owner(of: g).runHandoff() }
         if overTrigger { GC.owner(of: g).requestCycle(forced: false) }
-        if gort_load_relaxed(&g.pointee.phase) == 0
-            && gort_load_relaxed(&g.pointee.heapLive) >= gort_load_relaxed(&g.pointee.goal) {
+        if gort_load_relaxed(g.pointer(to: \.phase)!) == 0
+            && gort_load_relaxed(g.pointer(to: \.heapLive)!) >= gort_load_relaxed(g.pointer(to: \.goal)!) {
             waitForCycleStart()
         }
     }
@@ -387,10 +387,10 @@ extension Mutation {
         let owner = GC.owner(of: g)
         guard owner.config.concurrent else { return }   // cycles start only in collect()
         owner.requestCycle(forced: false)
-        while gort_load_relaxed(&g.pointee.phase) == 0
-                && gort_load_relaxed(&g.pointee.heapLive) >= gort_load_relaxed(&g.pointee.goal) {
-            if gort_load32_acquire(&g.pointee.handoff) != 0 { owner.runHandoff(); continue }
-            futexWait(&g.pointee.handoff, 0, 1_000_000)   // GC.handOff wakes it; the timeout is a guard
+        while gort_load_relaxed(g.pointer(to: \.phase)!) == 0
+                && gort_load_relaxed(g.pointer(to: \.heapLive)!) >= gort_load_relaxed(g.pointer(to: \.goal)!) {
+            if gort_load32_acquire(g.pointer(to: \.handoff)!) != 0 { owner.runHandoff(); continue }
+            futexWait(g.pointer(to: \.handoff)!, 0, 1_000_000)   // GC.handOff wakes it; the timeout is a guard
         }
     }
 
@@ -398,21 +398,21 @@ extension Mutation {
     func unpark() {
         let g = gc
         while true {
-            gort_store_relaxed(&m.pointee.status, 1)
+            gort_store_relaxed(m.pointer(to: \.status)!, 1)
             // seq_cst fence: orders our status store before the stw load (Dekker with stopTheWorld, which
             // stores stw, fences, then loads every status). One of the two sees the other.
             gort_fence_seqcst()
-            if gort_load32_acquire(&g.pointee.stw) == 0 { return }
-            gort_store_release(&m.pointee.status, 0)
-            _ = gort_fetch_add32_acqrel(&g.pointee.stwAck, 1)
-            _ = gort_futex_wake(&g.pointee.stwAck, 1)
+            if gort_load32_acquire(g.pointer(to: \.stw)!) == 0 { return }
+            gort_store_release(m.pointer(to: \.status)!, 0)
+            _ = gort_fetch_add32_acqrel(g.pointer(to: \.stwAck)!, 1)
+            _ = gort_futex_wake(g.pointer(to: \.stwAck)!, 1)
             // Most pauses are tens of microseconds: yield a while before sleeping on the futex, so the
             // mutator is runnable (not asleep) when the world starts again.
             var spins = 0
-            while gort_load32_acquire(&g.pointee.stw) != 0 {
+            while gort_load32_acquire(g.pointer(to: \.stw)!) != 0 {
                 spins += 1
                 if spins < 200 { sched_yield(); continue }
-                futexWait(&g.pointee.stw, 1, -1)
+                futexWait(g.pointer(to: \.stw)!, 1, -1)
             }
         }
     }

@@ -130,11 +130,11 @@ extension GC {
         statsLock.lock()
         var s = statsStore
         statsLock.unlock()
-        s.heapLive = gort_load_relaxed(&state.pointee.heapLive)
+        s.heapLive = gort_load_relaxed(state.pointer(to: \.heapLive)!)
         s.heapInuse = UInt64(heap.gcInuseBytes)
-        s.nextGC = gort_load_relaxed(&state.pointee.goal)
+        s.nextGC = gort_load_relaxed(state.pointer(to: \.goal)!)
         s.finalizersRun = gort_load_relaxed(&fin.ran)
-        s.checkmarkMisses = gort_load_relaxed(&state.pointee.checkmarkMisses)
+        s.checkmarkMisses = gort_load_relaxed(state.pointer(to: \.checkmarkMisses)!)
         return s
     }
 
@@ -170,9 +170,9 @@ extension GC {
             let line = stwTraceLine(t, n: s.numGC) + "\n"
             line.withCString { _ = write(2, $0, strlen($0)) }
         }
-        gort_store_release(&state.pointee.finished, gort_load_relaxed(&state.pointee.finished) + 1)
-        _ = gort_fetch_add32_acqrel(&state.pointee.cycleDone, 1)
-        futexWakeAll(&state.pointee.cycleDone)
+        gort_store_release(state.pointer(to: \.finished)!, gort_load_relaxed(state.pointer(to: \.finished)!) + 1)
+        _ = gort_fetch_add32_acqrel(state.pointer(to: \.cycleDone)!, 1)
+        futexWakeAll(state.pointer(to: \.cycleDone)!)
     }
 
     func printTrace(_ t: CycleTimes, n: UInt32, util: Double) {
@@ -250,7 +250,7 @@ extension GC {
         if let b = w.pointee.buf { state.putEmptyBuf(b) }
         w.deallocate()
         if misses != 0 {
-            gort_fetch_add_relaxed(&state.pointee.checkmarkMisses, misses)
+            gort_fetch_add_relaxed(state.pointer(to: \.checkmarkMisses)!, misses)
             if state.pointee.checkmark == CheckmarkMode.abort.rawValue {
                 gcFatal("GoGC checkmark: a live object was not marked by the cycle")
             }

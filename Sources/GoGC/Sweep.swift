@@ -20,10 +20,10 @@ extension UnsafeMutablePointer where Pointee == GCState {
     func sweepSpan(_ s: UnsafeMutablePointer<MSpan>, keep: UInt) -> Int {
         guard let a = arena(s.gcStart) else { return 0 }   // nothing was ever allocated in this arena
         let page = Int((s.gcStart &>> UInt(Geometry.pageShift)) & UInt(Geometry.pagesPerArena - 1))
-        let sg = gort_load_relaxed(&pointee.sweepgen)
+        let sg = gort_load_relaxed(pointer(to: \.sweepgen)!)
         if a.pointee.sweepgen[page] == sg { return 0 }
         var r = GCSweepResult()
-        let parity = Int(gort_load_relaxed(&pointee.markParity))
+        let parity = Int(gort_load_relaxed(pointer(to: \.markParity)!))
         let marks = markWord(a, s.gcStart, parity)   // the span starts a page, so a mark word
         s.gcSweep(marks: marks, keep: keep, into: &r)
         // The next cycle starts from clear marks (see GCArena): the span's pages' mark words, which no other

@@ -16,19 +16,19 @@ struct GCLock {
 extension UnsafeMutablePointer where Pointee == GCLock {
     @inline(__always) func lock() {
         var e: UInt32 = 0
-        if gort_cas32_acquire(&pointee.key, &e, 1) { return }
+        if gort_cas32_acquire(pointer(to: \.key)!, &e, 1) { return }
         lockSlow()
     }
     @inline(never) func lockSlow() {
         for _ in 0..<64 {
             var e: UInt32 = 0
-            if gort_load32_relaxed(&pointee.key) == 0 && gort_cas32_acquire(&pointee.key, &e, 1) { return }
+            if gort_load32_relaxed(pointer(to: \.key)!) == 0 && gort_cas32_acquire(pointer(to: \.key)!, &e, 1) { return }
             gort_cpu_relax()
         }
-        while gort_exchange32_acquire(&pointee.key, 2) != 0 { _ = gort_futex_wait(&pointee.key, 2, -1) }
+        while gort_exchange32_acquire(pointer(to: \.key)!, 2) != 0 { _ = gort_futex_wait(pointer(to: \.key)!, 2, -1) }
     }
     @inline(__always) func unlock() {
-        if gort_exchange32_release(&pointee.key, 0) == 2 { _ = gort_futex_wake(&pointee.key, 1) }
+        if gort_exchange32_release(pointer(to: \.key)!, 0) == 2 { _ = gort_futex_wake(pointer(to: \.key)!, 1) }
     }
 }
 
