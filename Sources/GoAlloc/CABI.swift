@@ -253,8 +253,13 @@ public func gomalloc_aligned_alloc(_ align: Int, _ size: Int) -> UnsafeMutableRa
 
 @_cdecl("gomalloc_memalign")
 public func gomalloc_memalign(_ align: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    var a = UInt(bitPattern: max(align, 16))
-    if a > UInt(1) << 40 { gort_set_errno(EINVAL); return nil }
+    // As glibc: an alignment above 2^63 (no power of two to round up to) is EINVAL, others round up to a power of
+    // two, and one that cannot be met fails with ENOMEM. Unsigned from the start: size_t alignments of 2^63 and
+    // more are negative as Int (max(align, 16) once turned them into 16).
+    var a = UInt(bitPattern: align)
+    if a > UInt(1) << 63 { gort_set_errno(EINVAL); return nil }
+    if a > UInt(1) << 40 { gort_set_errno(ENOMEM); return nil }
+    a = max(a, 16)
     if !isPowerOfTwo(a) { a = UInt(1) << UInt(64 - (a - 1).leadingZeroBitCount) }  // glibc rounds up
     return cMallocAligned(UInt(bitPattern: size), a)
 }

@@ -303,6 +303,26 @@ static void check_huge_alignment(void) {
                errno);
         free(q);
     }
+    /* memalign up to and past 2^63, powers of two or not (a size_t alignment above PTRDIFF_MAX was once taken as
+       negative and replaced by 16): an aligned pointer or NULL with an errno, as glibc (EINVAL above 2^63,
+       ENOMEM for what it cannot map). */
+    size_t odd[] = {(size_t)1 << 40, ((size_t)1 << 40) + 1, (size_t)1 << 41, ((size_t)1 << 62) + 1, (size_t)1 << 63,
+                    ((size_t)1 << 63) + 1, SIZE_MAX - 4095, SIZE_MAX};
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        size_t want = 1;  /* the power of two memalign rounds up to; none above 2^63 */
+        while (want < odd[i] && want != (size_t)1 << 63) want <<= 1;
+        errno = 0;
+        void *q = memalign(odd[i], 100);
+        EXPECT(q == NULL ? (errno == ENOMEM || errno == EINVAL) : want >= odd[i] && aligned(q, want),
+               "memalign(%zu, 100) = %p errno %d", odd[i], q, errno);
+        free(q);
+    }
+    void *out = (void *)0x1;
+    int rc = posix_memalign(&out, (size_t)1 << 63, 16);
+    EXPECT(rc == ENOMEM && out == (void *)0x1, "posix_memalign(2^63, 16) = %d, out %p", rc, out);
+    errno = 0;
+    void *q = aligned_alloc((size_t)1 << 63, 16);
+    EXPECT(q == NULL && errno == ENOMEM, "aligned_alloc(2^63, 16) = %p errno %d", q, errno);
 }
 
 /* aligned_alloc: any power of two; memalign: non-powers of two round up to the next power of two. */
