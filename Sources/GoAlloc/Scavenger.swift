@@ -31,7 +31,8 @@ import CGoRuntime
 struct ScavengerState {
     /// Whether the background thread was started (MHeap.lock).
     var started = false
-    /// Set to 1 by remote frees into uncached spans; the background pass sweeps when set (atomic, relaxed).
+    /// Set to 1 by remote frees into uncached spans; the background pass sweeps when set, and so does allocSpan
+    /// before it grows the heap (atomic, relaxed).
     var sweepPending: UInt64 = 0
     /// Futex word the thread sleeps on. A prefault request (Prefault.swift, wakeBackground) stores 1 with
     /// release after publishing its window under MHeap.lock, then futex-wakes; the thread stores 0 (relaxed)

@@ -179,6 +179,26 @@ final class RetainedSpansTests: XCTestCase {
         XCTAssertNil(heap.checkInvariants())
     }
 
+    func testSpansEmptiedByRemoteFreesAreSweptBeforeTheHeapGrows() throws {
+        // Each round a short-lived cache fills 2 MiB of one size class and goes away (its spans go back to
+        // MCentral), then another thread frees every object: remote frees into spans no cache holds. Each round
+        // uses the next class, so no cacheSpan of an old class sweeps them, and this heap has no background
+        // pass: allocSpan must sweep them before it grows the heap. It did not: the heap grew by a round's
+        // worth each time, 136 MiB here for 2 MiB live (a helper's drift test: 901 MB for 20 MB live).
+        let heap = makeTestHeap(checks: false)
+        for sc in 1..<SizeClasses.count {
+            let size = SizeClasses.size(sc)
+            let c = heap.makeCache()!
+            var ptrs: [UnsafeMutableRawPointer] = []
+            for _ in 0..<((2 << 20) / size) { ptrs.append(c.allocate(byteCount: size)!) }
+            c.release()
+            for p in ptrs { heap.deallocate(p) }   // remote frees: this thread has no cache of `heap`
+        }
+        let ms = heap.memStats
+        XCTAssertLessThanOrEqual(ms.heapSys, 64 << 20, "heapSys \(ms.heapSys >> 20) MiB, heapInuse \(ms.heapInuse >> 20) MiB for 2 MiB live")
+        XCTAssertNil(heap.checkInvariants())
+    }
+
     func testIdleCacheHandsBackSparesAndEmptyCurrentSpans() throws {
         // A producer turned consumer: cache `a` fills spans of three classes, every object is freed elsewhere,
         // and `a` goes on making remote frees without allocating. The first housekeeping pass sees refills
