@@ -469,15 +469,27 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let narenas = max(1, (npages + pagesPerArena - 1) / pagesPerArena)
         let bytes = narenas * heapArenaBytes
         guard let mem = reserveArenas(bytes, align: max(heapArenaBytes, alignPages << pageShift)) else { return false }
+        // On failure, the arenas not yet registered go back to the OS (under `ulimit -v` the metadata map can fail
+        // after the reservation succeeded; keeping the reservation would leave even less address space).
+        func giveBack(from i: Int) { sysFree(mem + i * heapArenaBytes, (narenas - i) * heapArenaBytes) }
         for i in 0..<narenas {
-            guard let metaRaw = sysMap(HeapArena.mappedBytes) else { return false }
+            guard let metaRaw = sysMap(HeapArena.mappedBytes) else { giveBack(from: i); return false }
+            guard pointee.arenaCount < pointee.arenaCapacity else {
+                sysFree(metaRaw, HeapArena.mappedBytes)
+                giveBack(from: i)
+                return false
+            }
             let a = metaRaw.bindMemory(to: HeapArena.self, capacity: 1)
             a.initialize(to: HeapArena())
             a.pointee.base = UInt(bitPattern: mem) + UInt(i * heapArenaBytes)
             PageBitmap.set(a.pageBits(.free), 0, pagesPerArena)
             PageBitmap.set(a.pageBits(.scavenged), 0, pagesPerArena)
             PageBitmap.set(a.pageBits(.zeroed), 0, pagesPerArena)
-            guard pointee.index.insert(a), pointee.arenaCount < pointee.arenaCapacity else { return false }
+            guard pointee.index.insert(a) else {
+                sysFree(metaRaw, HeapArena.mappedBytes)
+                giveBack(from: i)
+                return false
+            }
             // Keep `arenas` sorted by address (first fit prefers low arenas).
             var j = pointee.arenaCount
             while j > 0 && pointee.arenas[j - 1].pointee.base > a.pointee.base {
