@@ -181,13 +181,14 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let bitsLog = nelems <= 64 ? 0 : (64 - UInt64((nelems + 63) / 64 - 1).leadingZeroBitCount)
         pointee.lock.lock()
         var base = pageAllocLocked(npages, alignPages)
-        if base == 0 && gort_load_relaxed(&pointee.scav.sweepPending) != 0 {
+        if base == 0 && gort_load_relaxed(&pointee.scav.sweepPending) != 0 && pointee.gcSweepHook == nil {
             // Go: mheap.alloc sweeps (reclaim) before it grows the heap. Spans that remote frees emptied while no
             // cache held them wait for a sweep: the background pass (every scavengePeriodMs, and none at all with
             // GODEBUG=bgscavenge=0 or without a thread) or the next cacheSpan of their class, which may never
             // come. Without this, a program that frees each size class from another thread and moves on to the
             // next grew by a class's worth of memory each time (a helper's test: 901 MB for 20 MB live with
-            // bgscavenge=0, 177 MB with the background pass).
+            // bgscavenge=0, 177 MB with the background pass). If another thread is sweeping, we grow instead.
+            // (Garbage-collected heaps have no remote frees; their sweeps go through gcSweepHook.)
             pointee.lock.unlock()
             gort_store_relaxed(&pointee.scav.sweepPending, 0)
             sweepCentrals(all: false)

@@ -34,6 +34,10 @@ struct ScavengerState {
     /// Set to 1 by remote frees into uncached spans; the background pass sweeps when set, and so does allocSpan
     /// before it grows the heap (atomic, relaxed).
     var sweepPending: UInt64 = 0
+    /// 1 while a thread runs sweepCentrals: one such sweep at a time, since two sweepAll of one class would each
+    /// flip its sweep generation and re-sweep the spans the other pushes. Taken with an acquire exchange,
+    /// dropped with a release store; reset in a forked child (ThreadCache.swift, forkChild).
+    var sweeping: UInt32 = 0
     /// Futex word the thread sleeps on. A prefault request (Prefault.swift, wakeBackground) stores 1 with
     /// release after publishing its window under MHeap.lock, then futex-wakes; the thread stores 0 (relaxed)
     /// when it wakes and only then takes MHeap.lock to look for a window, so no request is missed.
@@ -64,14 +68,21 @@ struct ScavengerState {
 }
 
 extension UnsafeMutablePointer where Pointee == MHeap {
-    /// Sweeps every MCentral (all = true) or those with pending remote frees. Returns spans freed.
+    /// Sweeps every MCentral (all = true) or those with pending remote frees. Returns spans freed. One caller
+    /// at a time (ScavengerState.sweeping): with `wait` false it returns 0 at once if another thread is
+    /// sweeping (the background pass and allocSpan: that sweep frees the same spans), else it waits its turn.
     @discardableResult
-    func sweepCentrals(all: Bool) -> Int {
+    func sweepCentrals(all: Bool, wait: Bool = false) -> Int {
+        while gort_exchange32_acquire(&pointee.scav.sweeping, 1) != 0 {
+            if !wait { return 0 }
+            sched_yield()
+        }
         var freed = 0
         for i in 0..<numSpanClasses {
             let m = central(SpanClass(UInt8(i)))
             if all || gort_load_relaxed(&m.pointee.pendingAny) != 0 { freed += m.sweepAll(self) }
         }
+        gort_store32_release(&pointee.scav.sweeping, 0)
         return freed
     }
 
@@ -163,7 +174,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     /// threads' caches keep their spans (those threads are gone; their objects stay allocated as in the parent).
     @discardableResult
     public func releaseMemory() -> Int {
-        sweepCentrals(all: true)
+        sweepCentrals(all: true, wait: true)
         let released = scavenge(all: true)
         if pointee.config.scavTrace { scavTraceLine(released, forced: true) }
         return released

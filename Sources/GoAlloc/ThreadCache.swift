@@ -103,8 +103,10 @@ private func forkChild() {
     if let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1 {
         h.pointee.lock.resetAfterFork()
         h.pointee.youngLock.resetAfterFork()
-        // The scavenger thread did not survive the fork; the child starts its own when it needs one.
+        // The scavenger thread did not survive the fork; the child starts its own when it needs one. Nor did a
+        // thread caught sweeping (the spans it had popped stay out of their MCentral: a leak, not corruption).
         h.pointee.scav.started = false
+        h.pointee.scav.sweeping = 0
         // A prefault window the parent's thread had not finished stays counted as resident; let the child's
         // thread take new ones (Prefault.swift).
         h.pointee.prefault.busy = false

@@ -208,6 +208,7 @@ public final class GC: @unchecked Sendable {
     /// scope's mutator instead (a second mutator there would wait at its safepoint for the first, which this
     /// very thread holds, forever); its exit is then not a safepoint.
     public func withMutation<R>(_ body: (Mutation) throws -> R) rethrows -> R {
+        if isShutDown { gcFatal("GoGC: fatal error: withMutation on a GC that was shut down") }
         if let open = scopeOfThisThread() {
             open.pointee.depth = open.pointee.depth + 1
             defer { open.pointee.depth = open.pointee.depth - 1 }
@@ -588,7 +589,7 @@ public final class GC: @unchecked Sendable {
         var assist: Int64 = 0
         forEachMutator { m in
             state.flush(m.pointer(to: \.gcw)!)
-        if let b = m.pointee.gcw.buf { state.putEmptyBuf(b); m.pointee.gcw.buf = nil }   // flush keeps an empty one
+            if let b = m.pointee.gcw.buf { state.putEmptyBuf(b); m.pointee.gcw.buf = nil }   // flush keeps an empty one
             assist += m.pointee.assistNanos
             m.pointee.assistNanos = 0
         }
