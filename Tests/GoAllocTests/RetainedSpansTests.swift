@@ -197,6 +197,7 @@ final class RetainedSpansTests: XCTestCase {
         let ms = heap.memStats
         XCTAssertLessThanOrEqual(ms.heapSys, 64 << 20, "heapSys \(ms.heapSys >> 20) MiB, heapInuse \(ms.heapInuse >> 20) MiB for 2 MiB live")
         XCTAssertNil(heap.checkInvariants())
+        heap.destroy()
     }
 
     func testIdleCacheHandsBackSparesAndEmptyCurrentSpans() throws {
