@@ -61,8 +61,13 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         let bit: UInt64 = 1 &<< UInt64(idx & 63)
         let gen = gort_load32_acquire(&s.pointee.gen)
         if gort_load_relaxed(s.pointee.allocBits + w) & bit == 0 { return doubleFreeTail(p, call) }
-        // Free in the holder's cache word (its allocBits bit stays set there: MSpan.swift): already freed.
-        if s.isFreeInCacheWord(UInt64(w), bit) { return doubleFreeTail(p, call) }
+        // Free in the holder's cache word (its allocBits bit stays set there: MSpan.swift): already freed. Most
+        // remote frees are not into the cache word; one relaxed load of cacheWord rules those out before the
+        // seqlock read (which, like this load, can only miss a double free that races a change of cache word,
+        // and never reports a false one). 85 -> 77 instructions a remote free (BENCHMARKS.md, session 17).
+        if gort_load32_relaxed(&s.pointee.cacheWord) == UInt32(w) && s.isFreeInCacheWord(UInt64(w), bit) {
+            return doubleFreeTail(p, call)
+        }
         // Freed and recycled while we looked (see MSpan.gen): the bits we checked may describe another span.
         // Only before our atomic: once our bit is in, the holder may sweep it, empty the span and free it, all
         // before our next instruction, and the span's struct is then fair game. (Session 3 checked after the
