@@ -69,3 +69,5 @@ bool gort_cas128_acqrel(uint64_t *p, uint64_t *lo, uint64_t *hi, uint64_t new_lo
     return ok;
 }
 #pragma clang diagnostic pop
+
+int gort_set_thread_name(const char *name) { return pthread_setname_np(pthread_self(), name); }

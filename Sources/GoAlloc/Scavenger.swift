@@ -189,6 +189,8 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         pointee.scav.threadPid = getpid()
         let rc = pthread_create(&tid, &attr, { arg in
             let h = arg!.assumingMemoryBound(to: MHeap.self)
+            // Named, as jemalloc names its background threads, for `top -H`, gdb and tests (TeardownTests).
+            _ = gort_set_thread_name("gort-scavenger")
             h.backgroundScavengerLoop()
             return nil
         }, UnsafeMutableRawPointer(self))

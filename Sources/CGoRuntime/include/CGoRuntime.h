@@ -182,6 +182,8 @@ int gort_gettid(void);
 unsigned long gort_sys_memory(void);
 // pthread_atfork with plain function pointers (Swift closures would need the Swift runtime).
 int gort_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+// pthread_setname_np for the calling thread (its declaration needs _GNU_SOURCE): at most 15 characters.
+int gort_set_thread_name(const char *name);
 // The path of the loaded object (executable or shared library) containing addr, or NULL (dladdr's dli_fname,
 // which Swift cannot reach: glibc declares dladdr only under _GNU_SOURCE).
 const char *gort_object_path(const void *addr);
