@@ -83,7 +83,7 @@ final class Finalizers: @unchecked Sendable {
         lock.unlock()
         // The thread holds the GC (strongly: it must outlive the thread, which touches it until it exits), as its
         // Mutator does: a GC with a finalizer thread is released only after shutdown() stops it.
-        if start { startThread { [gc] in self.loop(gc) } }
+        if start { startThread(name: "gogc-finalizer") { [gc] in self.loop(gc) } }
         if any {
             _ = gort_fetch_add32_acqrel(&wakeWord, 1)
             _ = gort_futex_wake(&wakeWord, 1)

@@ -334,7 +334,7 @@ public final class GC: @unchecked Sendable {
             cycleLock.lock()
             if gort_load32_acquire(&coordinatorStarted) == 0 {
                 gort_store32_release(&coordinatorStarted, 1)
-                startThread { [self] in coordinatorLoop() }
+                startThread(name: "gogc-coord") { [self] in coordinatorLoop() }
             }
             cycleLock.unlock()
         }

@@ -83,17 +83,26 @@ func processCPUNanos() -> Int64 {
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }
 
-private final class ThreadBody { let run: () -> Void; init(_ r: @escaping () -> Void) { run = r } }
+private final class ThreadBody {
+    let run: () -> Void
+    let name: UnsafePointer<CChar>
+    init(_ r: @escaping () -> Void, name: StaticString) {
+        run = r
+        self.name = UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
+    }
+}
 
-/// Starts a detached thread running `body` (collector threads: coordinator, mark workers, finalizers).
-func startThread(_ body: @escaping () -> Void) {
+/// Starts a detached thread running `body` (collector threads: coordinator, mark workers, finalizers), named
+/// `name` (at most 15 characters: `top -H`, gdb, and the tests that count collector threads).
+func startThread(name: StaticString, _ body: @escaping () -> Void) {
     var tid = pthread_t()
     var attr = pthread_attr_t()
     pthread_attr_init(&attr)
     pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
-    let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    let box = Unmanaged.passRetained(ThreadBody(body, name: name)).toOpaque()
     let rc = pthread_create(&tid, &attr, { arg in
         let b = Unmanaged<ThreadBody>.fromOpaque(arg!).takeRetainedValue()
+        _ = gort_set_thread_name(b.name)
         b.run()
         return nil
     }, box)

@@ -106,7 +106,7 @@ final class CoreTests: XCTestCase {
     /// GC.shutdown: its coordinator and finalizer threads exit (queued finalizers run first) and the GC can be
     /// released; before, each dropped GC kept its thread and itself for good (a helper's finding).
     func testShutdownStopsThreadsAndFreesTheGC() {
-        func threads() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1 }
+        func threads() -> Int { collectorThreads() }
         let before = threads()
         weak var weakGC: GC?
         do {
@@ -145,7 +145,7 @@ final class CoreTests: XCTestCase {
             let f = s.split(separator: " ").map { Int($0) ?? 0 }
             return (f[0] * 4096, f[1] * 4096)
         }
-        func threads() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1 }
+        func threads() -> Int { collectorThreads() }
         func cycle(_ k: Int) {
             weak var weakGC: GC?
             do {

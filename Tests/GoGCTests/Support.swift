@@ -50,3 +50,13 @@ func testConfig(concurrent: Bool = true, checkmark: CheckmarkMode = .count) -> G
     c.stwtrace = ProcessInfo.processInfo.environment["GORT_GCSTWTRACE"] == "1"
     return c
 }
+
+/// Threads the collectors and their heaps run (they name themselves: gogc-coord, gogc-finalizer,
+/// gort-scavenger). Counted by name: the test process's other threads come and go.
+func collectorThreads() -> Int {
+    let tids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tids.filter { tid in
+        let comm = (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? ""
+        return comm.hasPrefix("gogc-") || comm.hasPrefix("gort-scavenger")
+    }.count
+}
