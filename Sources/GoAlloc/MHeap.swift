@@ -190,7 +190,6 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             // bgscavenge=0, 177 MB with the background pass). If another thread is sweeping, we grow instead.
             // (Garbage-collected heaps have no remote frees; their sweeps go through gcSweepHook.)
             pointee.lock.unlock()
-            gort_store_relaxed(&pointee.scav.sweepPending, 0)
             sweepCentrals(all: false)
             pointee.lock.lock()
             base = pageAllocLocked(npages, alignPages)

@@ -60,9 +60,9 @@ public struct MSpan {
     /// Points at `inlineBits` when both bitmaps fit there, else at MHeap.bitsAlloc memory.
     var allocBits: UnsafeMutablePointer<UInt64> = UnsafeMutablePointer(bitPattern: 8)!
     /// The MCache holding this span (as its current span of the class, or retained: RetainedSpans.swift), or 0.
-    /// Written by that MCache's thread with relaxed atomic stores, read with relaxed loads (free's fast path too:
-    /// a plain mov either way): only the holder ever compares it with itself; other threads only need "not me",
-    /// which any value gives them.
+    /// Written by that MCache's thread with relaxed atomic stores, read with relaxed loads, except by free's fast
+    /// path (MCache.free), which reads it plainly so the load folds into its compare: only the holder ever
+    /// compares it with itself; other threads only need "not me", which any value gives them.
     var owner: UInt64 = 0
 
     // ---- Line 2 ----

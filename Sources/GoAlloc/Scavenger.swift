@@ -32,7 +32,8 @@ struct ScavengerState {
     /// Whether the background thread was started (MHeap.lock).
     var started = false
     /// Set to 1 by remote frees into uncached spans; the background pass sweeps when set, and so does allocSpan
-    /// before it grows the heap (atomic, relaxed).
+    /// before it grows the heap; sweepCentrals clears it once it holds the sweeping turn (atomic, relaxed: a hint,
+    /// the work itself is found through each MCentral's pendingAny).
     var sweepPending: UInt64 = 0
     /// 1 while a thread runs sweepCentrals: one such sweep at a time, since two sweepAll of one class would each
     /// flip its sweep generation and re-sweep the spans the other pushes. Taken with an acquire exchange,
@@ -71,12 +72,15 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     /// Sweeps every MCentral (all = true) or those with pending remote frees. Returns spans freed. One caller
     /// at a time (ScavengerState.sweeping): with `wait` false it returns 0 at once if another thread is
     /// sweeping (the background pass and allocSpan: that sweep frees the same spans), else it waits its turn.
+    /// Clears sweepPending only once it holds the turn, so a caller that steps aside leaves the flag for the
+    /// next sweep (a free flagged during this one sets it again, and its MCentral's pendingAny).
     @discardableResult
     func sweepCentrals(all: Bool, wait: Bool = false) -> Int {
         while gort_exchange32_acquire(&pointee.scav.sweeping, 1) != 0 {
             if !wait { return 0 }
             sched_yield()
         }
+        gort_store_relaxed(&pointee.scav.sweepPending, 0)
         var freed = 0
         for i in 0..<numSpanClasses {
             let m = central(SpanClass(UInt8(i)))
@@ -214,10 +218,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             runBulkRelease()
             if nanotime() < next { continue }
             next = nanotime() &+ periodNs
-            if gort_load_relaxed(&pointee.scav.sweepPending) != 0 {
-                gort_store_relaxed(&pointee.scav.sweepPending, 0)
-                sweepCentrals(all: false)
-            }
+            if gort_load_relaxed(&pointee.scav.sweepPending) != 0 { sweepCentrals(all: false) }
             var released = scavenge(all: false)
             let limit = pointee.config.memoryLimit
             if limit != .max { released += scavenge(all: true, goal: limit / 100 * 95) }
