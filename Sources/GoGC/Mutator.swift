@@ -32,9 +32,9 @@ import CGoRuntime
     var prev: UnsafeMutablePointer<MutatorState>? = nil
     /// Nanoseconds spent in mark assists (owner; read by the coordinator with the world stopped).
     var assistNanos: Int64 = 0
-    /// The thread in the outermost scope (pthread_self), for misuse checks: a second thread entering a scope
-    /// of the same mutator, gc.collect() from inside a scope. Owner writes at scope entry (relaxed store);
-    /// read relaxed.
+    /// The thread in the outermost scope (pthread_self), for the misuse check of a second thread entering a
+    /// scope of the same mutator (gc.collect() inside a scope is caught through outerScope's chain instead).
+    /// Owner writes at scope entry (relaxed store); read relaxed.
     var thread: UInt64 = 0
     /// The finalizer thread's mutator (set before registration, immutable): GC.shutdown counts the others.
     var isFinalizer = false
