@@ -27,10 +27,13 @@ final class Finalizers: @unchecked Sendable {
 
     deinit { lock.deallocate() }   // with its GC (GCTeardown.swift)
 
-    func register(_ p: UInt, _ fn: Fn?) {
+    /// Registers `fn` for object `p`; false (and nothing changes) if `p` already has a finalizer.
+    func register(_ p: UInt, _ fn: @escaping Fn) -> Bool {
         lock.lock()
+        defer { lock.unlock() }
+        if registered[p] != nil { return false }
         registered[p] = fn
-        lock.unlock()
+        return true
     }
 
     func forEachRegistered(_ body: (UInt) -> Void) {
@@ -129,11 +132,14 @@ final class Finalizers: @unchecked Sendable {
 
 extension Mutation {
     /// Go: runtime.SetFinalizer. `fn` runs once, on the finalizer thread, after `obj` is found unreachable;
-    /// it may store `obj` somewhere to resurrect it. nil removes the finalizer.
+    /// it may store `obj` somewhere to resurrect it (and set a new finalizer then). nil removes the finalizer.
+    /// Setting one on an object that already has one is a fatal error, as in Go: remove it first.
     public func setFinalizer<T>(_ obj: Ref<T>, _ fn: ((Mutation, Ref<T>) -> Void)?) {
         let gc = GC.owner(of: self.gc)
         if let fn = fn {
-            gc.fin.register(obj.word) { m, p in fn(m, Ref<T>(word: p)!) }
+            if !gc.fin.register(obj.word, { m, p in fn(m, Ref<T>(word: p)!) }) {
+                gcFatal("GoGC: fatal error: setFinalizer: finalizer already set (set nil first to replace it)", pointer: obj.word)
+            }
         } else {
             gc.fin.lock.lock(); gc.fin.registered[obj.word] = nil; gc.fin.lock.unlock()
         }

@@ -287,6 +287,28 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(gc.stats.finalizersRun, 1000)
     }
 
+    /// Go: a second SetFinalizer on an object throws "finalizer already set"; nil removes it first. The
+    /// registry refuses the second one (setFinalizer then aborts naming the object); after nil, a new one runs.
+    func testSecondFinalizerIsRefusedUntilRemoved() {
+        let gc = GC(config: testConfig(concurrent: false))
+        let mu = gc.makeMutator()
+        let ran = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        ran.initialize(to: 0)
+        defer { ran.deallocate() }
+        mu.run { m in
+            let n = N.make(m, 7)
+            m.setFinalizer(n) { _, _ in ran.pointee += 100 }
+            XCTAssertFalse(gc.fin.register(n.word) { _, _ in }, "a second finalizer must be refused")
+            m.setFinalizer(n, nil)
+            m.setFinalizer(n) { _, _ in ran.pointee += 1 }
+        }
+        for _ in 0..<3 { gc.collect() }
+        let deadline = Date().addingTimeInterval(30)
+        while gc.stats.finalizersRun < 1 && Date() < deadline { usleep(1000) }
+        XCTAssertEqual(gc.stats.finalizersRun, 1)
+        XCTAssertEqual(ran.pointee, 1, "only the finalizer set after the removal runs")
+    }
+
     func testWeakReferencesClear() {
         let gc = GC(config: testConfig(concurrent: false))
         let mu = gc.makeMutator()
