@@ -273,6 +273,13 @@ struct SchedState {
     var highqPad1: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     /// Set once by shutdown() (release); Ms check it (acquire) and exit.
     var stopping: UInt64 = 0
+    /// Set once stopAndJoin has joined every thread (release); putGlobal reads it (acquire) to warn that a job
+    /// came after shutdown. `droppedWarned`: exchanged to 1 by the first such put, which prints the warning.
+    var stopped: UInt32 = 0
+    var droppedWarned: UInt32 = 0
+    /// Owners of this memory (Scheduler.releaseState): 1 for the Scheduler object, plus 1 while a helper thread
+    /// joins for a shutdown() made from one of the scheduler's own jobs. acq_rel decrements; the last frees it.
+    var stateRefs: UInt64 = 1
     /// Go: sched.sysmonwait. 1 while sysmon sleeps with every P idle. Written only under lock (atomic stores: set
     /// by sysmon; cleared by pidleget or shutdown, with a futex wake, or by sysmon after a timeout); sysmon's
     /// wait loop reads it without the lock (acquire). The futex word sysmon sleeps on.

@@ -192,6 +192,7 @@ func put(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, high: Bool) {
 /// wake an M. Every P takes from it before its own work (schedule, findRunnable).
 @inline(never)
 func putGlobalHigh(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry) {
+    if gort_load_acquire(sched.pointer(to: \.stopping)!) != 0 { return droppedAfterStop(sched) }
     sched.lock()
     sched.globhighput(g)
     sched.unlock()
@@ -300,10 +301,22 @@ func flushStaleStorm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMuta
 /// yield, putYield).
 @inline(never)
 func putGlobal(_ sched: UnsafeMutablePointer<SchedState>, _ g: GEntry, wake: Bool = true) {
+    if gort_load_acquire(sched.pointer(to: \.stopping)!) != 0 { return droppedAfterStop(sched) }
     sched.lock()
     sched.globrunqput(g)
     sched.unlock()
     if wake { wakep(sched) }
+}
+
+/// A G made runnable on a stopping scheduler is dropped, as shutdown() drops the queued ones. Once shutdown has
+/// finished, nothing of this scheduler will ever run it (its task waits forever): the first such G prints a
+/// warning, since it means the program still uses a scheduler it shut down.
+@inline(never)
+func droppedAfterStop(_ sched: UnsafeMutablePointer<SchedState>) {
+    if gort_load32_acquire(sched.pointer(to: \.stopped)!) == 0 { return }
+    if gort_exchange32_acqrel(sched.pointer(to: \.droppedWarned)!, 1) != 0 { return }
+    let msg: StaticString = "GoSched: warning: a job was enqueued on a Scheduler after shutdown(); it is dropped and its task will not resume\n"
+    msg.withUTF8Buffer { b in _ = write(2, b.baseAddress, b.count) }
 }
 
 /// The scheduler a P belongs to: its owner M's (the caller is always that M).
@@ -376,6 +389,13 @@ func wakepSlow(_ sched: UnsafeMutablePointer<SchedState>) {
 /// nmspinning; we undo that if there is no P.
 func startm(_ sched: UnsafeMutablePointer<SchedState>, _ pp: UnsafeMutablePointer<P>?, spinning: Bool) {
     sched.lock()
+    // Stopping (set before stopAndJoin reads allm under this lock): no new M, and no idle one (stopAndJoin
+    // frees them). Whoever sees stopping == 0 here registers its M before stopAndJoin's next look.
+    if gort_load_acquire(sched.pointer(to: \.stopping)!) != 0 {
+        sched.unlock()
+        if spinning { _ = gort_fetch_sub_acqrel(sched.pointer(to: \.nmspinning)!, 1) }
+        return
+    }
     var pp = pp
     if pp == nil {
         pp = sched.pidleget()

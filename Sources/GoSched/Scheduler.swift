@@ -1,6 +1,7 @@
 @_spi(ExperimentalCustomExecutors) @_spi(ExperimentalScheduling) import _Concurrency
 import CGoRuntime
 import Glibc
+import Synchronization
 
 /// One G-P-M scheduler instance: GOMAXPROCS Ps, the Ms that run them, a sysmon thread. It is a Swift
 /// `TaskExecutor` (use it with `withTaskExecutorPreference` / `Task(executorPreference:)`) and a
@@ -32,6 +33,7 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         let coprimes = UnsafeMutablePointer<Int>.allocate(capacity: cps.count)
         coprimes.initialize(from: cps, count: cps.count)
         s = .allocate(capacity: 1)
+        liveSchedStates.add(1, ordering: .relaxed)
         s.initialize(to: SchedState(gomaxprocs: n, allp: allp, capacity: cap, coprimes: coprimes,
                                     ncoprimes: cps.count))
         s.pointee.runnextCap = max(1, runnextStreak)
@@ -98,10 +100,12 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
 
     // MARK: lifecycle
 
-    /// Stops every M and sysmon after their current job, and joins them. Gs still queued are dropped. For tests
-    /// and tools; the process-wide scheduler lives until exit. Called from one of this scheduler's own jobs
-    /// (for example when the last reference to it goes away inside a task), it cannot join its own thread, so
-    /// a helper thread does the joining once that job returns.
+    /// Stops every M and sysmon after their current job, and joins them. Gs still queued are dropped, and so are
+    /// jobs that arrive later (a task woken or created on this scheduler afterwards never runs; the first such job
+    /// prints a warning). For tests and tools; the process-wide scheduler lives until exit. Called from one of
+    /// this scheduler's own jobs (for example when the last reference to it goes away inside a task), it cannot
+    /// join its own thread, so a helper thread does the joining once that job returns. `stats` and the trace stay
+    /// readable until the Scheduler is released, which frees the rest of its memory.
     public func shutdown() {
         // acq_rel exchange: exactly one caller (explicit shutdown or deinit) stops the scheduler; Ms see it with
         // an acquire load.
@@ -109,12 +113,15 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         let ctx = UnsafeMutablePointer<(UnsafeMutablePointer<SchedState>, pthread_t)>.allocate(capacity: 1)
         ctx.initialize(to: (s, sysmonThread))
         if let mp = currentM(), mp.pointee.sched == s {
+            // The helper owns the state too until it has joined (a deinit may come first: releaseState).
+            _ = gort_fetch_add_acqrel(s.pointer(to: \.stateRefs)!, 1)
             var helper = pthread_t()
             if pthread_create(&helper, nil, { arg in
                 let c = arg!.assumingMemoryBound(to: (UnsafeMutablePointer<SchedState>, pthread_t).self)
                 let (sched, sysmon) = c.pointee
                 c.deallocate()
                 stopAndJoin(sched, sysmon: sysmon)
+                releaseState(sched)
                 return nil
             }, ctx) != 0 { fatal("GoSched: pthread_create failed") }
             pthread_detach(helper)
@@ -125,7 +132,10 @@ public final class Scheduler: TaskExecutor, @unchecked Sendable {
         stopAndJoin(sched, sysmon: sysmon)
     }
 
-    deinit { shutdown() }
+    deinit {
+        shutdown()
+        releaseState(s)
+    }
 }
 
 final class ClosureBox {
@@ -174,9 +184,47 @@ extension Scheduler: SchedulingExecutor {
 
 }
 
+/// Drops one owner of a scheduler's state (see SchedState.stateRefs); the last one, once the Scheduler is
+/// released and its threads joined, frees it: nothing can read it any more.
+func releaseState(_ s: UnsafeMutablePointer<SchedState>) {
+    if gort_fetch_sub_acqrel(s.pointer(to: \.stateRefs)!, 1) != 1 { return }
+    freeSchedState(s)
+}
+
+/// Frees what stopAndJoin leaves: each P (its rings, sudog cache slots and timer heap), allp, the trace chunks
+/// and the SchedState. Timers still pending and Gs still queued belong to tasks that will never run; their
+/// jobs are not ours to free.
+func freeSchedState(_ s: UnsafeMutablePointer<SchedState>) {
+    for i in 0..<s.allpCount {
+        let pp = s.pointee.allp[i].unsafelyUnwrapped
+        pp.pointee.sudogCache.deallocate()
+        pp.pointee.timers?.deallocate()
+        UnsafeMutableRawPointer(pp.pointee.high.ring).deallocate()  // both rings: allocP's one block
+        pp.deinitialize(count: 1)
+        UnsafeMutableRawPointer(pp).deallocate()
+    }
+    s.pointee.allp.deallocate()
+    s.pointee.coprimes.deallocate()
+    var c = s.pointee.traceHead
+    while let chunk = c {
+        c = chunk.pointee.next
+        UnsafeMutableRawPointer(chunk).deallocate()
+    }
+    s.deinitialize(count: 1)
+    s.deallocate()
+    liveSchedStates.subtract(1, ordering: .relaxed)
+}
+
+/// Scheduler states not yet freed, over the process (tests: a released Scheduler frees its memory).
+let liveSchedStates = Atomic<Int>(0)
+
+extension Scheduler {
+    @_spi(Testing) public static var liveStateCount: Int { liveSchedStates.load(ordering: .relaxed) }
+}
+
 /// Joins sysmon and every M of a stopping scheduler (Ms created meanwhile included), then frees the Ms. Runs on
 /// a thread that is none of them, then returns the Ps' MCaches to the heap. The SchedState and Ps stay
-/// allocated: `Scheduler.stats` may still read them.
+/// allocated (`Scheduler.stats` may still read them) until releaseState frees them.
 func stopAndJoin(_ s: UnsafeMutablePointer<SchedState>, sysmon: pthread_t) {
     // sysmon may be in its deep sleep (every P idle): stopping is set, so once woken it exits.
     s.lock()
@@ -207,4 +255,5 @@ func stopAndJoin(_ s: UnsafeMutablePointer<SchedState>, sysmon: pthread_t) {
     for mp in joined { mp.deinitialize(count: 1); mp.deallocate() }
     freeSudogCaches(s)
     destroyPCaches(s)
+    gort_store32_release(s.pointer(to: \.stopped)!, 1)
 }

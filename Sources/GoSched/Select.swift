@@ -188,7 +188,12 @@ func selectWalkLocks<R>(_ cases: [SelectCase<R>], locking: Bool) {
 /// wait for the first to fire, then take the others back.
 @inlinable nonisolated(nonsending)
 func selectPark<R>(_ cases: [SelectCase<R>]) async -> R {
-    if cases.isEmpty { selectUnlockAll(cases); fatalError("select with no cases blocks forever") }
+    if cases.isEmpty {
+        // Go's `select {}`: the task parks for good (a never-resumed continuation, as a goroutine that never
+        // wakes; its memory stays, as the goroutine's does).
+        await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in }
+        fatalError("GoSched: an empty select resumed")
+    }
     let waiter = SelectWaiter()
     // Park in a random order, as Go parks in its lock order (a heap sort, unstable among equal channels): two
     // cases on one channel must not always queue in the order they were written.

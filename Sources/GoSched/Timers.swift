@@ -80,6 +80,7 @@ func earliestTimer(_ sched: UnsafeMutablePointer<SchedState>) -> UInt64 {
 /// Schedules g to become runnable at `when`. From an M of this scheduler the timer goes on its P; from any
 /// other thread on P 0, and an idle M is woken so someone sleeps until the new deadline.
 func scheduleTimer(_ sched: UnsafeMutablePointer<SchedState>, when: UInt64, g: GEntry) {
+    if gort_load_acquire(sched.pointer(to: \.stopping)!) != 0 { return droppedAfterStop(sched) }
     if let mp = currentM(), mp.pointee.sched == sched, let pp = mp.pointee.p {
         addTimer(pp, when: when, g: g)
         // This M will see the timer before it parks; but if other Ms sleep with a later deadline and this P

@@ -78,6 +78,20 @@ final class ChanTests: XCTestCase {
         XCTAssertEqual(r.last, "after7")
     }
 
+    /// Go's `select {}` parks the goroutine for good; ours parks the task (it trapped before). Other work goes on.
+    func testEmptySelectParksForever() {
+        let resumed = Counter()
+        let r = runOn(sched) { () -> Int in
+            Task { let _: Int = await select(); resumed.add() }
+            try? await Task.sleep(for: .milliseconds(50))
+            let c = Chan<Int>(capacity: 1)
+            await c.send(3)
+            return await c.receive()!
+        }
+        XCTAssertEqual(r, 3)
+        XCTAssertEqual(resumed.value, 0)
+    }
+
     func testSelectSendCase() {
         let r = runOn(sched) { () -> Int in
             let c = Chan<Int>()
