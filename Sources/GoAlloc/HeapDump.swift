@@ -42,7 +42,8 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             out.field("class", UInt64(s.pointee.spanclass.sizeclass))
             out.field("elemsize", UInt64(s.pointee.elemsize))
             out.field("nelems", UInt64(s.pointee.nelems))
-            out.field("inuse", s.liveCount)
+            // Remote frees not yet swept are free (the sum over spans then matches MemStats' HeapObjects).
+            out.field("inuse", s.liveCountLessPendingFrees)
             out.write(", \"state\": ")
             if s.pointee.spanclass.sizeclass == 0 { out.write("\"large\"") }
             else if gort_load_relaxed(&s.pointee.owner) != 0 { out.write("\"cached\"") }

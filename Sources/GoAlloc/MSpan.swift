@@ -275,6 +275,14 @@ extension UnsafeMutablePointer where Pointee == MSpan {
         UInt64(gort_load32_relaxed(&pointee.allocCount)) &- UInt64(gort_load_relaxed(&pointee.allocCache).nonzeroBitCount)
     }
 
+    /// liveCount less the remote frees not yet swept (freeBits): the objects the program still holds, as MemStats
+    /// and the heap dump report them. A snapshot (relaxed loads) for anyone but the holder.
+    var liveCountLessPendingFrees: UInt64 {
+        var live = liveCount
+        for w in 0..<pointee.bitsWords { live &-= UInt64(gort_load_relaxed(pointee.freeBits + w).nonzeroBitCount) }
+        return live
+    }
+
     /// Whether `bit` of allocBits word `w` is free in the holder's cache word, read under cacheSeq (see the file
     /// comment). True only when certain; a concurrent change of cache word answers false.
     @inline(__always)

@@ -89,11 +89,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             let s = pointee.allspans[i]
             let sc = s.pointee.spanclass.sizeclass
             if s.pointee.state != MSpanState.inUse.rawValue || sc == 0 || s == pointee.emptySpan { continue }
-            var live = s.liveCount
-            for w in 0..<s.pointee.bitsWords {
-                live &-= UInt64(gort_load_relaxed(s.pointee.freeBits + w).nonzeroBitCount)
-            }
-            pointee.classCounts[2 * sc] &+= live
+            pointee.classCounts[2 * sc] &+= s.liveCountLessPendingFrees
             localFrees[sc] &+= gort_load_relaxed(&s.pointee.localFrees)
         }
         for sc in 1..<numSizeClasses {

@@ -65,3 +65,48 @@ func sysMemoryLimit() -> UInt {
     let total = UInt(gort_sys_memory())
     return total == 0 ? 1 << 46 : min(max(total, 1 << 30), 1 << 46)
 }
+
+/// Whether the process's own threads are all gone and only `libraryThreads` of ours remain: the main thread
+/// called pthread_exit (it waits as a zombie until the process ends) and every other thread has exited. POSIX
+/// ends the process with status 0 when its last thread ends; a background thread of ours must not keep it alive.
+/// From /proc/self/stat: the state (field 3) is the main thread's, Z once it has exited, and num_threads (field
+/// 20) still counts it. False when /proc cannot be read. No allocation (a stack buffer).
+func sysOnlyLibraryThreadsLeft(_ libraryThreads: Int) -> Bool {
+    var buf: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+              UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    return withUnsafeMutableBytes(of: &buf) { b -> Bool in
+        let path: StaticString = "/proc/self/stat"
+        let fd = gort_open(UnsafeRawPointer(path.utf8Start).assumingMemoryBound(to: CChar.self), O_RDONLY, 0)
+        if fd < 0 { return false }
+        var n = 0
+        while n < b.count {
+            let r = read(fd, b.baseAddress! + n, b.count - n)
+            if r > 0 { n += r } else if r < 0 && gort_errno() == EINTR { continue } else { break }
+        }
+        close(fd)
+        // The command name (field 2) may hold spaces and parentheses: fields 3 on start after its last ')'.
+        var i = n - 1
+        while i >= 0 && b[i] != UInt8(ascii: ")") { i -= 1 }
+        if i < 0 || i + 2 >= n || b[i + 2] != UInt8(ascii: "Z") { return false }
+        var field = 3
+        var k = i + 2
+        while k < n && field < 20 {
+            if b[k] == UInt8(ascii: " ") { field += 1 }
+            k += 1
+        }
+        var threads = 0
+        var digits = 0
+        while k < n, b[k] >= UInt8(ascii: "0"), b[k] <= UInt8(ascii: "9") {
+            threads = threads &* 10 &+ Int(b[k] &- UInt8(ascii: "0"))
+            digits += 1
+            k += 1
+        }
+        return field == 20 && digits > 0 && threads == libraryThreads + 1
+    }
+}

@@ -195,7 +195,9 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             let h = arg!.assumingMemoryBound(to: MHeap.self)
             // Named, as jemalloc names its background threads, for `top -H`, gdb and tests (TeardownTests).
             _ = gort_set_thread_name("gort-scavenger")
+            _ = gort_fetch_add_relaxed(&liveScavengerThreads, 1)
             h.backgroundScavengerLoop()
+            _ = gort_fetch_add_relaxed(&liveScavengerThreads, UInt64.max)  // minus 1
             return nil
         }, UnsafeMutableRawPointer(self))
         pthread_attr_destroy(&attr)
@@ -207,6 +209,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     func backgroundScavengerLoop() {
         let periodNs = Int64(pointee.config.scavengePeriodMs) * 1_000_000
         var next = nanotime() &+ periodNs
+        var passes: UInt64 = 0
         while gort_load32_acquire(&pointee.scav.stop) == 0 {
             // Woken early for a prefault window (Prefault.swift); the passes keep their period, since the
             // scavenger's aging counts passes.
@@ -218,6 +221,8 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             runBulkRelease()
             if nanotime() < next { continue }
             next = nanotime() &+ periodNs
+            passes &+= 1
+            if passes % lastThreadCheckEvery == 0 { exitIfOnlyScavengersLeft() }
             if gort_load_relaxed(&pointee.scav.sweepPending) != 0 { sweepCentrals(all: false) }
             var released = scavenge(all: false)
             let limit = pointee.config.memoryLimit
@@ -225,6 +230,17 @@ extension UnsafeMutablePointer where Pointee == MHeap {
             if released > 0 && pointee.config.scavTrace { scavTraceLine(released) }
         }
         gort_store32_release(&pointee.scav.stop, 2)
+    }
+
+    /// A program whose main thread called pthread_exit ends when its last thread does (POSIX: as if exit(0));
+    /// our background threads must not keep it alive (they did: the process hung with only gort-scavenger
+    /// left). When only scavenger threads remain, the first to see it calls exit(0), which runs the program's
+    /// atexit handlers (and the MemStats report), as the kernel's end of the last thread would not. Checked
+    /// every `lastThreadCheckEvery` passes (half a second at the default period): one read of /proc/self/stat.
+    func exitIfOnlyScavengersLeft() {
+        if !sysOnlyLibraryThreadsLeft(Int(gort_load_relaxed(&liveScavengerThreads))) { return }
+        if gort_exchange32_acqrel(&exitingForLastThread, 1) != 0 { return }
+        exit(0)
     }
 
     /// Releases free pages down to the pages in use plus an eighth (at least 64 MiB) if freeSpan asked for a
@@ -261,6 +277,14 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         w.flush(fd: 2)
     }
 }
+
+/// Scavenger threads running in the process, over every heap (relaxed: a count for exitIfOnlyScavengersLeft,
+/// which only acts when /proc shows no thread but these).
+nonisolated(unsafe) var liveScavengerThreads: UInt64 = 0
+/// Set by the one scavenger thread that calls exit(0) for a process whose own threads are gone.
+nonisolated(unsafe) var exitingForLastThread: UInt32 = 0
+/// Scavenger passes between two looks at whether the process's own threads are gone.
+let lastThreadCheckEvery: UInt64 = 5
 
 /// Up to 16 page runs (start, length) a scavenger pass releases between two takes of MHeap.lock. On the stack.
 struct RunBatch {

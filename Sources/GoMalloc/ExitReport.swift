@@ -1,7 +1,8 @@
 // libGoMalloc.so: the C ABI (GoMallocExports' C names -> GoAlloc/CABI.swift) plus the process hooks that only
 // make sense when GoAlloc is the process's malloc.
 //
-// At exit, if set:
+// At exit, if set when the library was loaded (read then, as Go reads GODEBUG at start-up: a program that clears
+// or changes its environment later still gets its report where the caller asked):
 //   GOMALLOC_STATS=PATH      write MemStats as JSON to PATH (`%p` becomes the process id) — `gort run --stats`
 //   GOMALLOC_HEAPDUMP=PATH   write the heap dump (every arena and span) to PATH — `gort run --heapdump`
 // Both are written without allocating.
@@ -13,17 +14,29 @@
 // libswiftCore and libstdc++), and a Swift host process keeps its single Swift runtime.
 import CGoRuntime
 
+/// The two paths as getenv gave them at load time. The strings of the initial environment stay where they are
+/// (unsetenv and setenv only change `environ`'s pointers), so keeping the pointers is enough. Written once, by
+/// the constructor, before main; read at exit.
+nonisolated(unsafe) var statsPathAtStart: UnsafePointer<CChar>? = nil
+nonisolated(unsafe) var heapDumpPathAtStart: UnsafePointer<CChar>? = nil
+
+@_cdecl("gomalloc_read_report_paths")
+public func gomalloc_read_report_paths() {
+    statsPathAtStart = getenv("GOMALLOC_STATS").map { UnsafePointer($0) }
+    heapDumpPathAtStart = getenv("GOMALLOC_HEAPDUMP").map { UnsafePointer($0) }
+}
+
 @_cdecl("gomalloc_exit_report")
 public func gomalloc_exit_report() {
     guard let heap = Heap.existingDefault else { return }
-    if let path = getenv("GOMALLOC_STATS") {
+    if let path = statsPathAtStart {
         withExpandedPath(path) { fd in
             var out = ByteSink(fd: fd)
             heap.raw.writeMemStatsJSON(&out)
             out.close()
         }
     }
-    if let path = getenv("GOMALLOC_HEAPDUMP") {
+    if let path = heapDumpPathAtStart {
         withExpandedPath(path) { fd in
             var out = ByteSink(fd: fd)
             heap.raw.writeHeapDump(&out)
@@ -36,12 +49,8 @@ public func gomalloc_exit_report() {
 /// `body`. A path that does not fit the buffer is not cut short (that would write some other file): it is
 /// reported on stderr and nothing is written.
 private func withExpandedPath(_ path: UnsafePointer<CChar>, _ body: (Int32) -> Void) {
-    var buf: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    withUnsafeMutableBytes(of: &buf) { b in
+    // PATH_MAX bytes on the stack (a pid adds at most 20 digits per %p, hence the margin).
+    withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 8) { b in
         var n = 0
         var i = 0
         while path[i] != 0 && n < b.count - 24 {
@@ -66,7 +75,7 @@ private func withExpandedPath(_ path: UnsafePointer<CChar>, _ body: (Int32) -> V
             i += 1
         }
         if path[i] != 0 {
-            let m: StaticString = "gomalloc: GOMALLOC_STATS or GOMALLOC_HEAPDUMP path too long (over 230 bytes); not written\n"
+            let m: StaticString = "gomalloc: GOMALLOC_STATS or GOMALLOC_HEAPDUMP path too long (over 4,070 bytes); not written\n"
             writeAll(2, m.utf8Start, m.utf8CodeUnitCount)
             return
         }

@@ -35,6 +35,8 @@ EXPORT void *pvalloc(size_t size) { return gomalloc_pvalloc(size); }
 EXPORT size_t malloc_usable_size(void *p) { return gomalloc_malloc_usable_size(p); }
 EXPORT int malloc_trim(size_t pad) { return gomalloc_malloc_trim(pad); }
 
-// At exit: the MemStats report and heap dump, when GOMALLOC_STATS / GOMALLOC_HEAPDUMP ask for them.
-// A destructor, not a constructor: the heap itself starts lazily on the first malloc.
+// At exit: the MemStats report and heap dump, when GOMALLOC_STATS / GOMALLOC_HEAPDUMP ask for them. The
+// variables are read at start-up (as Go reads GODEBUG), so a program that edits its environment keeps them; the
+// heap itself starts lazily on the first malloc.
+__attribute__((constructor)) static void gomalloc_at_start(void) { gomalloc_read_report_paths(); }
 __attribute__((destructor)) static void gomalloc_at_exit(void) { gomalloc_exit_report(); }

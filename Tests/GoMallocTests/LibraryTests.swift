@@ -16,6 +16,23 @@ final class LibraryTests: XCTestCase {
         }
     }
 
+    /// A main thread that ends with pthread_exit: the process ends with status 0 once its other thread has, the
+    /// atexit handlers and the MemStats report run, and our background scavenger thread does not keep it alive
+    /// (it did: the process hung). c/pthread_exit.h allocates enough to start that thread.
+    func testProcessEndsWhenMainThreadCallsPthreadExit() throws {
+        let dir = try TempDir.make("pexit")
+        defer { dir.remove() }
+        let r = try Child.run(try CProgram.path("pthread_exit"), [], preload: true,
+                              env: ["GOMALLOC_STATS": dir.path + "/s.json"], timeout: 30)
+        XCTAssertFalse(r.timedOut, "the process did not end: " + r.summary)
+        XCTAssertTrue(r.succeeded, r.summary)
+        XCTAssertEqual(r.stdout, "worker done\natexit ran\n", r.summary)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.path + "/s.json"), "no MemStats written at exit")
+        let plain = try Child.run(try CProgram.path("pthread_exit"), [], preload: true,
+                                  env: ["GODEBUG": "bgscavenge=0"], timeout: 30)
+        XCTAssertTrue(plain.succeeded && plain.stdout == "worker done\natexit ran\n", plain.summary)
+    }
+
     func testExportsOnlyTheCABI() throws {
         let lib = try GoMallocLibrary.path()
         let r = try Child.run("/usr/bin/readelf", ["--dyn-syms", "-W", lib], preload: false)

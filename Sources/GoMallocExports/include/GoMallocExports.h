@@ -16,5 +16,6 @@ void *gomalloc_pvalloc(size_t size);
 size_t gomalloc_malloc_usable_size(void *p);
 int gomalloc_malloc_trim(size_t pad);
 void gomalloc_exit_report(void);
+void gomalloc_read_report_paths(void);
 
 #endif
