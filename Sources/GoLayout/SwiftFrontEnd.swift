@@ -14,9 +14,7 @@ public enum SwiftFrontEnd {
         let resolver = SwiftResolver(declarations: declarations, model: model)
         return declarations.structs.map { decl in
             let inner = decl.scope + [decl.name]
-            let env = Dictionary(uniqueKeysWithValues: decl.genericParameters.map {
-                ($0, Resolved.unknown("generic parameter \($0)"))
-            })
+            let env = resolver.environment(for: decl, args: nil, context: [:])
             var traits = StructTraits()
             traits.isFrozen = decl.attributes.contains("frozen")
             let conformances = decl.inherited.map(\.trimmedDescription)

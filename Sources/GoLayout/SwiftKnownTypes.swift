@@ -107,6 +107,14 @@ struct SwiftKnownTypes {
         }
     }
 
+    /// Whether `lookup` reads the type arguments of this generic type: the others (pointers, arrays, key
+    /// paths, continuations, ...) have one layout whatever their arguments, which are then not resolved.
+    static func layoutDependsOnArguments(_ name: String) -> Bool {
+        let bare = name.hasPrefix("Swift.") ? String(name.dropFirst(6)) : name
+        return ["Optional", "Result", "Range", "ClosedRange", "SIMDMask"].contains(bare)
+            || (bare.hasPrefix("SIMD") && Int(bare.dropFirst(4)) != nil)
+    }
+
     /// `InlineArray<count, Element>` (`[count of Element]`): count elements at the element's stride, so its size
     /// is count * stride (InlineArray<2, (Int64, Int8)> is 32 bytes, where the tuple pair is 25); an empty one is
     /// 0 bytes aligned to 1. Extra inhabitants are the element's; spare bits are each element's plus the padding

@@ -36,20 +36,9 @@ final class SwiftResolver {
             return inlineArray(count: a[0], element: a[1], scope: scope, env: env)
         }
         if let t = type.as(IdentifierTypeSyntax.self) {
-            let args = t.genericArgumentClause.map {
-                arguments($0, thick: lookup(t.name.text, scope: scope)?.kind == .structType, scope: scope, env: env)
-            } ?? []
-            return named(t.name.text, args: args, argCount: t.genericArgumentClause?.arguments.count ?? 0,
-                         scope: scope, env: env)
+            return named(t.name.text, clause: t.genericArgumentClause, scope: scope, env: env, context: env)
         }
-        if let t = type.as(MemberTypeSyntax.self) {
-            let args = t.genericArgumentClause.map {
-                arguments($0, thick: lookup(t.trimmedDescription.split(separator: "<").first.map(String.init) ?? t.name.text,
-                                            scope: scope)?.kind == .structType, scope: scope, env: env)
-            } ?? []
-            return named(t.trimmedDescription.split(separator: "<").first.map(String.init) ?? t.name.text,
-                         args: args, argCount: t.genericArgumentClause?.arguments.count ?? 0, scope: scope, env: env)
-        }
+        if let t = type.as(MemberTypeSyntax.self) { return member(t, scope: scope, env: env) }
         if let t = type.as(OptionalTypeSyntax.self) { return optional(resolve(t.wrappedType, scope: scope, env: env)) }
         if let t = type.as(ImplicitlyUnwrappedOptionalTypeSyntax.self) {
             return optional(resolve(t.wrappedType, scope: scope, env: env))
@@ -90,7 +79,8 @@ final class SwiftResolver {
         return known.inlineArray(count: n, element: resolve(t, scope: scope, env: env))
     }
 
-    private func arguments(_ clause: GenericArgumentClauseSyntax, thick: Bool, scope: [String], env: Environment) -> [Resolved] {
+    private func arguments(_ clause: GenericArgumentClauseSyntax?, thick: Bool, scope: [String], env: Environment) -> [Resolved] {
+        guard let clause else { return [] }
         if thick { thickMetatypes += 1 }
         defer { if thick { thickMetatypes -= 1 } }
         return clause.arguments.map { arg in
@@ -113,24 +103,71 @@ final class SwiftResolver {
         return .known(Language.swift.aggregate(layouts))
     }
 
-    private func named(_ name: String, args: [Resolved], argCount: Int, scope: [String], env: Environment) -> Resolved {
+    /// A named type, `T<Args>`. Arguments are resolved only when the layout depends on them (structs, enums,
+    /// typealiases, `Optional`, `Result`, ...): a class, protocol, pointer, key path or array is one layout
+    /// whatever they are, and a generic type may name itself through one (`UnsafePointer<Node<T>>`,
+    /// `Ref<G<G<T>>>`), which resolved would instantiate without end. `context` binds the generic parameters
+    /// of the types enclosing the declaration found (see `environment`).
+    private func named(_ name: String, clause: GenericArgumentClauseSyntax?, scope: [String], env: Environment,
+                       context: Environment) -> Resolved {
+        let argCount = clause?.arguments.count ?? 0
         if argCount == 0, let bound = env[name] { return bound }
         if let decl = lookup(name, scope: scope) {
             if declarations.ambiguous.contains(decl.qualifiedName) {
                 return .unknown("type \(decl.qualifiedName) is declared in several branches of a #if the tool cannot decide")
             }
-            return resolveDecl(decl, args: args)
+            let independent = decl.kind == .classType || decl.kind == .protocolType
+            let args = independent ? [] : arguments(clause, thick: decl.kind == .structType, scope: scope, env: env)
+            return resolveDecl(decl, args: args, context: context)
         }
         switch name {
         case "Any", "Swift.Any": return existentialLayout(witnessTables: 0, classBound: false)
         case "AnyObject", "Swift.AnyObject", "AnyClass", "Swift.AnyClass": return .known(model.heapReference)
         default: break
         }
+        let args = SwiftKnownTypes.layoutDependsOnArguments(name)
+            ? arguments(clause, thick: false, scope: scope, env: env)
+            : [Resolved](repeating: .unknown("unused type argument"), count: argCount)
         if let r = known.lookup(name, args) { return r }
         if SwiftKnownTypes.protocolKind(name) != nil || name == "Codable" {
             return existential(TypeSyntax(IdentifierTypeSyntax(name: .identifier(name))), scope: scope)
         }
         return .unknown("type \(name) is not declared in the analyzed files (another module?)")
+    }
+
+    /// `A<X>.B<Y>`, `Self.Kind`, `Swift.Int`: the path's names joined (`A.B`), looked up as one name; the
+    /// arguments of the enclosing components bind their generic parameters for the nested declaration
+    /// (`Cache<Int8>.Entry` sees `Value` = Int8).
+    private func member(_ t: MemberTypeSyntax, scope: [String], env: Environment) -> Resolved {
+        var components: [(name: String, clause: GenericArgumentClauseSyntax?)] = [(t.name.text, t.genericArgumentClause)]
+        var base = t.baseType
+        while true {
+            if let m = base.as(MemberTypeSyntax.self) {
+                components.insert((m.name.text, m.genericArgumentClause), at: 0); base = m.baseType
+            } else if let i = base.as(IdentifierTypeSyntax.self) {
+                components.insert((i.name.text, i.genericArgumentClause), at: 0); break
+            } else {
+                return .unknown("type '\(t.trimmedDescription)' is not supported")
+            }
+        }
+        var lookupScope = scope
+        if components[0].name == "Self" {
+            // `Self.Kind` inside a type: its own member, whatever the lexical scopes around it hold.
+            guard !scope.isEmpty else { return .unknown("Self outside a type") }
+            components.removeFirst()
+            components[0].name = scope.joined(separator: ".") + "." + components[0].name
+            lookupScope = []
+        }
+        var context = env
+        var path = ""
+        for c in components.dropLast() {
+            path += path.isEmpty ? c.name : "." + c.name
+            guard let clause = c.clause, let d = lookup(path, scope: lookupScope), !d.genericParameters.isEmpty else { continue }
+            let args = arguments(clause, thick: d.kind == .structType, scope: scope, env: env)
+            for (p, a) in zip(d.genericParameters, args) { context[p] = a }
+        }
+        let name = components.map(\.name).joined(separator: ".")
+        return named(name, clause: components.last!.clause, scope: lookupScope, env: env, context: context)
     }
 
     /// Innermost first: `A.B` scope looks up `A.B.Name`, then `A.Name`, then `Name`.
@@ -143,7 +180,25 @@ final class SwiftResolver {
         }
     }
 
-    func resolveDecl(_ decl: SwiftDeclarations.TypeDecl, args: [Resolved]) -> Resolved {
+    /// The generic parameters a declaration's body sees: those of every enclosing type, bound from `context`
+    /// (the environment where it was named: inside `Cache<Int8>`, `Entry` sees `Value` = Int8), then its own.
+    /// Unbound ones are unknown.
+    func environment(for decl: SwiftDeclarations.TypeDecl, args: [Resolved]?, context: Environment) -> Environment {
+        var env: Environment = [:]
+        let parts = decl.qualifiedName.split(separator: ".").map(String.init)
+        for k in parts.indices.dropLast() {
+            guard let ancestor = declarations.types[parts[...k].joined(separator: ".")] else { continue }
+            for p in ancestor.genericParameters {
+                env[p] = context[p] ?? .unknown("generic parameter \(p) of \(ancestor.qualifiedName)")
+            }
+        }
+        for (i, p) in decl.genericParameters.enumerated() {
+            env[p] = args.map { $0[i] } ?? .unknown("generic parameter \(p)")
+        }
+        return env
+    }
+
+    func resolveDecl(_ decl: SwiftDeclarations.TypeDecl, args: [Resolved], context: Environment = [:]) -> Resolved {
         // Each level of nesting recurses: past the Go front end's limit, say so instead of overflowing the stack.
         depth += 1
         defer { depth -= 1 }
@@ -161,14 +216,19 @@ final class SwiftResolver {
         guard args.count == decl.genericParameters.count else {
             return .unknown("generic type \(decl.qualifiedName) without its type arguments")
         }
-        let key = args.isEmpty ? decl.qualifiedName : nil
+        let env = environment(for: decl, args: args, context: context)
+        // Only a declaration that sees no generic parameter has one layout.
+        let key = env.isEmpty ? decl.qualifiedName : nil
         if let key, let cached = cache[key] { return cached }
-        guard !resolving.contains(decl.qualifiedName) || !args.isEmpty else {
-            return .unknown("recursive type \(decl.qualifiedName)")
+        // Arguments of classes, pointers and the like are never resolved (see `named`), so meeting a declaration
+        // again inside its own layout means it holds itself by value: an infinite type for the compiler, and an
+        // unbounded instantiation here (`struct G<T> { var g: G<G<T>>? }`).
+        guard !resolving.contains(decl.qualifiedName) else {
+            return .unknown(env.isEmpty ? "recursive type \(decl.qualifiedName)"
+                                        : "recursive generic instantiation of \(decl.qualifiedName)")
         }
         resolving.insert(decl.qualifiedName)
         defer { resolving.remove(decl.qualifiedName) }
-        let env = Dictionary(uniqueKeysWithValues: zip(decl.genericParameters, args))
         let inner = decl.scope + [decl.name]
         let result: Resolved
         switch decl.kind {
@@ -203,7 +263,7 @@ final class SwiftResolver {
             guard let l = r.layout else { return r }
             // IRGen decides in the generic context: a payload that depends on a type parameter is not fixed-size
             // there, so it stays a payload case even when empty, and the enum gets no spare-bit tags.
-            let dependent = !decl.genericParameters.isEmpty && dependsOnParameters(c.payload, decl: decl, scope: scope)
+            let dependent = !env.isEmpty && dependsOnParameters(c.payload, decl: decl, parameters: Array(env.keys), scope: scope)
             if dependent { fixedLayout = false; payloads.append(l); continue }
             // IRGen counts a case whose payload is known to be empty among the no-payload cases.
             if l.size == 0 { empty += 1; continue }
@@ -217,11 +277,13 @@ final class SwiftResolver {
             : aggregate(payload.map { resolve($0, scope: scope, env: env) })
     }
 
-    /// Whether a case's payload layout depends on the enum's type parameters: resolved with each parameter
-    /// bound to a marker, it comes back unknown because of the marker (a class, `[T]` or `(T) -> U` does not).
-    private func dependsOnParameters(_ payload: [TypeSyntax], decl: SwiftDeclarations.TypeDecl, scope: [String]) -> Bool {
+    /// Whether a case's payload layout depends on the type parameters the enum sees (its own and its enclosing
+    /// types'): resolved with each bound to a marker, it comes back unknown because of the marker (a class, `[T]`
+    /// or `(T) -> U` does not).
+    private func dependsOnParameters(_ payload: [TypeSyntax], decl: SwiftDeclarations.TypeDecl,
+                                     parameters: [String], scope: [String]) -> Bool {
         let marker = "\u{1}type parameter of \(decl.qualifiedName)"
-        let env = Dictionary(uniqueKeysWithValues: decl.genericParameters.map { ($0, Resolved.unknown(marker)) })
+        let env = Dictionary(uniqueKeysWithValues: parameters.map { ($0, Resolved.unknown(marker)) })
         if case .unknown(let why) = payloadLayout(payload, scope: scope, env: env) { return why.contains(marker) }
         return false
     }
