@@ -12,10 +12,12 @@ struct GoLexeme: Equatable {
     var text: String
 }
 
-/// A declared constant: its expression and the value of `iota` in its spec.
+/// A declared constant: its expression and the value of `iota` in its spec. A constant declared in a function
+/// is keyed `block\0name` (see GoScope) and records its blocks and position: its scope starts after its spec.
 struct GoConstant {
     var expression: [GoLexeme]
     var iota: Int
+    var scope = GoScope()
 }
 
 /// Lexemes of a token run, joining the two-byte operators the lexer splits.
@@ -34,24 +36,39 @@ func goLexemes(_ tokens: ArraySlice<GoToken>) -> [GoLexeme] {
     return out
 }
 
-/// Evaluates expressions over a package's constants; each constant is evaluated once.
+/// Evaluates expressions over a package's constants; each constant is evaluated once. Names are looked up
+/// from `scope` (the declaration being resolved): its blocks innermost first, then the package.
 struct GoConstantEvaluator {
     let constants: [String: GoConstant]
     private var values: [String: Int?] = [:]
     private var evaluating: Set<String> = []
+    var scope = GoScope()
 
     init(constants: [String: GoConstant]) { self.constants = constants }
+
+    /// The key of the constant `name` seen from `scope`.
+    func key(of name: String) -> String {
+        for block in scope.blocks {
+            let key = block + "\u{0}" + name
+            if let c = constants[key], c.scope.offset < scope.offset { return key }
+        }
+        return name
+    }
 
     static let integerTypes: Set<String> = ["int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16",
                                             "uint32", "uint64", "uintptr", "byte", "rune"]
 
     mutating func value(of name: String) -> Int? {
-        if let v = values[name] { return v }
-        guard let c = constants[name], !evaluating.contains(name) else { return nil }
-        evaluating.insert(name)
+        let key = key(of: name)
+        if let v = values[key] { return v }
+        guard let c = constants[key], !evaluating.contains(key) else { return nil }
+        evaluating.insert(key)
+        let outer = scope
+        scope = c.scope
         let v = evaluate(c.expression, iota: c.iota)
-        evaluating.remove(name)
-        values[name] = v
+        scope = outer
+        evaluating.remove(key)
+        values[key] = v
         return v
     }
 
@@ -142,7 +159,7 @@ struct GoConstantEvaluator {
                     if t.text == "len", let s = peek, s.kind == .string, !s.text.hasPrefix("'") {
                         p += 1
                         v = goStringByteCount(s.text)
-                    } else if t.text == "len", let s = peek, s.kind == .ident, let c = ev.constants[s.text],
+                    } else if t.text == "len", let s = peek, s.kind == .ident, let c = ev.constants[ev.key(of: s.text)],
                               c.expression.count == 1, c.expression[0].kind == .string, !c.expression[0].text.hasPrefix("'") {
                         p += 1
                         v = goStringByteCount(c.expression[0].text)  // a constant declared as a string literal

@@ -7,7 +7,7 @@ public enum GoFrontEnd {
         var parsed: [(String, GoFile)] = []
         for (path, source) in files {
             do {
-                var parser = try GoParser(source: source[...].utf8)
+                var parser = try GoParser(source: source[...].utf8, file: path)
                 parsed.append((path, try parser.parseFile()))
             } catch let e as GoParser.Failure {
                 throw SourceError(file: path, line: e.line, column: e.column, message: e.message)

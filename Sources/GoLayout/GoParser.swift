@@ -8,11 +8,19 @@ struct GoParser {
     /// Type nesting depth, bounded by `GoResolver.maxDepth`.
     private var depth = 0
     private let source: Substring.UTF8View
+    /// Prefix of block keys (the file's path), so that they are unique in a package.
+    private let blockPrefix: String
+    /// The blocks (`{`) open at this point of the file, innermost last; types and constants declared there are
+    /// local to the innermost one.
+    private var blocks: [String] = []
 
-    init(source: Substring.UTF8View) throws {
+    init(source: Substring.UTF8View, file: String = "") throws {
         self.source = source
+        blockPrefix = file + "#"
         tokens = try goTokenize(source)
     }
+
+    private var scope: GoScope { GoScope(blocks: blocks.reversed(), offset: peek.start) }
 
     mutating func parseFile() throws -> GoFile {
         var check = GoSyntaxCheck(tokens)
@@ -61,6 +69,9 @@ struct GoParser {
                     p += 1
                 } else { constSpec(iota: 0, previous: &previous, into: &file.constants) }
             } else {
+                // Function bodies (and composite literals, harmlessly) open blocks.
+                if peek.is("{") { blocks.append(blockPrefix + String(p)) }
+                if peek.is("}") && !blocks.isEmpty { blocks.removeLast() }
                 p += 1
             }
         }
@@ -144,16 +155,20 @@ struct GoParser {
             lists.append(goLexemes(element[...]))
             previous = lists
         }
-        for (n, name) in names.enumerated() where name != "_" && n < lists.count && constants[name] == nil {
-            constants[name] = GoConstant(expression: lists[n], iota: iota)
+        // Local constants are keyed by their block; the scope starts after the spec.
+        var declared = scope
+        declared.offset = tokens[p - 1].end
+        let prefix = blocks.last.map { $0 + "\u{0}" } ?? ""
+        for (n, name) in names.enumerated() where name != "_" && n < lists.count && constants[prefix + name] == nil {
+            constants[prefix + name] = GoConstant(expression: lists[n], iota: iota, scope: declared)
         }
     }
 
     private mutating func typeSpec() throws -> GoTypeDecl {
+        let here = scope
         let name = try ident()
         var params: [String] = []
-        if peek.is("["), tokens[p + 1].kind == .ident,
-           tokens[p + 2].kind == .ident || tokens[p + 2].is(",") || tokens[p + 2].is("~") || tokens[p + 2].is("*") {
+        if peek.is("["), tokens[p + 1].kind == .ident, isTypeParameterList(at: p) {
             p += 1
             var depth = 1
             var expectName = true
@@ -173,7 +188,29 @@ struct GoParser {
         let bodyRange = bodyStart.map { $0..<(tokens[p - 1].start) }
         if peek.kind == .semicolon { p += 1 }
         return GoTypeDecl(name: name.string, typeParameters: params, isAlias: isAlias, type: type,
-                          line: name.line, column: name.column, bodyRange: bodyRange)
+                          line: name.line, column: name.column, bodyRange: bodyRange, scope: here)
+    }
+
+    /// Whether `type T[...` opens a type parameter list rather than an array length, as go/parser decides
+    /// (extractName): `[P any]`, `[P, Q any]`, `[P ~int]` are parameters; `[N]` is an array, and so is
+    /// `[N * M]`: `P *C` is a parameter only when a comma follows (`[P *C,]`) or C is plainly a type
+    /// (`[P *[]int]`, `*struct{...}`, `*map...`).
+    private func isTypeParameterList(at open: Int) -> Bool {
+        let second = tokens[open + 2]
+        if second.kind == .ident || second.is(",") || second.is("~") { return true }
+        guard second.is("*") else { return false }
+        let element = tokens[open + 3]
+        if element.is("[") || ["struct", "func", "interface", "map", "chan"].contains(where: { element.kind == .ident && element.string == $0 }) {
+            return true
+        }
+        let close = closingBracket(from: open)
+        var depth = 0
+        for i in open..<close {
+            if tokens[i].is("[") || tokens[i].is("(") || tokens[i].is("{") { depth += 1 }
+            if tokens[i].is("]") || tokens[i].is(")") || tokens[i].is("}") { depth -= 1 }
+            if depth == 1 && tokens[i].is(",") { return true }
+        }
+        return false
     }
 
     private mutating func parseType() throws -> GoType {

@@ -1,7 +1,12 @@
 /// Go's sizes and alignments on 64-bit targets (amd64, arm64), as `unsafe.Sizeof`/`Alignof` report them.
 /// Types declared in the analyzed package resolve through their declarations; a few standard library types
 /// whose layout is stable across Go releases are built in; anything else is reported unknown.
+///
+/// Scopes: a type or constant declared in a function is local to its block (GoScope); a name is looked up in
+/// the blocks around the declaration being resolved, innermost first, among the local declarations that
+/// precede it there, then at package level (two functions' `type args struct` are two types).
 struct GoResolver {
+    /// By `GoTypeDecl.key`: the name at package level, `block\0name` for local declarations.
     var declarations: [String: GoTypeDecl]
     var constants: GoConstantEvaluator
     private var cache: [String: Resolved] = [:]
@@ -11,7 +16,7 @@ struct GoResolver {
         declarations = [:]
         var all: [String: GoConstant] = [:]
         for f in files {
-            for d in f.types where declarations[d.name] == nil { declarations[d.name] = d }
+            for d in f.types where declarations[d.key] == nil { declarations[d.key] = d }
             all.merge(f.constants) { a, _ in a }
         }
         constants = GoConstantEvaluator(constants: all)
@@ -88,13 +93,26 @@ struct GoResolver {
 
     /// The dot imports of the file whose declaration is being resolved.
     private var dotImports: [String] = []
+    /// Where the declaration being resolved sits (its local names are visible).
+    private var scope = GoScope()
 
-    /// Resolves a declaration's type with its file's dot imports in scope.
+    /// Resolves a declaration's type with its file's dot imports and its block's names in scope.
     mutating func resolve(_ decl: GoTypeDecl, _ type: GoType, generics: [String: Resolved] = [:]) -> Resolved {
-        let outer = dotImports
+        let outer = (dotImports, scope)
         dotImports = decl.dotImports
-        defer { dotImports = outer }
+        scope = decl.scope
+        constants.scope = decl.scope
+        defer { (dotImports, scope) = outer; constants.scope = outer.1 }
         return resolve(type, generics: generics)
+    }
+
+    /// The declaration `name` means where `scope` is: a local one declared before it in an enclosing block,
+    /// else the package's.
+    private func lookup(_ name: String) -> GoTypeDecl? {
+        for block in scope.blocks {
+            if let d = declarations[block + "\u{0}" + name], d.scope.offset <= scope.offset { return d }
+        }
+        return declarations[name]
     }
 
     mutating func resolve(_ type: GoType, generics: [String: Resolved] = [:]) -> Resolved {
@@ -133,14 +151,15 @@ struct GoResolver {
                 return .unknown("type \(pkg.name).\(name) from package \"\(path)\" (not analyzed)")
             }
             if let g = generics[name] { return g }
-            if let decl = declarations[name] {
+            if let decl = lookup(name) {
+                let key = decl.key
                 if decl.typeParameters.isEmpty {
-                    if let cached = cache[name] { return cached }
-                    guard !resolving.contains(name) else { return .unknown("recursive type \(name)") }
-                    resolving.insert(name)
+                    if let cached = cache[key] { return cached }
+                    guard !resolving.contains(key) else { return .unknown("recursive type \(name)") }
+                    resolving.insert(key)
                     let r = resolve(decl, decl.type)
-                    resolving.remove(name)
-                    cache[name] = r
+                    resolving.remove(key)
+                    cache[key] = r
                     return r
                 }
                 guard args.count == decl.typeParameters.count else {
@@ -148,11 +167,11 @@ struct GoResolver {
                 }
                 // A generic type holding an instance of itself by value is an illegal cycle in Go (and would
                 // recurse forever here: `S[P] struct { f S[*P] }`).
-                guard !resolving.contains(name) else { return .unknown("recursive type \(name)") }
+                guard !resolving.contains(key) else { return .unknown("recursive type \(name)") }
                 var env: [String: Resolved] = [:]
                 for (param, arg) in zip(decl.typeParameters, args) { env[param] = resolve(arg, generics: generics) }
-                resolving.insert(name)
-                defer { resolving.remove(name) }
+                resolving.insert(key)
+                defer { resolving.remove(key) }
                 return resolve(decl, decl.type, generics: env)
             }
             // Dot-imported names sit in the file block, inside the universe: they shadow the builtins.

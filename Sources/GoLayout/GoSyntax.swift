@@ -37,6 +37,14 @@ struct GoField {
     }
 }
 
+/// Where a declaration sits: the blocks around it, innermost first (empty at package level), each keyed
+/// `file#token` so keys are unique in a package, and its byte offset (a local name is visible from its
+/// declaration on: Go's scope of a type or constant declared in a function starts at its spec).
+struct GoScope: Hashable {
+    var blocks: [String] = []
+    var offset = 0
+}
+
 struct GoTypeDecl {
     var name: String
     var typeParameters: [String]
@@ -49,6 +57,10 @@ struct GoTypeDecl {
     /// Import paths of the declaring file's dot imports (`import . "sync/atomic"`): unqualified names the
     /// package does not declare may come from them.
     var dotImports: [String] = []
+    /// Package level, or the blocks of the function that declares it.
+    var scope = GoScope()
+    /// The resolver's key: the name, or `block\0name` for a local declaration.
+    var key: String { scope.blocks.first.map { $0 + "\u{0}" + name } ?? name }
 }
 
 struct GoFile {
@@ -58,6 +70,7 @@ struct GoFile {
     /// one before a `/vN` major-version suffix). Blank imports bind nothing; dot imports are in `dotImports`.
     var imports: [String: String] = [:]
     var dotImports: [String] = []
-    /// Constants by name, unevaluated, for array lengths (first declaration wins, local ones included).
+    /// Constants by name, unevaluated, for array lengths (first declaration wins); local ones by
+    /// `block\0name` (see GoConstant).
     var constants: [String: GoConstant]
 }
