@@ -4,16 +4,28 @@ public enum GoFrontEnd {
     /// package clause and each package is resolved on its own (a directory may hold `package main` files
     /// next to the library, e.g. generators excluded only by a constraint the caller did not apply).
     public static func structs(files: [(path: String, source: String)]) throws -> [StructDecl] {
+        try analyze(files: files, skipUnparsable: false).structs
+    }
+
+    /// The structs, and the files that do not parse: with `skipUnparsable` they are left out of their package
+    /// (and returned), else the first one throws.
+    static func analyze(files: [(path: String, source: String)],
+                        skipUnparsable: Bool) throws -> (structs: [StructDecl], skipped: [SourceError]) {
         var parsed: [(String, GoFile)] = []
+        var skipped: [SourceError] = []
         for (path, source) in files {
+            let error: SourceError
             do {
                 var parser = try GoParser(source: source[...].utf8, file: path)
                 parsed.append((path, try parser.parseFile()))
+                continue
             } catch let e as GoParser.Failure {
-                throw SourceError(file: path, line: e.line, column: e.column, message: e.message)
+                error = SourceError(file: path, line: e.line, column: e.column, message: e.message)
             } catch GoLexError.unterminated(let what, let line) {
-                throw SourceError(file: path, line: line, column: 1, message: "unterminated \(what)")
+                error = SourceError(file: path, line: line, column: 1, message: "unterminated \(what)")
             }
+            if !skipUnparsable { throw error }
+            skipped.append(error)
         }
         var packages: [String: [(String, GoFile)]] = [:]
         var order: [String] = []
@@ -21,7 +33,7 @@ public enum GoFrontEnd {
             if packages[file.packageName] == nil { order.append(file.packageName) }
             packages[file.packageName, default: []].append((path, file))
         }
-        return try order.flatMap { try structs(package: packages[$0]!) }
+        return (try order.flatMap { try structs(package: packages[$0]!) }, skipped)
     }
 
     private static func structs(package parsed: [(String, GoFile)]) throws -> [StructDecl] {

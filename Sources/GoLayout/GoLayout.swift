@@ -124,6 +124,18 @@ public struct LayoutAnalyzer: Sendable {
     /// The structs as the front ends found them (what `--fix` needs: source ranges and traits). `overrides`
     /// replaces the contents of files by path (`--fix` checks its rewrite before writing it).
     public func structs(_ paths: [String], overrides: [String: String] = [:]) throws -> [StructDecl] {
+        try structs(paths, overrides: overrides, skipUnparsable: false).structs
+    }
+
+    /// As `structs`, but a file that does not parse is left out and returned with its first error instead of
+    /// ending the run (`gort layout` warns about each and goes on).
+    public func structsSkippingUnparsable(_ paths: [String], overrides: [String: String] = [:]) throws
+        -> (structs: [StructDecl], skipped: [SourceError]) {
+        try structs(paths, overrides: overrides, skipUnparsable: true)
+    }
+
+    private func structs(_ paths: [String], overrides: [String: String],
+                         skipUnparsable: Bool) throws -> (structs: [StructDecl], skipped: [SourceError]) {
         let listed = try collectFiles(paths)
         let files = listed.map(\.path)
         var sources = files.map { overrides[$0] }
@@ -152,9 +164,13 @@ public struct LayoutAnalyzer: Sendable {
         }
         // Deeply nested types recurse deeply: analyze on a large stack (see withLargeStack).
         return try withLargeStack {
-            var decls = try SwiftFrontEnd.structs(files: swiftFiles, model: model)
-            for dir in goPackages.keys.sorted() { decls += try GoFrontEnd.structs(files: goPackages[dir]!) }
-            return decls
+            var (decls, skipped) = try SwiftFrontEnd.analyze(files: swiftFiles, model: model, skipUnparsable: skipUnparsable)
+            for dir in goPackages.keys.sorted() {
+                let go = try GoFrontEnd.analyze(files: goPackages[dir]!, skipUnparsable: skipUnparsable)
+                decls += go.structs
+                skipped += go.skipped
+            }
+            return (decls, skipped)
         }
     }
 }

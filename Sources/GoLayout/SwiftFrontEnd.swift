@@ -5,14 +5,27 @@ import SwiftSyntax
 /// parsed with swift-syntax; all declarations are collected first, so a struct may use types from any file.
 public enum SwiftFrontEnd {
     public static func structs(files: [(path: String, source: String)], model: DataModel = .host) throws -> [StructDecl] {
+        try analyze(files: files, model: model, skipUnparsable: false).structs
+    }
+
+    /// The structs, and the files that do not parse: with `skipUnparsable` they are left out (and returned),
+    /// else the first one throws. Syntax errors in a `#if` branch the tool knows is not taken do not count:
+    /// swiftc does not parse a branch disabled by `compiler(>=X)` either (newer syntax sits there).
+    static func analyze(files: [(path: String, source: String)], model: DataModel,
+                        skipUnparsable: Bool) throws -> (structs: [StructDecl], skipped: [SourceError]) {
         let declarations = SwiftDeclarations(model: model)
+        var skipped: [SourceError] = []
         for (path, source) in files {
             let tree = Parser.parse(source: source)
-            if tree.hasError { throw firstError(in: tree, file: path) }
+            if tree.hasError, let error = firstError(in: tree, file: path, ifConfig: declarations.ifConfig) {
+                if !skipUnparsable { throw error }
+                skipped.append(error)
+                continue
+            }
             declarations.add(file: path, tree: tree)
         }
         let resolver = SwiftResolver(declarations: declarations, model: model)
-        return declarations.structs.map { decl in
+        let structs = declarations.structs.map { decl in
             let inner = decl.scope + [decl.name]
             let env = resolver.environment(for: decl, args: nil, context: [:])
             var traits = StructTraits()
@@ -38,6 +51,7 @@ public enum SwiftFrontEnd {
             return StructDecl(file: decl.file, line: loc.line, column: loc.column, name: decl.qualifiedName,
                               language: .swift, fields: fields, traits: traits, bodyRange: decl.bodyRange)
         }
+        return (structs, skipped)
     }
 
     /// How the field's storage is written: its annotation, plus the modifiers that change storage.
@@ -50,11 +64,26 @@ public enum SwiftFrontEnd {
         return text
     }
 
-    /// The first missing or unexpected piece of syntax, as a one-line error.
-    static func firstError(in tree: SourceFileSyntax, file: String) -> SourceError {
+    /// The first missing or unexpected piece of syntax outside the `#if` branches known not to be taken, as a
+    /// one-line error; nil when there is none.
+    static func firstError(in tree: SourceFileSyntax, file: String, ifConfig: SwiftIfConfig) -> SourceError? {
         final class Finder: SyntaxVisitor {
             var position: AbsolutePosition?
             var what = "syntax error"
+            let ifConfig: SwiftIfConfig
+            init(ifConfig: SwiftIfConfig) {
+                self.ifConfig = ifConfig
+                super.init(viewMode: .all)
+            }
+            override func visit(_ node: IfConfigDeclSyntax) -> SyntaxVisitorContinueKind {
+                let read = Set(ifConfig.clausesToRead(node).clauses.map(\.id))
+                for clause in node.clauses where position == nil {
+                    // A skipped clause's condition must still parse (it decided); its body need not.
+                    if read.contains(clause.id) { walk(clause) } else if let condition = clause.condition { walk(condition) }
+                }
+                if position == nil { walk(node.poundEndif) }
+                return .skipChildren
+            }
             override func visit(_ node: UnexpectedNodesSyntax) -> SyntaxVisitorContinueKind {
                 if position == nil {
                     position = node.positionAfterSkippingLeadingTrivia
@@ -70,9 +99,10 @@ public enum SwiftFrontEnd {
                 return .skipChildren
             }
         }
-        let finder = Finder(viewMode: .all)
+        let finder = Finder(ifConfig: ifConfig)
         finder.walk(tree)
-        let loc = SourceLocationConverter(fileName: file, tree: tree).location(for: finder.position ?? tree.position)
+        guard let position = finder.position else { return nil }
+        let loc = SourceLocationConverter(fileName: file, tree: tree).location(for: position)
         return SourceError(file: file, line: loc.line, column: loc.column, message: "cannot parse Swift: \(finder.what)")
     }
 }

@@ -5,9 +5,13 @@ import SwiftSyntax
 /// Decidable conditions: `os(...)` (on Linux targets every `os` is known; on Darwin ones only that it is not
 /// Linux, Windows, Android, ...: macOS and iOS look alike), `arch(x86_64)`, `arch(arm64)` (any other arch is
 /// false), `_endian(little)`, `_pointerBitWidth(_64)`, `targetEnvironment(...)` on Linux, `true`, `false`, and
-/// `!`, `&&`, `||`, parentheses over them (three-valued: `false && x` is false, `true || x` true). Unknowable:
-/// `canImport`, `swift(...)` (the language mode), `compiler(...)`, `hasFeature`, `hasAttribute`, and custom
-/// flags such as `DEBUG`.
+/// `!`, `&&`, `||`, parentheses over them (three-valued: `false && x` is false, `true || x` true), and version
+/// checks against the compiler the tool was built with (`hostCompiler`): `compiler(>=X)`, `compiler(<X)`;
+/// `swift(>=X)`, `swift(<X)` (the language mode) when modes 5 (5.10) and 6 (the compiler's version) agree:
+/// `swift(>=5.9)` is true, `swift(>=7)` false, `swift(>=6)` undecided; the obsolete modes 4 and 4.2 are
+/// not considered. swiftc
+/// does not parse a branch such a check disables, so its syntax need not parse here either (SwiftFrontEnd).
+/// Unknowable: `canImport`, `hasFeature`, `hasAttribute`, and custom flags such as `DEBUG`.
 ///
 /// The rule (the same at file scope and inside a type): when the branch is decided, only its declarations
 /// exist; when it is not, the declarations of every branch that may be taken are read. Structs there are
@@ -79,10 +83,45 @@ struct SwiftIfConfig {
             case "_endian": return argument == "little"
             case "_pointerBitWidth": return argument == "_64"
             case "targetEnvironment": return model.isDarwin ? nil : false
+            case "compiler": return Self.versionCheck(argument, against: Self.hostCompiler)
+            case "swift":
+                // The language mode's version: 5.10 in mode 5, the compiler's in mode 6; decided when both agree.
+                guard let five = Self.versionCheck(argument, against: [5, 10]),
+                      let six = Self.versionCheck(argument, against: Self.hostCompiler) else { return nil }
+                return five == six ? five : nil
             default: return nil
             }
         }
         return nil
+    }
+
+    /// The version of the compiler this tool was built with (its swift-syntax parses what it accepts).
+    static let hostCompiler: [Int] = {
+        #if compiler(>=7.0)
+        return [7, 0]
+        #elseif compiler(>=6.4)
+        return [6, 4]
+        #elseif compiler(>=6.3.1)
+        return [6, 3, 1]
+        #elseif compiler(>=6.3)
+        return [6, 3]
+        #else
+        return [6, 0]
+        #endif
+    }()
+
+    /// `>=X` or `<X` against `version`; nil when the argument is not such a check.
+    static func versionCheck(_ argument: String, against version: [Int]) -> Bool? {
+        let text = argument.filter { !$0.isWhitespace }
+        let atLeast = text.hasPrefix(">=")
+        guard atLeast || text.hasPrefix("<") else { return nil }
+        let parts = text.dropFirst(atLeast ? 2 : 1).split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
+        guard !parts.isEmpty, parts.count <= 5, parts.allSatisfy({ $0 != nil }) else { return nil }
+        let wanted = parts.map { $0! }
+        let n = max(wanted.count, version.count)
+        let pad = { (v: [Int]) in v + [Int](repeating: 0, count: n - v.count) }
+        let geq = !pad(version).lexicographicallyPrecedes(pad(wanted))
+        return atLeast ? geq : !geq
     }
 
     private func and(_ values: [Bool?]) -> Bool? {

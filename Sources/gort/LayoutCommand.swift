@@ -8,7 +8,7 @@ struct LayoutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "layout",
         abstract: "Show struct sizes, padding and the field order with the smallest stride (Swift and Go).",
-        discussion: "Exit status: 0 on success; 1 with --check when some struct could shrink, or when --fix did not write a file whose rewrite failed its check; non-zero on bad input (one-line error)."
+        discussion: "Exit status: 0 on success; 1 with --check when some struct could shrink, or when --fix did not write a file whose rewrite failed its check; non-zero on bad input (one-line error). A file that does not parse is skipped with a one-line warning and does not change the status."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
@@ -47,7 +47,14 @@ struct LayoutCommand: ParsableCommand {
     func run() throws {
         let analyzer = LayoutAnalyzer(model: DataModel.all.first { $0.name == target }!)
         let decls: [StructDecl]
-        do { decls = try analyzer.structs(paths) } catch { throw Self.oneLine(error) }
+        do {
+            // A file that does not parse is one warning, not the end of the run (docs/layout.md).
+            let result = try analyzer.structsSkippingUnparsable(paths)
+            decls = result.structs
+            for e in result.skipped {
+                FileHandle.standardError.write(Data("gort layout: warning: \(e.file):\(e.line):\(e.column): \(e.message); file skipped\n".utf8))
+            }
+        } catch { throw Self.oneLine(error) }
         if fix { return try runFix(decls, analyzer) }
         let reports = decls.map(StructReport.init)
         let shown = reports.filter { minWaste == 0 || ($0.wastedBytes ?? 0) >= minWaste }
@@ -95,7 +102,12 @@ struct LayoutCommand: ParsableCommand {
                                              force: force) }
         catch { throw Self.oneLine(error) }
         // Safety net: parse the rewrite again and check every claimed layout before writing anything.
-        let verified = FieldReorder.verify(&outcome) { try analyzer.structs(paths, overrides: $0) }
+        let verified = FieldReorder.verify(&outcome) { rewritten in
+            let result = try analyzer.structsSkippingUnparsable(paths, overrides: rewritten)
+            // Files skipped before are skipped again; a rewritten one that no longer parses fails the check.
+            if let broken = result.skipped.first(where: { rewritten[$0.file] != nil }) { throw broken }
+            return result.structs
+        }
         for m in outcome.messages { FileHandle.standardError.write(Data((m + "\n").utf8)) }
         for (file, text) in outcome.rewritten.sorted(by: { $0.key < $1.key }) {
             do { try text.write(toFile: file, atomically: true, encoding: .utf8) }
