@@ -45,6 +45,8 @@ final class SwiftDeclarations {
         var isIndirect = false
         var aliased: TypeSyntax?
         var hasInit = false
+        /// Declared `private` or `fileprivate`, or nested in such a type: seen first from its own file.
+        var isFileLocal = false
         /// Some enum case is inside an undecided `#if`: the enum's layout is unknown.
         var hasUndecidedCases = false
         var file: String
@@ -69,6 +71,22 @@ final class SwiftDeclarations {
     private var undecidedTypes: Set<String> = []
 
     private(set) var types: [String: TypeDecl] = [:]
+    /// Private and fileprivate types (and the types nested in them) by file, then qualified name: a reference
+    /// from that file means these first (two files may each have a `private struct Entry`).
+    private(set) var fileLocal: [String: [String: TypeDecl]] = [:]
+    /// Types by module (see `moduleName`), then qualified name: a reference means its own module's type first,
+    /// and `Module.Name` names one of them.
+    private(set) var moduleTypes: [String: [String: TypeDecl]] = [:]
+
+    /// The module of a file in a SwiftPM layout: the directory under the last `Sources` or `Tests`
+    /// (`Sources/Lib/Sub/x.swift` is in Lib); nil elsewhere.
+    static func moduleName(of path: String) -> String? {
+        let parts = path.split(separator: "/")
+        guard let i = parts.dropLast().lastIndex(where: { $0 == "Sources" || $0 == "Tests" }), i + 2 < parts.count else {
+            return nil
+        }
+        return String(parts[i + 1])
+    }
     /// Structs in source order, for reporting.
     private(set) var structs: [TypeDecl] = []
     /// Conformances added by extensions (`extension S: Codable {}`), by extended type name as written.
@@ -95,7 +113,9 @@ final class SwiftDeclarations {
         }
     }
 
-    private func collect(_ decl: DeclSyntax, scope: [String], file: String, converter: SourceLocationConverter) {
+    private func collect(_ decl: DeclSyntax, scope: [String], file: String, converter: SourceLocationConverter,
+                         fileLocal enclosingLocal: Bool = false) {
+        let module = Self.moduleName(of: file)
         func make(_ kind: Kind, _ name: TokenSyntax, _ generics: GenericParameterClauseSyntax?,
                   _ inheritance: InheritanceClauseSyntax?, _ attributes: AttributeListSyntax,
                   _ members: MemberBlockSyntax?) -> TypeDecl {
@@ -107,6 +127,11 @@ final class SwiftDeclarations {
             if let members {
                 t.bodyRange = members.leftBrace.endPosition.utf8Offset..<members.rightBrace.position.utf8Offset
             }
+            t.isFileLocal = enclosingLocal || decl.asProtocol(WithModifiersSyntax.self)?.modifiers.contains {
+                $0.name.tokenKind == .keyword(.private) || $0.name.tokenKind == .keyword(.fileprivate)
+            } == true
+            if t.isFileLocal, fileLocal[file]?[t.qualifiedName] == nil { fileLocal[file, default: [:]][t.qualifiedName] = t }
+            if let module, moduleTypes[module]?[t.qualifiedName] == nil { moduleTypes[module, default: [:]][t.qualifiedName] = t }
             if types[t.qualifiedName] == nil { types[t.qualifiedName] = t }
             else if undecidedDepth > 0 || undecidedTypes.contains(t.qualifiedName) { ambiguous.insert(t.qualifiedName) }
             if undecidedDepth > 0 { undecidedTypes.insert(t.qualifiedName) }
@@ -140,9 +165,12 @@ final class SwiftDeclarations {
             // it), then at file scope; not in A's other members (measured: a top-level `Inner` wins over
             // `A.Inner` there). Keeping "A.B" as one scope element makes `lookup` skip the scope "A".
             let inner = scope + [extended]
-            for m in x.memberBlock.members { collect(m.decl, scope: inner, file: file, converter: converter) }
+            let local = x.modifiers.contains { $0.name.tokenKind == .keyword(.private) || $0.name.tokenKind == .keyword(.fileprivate) }
+            for m in x.memberBlock.members {
+                collect(m.decl, scope: inner, file: file, converter: converter, fileLocal: enclosingLocal || local)
+            }
         } else if let ifc = decl.as(IfConfigDeclSyntax.self) {
-            ifConfigDecls(ifc) { collect($0, scope: scope, file: file, converter: converter) }
+            ifConfigDecls(ifc) { collect($0, scope: scope, file: file, converter: converter, fileLocal: enclosingLocal) }
         }
     }
 
@@ -180,7 +208,7 @@ final class SwiftDeclarations {
                 }
                 if undecided { undecidedDepth -= 1 }
             } else {
-                collect(decl, scope: inner, file: file, converter: converter)
+                collect(decl, scope: inner, file: file, converter: converter, fileLocal: t.isFileLocal)
             }
         }
     }

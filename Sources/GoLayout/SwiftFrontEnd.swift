@@ -26,6 +26,7 @@ public enum SwiftFrontEnd {
         }
         let resolver = SwiftResolver(declarations: declarations, model: model)
         let structs = declarations.structs.map { decl in
+            resolver.setFile(decl.file)
             let inner = decl.scope + [decl.name]
             let env = resolver.environment(for: decl, args: nil, context: [:])
             var traits = StructTraits()

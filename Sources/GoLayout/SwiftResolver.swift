@@ -7,8 +7,12 @@ final class SwiftResolver {
     let declarations: SwiftDeclarations
     let known: SwiftKnownTypes
     let model: DataModel
-    private var cache: [String: Resolved] = [:]
-    private var resolving: Set<String> = []
+    /// By declaration, not name: private types of two files, or types of two modules, may share a name.
+    private var cache: [ObjectIdentifier: Resolved] = [:]
+    private var resolving: Set<ObjectIdentifier> = []
+    /// The file whose declaration is being resolved: its private types, then its module's, come first.
+    var currentFile = ""
+    private var currentModule: String?
     /// Above 0 while resolving a generic struct's type arguments: a struct field of generic type stores its value
     /// at the most general abstraction, where a struct or enum metatype is thick (8 bytes), not thin (measured:
     /// `Pair<S.Type, Int8>` is 9 bytes, `(S.Type, Int8)` is 1).
@@ -170,14 +174,30 @@ final class SwiftResolver {
         return named(name, clause: components.last!.clause, scope: lookupScope, env: env, context: context)
     }
 
-    /// Innermost first: `A.B` scope looks up `A.B.Name`, then `A.Name`, then `Name`.
+    /// Makes `file` the context of lookups (see `lookup`).
+    func setFile(_ file: String) {
+        guard file != currentFile else { return }
+        currentFile = file
+        currentModule = SwiftDeclarations.moduleName(of: file)
+    }
+
+    /// Innermost first: `A.B` scope looks up `A.B.Name`, then `A.Name`, then `Name`. At each level a private or
+    /// fileprivate type of the current file wins, then one of its module, then the first declared anywhere.
     func lookup(_ name: String, scope: [String]) -> SwiftDeclarations.TypeDecl? {
         var s = scope
         while true {
-            if let d = declarations.types[(s + [name]).joined(separator: ".")] { return d }
-            if s.isEmpty { return nil }
+            let q = (s + [name]).joined(separator: ".")
+            if let d = declarations.fileLocal[currentFile]?[q] { return d }
+            if let m = currentModule, let d = declarations.moduleTypes[m]?[q] { return d }
+            if let d = declarations.types[q] { return d }
+            if s.isEmpty { break }
             s.removeLast()
         }
+        // `Lib.Storage`: a type of module Lib among the analyzed sources (Sources/Lib/...).
+        if let dot = name.firstIndex(of: "."), let module = declarations.moduleTypes[String(name[..<dot])] {
+            return module[String(name[name.index(after: dot)...])]
+        }
+        return nil
     }
 
     /// The generic parameters a declaration's body sees: those of every enclosing type, bound from `context`
@@ -218,17 +238,19 @@ final class SwiftResolver {
         }
         let env = environment(for: decl, args: args, context: context)
         // Only a declaration that sees no generic parameter has one layout.
-        let key = env.isEmpty ? decl.qualifiedName : nil
+        let key = env.isEmpty ? ObjectIdentifier(decl) : nil
         if let key, let cached = cache[key] { return cached }
         // Arguments of classes, pointers and the like are never resolved (see `named`), so meeting a declaration
         // again inside its own layout means it holds itself by value: an infinite type for the compiler, and an
         // unbounded instantiation here (`struct G<T> { var g: G<G<T>>? }`).
-        guard !resolving.contains(decl.qualifiedName) else {
+        guard !resolving.contains(ObjectIdentifier(decl)) else {
             return .unknown(env.isEmpty ? "recursive type \(decl.qualifiedName)"
                                         : "recursive generic instantiation of \(decl.qualifiedName)")
         }
-        resolving.insert(decl.qualifiedName)
-        defer { resolving.remove(decl.qualifiedName) }
+        resolving.insert(ObjectIdentifier(decl))
+        let outerFile = currentFile
+        setFile(decl.file)
+        defer { resolving.remove(ObjectIdentifier(decl)); setFile(outerFile) }
         let inner = decl.scope + [decl.name]
         let result: Resolved
         switch decl.kind {
