@@ -6,8 +6,8 @@ import Foundation
 /// their places and only their contents are permuted.
 ///
 /// Refused (with a warning) when reordering would change something other than layout: `@frozen` (ABI),
-/// a synthesized `Codable` (encoded key order) or the implicit memberwise initializer (argument order) —
-/// the last two unless forced; also when a declaration holds several fields or a field is inside `#if`.
+/// a synthesized `Codable` (encoded key order), a Go struct with struct tags or passed to encoding/binary
+/// (GoWireFormat), or the implicit memberwise initializer (argument order) — all but the first unless forced; also when a declaration holds several fields or a field is inside `#if`.
 public enum FieldReorder {
     public struct Outcome: Sendable {
         /// New contents per file that changed.
@@ -56,6 +56,9 @@ public enum FieldReorder {
             }
             if decl.language == .swift && decl.traits.isCodable && !force {
                 refuse("it is Codable; synthesized coding keys would change order (use --force to reorder anyway)"); continue
+            }
+            if let why = decl.traits.wireFormat, !force {
+                refuse("\(why) (use --force to reorder anyway)"); continue
             }
             if decl.language == .swift && decl.traits.hasMemberwiseInit && !force {
                 refuse("its memberwise initializer's argument order would change (use --force, then fix call sites)"); continue

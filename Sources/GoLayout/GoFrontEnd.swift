@@ -38,6 +38,7 @@ public enum GoFrontEnd {
 
     private static func structs(package parsed: [(String, GoFile)]) throws -> [StructDecl] {
         var resolver = GoResolver(files: parsed.map(\.1))
+        let binaryTypes = parsed.reduce(into: Set<String>()) { $0.formUnion($1.1.binaryTypes) }
         var result: [StructDecl] = []
         for (path, file) in parsed {
             for decl in file.types {
@@ -67,6 +68,11 @@ public enum GoFrontEnd {
                 var traits = StructTraits()
                 if fields.contains(where: { $0.fieldNames.count > 1 }) {
                     traits.fixBlocker = "declares several fields on one line"
+                }
+                if let tagged = fields.first(where: { $0.tag != nil }) {
+                    traits.wireFormat = "field \(tagged.fieldNames[0]) has a struct tag (\(tagged.tag!)); encoders follow field order"
+                } else if binaryTypes.contains(decl.name) {
+                    traits.wireFormat = "it is passed to encoding/binary, which lays fields out in order"
                 }
                 result.append(StructDecl(file: path, line: decl.line, column: decl.column, name: decl.name,
                                          language: .go, fields: out, traits: traits, bodyRange: decl.bodyRange))

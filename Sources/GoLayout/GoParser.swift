@@ -76,6 +76,7 @@ struct GoParser {
             }
         }
         for i in file.types.indices { file.types[i].dotImports = file.dotImports }
+        file.binaryTypes = GoWireFormat.binaryTypes(tokens: tokens, imports: file.imports)
         return file
     }
 
@@ -295,9 +296,10 @@ struct GoParser {
             let typeStart = peek.start
             let type = try parseType()
             let typeText = String(decoding: slice(typeStart, tokens[p - 1].end), as: UTF8.self)
-            if peek.kind == .string { p += 1 }
+            var tag: String?
+            if peek.kind == .string { tag = peek.string; p += 1 }
             fields.append(GoField(names: names, type: type, typeText: typeText, line: first.line, column: first.column,
-                                  range: first.start..<tokens[p - 1].end))
+                                  range: first.start..<tokens[p - 1].end, tag: tag))
             if peek.kind == .semicolon { p += 1 } else if !peek.is("}") { throw fail("expected ';' or '}' after field") }
         }
         p += 1

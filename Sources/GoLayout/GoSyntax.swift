@@ -27,6 +27,8 @@ struct GoField {
     var column: Int
     /// Byte range of the field's whole line(s), comments included, for `--fix`.
     var range: Range<Int>
+    /// The struct tag as written (`` `json:"id"` ``), if any.
+    var tag: String?
 
     var fieldNames: [String] {
         if !names.isEmpty { return names }
@@ -70,6 +72,8 @@ struct GoFile {
     /// one before a `/vN` major-version suffix). Blank imports bind nothing; dot imports are in `dotImports`.
     var imports: [String: String] = [:]
     var dotImports: [String] = []
+    /// Names that may be the types of values passed to encoding/binary in this file (GoWireFormat).
+    var binaryTypes: Set<String> = []
     /// Constants by name, unevaluated, for array lengths (first declaration wins); local ones by
     /// `block\0name` (see GoConstant).
     var constants: [String: GoConstant]

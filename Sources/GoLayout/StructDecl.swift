@@ -22,6 +22,8 @@ public struct StructTraits: Sendable, Hashable {
     public var isFrozen = false
     /// Conforms to Codable, Encodable or Decodable in its declaration: synthesized key order follows fields.
     public var isCodable = false
+    /// Go: why the field order is a wire format (struct tags, encoding/binary); nil when it is not.
+    public var wireFormat: String?
     /// No `init` in the struct body: the implicit memberwise initializer's argument order follows fields.
     public var hasMemberwiseInit = false
     /// Fields that could not be moved (several fields on one line, `#if` blocks, ...), with why.

@@ -34,7 +34,7 @@ public enum SwiftFrontEnd {
             let conformances = decl.inherited.map(\.trimmedDescription)
                 + (declarations.extensionConformances[decl.qualifiedName] ?? [])
                 + (decl.scope.isEmpty ? [] : declarations.extensionConformances[decl.name] ?? [])
-            traits.isCodable = conformances.contains { ["Codable", "Encodable", "Decodable"].contains($0) }
+            traits.isCodable = conformances.contains { declarations.impliesCodable($0) }
             traits.hasMemberwiseInit = !decl.hasInit
             if decl.properties.contains(where: { $0.memberRange == nil }) {
                 traits.fixBlocker = "declares several properties in one declaration"
