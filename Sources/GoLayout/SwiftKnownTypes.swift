@@ -107,6 +107,10 @@ struct SwiftKnownTypes {
         }
     }
 
+    /// Standard library classes `lookup` knows (as a reference): named in an existential, they are not protocols.
+    static let standardClasses: Set<String> = ["KeyPath", "WritableKeyPath", "ReferenceWritableKeyPath",
+                                               "PartialKeyPath", "AnyKeyPath"]
+
     /// Whether `lookup` reads the type arguments of this generic type: the others (pointers, arrays, key
     /// paths, continuations, ...) have one layout whatever their arguments, which are then not resolved.
     static func layoutDependsOnArguments(_ name: String) -> Bool {

@@ -432,7 +432,12 @@ final class SwiftResolver {
             case .error: shape.isError = true
             case .classBound: shape.classBound = true; shape.tables += 1
             case .plain: shape.tables += 1
-            case nil: return .failure(Why(message: "protocol \(n) is not declared in the analyzed files (another module?)"))
+            case nil:
+                let bare = String(n.prefix { $0 != "<" })
+                if SwiftKnownTypes.standardClasses.contains(bare) {
+                    return .failure(Why(message: "\(bare) is a class of the standard library, not a protocol"))
+                }
+                return .failure(Why(message: "protocol \(n) is not declared in the analyzed files (another module?)"))
             }
         }
         return .success(shape)

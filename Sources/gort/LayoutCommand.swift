@@ -38,6 +38,7 @@ struct LayoutCommand: ParsableCommand {
     func validate() throws {
         if minWaste < 0 { throw ValidationError("--min-waste must be 0 or more") }
         if fix && check { throw ValidationError("--fix and --check cannot be combined") }
+        if force && !fix { throw ValidationError("--force only applies to --fix") }
         if fix && format == .json { throw ValidationError("--fix does not support --format json") }
         if DataModel.all.first(where: { $0.name == target }) == nil {
             throw ValidationError("unknown --target '\(target)'")
@@ -59,7 +60,9 @@ struct LayoutCommand: ParsableCommand {
         let reports = decls.map(StructReport.init)
         let shown = reports.filter { minWaste == 0 || ($0.wastedBytes ?? 0) >= minWaste }
         let shrinkable = shown.filter(\.canShrink)
-        let findings = shown.filter(\.isFinding)
+        // `@frozen` structs are never reordered (their layout is ABI): reported, but not `--check` findings.
+        let frozen = Set(decls.filter(\.traits.isFrozen).map { "\($0.file):\($0.line):\($0.column)" })
+        let findings = shown.filter { $0.isFinding && !frozen.contains("\($0.file):\($0.line):\($0.column)") }
         if check {
             // JSON lists the findings only, in the same schema as a full report.
             switch format {

@@ -102,6 +102,14 @@ final class LayoutCommandTests: XCTestCase {
         let fixJSON = try gort(["layout", "--fix", "--format", "json", good])
         XCTAssertNotEqual(fixJSON.status, 0)
         XCTAssertTrue(fixJSON.stderr.contains("--fix does not support --format json"), fixJSON.stderr)
+        let forceAlone = try gort(["layout", "--force", good])
+        XCTAssertNotEqual(forceAlone.status, 0)
+        XCTAssertTrue(forceAlone.stderr.contains("--force only applies to --fix"), forceAlone.stderr)
+        // `@frozen` structs are never reordered: not a --check finding.
+        let frozen = dir.appendingPathComponent("z.swift").path
+        try "@frozen public struct Fz { public var a: Int8; public var b: Int64; public var c: Int8 }\n"
+            .write(toFile: frozen, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try gort(["layout", "--check", frozen]).status, 0)
         // A file that does not parse is one warning; the run goes on with the others, exit status unchanged.
         let parse = try gort(["layout", "--check", bad, good])
         XCTAssertEqual(parse.status, 0)

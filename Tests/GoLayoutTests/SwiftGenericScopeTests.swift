@@ -103,4 +103,10 @@ final class SwiftGenericScopeTests: XCTestCase {
         check(r, "OSelf", OSelf.self)
         XCTAssertTrue(r["OCache.Entry"]?.fields.first?.unknown?.contains("generic parameter OValue") == true)
     }
+
+    /// `any WritableKeyPath<...>` named a standard library class a protocol.
+    func testKeyPathInAnExistentialIsNotCalledAProtocol() throws {
+        let r = try reports("struct S { var a: Int }\nstruct K { var k: any WritableKeyPath<S, Int> }")
+        XCTAssertEqual(r["K"]?.fields.first?.unknown, "WritableKeyPath is a class of the standard library, not a protocol")
+    }
 }
