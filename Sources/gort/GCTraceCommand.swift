@@ -11,17 +11,12 @@ struct GCTraceCommand: ParsableCommand {
         commandName: "gctrace",
         abstract: "Summarize GODEBUG=gctrace=1 output: cycles, pauses, mark time, heap sizes.")
 
-    @Argument(help: "A file with gctrace lines (default: standard input).")
+    @Argument(help: "A file with gctrace lines, any readable file: a pipe, /dev/stdin, <(cmd) (default: standard input).")
     var file: String?
 
     func run() throws {
-        let text: String
-        if let f = file {
-            guard let t = try? String(contentsOfFile: f, encoding: .utf8) else { throw GortError("cannot read \(f)") }
-            text = t
-        } else {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        }
+        let data = try file.map(FileIO.read) ?? FileHandle.standardInput.readDataToEndOfFile()
+        let text = String(decoding: data, as: UTF8.self)
         let cycles = text.split(separator: "\n").compactMap(GCTraceCycle.init)
         guard !cycles.isEmpty else { throw GortError("no gctrace lines (gc N @Ts P%: ...) in the input") }
         print(GCTraceSummary(cycles).text, terminator: "")

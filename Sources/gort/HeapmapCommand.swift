@@ -9,7 +9,8 @@ struct HeapmapCommand: ParsableCommand {
         discussion: """
         Each arena is a 128 x 64 grid, one cell per 8 KiB page. Span pages are coloured by how full the span is
         (green: nearly empty, red: full); large objects are blue; free pages grey; released pages white.
-        Make a dump with `gort run --heapdump heap.json -- PROGRAM`.
+        Make a dump with `gort run --heapdump heap.json -- PROGRAM`. The dump can be any readable file
+        (a pipe, /dev/stdin, <(zcat heap.json.gz)).
         """
     )
 
@@ -20,7 +21,7 @@ struct HeapmapCommand: ParsableCommand {
     var output: String = "heap.svg"
 
     func run() throws {
-        guard let data = FileManager.default.contents(atPath: dump) else { throw GortError("cannot read \(dump)") }
+        let data = try FileIO.read(dump)
         let heap = try HeapDumpFile(data: data, name: dump)
         do { try heap.svg().write(toFile: output, atomically: true, encoding: .utf8) } catch {
             throw GortError("cannot write \(output): \((error as NSError).localizedFailureReason ?? error.localizedDescription)")

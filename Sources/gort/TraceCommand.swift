@@ -149,7 +149,7 @@ struct TraceSummary {
     var spanUS = 0.0
 
     init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw GortError("cannot read \(path)") }
+        let data = try FileIO.read(path)
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let list = root["traceEvents"] as? [[String: Any]]
         else { throw GortError("\(path) is not trace-event JSON (no traceEvents array)") }
