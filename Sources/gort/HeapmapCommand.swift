@@ -8,7 +8,9 @@ struct HeapmapCommand: ParsableCommand {
         abstract: "Draw a heap dump's arenas and spans by occupancy (SVG).",
         discussion: """
         Each arena is a 128 x 64 grid, one cell per 8 KiB page. Span pages are coloured by how full the span is
-        (green: nearly empty, red: full); large objects are blue; free pages grey; released pages white.
+        (green: nearly empty, red: full); large objects are blue, in every arena they cover; free pages grey.
+        The dump counts each arena's released pages (returned to the OS) but not which ones they are: the
+        arena's caption gives the count, and they are drawn as free pages.
         Make a dump with `gort run --heapdump heap.json -- PROGRAM`. The dump can be any readable file
         (a pipe, /dev/stdin, <(zcat heap.json.gz)).
         """
@@ -99,21 +101,17 @@ struct HeapDumpFile {
         <text x="20" y="44">HeapAlloc \(mib(stats["HeapAlloc"])) · HeapInuse \(mib(stats["HeapInuse"])) · HeapIdle \(mib(stats["HeapIdle"])) · HeapReleased \(mib(stats["HeapReleased"]))</text>
 
         """
-        // Page -> colour. Start from free (grey); released pages are unknown here per page, so the arena caption counts them.
+        // Each arena starts grey (free) and gets its share of every span that covers it: a large object can
+        // run over several arenas. Released pages are only counted in the dump (the caption), not drawn.
+        let covering = spansByArena()
         for (i, a) in arenas.enumerated() {
             let y0 = 70 + i * arenaH
-            out += "<text x=\"20\" y=\"\(y0 + 12)\">arena 0x\(String(a.base, radix: 16)): \(a.freePages) free pages (\(a.releasedPages) released)</text>\n"
+            out += "<text x=\"20\" y=\"\(y0 + 12)\">arena 0x\(String(a.base, radix: 16)): \(a.freePages) free pages (\(a.releasedPages) of them released)</text>\n"
             out += "<rect x=\"20\" y=\"\(y0 + 18)\" width=\"\(cols * cell)\" height=\"\(rows * cell)\" fill=\"#dddddd\"/>\n"
-            for s in spans where s.base >= a.base && s.base < a.base + arenaBytes {
-                let color: String
-                if s.state == "large" { color = "#3b6fd6" } else {
-                    let f = s.nelems == 0 ? 0 : Double(s.inuse) / Double(s.nelems)
-                    color = String(format: "#%02x%02x40", Int(60 + 195 * f), Int(200 - 150 * f))
-                }
-                let first = Int((s.base - a.base) / pageSize)
-                for p in first..<min(first + s.npages, pagesPerArena) {
-                    out += "<rect x=\"\(20 + (p % cols) * cell)\" y=\"\(y0 + 18 + (p / cols) * cell)\" width=\"\(cell - 1)\" height=\"\(cell - 1)\" fill=\"\(color)\"><title>class \(s.sizeclass) (\(s.elemsize) B): \(s.inuse)/\(s.nelems) \(s.state)</title></rect>\n"
-                }
+            for s in covering[a.base] ?? [] {
+                let first = s.base > a.base ? Int((s.base - a.base) / pageSize) : 0
+                let end = min(UInt64(pagesPerArena), (s.base + UInt64(s.npages) * pageSize - a.base) / pageSize)
+                out += pageRuns(first..<Int(end), cols: cols, cell: cell, y0: y0 + 18, color: color(s), title: title(s))
             }
         }
         let lx = cols * cell + 40
@@ -123,13 +121,51 @@ struct HeapDumpFile {
         <rect y="10" width="12" height="12" fill="#3cc840"/><text x="18" y="21">span, nearly empty</text>
         <rect y="30" width="12" height="12" fill="#ff3240"/><text x="18" y="41">span, full</text>
         <rect y="50" width="12" height="12" fill="#3b6fd6"/><text x="18" y="61">large object</text>
-        <rect y="70" width="12" height="12" fill="#dddddd"/><text x="18" y="81">free page</text>
+        <rect y="70" width="12" height="12" fill="#dddddd"/><text x="18" y="81">free page (released or not)</text>
         <text y="110">one cell = one \(pageSize / 1024) KiB page</text>
         </g>
         </svg>
 
         """
         return out
+    }
+
+    /// The spans covering each arena (by arena base), in dump order: a span is listed under every arena it
+    /// has a page in. Arenas not in the dump are ignored.
+    func spansByArena() -> [UInt64: [Span]] {
+        var out: [UInt64: [Span]] = [:]
+        for s in spans {
+            let last = s.base + UInt64(s.npages) * pageSize - 1
+            var a = s.base / arenaBytes * arenaBytes
+            while true {
+                out[a, default: []].append(s)
+                guard last - a >= arenaBytes else { break }  // a <= last: no overflow
+                a += arenaBytes
+            }
+        }
+        return out
+    }
+
+    /// One rectangle per grid row of the pages `pages` of one arena.
+    private func pageRuns(_ pages: Range<Int>, cols: Int, cell: Int, y0: Int, color: String, title: String) -> String {
+        var out = ""
+        var p = pages.lowerBound
+        while p < pages.upperBound {
+            let rowEnd = min(pages.upperBound, (p / cols + 1) * cols)
+            out += "<rect x=\"\(20 + (p % cols) * cell)\" y=\"\(y0 + (p / cols) * cell)\" width=\"\((rowEnd - p) * cell - 1)\" height=\"\(cell - 1)\" fill=\"\(color)\"><title>\(title)</title></rect>\n"
+            p = rowEnd
+        }
+        return out
+    }
+
+    private func color(_ s: Span) -> String {
+        if s.state == "large" { return "#3b6fd6" }
+        let f = s.nelems == 0 ? 0 : Double(s.inuse) / Double(s.nelems)
+        return String(format: "#%02x%02x40", Int(60 + 195 * f), Int(200 - 150 * f))
+    }
+
+    private func title(_ s: Span) -> String {
+        "class \(s.sizeclass) (\(s.elemsize) B): \(s.inuse)/\(s.nelems) \(s.state), \(s.npages) page(s) at 0x\(String(s.base, radix: 16))"
     }
 
     private func mib(_ x: UInt64?) -> String { String(format: "%.1f MiB", Double(x ?? 0) / 1048576) }
