@@ -7,11 +7,11 @@ struct HeapmapCommand: ParsableCommand {
         commandName: "heapmap",
         abstract: "Draw a heap dump's arenas and spans by occupancy (SVG).",
         discussion: """
-        Each arena is a 128 x 64 grid, one cell per 8 KiB page. Span pages are coloured by how full the span is
-        (green: nearly empty, red: full); large objects are blue, in every arena they cover; free pages grey.
-        The dump counts each arena's released pages (returned to the OS) but not which ones they are: the
-        arena's caption gives the count, and they are drawn as free pages.
-        Make a dump with `gort run --heapdump heap.json -- PROGRAM`. The dump can be any readable file
+        Each arena is a 128 x 64 grid, one cell per 8 KiB page. Span pages are coloured by how full the span is \
+        (green: nearly empty, red: full); large objects are blue, in every arena they cover; free pages grey. \
+        The dump counts each arena's released pages (returned to the OS) but not which ones they are: the \
+        arena's caption gives the count, and they are drawn as free pages. \
+        Make a dump with `gort run --heapdump heap.json -- PROGRAM`. The dump can be any readable file \
         (a pipe, /dev/stdin, <(zcat heap.json.gz)).
         """
     )
