@@ -7,7 +7,8 @@
 //   gort gctrace [FILE]                summary of GODEBUG=gctrace=1 output (Go or GoGC)
 //   gort trace -o trace.json [-- CMD]  record a GoSched run as Chrome trace-event JSON
 //
-// Every error is one line on stderr and a non-zero exit: 1 for a command's own errors (GortError), 64 (EX_USAGE)
+// Every error is one line on stderr and a non-zero exit: 1 for a command's own errors (GortError; `gort run`
+// gives 126/127 when the program cannot run, as shells do), 64 (EX_USAGE)
 // for a bad flag or argument, where ArgumentParser would add the usage text (`--help` prints that).
 import ArgumentParser
 import Glibc
@@ -45,7 +46,7 @@ struct Gort: ParsableCommand {
             .map(String.init) ?? "\(error)"
         let hint = usage ? " (see '\(path) --help')" : ""
         fputs("\(path): error: \(message)\(hint)\n", stderr)
-        Glibc.exit(exitCode(for: error).rawValue)
+        Glibc.exit((error as? GortError)?.status ?? exitCode(for: error).rawValue)
     }
 
     /// "gort", or "gort bench alloc": the words of the command line that name (sub)commands.
@@ -61,11 +62,16 @@ struct Gort: ParsableCommand {
     }
 }
 
-/// A one-line error for the user, with exit status 1 (`Gort.main` prints "gort <subcommand>: error: <message>", so
-/// the message does not name the subcommand).
+/// A one-line error for the user, with exit status 1 unless said otherwise (`gort run`'s 126 and 127, as
+/// shells give). `Gort.main` prints "gort <subcommand>: error: <message>", so the message does not name the
+/// subcommand.
 struct GortError: Error, CustomStringConvertible {
     var description: String
-    init(_ message: String) { description = message }
+    var status: Int32
+    init(_ message: String, status: Int32 = 1) {
+        description = message
+        self.status = status
+    }
 }
 
 /// The command of `gort run` and `gort trace`, from their passthrough argument. ArgumentParser's

@@ -49,7 +49,8 @@ struct RunCommand: ParsableCommand {
         }
         defer { if let d = statsDir { try? FileManager.default.removeItem(at: d) } }
 
-        let (pid, status) = try Spawn.runAndWait(argv, environment: env)
+        let (pid, end) = try Spawn.runAndWait(argv, environment: env)
+        let status = end.shellStatus
 
         if let d = statsDir {
             let report = try statsReport(dir: d, pid: pid, program: argv[0])
@@ -149,21 +150,5 @@ struct StatsSummary {
             s += "Busiest size classes: " + top.map { "\($0.size)B x\($0.mallocs)" }.joined(separator: ", ") + "\n"
         }
         return s
-    }
-}
-
-/// posix_spawnp and wait, forwarding the exit status (a signal death becomes 128 + signal, as shells do).
-enum Spawn {
-    static func runAndWait(_ argv: [String], environment: [String: String]) throws -> (pid_t, Int32) {
-        var pid: pid_t = 0
-        let cArgs = argv.map { strdup($0) } + [nil]
-        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (cArgs + cEnv).forEach { free($0) } }
-        let rc = posix_spawnp(&pid, argv[0], nil, nil, cArgs, cEnv)
-        guard rc == 0 else { throw GortError("cannot run \(argv[0]): \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (pid, code)
     }
 }

@@ -47,7 +47,7 @@ struct TraceCommand: ParsableCommand {
             var env = ProcessInfo.processInfo.environment
             env["GOSCHED_TRACE"] = path
             if let p = procs { env["GOMAXPROCS"] = String(p) }
-            let (_, status) = try Spawn.runAndWait(argv, environment: env)
+            let status = try Spawn.runAndWait(argv, environment: env).1.shellStatus
             guard FileManager.default.fileExists(atPath: path) else {
                 throw GortError("\(argv[0]) wrote no trace (exit status \(status)); it must call GoSched.install() and exit normally")
             }
