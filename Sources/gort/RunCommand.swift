@@ -1,4 +1,14 @@
 // gort run: any program on libGoMalloc.so.
+//
+// libGoMalloc.so writes each process's MemStats (GOMALLOC_STATS) and heap dump (GOMALLOC_HEAPDUMP) at its exit,
+// to the variable's path with `%p` replaced by the pid. Every descendant inherits the preload and the
+// variables, so gort points both at `%p` patterns in a private temporary directory and, once the program has
+// exited, picks the program's own files by its pid. Invariants:
+// - --heapdump F and --stats-file F are checked before anything runs; F then holds this run's report or
+//   nothing (a stale F is removed first), and never another process's heap dump or a mix of several.
+// - The MemStats are the program's own process; its children's only when it left none.
+// - After the run gort exits with the program's status: a report that cannot be made is one warning line.
+// - The temporary directory is removed on every exit path (signals sent to gort go to the program: Spawn).
 import ArgumentParser
 import Foundation
 
@@ -7,105 +17,202 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a program with libGoMalloc.so as its malloc (LD_PRELOAD).",
         discussion: """
-        libGoMalloc.so is found next to the gort executable (build both with `swift build -c release`).
-        Child processes inherit the preload. GODEBUG (madvdontneed, scavtrace, allocchecks) passes through.
+        libGoMalloc.so is found next to the gort executable (build both with `swift build -c release`). \
+        Child processes inherit the preload. GODEBUG (madvdontneed, scavtrace, allocchecks) passes through. \
+        The MemStats and the heap dump are those of the program's own process (for `make` or the `gcc` driver, \
+        theirs, not the compilers they start). When the program leaves no MemStats (it exited with _exit, as \
+        dash does, or by a signal) but its child processes did, theirs are reported instead: as text, or with \
+        --json as one JSON array of their objects, each with its "Pid". For every process's own file, set \
+        GOMALLOC_STATS or GOMALLOC_HEAPDUMP to a path with %p (the pid) and run with plain `gort run`. \
+        gort exits with the program's status (128 + N for signal N; 127 if not found, 126 if not executable).
         """
     )
 
     @Flag(help: "Print the allocator's MemStats summary for the program when it exits (on stderr).")
     var stats = false
 
-    @Option(help: "Write the program's heap dump (JSON, for `gort heapmap`) to this file at exit.")
+    @Option(help: "Write the program's own heap dump (JSON, for `gort heapmap`) to this file, replacing it (a literal name: no %p).")
     var heapdump: String?
 
-    @Flag(help: "Print MemStats as JSON (libGoMalloc.so's, like runtime.MemStats) instead of text; implies --stats.")
+    @Flag(help: "Print MemStats as JSON, like runtime.MemStats (an array of per-process objects with \"Pid\" when only child processes left MemStats); implies --stats.")
     var json = false
 
-    @Option(name: .customLong("stats-file"), help: "Write the MemStats there instead of to stderr (where the program's own stderr goes too); implies --stats.")
+    @Option(name: .customLong("stats-file"), help: "Write the MemStats there instead of to stderr (where the program's own stderr goes too), replacing it; not created when there are none; implies --stats.")
     var statsFile: String?
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
     var command: [String] = []
 
+    func validate() throws {
+        if let h = heapdump {
+            try OutputFile.validate(h, option: "--heapdump")
+            guard !h.contains("%p") else {
+                throw ValidationError("--heapdump names one file, the program's own dump, and does not expand %p (for one dump per process: GOMALLOC_HEAPDUMP='\(h)' gort run -- ...)")
+            }
+        }
+        if let f = statsFile { try OutputFile.validate(f, option: "--stats-file") }
+        if let h = heapdump, let f = statsFile, URL(fileURLWithPath: h).standardized == URL(fileURLWithPath: f).standardized {
+            throw ValidationError("--heapdump and --stats-file name the same file")
+        }
+    }
+
     func run() throws {
         let argv = try passthroughCommand(command, of: Self.self)
-        guard !argv.isEmpty else { throw GortError("no command given (usage: gort run [--stats] -- COMMAND [ARGS...])") }
+        guard !argv.isEmpty else { throw ValidationError("no command given (usage: gort run [--stats] -- COMMAND [ARGS...])") }
         let lib = try GoMallocLibrary.path()
+        let heapFile = heapdump.map(OutputFile.init)
+        let statsOut = statsFile.map(OutputFile.init)
+        try heapFile?.removeStale()
+        try statsOut?.removeStale()
 
         var env = ProcessInfo.processInfo.environment
         env["LD_PRELOAD"] = [lib, env["LD_PRELOAD"]].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ":")
         let wantStats = stats || json || statsFile != nil
-        let statsDir = wantStats ? FileManager.default.temporaryDirectory.appendingPathComponent("gort-run-\(getpid())") : nil
-        if let d = statsDir {
-            try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
-            env["GOMALLOC_STATS"] = d.appendingPathComponent("stats.%p.json").path
-        }
-        if let h = heapdump {
-            let url = URL(fileURLWithPath: h)
-            guard FileManager.default.isWritableFile(atPath: url.deletingLastPathComponent().path) else {
-                throw GortError("cannot write the heap dump to \(h): its directory does not exist or is not writable")
-            }
-            env["GOMALLOC_HEAPDUMP"] = url.path
-        }
-        defer { if let d = statsDir { try? FileManager.default.removeItem(at: d) } }
+        let dir = wantStats || heapFile != nil ? try RunDirectory() : nil
+        defer { dir?.remove() }
+        if let dir, wantStats { env["GOMALLOC_STATS"] = dir.pattern(RunDirectory.stats) }
+        if let dir, heapFile != nil { env["GOMALLOC_HEAPDUMP"] = dir.pattern(RunDirectory.heap) }
 
         let (pid, end) = try Spawn.runAndWait(argv, environment: env)
-        let status = end.shellStatus
 
-        if let d = statsDir {
-            let report = try statsReport(dir: d, pid: pid, program: argv[0])
-            if let f = statsFile {
-                do { try report.write(to: URL(fileURLWithPath: f)) } catch {
-                    throw GortError("cannot write the MemStats to \(f): \(error.localizedDescription)")
-                }
-            } else {
-                FileHandle.standardError.write(report)
-            }
+        if let dir, wantStats {
+            let left = dir.files(RunDirectory.stats, of: pid)
+            let report = statsReport(left, program: argv[0], pid: pid, end: end)
+            if let note = report.note { FileIO.note(note) }
+            if let body = report.body { deliver(body, to: statsOut) }
         }
-        if let h = heapdump, !FileManager.default.fileExists(atPath: h) {
-            FileHandle.standardError.write("gort: \(argv[0]) left no heap dump (it never called malloc, or exited without running exit handlers)\n".data(using: .utf8)!)
+        if let dir, let heapFile {
+            deliverHeapDump(dir.files(RunDirectory.heap, of: pid), to: heapFile, program: argv[0], end: end)
         }
-        throw ExitCode(status)
+        throw ExitCode(end.shellStatus)
     }
 
-    /// The MemStats the program left (one JSON file per process, named by pid), as text or JSON. When the
-    /// program itself left none (it exited with _exit, as dash does, or never called malloc), those of the
-    /// child processes that ran on libGoMalloc.so.
-    private func statsReport(dir: URL, pid: Int32, program: String) throws -> Data {
-        let fm = FileManager.default
-        let names = ((try? fm.contentsOfDirectory(atPath: dir.path)) ?? []).sorted()
-        let mine = "stats.\(pid).json"
-        let others = names.filter { $0 != mine && $0.hasPrefix("stats.") && $0.hasSuffix(".json") }
-        func pidOf(_ name: String) -> String { String(name.dropFirst(6).dropLast(5)) }
-        if let data = try? Data(contentsOf: dir.appendingPathComponent(mine)) {
-            if json { return data }
-            var text = "\n--- libGoMalloc.so MemStats for \(program) (pid \(pid)) ---\n" + (try StatsSummary(json: data)).text
-            if !others.isEmpty { text += "(\(others.count) child process(es) also ran on libGoMalloc.so)\n" }
-            return Data(text.utf8)
+    /// Why a process left no MemStats or heap dump.
+    private func absence(_ end: Termination) -> String {
+        if let sig = end.signalDescription { return "it was killed by \(sig)" }
+        return "it never called malloc, or exited without running exit handlers"
+    }
+
+    /// The MemStats report: `body` (the text or JSON) goes to --stats-file or stderr; `note` (none were left,
+    /// or only the children's) only ever to stderr. Unreadable JSON becomes a note, never an error.
+    private func statsReport(_ left: ProcessFiles, program: String, pid: pid_t, end: Termination) -> (body: Data?, note: String?) {
+        if let path = left.own {
+            let own = (try? FileIO.read(path)) ?? Data()
+            if json { return (own, nil) }
+            guard let summary = try? StatsSummary(json: own) else {
+                return (nil, "gort: the MemStats of \(program) (pid \(pid)) are not valid JSON")
+            }
+            var text = "\n--- libGoMalloc.so MemStats for \(program) (pid \(pid)) ---\n" + summary.text
+            if !left.children.isEmpty { text += "(\(left.children.count) child process(es) also ran on libGoMalloc.so; not counted above)\n" }
+            return (Data(text.utf8), nil)
         }
-        var text = "gort: \(program) left no MemStats (it never called malloc, or exited without running exit handlers)"
-        if others.isEmpty { return Data((text + "\n").utf8) }
-        text += "; \(others.count) child process(es) did"
+        var note = "gort: \(program) left no MemStats (\(absence(end)))"
+        guard !left.children.isEmpty else { return (nil, note) }
+        note += "; \(left.children.count) of its child processes did, reported instead"
         if json {
-            // One JSON object per line, each with the pid it came from.
-            var out = Data()
-            for name in others {
-                guard let data = try? Data(contentsOf: dir.appendingPathComponent(name)),
-                      var obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { continue }
-                obj["Pid"] = Int(pidOf(name))
-                out.append(try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]))
-                out.append(10)
+            // One JSON document: an array of the children's objects, each with the pid it came from.
+            let objects: [[String: Any]] = left.children.compactMap { child in
+                guard let data = try? FileIO.read(child.path),
+                      var obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+                obj["Pid"] = Int(child.pid)
+                return obj
             }
-            FileHandle.standardError.write(Data((text + "\n").utf8))
-            return out
+            guard let body = try? JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys]) else { return (nil, note) }
+            return (body + Data("\n".utf8), note)
         }
-        for name in others.prefix(8) {
-            guard let data = try? Data(contentsOf: dir.appendingPathComponent(name)) else { continue }
-            text += "\n\n--- libGoMalloc.so MemStats for a child of \(program) (pid \(pidOf(name))) ---\n" + (try StatsSummary(json: data)).text
+        var text = ""
+        for child in left.children.prefix(8) {
+            guard let data = try? FileIO.read(child.path), let summary = try? StatsSummary(json: data) else { continue }
+            text += "\n--- libGoMalloc.so MemStats for a child of \(program) (pid \(child.pid)) ---\n" + summary.text
         }
-        if others.count > 8 { text += "(and \(others.count - 8) more)\n" }
-        return Data(text.utf8)
+        if left.children.count > 8 { text += "(and \(left.children.count - 8) more)\n" }
+        return (Data(text.utf8), note)
     }
+
+    /// The report to --stats-file, or stderr. A failure is a warning: the program's status still stands.
+    private func deliver(_ body: Data, to file: OutputFile?) {
+        guard let file else {
+            FileIO.note(String(decoding: body, as: UTF8.self))
+            return
+        }
+        do { try FileIO.write(body, to: file.path) } catch { FileIO.note("gort: \(error)") }
+    }
+
+    /// The program's own dump to F. Without one, its children's (if any) are kept beside F as STEM.PID.EXT,
+    /// never in F, and one line says so.
+    private func deliverHeapDump(_ left: ProcessFiles, to file: OutputFile, program: String, end: Termination) {
+        if let own = left.own {
+            do { try file.take(own) } catch { FileIO.note("gort: \(error)") }
+            return
+        }
+        var note = "gort: \(program) left no heap dump (\(absence(end)))"
+        if !left.children.isEmpty && file.isSpecial {
+            note += "; \(left.children.count) of its child processes did (not kept: \(file.path) is not a regular file)"
+        } else if !left.children.isEmpty {
+            let url = URL(fileURLWithPath: file.path)
+            let ext = url.pathExtension.isEmpty ? "" : "." + url.pathExtension
+            let stem = url.deletingPathExtension().path
+            var kept: [String] = []
+            for child in left.children {
+                let dest = OutputFile(path: "\(stem).\(child.pid)\(ext)")
+                if (try? dest.take(child.path)) != nil { kept.append(String(child.pid)) }
+            }
+            let name = URL(fileURLWithPath: stem).lastPathComponent + ".PID" + ext
+            note += "; \(left.children.count) of its child processes did: kept as \(name) beside \(file.path), not in it"
+            note += " (PID " + kept.prefix(5).joined(separator: ", ") + (kept.count > 5 ? ", ...)" : ")")
+        }
+        FileIO.note(note)
+    }
+}
+
+/// gort run's private temporary directory (mkdtemp, so never another run's or a stale one), where every
+/// process on the preload leaves KIND.PID.json.
+struct RunDirectory {
+    static let stats = "stats", heap = "heap"
+    let path: String
+
+    /// In $TMPDIR, else in /tmp (also when $TMPDIR is too long for the library's 230-byte path limit).
+    init() throws {
+        let tmpdir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { (1..<180).contains($0.utf8.count) ? $0 : nil }
+        for parent in [tmpdir, "/tmp"].compactMap({ $0 }) {
+            var template = Array((parent.hasSuffix("/") ? parent : parent + "/").utf8CString.dropLast())
+                + Array("gort-run-XXXXXX".utf8CString)
+            if let made = mkdtemp(&template) {
+                path = String(cString: made)
+                return
+            }
+        }
+        throw GortError("cannot create a temporary directory in /tmp: \(String(cString: strerror(errno)))")
+    }
+
+    func pattern(_ kind: String) -> String { "\(path)/\(kind).%p.json" }
+
+    /// The files of one kind: the program's (pid's) and its children's, by pid. Empty files do not count.
+    func files(_ kind: String, of pid: pid_t) -> ProcessFiles {
+        var result = ProcessFiles()
+        let prefix = kind + ".", suffix = ".json"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
+            let file = path + "/" + name
+            var st = stat()
+            guard let p = Int32(name.dropFirst(prefix.count).dropLast(suffix.count)),
+                  stat(file, &st) == 0, st.st_size > 0 else { continue }
+            if p == pid { result.own = file } else { result.children.append((p, file)) }
+        }
+        result.children.sort { $0.pid < $1.pid }
+        return result
+    }
+
+    /// Removes the directory and whatever the processes left in it.
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// What the processes of one run left of one kind.
+struct ProcessFiles {
+    /// The program's own file.
+    var own: String?
+    /// Its descendants' files, by pid.
+    var children: [(pid: Int32, path: String)] = []
 }
 
 /// Locates libGoMalloc.so beside the running gort.
