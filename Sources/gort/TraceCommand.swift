@@ -29,15 +29,26 @@ struct TraceCommand: ParsableCommand {
     @Option(help: "Workload size relative to the benchmark's (skynet 1M leaves, spawn-join 1M, ping-pong 1M).")
     var scale = 0.01
 
-    @Option(help: "GOMAXPROCS for the run (default: the environment's, else the usable CPUs).")
+    @Option(help: "GOMAXPROCS for the run, 1 to 1024 (default: the environment's, else the usable CPUs).")
     var procs: Int?
 
     @Argument(parsing: .captureForPassthrough, help: "A program that calls GoSched.install(), and its arguments (after --).")
     var command: [String] = []
 
+    static let workloads = ["skynet", "spawn-join", "ping-pong", "blocking"]
+
+    /// Usage errors (exit 64), before anything runs.
+    func validate() throws {
+        guard scale > 0 else { throw ValidationError("--scale must be positive") }
+        if let p = procs, p < 1 || p > Procs.maxProcs {
+            throw ValidationError("--procs must be between 1 and \(Procs.maxProcs) (GoSched's cap on GOMAXPROCS)")
+        }
+        guard Self.workloads.contains(workload) else {
+            throw ValidationError("unknown workload \(workload) (choose from: \(Self.workloads.joined(separator: ", ")))")
+        }
+    }
+
     func run() throws {
-        guard scale > 0 else { throw GortError("--scale must be positive") }
-        if let p = procs, p < 1 { throw GortError("--procs must be at least 1") }
         let argv = try passthroughCommand(command, of: Self.self)
         let path = URL(fileURLWithPath: output).path
         if argv.isEmpty {
@@ -63,9 +74,6 @@ struct TraceCommand: ParsableCommand {
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox()
         let w = workload
-        guard ["skynet", "spawn-join", "ping-pong", "blocking"].contains(w) else {
-            throw GortError("unknown workload \(w) (skynet, spawn-join, ping-pong, blocking)")
-        }
         Task(executorPreference: sched) {
             switch w {
             case "skynet": box.value = await TraceWorkloads.skynet(0, TraceWorkloads.roundToPowerOf10(n))
