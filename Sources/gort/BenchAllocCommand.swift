@@ -58,6 +58,8 @@ struct BenchAllocCommand: ParsableCommand {
         guard AllocVariant.all.contains(where: { $0.name == baseline }) else {
             throw ValidationError("--baseline must be one of \(AllocVariant.all.map(\.name).joined(separator: ", "))")
         }
+        _ = try pick(workloads, from: AllocWorkload.all, kind: "workload")
+        _ = try pick(variants, from: AllocVariant.all, kind: "allocator")
     }
 
     func run() throws {
@@ -137,14 +139,15 @@ struct BenchAllocCommand: ParsableCommand {
         return "thread scaling (threads-2 / threads-1 wall time, 1.00x = perfect): " + cells.joined(separator: ", ")
     }
 
-    /// Resolves a comma-separated selection against a named list, keeping the list's order.
+    /// Resolves a comma-separated selection against a named list, keeping the list's order. A bad name is a
+    /// usage error (exit 64).
     private func pick<T: Named>(_ selection: String?, from all: [T], kind: String) throws -> [T] {
         guard let selection else { return all }
         let names = selection.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for n in names where !all.contains(where: { $0.name == n }) {
-            throw GortError("unknown \(kind) '\(n)' (choose from: \(all.map(\.name).joined(separator: ", ")))")
+            throw ValidationError("unknown \(kind) '\(n)' (choose from: \(all.map(\.name).joined(separator: ", ")))")
         }
-        guard !names.isEmpty else { throw GortError("empty \(kind) list") }
+        guard !names.isEmpty else { throw ValidationError("empty \(kind) list") }
         return all.filter { names.contains($0.name) }
     }
 

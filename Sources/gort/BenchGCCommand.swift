@@ -18,12 +18,17 @@ struct BenchGCCommand: ParsableCommand {
         commandName: "gc",
         abstract: "Run the GC workloads on GoGC, Swift ARC, C with Boehm GC and Go.")
 
-    static let allWorkloads = ["binary-trees-18", "binary-trees-21", "gcbench"]
+    static let workloadList: [(name: String, summary: String)] = [
+        ("binary-trees-18", "binary-trees (the benchmarks game), depth 18"),
+        ("binary-trees-21", "binary-trees, depth 21 (the issue's bar)"),
+        ("gcbench", "Hans Boehm's GCBench: a long-lived tree and array, short-lived trees of depth 4-16"),
+    ]
+    static let allWorkloads = workloadList.map(\.name)
     static let allVariants = ["gogc", "arc", "boehm", "go"]
 
     @Option(help: "Runs of each workload under each variant (median reported).")
     var runs: Int = 3
-    @Option(help: "Comma-separated workloads (default: all): \(allWorkloads.joined(separator: ",")).")
+    @Option(help: "Comma-separated workloads (default: all; see --list): \(allWorkloads.joined(separator: ",")).")
     var workloads: String?
     @Option(help: "Comma-separated variants: \(allVariants.joined(separator: ",")).")
     var variants: String = allVariants.joined(separator: ",")
@@ -33,6 +38,8 @@ struct BenchGCCommand: ParsableCommand {
     var format: String = "table"
     @Option(help: "Kill a run (and mark it failed) after this many seconds.")
     var timeout: Double = 600
+    @Flag(help: "List the workloads and exit.")
+    var list = false
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
@@ -41,13 +48,14 @@ struct BenchGCCommand: ParsableCommand {
         guard Self.allVariants.contains(baseline) else {
             throw ValidationError("--baseline must be one of \(Self.allVariants.joined(separator: ", "))")
         }
+        _ = try benchSelection(workloads, from: Self.allWorkloads, option: "--workloads")
+        _ = try benchSelection(variants, from: Self.allVariants, option: "--variants")
     }
 
     func run() throws {
-        let chosenW = workloads.map { $0.split(separator: ",").map(String.init) } ?? Self.allWorkloads
-        for w in chosenW where !Self.allWorkloads.contains(w) { throw GortError("unknown workload \(w)") }
-        let chosenV = variants.split(separator: ",").map(String.init)
-        for v in chosenV where !Self.allVariants.contains(v) { throw GortError("unknown variant \(v)") }
+        if list { return printBenchList(Self.workloadList) }
+        let chosenW = try benchSelection(workloads, from: Self.allWorkloads, option: "--workloads")
+        let chosenV = try benchSelection(variants, from: Self.allVariants, option: "--variants")
         let exeDir = BenchTools.executableDirectory()
         let programs = try buildPrograms(chosenV, exeDir)
         var cases: [BenchCase] = []

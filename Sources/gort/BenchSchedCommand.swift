@@ -10,12 +10,20 @@ struct BenchSchedCommand: ParsableCommand {
         commandName: "sched",
         abstract: "Run the scheduler workloads on the default executor, GoSched, GoSched+libGoMalloc.so and Go.")
 
-    static let allWorkloads = ["skynet", "spawn-join", "ping-pong", "yield-fanout", "actor-ping-pong", "parallel-map"]
+    static let workloadList: [(name: String, summary: String)] = [
+        ("skynet", "1M leaves, 10-ary tree of task groups"),
+        ("spawn-join", "1M tasks spawned and joined"),
+        ("ping-pong", "1M round trips over unbuffered channels"),
+        ("yield-fanout", "10k tasks x 100 yields"),
+        ("actor-ping-pong", "1M calls between two actors"),
+        ("parallel-map", "64 chunks x 4M xorshift rounds"),
+    ]
+    static let allWorkloads = workloadList.map(\.name)
     static let allVariants = ["default", "gosched", "gosched+gomalloc", "go"]
 
     @Option(help: "Runs of each workload under each variant (median reported).")
     var runs: Int = 5
-    @Option(help: "Comma-separated workloads (default: all): \(allWorkloads.joined(separator: ",")).")
+    @Option(help: "Comma-separated workloads (default: all; see --list): \(allWorkloads.joined(separator: ",")).")
     var workloads: String?
     @Option(help: "Comma-separated variants: \(allVariants.joined(separator: ",")).")
     var variants: String = allVariants.joined(separator: ",")
@@ -27,6 +35,8 @@ struct BenchSchedCommand: ParsableCommand {
     var scale: Double = 1
     @Option(help: "Kill a run (and mark it failed) after this many seconds.")
     var timeout: Double = 300
+    @Flag(help: "List the workloads and exit.")
+    var list = false
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
@@ -36,13 +46,14 @@ struct BenchSchedCommand: ParsableCommand {
             throw ValidationError("--baseline must be one of \(Self.allVariants.joined(separator: ", "))")
         }
         guard scale > 0 else { throw ValidationError("--scale must be positive") }
+        _ = try benchSelection(workloads, from: Self.allWorkloads, option: "--workloads")
+        _ = try benchSelection(variants, from: Self.allVariants, option: "--variants")
     }
 
     func run() throws {
-        let chosenW = workloads.map { $0.split(separator: ",").map(String.init) } ?? Self.allWorkloads
-        for w in chosenW where !Self.allWorkloads.contains(w) { throw GortError("unknown workload \(w)") }
-        let chosenV = variants.split(separator: ",").map(String.init)
-        for v in chosenV where !Self.allVariants.contains(v) { throw GortError("unknown variant \(v)") }
+        if list { return printBenchList(Self.workloadList) }
+        let chosenW = try benchSelection(workloads, from: Self.allWorkloads, option: "--workloads")
+        let chosenV = try benchSelection(variants, from: Self.allVariants, option: "--variants")
         let exeDir = BenchTools.executableDirectory()
         let swiftBench = exeDir + "/bench-sched"
         guard FileManager.default.isExecutableFile(atPath: swiftBench) else {

@@ -19,6 +19,7 @@
 // A run that exits non-zero, dies on a signal or exceeds the timeout marks its case failed: the case is not
 // run again, its cells print as FAILED (NA in TSV) with the reason and the tail of its output, and the
 // rest of the suite goes on.
+import ArgumentParser
 import Foundation
 
 #if canImport(Glibc)
@@ -337,6 +338,23 @@ enum ProcessTimer {
 func orderedUnique(_ xs: [String]) -> [String] {
     var seen = Set<String>()
     return xs.filter { seen.insert($0).inserted }
+}
+
+/// A comma-separated `--workloads` or `--variants` value, in the order given, repeats dropped (nil: all).
+/// A name not in `all`, or an empty list, is a usage error (exit 64) naming the valid choices.
+func benchSelection(_ value: String?, from all: [String], option: String) throws -> [String] {
+    guard let value else { return all }
+    let names = orderedUnique(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+    let choices = "choose from: \(all.joined(separator: ", "))"
+    for n in names where !all.contains(n) { throw ValidationError("\(option): unknown '\(n)' (\(choices))") }
+    guard !names.isEmpty else { throw ValidationError("\(option) is empty (\(choices))") }
+    return names
+}
+
+/// `--list`: one line per workload, its name and what it does.
+func printBenchList(_ workloads: [(name: String, summary: String)]) {
+    let width = workloads.map(\.name.count).max()! + 2
+    for w in workloads { print(w.name.padding(toLength: width, withPad: " ", startingAt: 0) + w.summary) }
 }
 
 /// CLOCK_MONOTONIC in seconds.
