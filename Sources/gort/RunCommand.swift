@@ -171,9 +171,9 @@ struct RunDirectory {
     static let stats = "stats", heap = "heap"
     let path: String
 
-    /// In $TMPDIR, else in /tmp (also when $TMPDIR is too long for the library's 230-byte path limit).
+    /// In $TMPDIR, else in /tmp (also when $TMPDIR is too long: the library writes paths of up to 4,070 bytes).
     init() throws {
-        let tmpdir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { (1..<180).contains($0.utf8.count) ? $0 : nil }
+        let tmpdir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { (1..<3900).contains($0.utf8.count) ? $0 : nil }
         for parent in [tmpdir, "/tmp"].compactMap({ $0 }) {
             var template = Array((parent.hasSuffix("/") ? parent : parent + "/").utf8CString.dropLast())
                 + Array("gort-run-XXXXXX".utf8CString)
