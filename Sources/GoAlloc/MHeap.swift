@@ -85,17 +85,25 @@ public struct MHeap {
 
     /// Bytes of metadata mapped outside FixAlloc (arena index, centrals, arena headers, lists).
     var metaSys = 0
-    /// The cache shared by young threads (threads without an MCache of their own yet: CABI.swift), made on first
-    /// use, and the lock a young thread's whole malloc runs under: youngCache is read and written only under
-    /// youngLock, and the cache is used only by its holder. Lock order: youngLock, then lock. After a line of
-    /// padding: young threads write the lock word, and refills everywhere read gcSweepHook above.
+    /// The caches shared by young threads (threads without an MCache of their own yet: CABI.swift), each on a
+    /// line of its own (young threads write its lock word; refills everywhere read gcSweepHook above). Lock
+    /// order: a YoungCache's lock, then lock.
     var youngPad: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
-    var youngLock = RuntimeLock()
-    var youngCache: UnsafeMutablePointer<MCache>? = nil
-    /// Young mallocs so far, and their number when a thread last left the young threads (CABI.swift,
-    /// releaseEmptyYoungSpans). youngLock.
-    var youngMallocs: UInt64 = 0
-    var youngMallocsAtGraduation: UInt64 = 0
+    var young: (YoungCache, YoungCache, YoungCache, YoungCache) = (YoungCache(), YoungCache(), YoungCache(), YoungCache())
+    /// The next young thread's YoungCache, round robin (relaxed fetch_add by each thread's first young malloc).
+    var youngNext: UInt64 = 0
+}
+
+/// One of the caches young threads share (CABI.swift): `cache`, made on first use, and the lock a young
+/// thread's whole malloc runs under; `cache` and the counters are read and written only under `lock`, and the
+/// cache is used only by the lock's holder. `mallocs`: young mallocs so far; `mallocsAtGraduation`: their number
+/// when a thread last left the young threads (releaseEmptyYoungSpans). One cache line.
+struct YoungCache {
+    var lock = RuntimeLock()
+    var cache: UnsafeMutablePointer<MCache>? = nil
+    var mallocs: UInt64 = 0
+    var mallocsAtGraduation: UInt64 = 0
+    private var pad: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 }
 
 /// allspans' first mapping: 16,384 span records (a 128 MiB heap of one-page spans); it doubles when full.
@@ -233,7 +241,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
         if pointee.config.checkInvariants { checkInvariantsAmortizedLocked() }
         pointee.lock.unlock()
         if startScavenger {
-            // Not under a young thread's youngLock (CABI.swift, youngStartScavenger): youngMalloc starts it.
+            // Not under a young thread's YoungCache lock (CABI.swift, youngStartScavenger): youngMalloc starts it.
             let ops = gort_tls_get_young_ops()
             if ops & youngInside != 0 { gort_tls_set_young_ops(ops | youngStartScavenger) } else { startBackgroundScavenger() }
         }
@@ -565,12 +573,18 @@ extension UnsafeMutablePointer where Pointee == MHeap {
 }
 
 extension UnsafeMutablePointer where Pointee == MHeap {
-    /// MHeap.lock and youngLock, taken and released in this module for code that holds only the heap's pointer
+    /// MHeap.lock and a young cache's lock, taken and released in this module for code that holds only the heap's pointer
     /// (tests). A module built with exclusivity checks (the tests) marks `h.pointee.lock.lock()` as a modifying
     /// access of the whole MHeap, and Thread Sanitizer then reports it against the background thread's atomics on
     /// the lock word: a false race. GoAlloc is built without those checks, so the same call here is only atomics.
     func lockHeap() { pointee.lock.lock() }
     func unlockHeap() { pointee.lock.unlock() }
-    func lockYoung() { pointee.youngLock.lock() }
-    func unlockYoung() { pointee.youngLock.unlock() }
+    func lockYoung(_ i: Int) { youngCache(i).pointee.lock.lock() }
+    func unlockYoung(_ i: Int) { youngCache(i).pointee.lock.unlock() }
+
+    /// Young cache `i` (0..<youngCacheCount).
+    @inline(__always)
+    func youngCache(_ i: Int) -> UnsafeMutablePointer<YoungCache> {
+        UnsafeMutableRawPointer(&pointee.young).assumingMemoryBound(to: YoungCache.self) + i
+    }
 }

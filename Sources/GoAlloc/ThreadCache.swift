@@ -6,7 +6,7 @@
 // an initial-exec TLS slot (one %fs-relative load on the fast path). A pthread key's destructor hands the cache
 // back when the thread exits, so no span is lost when threads come and go: the TLS slot is set before
 // pthread_setspecific, because glibc may calloc inside it, and that calloc must find the cache.
-// fork(): atfork handlers hold MHeap.youngLock and MHeap.lock across fork so the child inherits a consistent heap.
+// fork(): atfork handlers hold the young caches' locks and MHeap.lock across fork so the child inherits a consistent heap.
 import CGoRuntime
 
 /// MHeap address of the default heap; 0 before start, 1 while starting. Atomic: acquire loads see a fully
@@ -75,7 +75,7 @@ func makeThreadCache() -> UnsafeMutablePointer<MCache>? {
     c.pointee.ownerTid = Int32(gort_gettid())
     setThreadCache(c)
     pthread_setspecific(threadCacheKey, UnsafeRawPointer(c))
-    if gort_tls_get_young_ops() == youngThreadOps { releaseEmptyYoungSpans(h) }
+    if gort_tls_get_young_ops() & youngCountMask == youngThreadOps { releaseEmptyYoungSpans(h) }
     return c
 }
 
@@ -89,20 +89,20 @@ func releaseThreadCache(_ c: UnsafeMutablePointer<MCache>) {
 
 private func forkPrepare() {
     if let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1 {
-        h.pointee.youngLock.lock()
+        for i in 0..<youngCacheCount { h.youngCache(i).pointee.lock.lock() }
         h.pointee.lock.lock()
     }
 }
 private func forkParent() {
     if let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1 {
         h.pointee.lock.unlock()
-        h.pointee.youngLock.unlock()
+        for i in 0..<youngCacheCount { h.youngCache(i).pointee.lock.unlock() }
     }
 }
 private func forkChild() {
     if let h = asPointer(gort_load_acquire(&defaultHeapWord), to: MHeap.self), UInt(bitPattern: h) > 1 {
         h.pointee.lock.resetAfterFork()
-        h.pointee.youngLock.resetAfterFork()
+        for i in 0..<youngCacheCount { h.youngCache(i).pointee.lock.resetAfterFork() }
         // The scavenger thread did not survive the fork; the child starts its own when it needs one. Nor did a
         // thread caught sweeping (the spans it had popped stay out of their MCentral: a leak, not corruption).
         h.pointee.scav.started = false

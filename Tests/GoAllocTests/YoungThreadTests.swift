@@ -2,8 +2,8 @@ import XCTest
 import CGoRuntime
 @testable import GoAlloc
 
-/// Young threads (CABI.swift): a thread's first `youngThreadOps` C mallocs and frees use the heap's shared
-/// cache under MHeap.youngLock; then it gets its own MCache. Also run under Thread Sanitizer (scripts/test.sh).
+/// Young threads (CABI.swift): a thread's first `youngThreadOps` C mallocs and frees use one of the heap's shared
+/// caches (MHeap.young, round robin) under its lock; then it gets its own MCache. Also run under Thread Sanitizer (scripts/test.sh).
 final class YoungThreadTests: XCTestCase {
     struct Seen {
         var youngAfterFirst = false
@@ -65,10 +65,13 @@ final class YoungThreadTests: XCTestCase {
             }
         }
         let h = defaultHeap()!
-        h.lockYoung()
-        let shared = h.pointee.youngCache
-        h.unlockYoung()
-        XCTAssertNotNil(shared, "the young threads' cache exists")
+        var made = 0
+        for i in 0..<youngCacheCount {
+            h.lockYoung(i)
+            if h.youngCache(i).pointee.cache != nil { made += 1 }
+            h.unlockYoung(i)
+        }
+        XCTAssertEqual(made, youngCacheCount, "16 young threads, taken round robin, used every young cache")
     }
 
     /// A producer's first blocks come from the shared cache; a consumer frees them all, as young frees, and then
@@ -82,10 +85,13 @@ final class YoungThreadTests: XCTestCase {
         let h = defaultHeap()!
         let spc = SpanClass(sizeclass: SizeClasses.classFor(size: 6784), noscan: true).index
         func sharedHoldsClass() -> Bool {
-            h.lockYoung()
-            defer { h.unlockYoung() }
-            guard let c = h.pointee.youngCache else { return false }
-            return c.allocSlot(spc).pointee != h.pointee.emptySpan
+            var holds = false
+            for i in 0..<youngCacheCount {
+                h.lockYoung(i)
+                if let c = h.youngCache(i).pointee.cache, c.allocSlot(spc).pointee != h.pointee.emptySpan { holds = true }
+                h.unlockYoung(i)
+            }
+            return holds
         }
         func onThread(_ body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?) {
             var t = pthread_t()
