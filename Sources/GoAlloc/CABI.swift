@@ -63,8 +63,9 @@ func cMallocIn(_ c: UnsafeMutablePointer<MCache>, _ size: UInt, align: UInt, zer
 // allocates from a cache the heap shares among such threads (one of `youngCacheCount` YoungCaches, MHeap.young,
 // taken round robin at the thread's first young malloc), under that cache's lock, and frees without a cache.
 // Several, so that threads started together do not write to objects on one cache line (`falseshare`'s two
-// threads ran 4-6 % slower when their first 256 calls shared one cache) nor wait for one lock. A private cache holds a span of every class the thread touched, so a process with
-// a thousand threads that each allocate a few dozen objects would keep a thousand sets of mostly empty spans
+// threads ran 4-6 % slower when their first 256 calls shared one cache) nor wait for one lock. A private cache
+// holds a span of every class the thread touched, so a process with a thousand threads that each allocate a few
+// dozen objects would keep a thousand sets of mostly empty spans
 // (40 objects on each of 1,000 threads: 190 MB resident against glibc's 32 MB); shared, those objects pack into
 // the same spans, as glibc's arenas and tcmalloc's central lists pack them. A thread that goes on allocating
 // pays the lock for its first few hundred calls, a few microseconds once. A thread whose cache went back at
