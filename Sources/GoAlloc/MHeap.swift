@@ -585,6 +585,7 @@ extension UnsafeMutablePointer where Pointee == MHeap {
     /// Young cache `i` (0..<youngCacheCount).
     @inline(__always)
     func youngCache(_ i: Int) -> UnsafeMutablePointer<YoungCache> {
-        UnsafeMutableRawPointer(&pointee.young).assumingMemoryBound(to: YoungCache.self) + i
+        // The tuple's address: `pointee` is memory at a fixed place (the heap's mapping), so the pointer stays valid.
+        withUnsafeMutablePointer(to: &pointee.young) { UnsafeMutableRawPointer($0) }.assumingMemoryBound(to: YoungCache.self) + i
     }
 }
