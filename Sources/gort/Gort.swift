@@ -17,7 +17,7 @@ import Glibc
 struct Gort: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gort",
-        abstract: "Go's runtime in Swift: allocator, layout linter, scheduler and benchmarks.",
+        abstract: "Go's runtime in Swift: allocator, layout linter, scheduler, garbage collector and benchmarks.",
         subcommands: [RunCommand.self, HeapmapCommand.self, LayoutCommand.self, BenchCommand.self, GCTraceCommand.self,
                       TraceCommand.self]
     )
