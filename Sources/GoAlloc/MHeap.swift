@@ -86,9 +86,11 @@ public struct MHeap {
     /// Bytes of metadata mapped outside FixAlloc (arena index, centrals, arena headers, lists).
     var metaSys = 0
     /// The caches shared by young threads (threads without an MCache of their own yet: CABI.swift), each on a
-    /// line of its own (young threads write its lock word; refills everywhere read gcSweepHook above). Lock
-    /// order: a YoungCache's lock, then lock.
-    var youngPad: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    /// line of its own (young threads write its lock word; refills everywhere read gcSweepHook above): the
+    /// padding ends on a line boundary (MHeap is mapped page-aligned; SpanTests.testHotMetadataLayout checks the
+    /// offset). Lock order: a YoungCache's lock, then lock.
+    var youngPad: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     var young: (YoungCache, YoungCache, YoungCache, YoungCache) = (YoungCache(), YoungCache(), YoungCache(), YoungCache())
     /// The next young thread's YoungCache, round robin (relaxed fetch_add by each thread's first young malloc).
     var youngNext: UInt64 = 0

@@ -72,15 +72,7 @@ func sysMemoryLimit() -> UInt {
 /// From /proc/self/stat: the state (field 3) is the main thread's, Z once it has exited, and num_threads (field
 /// 20) still counts it. False when /proc cannot be read. No allocation (a stack buffer).
 func sysOnlyLibraryThreadsLeft(_ libraryThreads: Int) -> Bool {
-    var buf: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-              UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-              UInt64, UInt64, UInt64, UInt64) =
-        (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    return withUnsafeMutableBytes(of: &buf) { b -> Bool in
+    withUnsafeTemporaryAllocation(byteCount: 512, alignment: 8) { b -> Bool in
         let path: StaticString = "/proc/self/stat"
         let fd = gort_open(UnsafeRawPointer(path.utf8Start).assumingMemoryBound(to: CChar.self), O_RDONLY, 0)
         if fd < 0 { return false }

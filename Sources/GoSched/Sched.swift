@@ -273,7 +273,7 @@ struct SchedState {
     var highqPad1: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     /// Set once by shutdown() (release); Ms check it (acquire) and exit.
     var stopping: UInt64 = 0
-    /// Set once stopAndJoin has joined every thread (release); putGlobal reads it (acquire) to warn that a job
+    /// Set once stopAndJoin has joined every thread (release); droppedAfterStop reads it (acquire) to warn that a job
     /// came after shutdown. `droppedWarned`: exchanged to 1 by the first such put, which prints the warning.
     var stopped: UInt32 = 0
     var droppedWarned: UInt32 = 0

@@ -110,6 +110,9 @@ final class SpanTests: XCTestCase {
         XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.limit)!, 128)
         XCTAssertLessThan(MemoryLayout<MSpan>.offset(of: \MSpan.hasRemoteFrees)!, 128, "free reads it with limit")
         XCTAssertEqual(MCache.totalBytes % 64, 0)
+        // The young caches: a line each (MHeap is page-aligned), so one's lock never shares a line with another's.
+        XCTAssertEqual(MemoryLayout<YoungCache>.stride, 64)
+        XCTAssertEqual(MemoryLayout<MHeap>.offset(of: \MHeap.young)! % 64, 0, "young caches start a line")
     }
 
     func testRemoteFreesAreSweptIn() throws {
